@@ -1,0 +1,99 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"example.com/grove/repo"
+)
+
+type authOptions struct {
+	Alias string
+}
+
+func newAuthCmd(e *env) *cobra.Command {
+	o := &authOptions{}
+	c := &cobra.Command{
+		Use:   "auth",
+		Short: "Create your key pair and print your NID",
+		Long: `Create your ed25519 key pair under $GROVE_HOME/keys (mode 0600). Your NID,
+the libp2p peer ID of that key, names you everywhere: in signed refs, issues,
+patches and on the network.
+
+The key is encrypted with a passphrase when one is given: typed at the
+prompt on a terminal, or from GROVE_PASSPHRASE in scripts. An empty
+passphrase leaves the key unencrypted.`,
+		Example: `  grove auth --alias alice
+  GROVE_PASSPHRASE=secret grove auth`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error { return authRun(c.Context(), e, o) },
+	}
+	c.Flags().StringVar(&o.Alias, "alias", "", "a name people see next to your NID")
+	return c
+}
+
+func authRun(ctx context.Context, e *env, o *authOptions) error {
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	pass, err := newPassphrase(e)
+	if err != nil {
+		return err
+	}
+	k, err := repo.CreateKey(h, o.Alias, pass)
+	if errors.Is(err, repo.ErrKeyExists) {
+		return fmt.Errorf("a key already exists in %s: 'grove self' shows it", h.KeysDir())
+	}
+	if err != nil {
+		return err
+	}
+	if o.Alias != "" {
+		if err := h.SetConfig(repo.Config{Alias: o.Alias}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(e.io.Out, k.NID())
+	return nil
+}
+
+// newPassphrase takes the passphrase for a new key: GROVE_PASSPHRASE, or
+// asked twice on a terminal, or none.
+func newPassphrase(e *env) ([]byte, error) {
+	if p, ok := e.io.LookupEnv("GROVE_PASSPHRASE"); ok {
+		return []byte(p), nil
+	}
+	if !e.io.InTTY {
+		return nil, nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, nil
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, "Passphrase for the new key (empty for none): ")
+	p1, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	if len(p1) == 0 {
+		return nil, nil
+	}
+	fmt.Fprint(tty, "Repeat it: ")
+	p2, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	if !bytes.Equal(p1, p2) {
+		return nil, fmt.Errorf("the passphrases differ: run 'grove auth' again")
+	}
+	return p1, nil
+}

@@ -1,0 +1,174 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// RemoteHelper runs git-remote-grove: git starts it as
+// `git-remote-grove <remote> <url>` and talks gitremote-helpers(7) on its
+// stdin and stdout. It offers only the connect capability, so git speaks
+// its own pack protocol straight to git upload-pack or receive-pack on the
+// storage, at native speed. Stdout belongs to git: nothing else is printed
+// there.
+func RemoteHelper(ctx context.Context, args []string, io IO) int {
+	e := &env{io: io, now: time.Now}
+	err := helperRun(ctx, e, args)
+	if err != nil {
+		fmt.Fprintf(io.Err, "grove: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func helperRun(ctx context.Context, e *env, args []string) error {
+	var rawURL string
+	switch len(args) {
+	case 1:
+		rawURL = args[0]
+	case 2:
+		rawURL = args[1]
+	default:
+		return fmt.Errorf("git-remote-grove is run by git: use 'git clone grove://RID'")
+	}
+	u, err := protocol.ParseURL(rawURL)
+	if err != nil {
+		return err
+	}
+	in := bufio.NewReader(e.io.In)
+	for {
+		line, err := in.ReadString('\n')
+		if err == io.EOF && line == "" {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read command from git: %w", err)
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case line == "":
+			return nil
+		case line == "capabilities":
+			fmt.Fprint(e.io.Out, "connect\n\n")
+		case strings.HasPrefix(line, "option "):
+			fmt.Fprint(e.io.Out, "unsupported\n")
+		case strings.HasPrefix(line, "connect "):
+			return helperConnect(ctx, e, u, strings.TrimPrefix(line, "connect "), in)
+		default:
+			return fmt.Errorf("unsupported remote-helper command %q", line)
+		}
+	}
+}
+
+// helperConnect serves one connect request: it prepares the service, tells
+// git the connection is up, and joins git to the service's stdin and stdout.
+func helperConnect(ctx context.Context, e *env, u protocol.URL, service string, in *bufio.Reader) error {
+	if err := repo.CheckGit(ctx); err != nil {
+		return err
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	r, err := repo.Open(h, u.RID)
+	if errors.Is(err, repo.ErrNotFound) {
+		return fmt.Errorf("project %s is not in %s: clone it with 'grove clone %s'", u.RID, h.StorageDir(), u.RID)
+	}
+	if err != nil {
+		return err
+	}
+	stdin := helperStdin(e.io.In, in)
+	switch service {
+	case "git-upload-pack":
+		args := []string{"-c", "uploadpack.allowFilter=true"}
+		env := []string{}
+		if u.NID.IsZero() {
+			args = append(args, "-c", "uploadpack.hideRefs=refs/namespaces/")
+		} else {
+			args = append(args, "-c", "uploadpack.hideRefs=refs/grove/", "-c", "uploadpack.hideRefs=refs/cobs/")
+			env = append(env, "GIT_NAMESPACE="+u.NID.String())
+		}
+		// git does not tell connect helpers which protocol it wants, but it
+		// reads the server's first line and accepts v2, which lists refs by
+		// prefix and so scales with the refs asked for, not the refs stored.
+		proto := "version=2"
+		if p, ok := e.io.LookupEnv("GIT_PROTOCOL"); ok {
+			proto = p
+		}
+		env = append(env, "GIT_PROTOCOL="+proto)
+		args = append(args, "upload-pack", "--strict", r.Path)
+		fmt.Fprint(e.io.Out, "\n")
+		return runService(ctx, r.Path, args, env, stdin, e.io.Out, e.io.Err)
+	case "git-receive-pack":
+		return helperReceive(ctx, e, r, u, stdin)
+	default:
+		return fmt.Errorf("service %q is not supported", service)
+	}
+}
+
+func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, stdin io.Reader) error {
+	me, err := e.nid()
+	if err != nil {
+		return err
+	}
+	if !u.NID.IsZero() && !u.NID.Equal(me) {
+		return fmt.Errorf("%s is read-only: push to %s to write your own namespace", u, r.RID.URL())
+	}
+	key, err := e.key()
+	if err != nil {
+		return err
+	}
+	p, err := r.BeginPush(ctx, me)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	var env []string
+	if v, ok := e.io.LookupEnv("GIT_PROTOCOL"); ok {
+		env = append(env, "GIT_PROTOCOL="+v)
+	}
+	fmt.Fprint(e.io.Out, "\n")
+	if err := runService(ctx, p.Dir(), []string{"receive-pack", p.Dir()}, env, stdin, e.io.Out, e.io.Err); err != nil {
+		return err
+	}
+	if _, err := p.Finish(ctx, key, e.now()); err != nil {
+		return fmt.Errorf("push landed nowhere: %w", err)
+	}
+	return nil
+}
+
+// helperStdin returns what the service should read: the process's stdin
+// itself when the command reader holds nothing git sent ahead (git waits
+// for our reply, so it never does), which lets the service read git
+// directly and end cleanly.
+func helperStdin(raw io.Reader, in *bufio.Reader) io.Reader {
+	if f, ok := raw.(*os.File); ok && in.Buffered() == 0 {
+		return f
+	}
+	return in
+}
+
+func runService(ctx context.Context, dir string, args, env []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c := exec.CommandContext(ctx, "git", args...)
+	c.Dir = dir
+	c.Env = repo.GitEnv(env...)
+	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
+	c.WaitDelay = time.Second
+	if err := c.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("git %s: %w", args[len(args)-2], err)
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+type initOptions struct {
+	Name          string
+	Description   string
+	DefaultBranch string
+	Private       bool
+	Allow         []string
+}
+
+func newInitCmd(e *env) *cobra.Command {
+	o := &initOptions{}
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Make this git working copy a Grove project",
+		Long: `Create a Grove project from the git working copy you are in: write its
+identity document (with you as the delegate), store it under
+$GROVE_HOME/storage/<RID>.git, add the remote "grove" = grove://RID and push
+the default branch there. Prints the RID.`,
+		Example: `  grove init
+  grove init --name hello --description "Says hello" --default-branch trunk
+  grove init --private --allow 12D3KooW...`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error { return initRun(c.Context(), e, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.Name, "name", "", "project name (default: the directory's name)")
+	f.StringVar(&o.Description, "description", "", "one-line description")
+	f.StringVar(&o.DefaultBranch, "default-branch", "", "default branch (default: the current branch)")
+	f.BoolVar(&o.Private, "private", false, "share only with the NIDs given by --allow")
+	f.StringArrayVar(&o.Allow, "allow", nil, "a NID that may see a private project (repeatable)")
+	return c
+}
+
+func initRun(ctx context.Context, e *env, o *initOptions) error {
+	if len(o.Allow) > 0 && !o.Private {
+		return usagef("--allow needs --private")
+	}
+	if err := repo.CheckGit(ctx); err != nil {
+		return err
+	}
+	top, err := gitOutput(ctx, "", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return fmt.Errorf("not in a git working copy: run 'git init' and commit first")
+	}
+	if url, err := gitOutput(ctx, top, "config", "--get", "remote.grove.url"); err == nil {
+		return fmt.Errorf("this working copy already has a remote \"grove\" (%s)", url)
+	}
+	branch := o.DefaultBranch
+	if branch == "" {
+		branch, err = gitOutput(ctx, top, "symbolic-ref", "--short", "HEAD")
+		if err != nil {
+			return fmt.Errorf("HEAD is detached: pass --default-branch")
+		}
+	}
+	if _, err := gitOutput(ctx, top, "rev-parse", "--verify", "--quiet", "refs/heads/"+branch+"^{commit}"); err != nil {
+		return fmt.Errorf("branch %q has no commits: commit something first or pass --default-branch", branch)
+	}
+	if _, err := exec.LookPath("git-remote-grove"); err != nil {
+		return fmt.Errorf("git-remote-grove is not on PATH: run 'go install ./cmd/...' and add $(go env GOPATH)/bin to PATH")
+	}
+	name := o.Name
+	if name == "" {
+		name = filepath.Base(top)
+	}
+	key, err := e.key()
+	if err != nil {
+		return err
+	}
+	doc := &protocol.Identity{
+		Name:          name,
+		Description:   o.Description,
+		DefaultBranch: branch,
+		Delegates:     []protocol.NID{key.NID()},
+		Threshold:     1,
+		Visibility:    protocol.Visibility{Type: protocol.Public},
+	}
+	if o.Private {
+		doc.Visibility.Type = protocol.Private
+		for _, a := range o.Allow {
+			n, err := protocol.ParseNID(a)
+			if err != nil {
+				return usagef("--allow: %v", err)
+			}
+			doc.Visibility.Allow = append(doc.Visibility.Allow, n)
+		}
+	}
+	doc.Normalize()
+	if err := doc.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	r, err := repo.Create(ctx, h, key, doc, e.now())
+	if err != nil {
+		return err
+	}
+	// From here on, undo everything if a step fails: no half-made project.
+	undo := func() {
+		repo.GitCommand(context.Background(), top, "remote", "remove", "grove").Run()
+		os.RemoveAll(r.Path)
+	}
+	if _, err := gitOutput(ctx, top, "remote", "add", "grove", r.RID.URL()); err != nil {
+		undo()
+		return err
+	}
+	push := repo.GitCommand(ctx, top, "push", "--quiet", "--set-upstream", "grove", "refs/heads/"+branch+":refs/heads/"+branch)
+	var stderr strings.Builder
+	push.Stderr = &stderr
+	if err := push.Run(); err != nil {
+		undo()
+		return fmt.Errorf("push %s to the new project: %s", branch, firstLine(stderr.String(), err))
+	}
+	fmt.Fprintln(e.io.Out, r.RID)
+	if e.io.ErrTTY {
+		fmt.Fprintf(e.io.Err, "Initialized %s with remote \"grove\" = %s\n", name, r.RID.URL())
+	}
+	return nil
+}
+
+// gitOutput runs git in dir and returns its trimmed stdout.
+func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
+	c := repo.GitCommand(ctx, dir, args...)
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	out, err := c.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %s", args[0], firstLine(stderr.String(), err))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func firstLine(s string, err error) string {
+	s = strings.TrimSpace(s)
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		l = strings.TrimPrefix(l, "fatal: ")
+		l = strings.TrimPrefix(l, "error: ")
+		if l != "" {
+			return l
+		}
+	}
+	return err.Error()
+}

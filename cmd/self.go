@@ -1,0 +1,61 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+type selfOptions struct {
+	JSON bool
+}
+
+func newSelfCmd(e *env) *cobra.Command {
+	o := &selfOptions{}
+	c := &cobra.Command{
+		Use:     "self",
+		Short:   "Show your NID, did:key, alias and home",
+		Example: "  grove self\n  grove self --json | jq -r .nid",
+		Args:    exactArgs(0),
+		RunE:    func(c *cobra.Command, args []string) error { return selfRun(c.Context(), e, o) },
+	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return c
+}
+
+type selfJSON struct {
+	NID   string `json:"nid"`
+	DID   string `json:"did"`
+	Alias string `json:"alias"`
+	Home  string `json:"home"`
+	Node  string `json:"node"`
+}
+
+func selfRun(ctx context.Context, e *env, o *selfOptions) error {
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	nid, err := e.nid()
+	if err != nil {
+		return err
+	}
+	cfg, err := h.Config()
+	if err != nil {
+		return err
+	}
+	s := selfJSON{NID: nid.String(), DID: nid.DID(), Alias: cfg.Alias, Home: h.Dir, Node: "stopped"}
+	if o.JSON {
+		return writeJSON(e.io.Out, s)
+	}
+	rows := [][]string{{"NID", s.NID}, {"DID", s.DID}}
+	if s.Alias != "" {
+		rows = append(rows, []string{"Alias", s.Alias})
+	}
+	rows = append(rows, []string{"Home", s.Home}, []string{"Node", s.Node})
+	if err := table(e.io.Out, rows); err != nil {
+		return fmt.Errorf("print: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+// Package protocol holds Grove's identifiers and signed formats: repository
+// IDs (RID), node IDs (NID), the identity document and signed refs. It is pure
+// data, encoding and verification and imports nothing else of Grove, so every
+// other package (and every other implementation) can agree on the bytes.
+//
+// # Identifiers
+//
+//   - RID: CIDv1, codec git-raw (0x78), multihash sha1, of the root identity
+//     commit, printed in multibase base32 ("baf…").
+//   - NID: the libp2p peer ID of a user's ed25519 key ("12D3KooW…"), also
+//     printable as did:key ("did:key:z6Mk…").
+//
+// # Signed refs (version 1)
+//
+// A namespace's refs are listed one per line as "<oid> <refname>\n", sorted
+// by refname, without the sigrefs ref itself. The owner signs, with ed25519,
+// the bytes
+//
+//	grove sigrefs v1\n
+//	rid <RID>\n
+//	parent <oid of previous sigrefs commit, or "none">\n
+//	\n
+//	<ref list>
+//
+// Binding the RID stops replay into another project; binding the parent stops
+// an old list from being re-wrapped as a newer commit (rollback).
+//
+// # Identity document (version 1)
+//
+// Canonical JSON (keys sorted, no insignificant space, lists sorted and
+// unique) of name, description, default branch, delegates, threshold and
+// visibility. A document commit carries one "Grove-Signature: <NID> <sig>"
+// trailer per signing delegate; each signs
+//
+//	grove identity v1\n
+//	tree <tree oid>\n
+//	parent <oid>\n    (one line per parent, none for the root)
+package protocol

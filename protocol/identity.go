@@ -1,0 +1,216 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// IdentityFile is the name of the document's blob in an identity commit's tree.
+const IdentityFile = "identity.json"
+
+// Visibility types.
+const (
+	Public  = "public"
+	Private = "private"
+)
+
+// ErrInvalidIdentity is returned for a malformed or non-canonical identity
+// document.
+var ErrInvalidIdentity = errors.New("invalid identity document")
+
+// Identity is a project's identity document. Its JSON field order is
+// alphabetical so that encoding/json output is canonical.
+type Identity struct {
+	DefaultBranch string     `json:"defaultBranch"`
+	Delegates     []NID      `json:"delegates"`
+	Description   string     `json:"description"`
+	Name          string     `json:"name"`
+	Threshold     int        `json:"threshold"`
+	Version       int        `json:"version"`
+	Visibility    Visibility `json:"visibility"`
+}
+
+// Visibility says who may see a project.
+type Visibility struct {
+	Allow []NID  `json:"allow,omitempty"`
+	Type  string `json:"type"`
+}
+
+// IsDelegate reports whether n is one of the document's delegates.
+func (d *Identity) IsDelegate(n NID) bool {
+	for _, x := range d.Delegates {
+		if x.Equal(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// Normalize sorts and de-duplicates the lists and fills the version.
+func (d *Identity) Normalize() {
+	d.Version = 1
+	d.Delegates = sortNIDs(d.Delegates)
+	d.Visibility.Allow = sortNIDs(d.Visibility.Allow)
+}
+
+func sortNIDs(in []NID) []NID {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]NID, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, n := range in {
+		if !seen[n.String()] {
+			seen[n.String()] = true
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// Validate checks the document's fields.
+func (d *Identity) Validate() error {
+	switch {
+	case d.Version != 1:
+		return fmt.Errorf("%w: version %d is not supported", ErrInvalidIdentity, d.Version)
+	case strings.TrimSpace(d.Name) == "" || len(d.Name) > 255:
+		return fmt.Errorf("%w: name must be 1 to 255 characters", ErrInvalidIdentity)
+	case len(d.Description) > 4096:
+		return fmt.Errorf("%w: description over 4096 characters", ErrInvalidIdentity)
+	case len(d.Delegates) == 0 || len(d.Delegates) > 255:
+		return fmt.Errorf("%w: needs 1 to 255 delegates", ErrInvalidIdentity)
+	case d.Threshold < 1 || d.Threshold > len(d.Delegates):
+		return fmt.Errorf("%w: threshold %d with %d delegates", ErrInvalidIdentity, d.Threshold, len(d.Delegates))
+	case d.Visibility.Type != Public && d.Visibility.Type != Private:
+		return fmt.Errorf("%w: visibility %q is neither public nor private", ErrInvalidIdentity, d.Visibility.Type)
+	case d.Visibility.Type == Public && len(d.Visibility.Allow) > 0:
+		return fmt.Errorf("%w: a public project has no allow list", ErrInvalidIdentity)
+	}
+	if err := CheckRefName("refs/heads/" + d.DefaultBranch); err != nil || d.DefaultBranch == "" {
+		return fmt.Errorf("%w: default branch %q is not a valid branch name", ErrInvalidIdentity, d.DefaultBranch)
+	}
+	for _, n := range append(append([]NID(nil), d.Delegates...), d.Visibility.Allow...) {
+		if n.IsZero() {
+			return fmt.Errorf("%w: empty node ID", ErrInvalidIdentity)
+		}
+	}
+	return nil
+}
+
+// Encode returns the canonical JSON of a normalized, valid document.
+func (d *Identity) Encode() ([]byte, error) {
+	c := *d
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(&c); err != nil {
+		return nil, fmt.Errorf("encode identity: %w", err)
+	}
+	return b.Bytes(), nil // ends in one "\n", like a text file
+}
+
+// MaxIdentity bounds the size of an identity document.
+const MaxIdentity = 1 << 20
+
+// ParseIdentity parses a document and rejects anything that is not its
+// canonical encoding.
+func ParseIdentity(b []byte) (*Identity, error) {
+	if len(b) > MaxIdentity {
+		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidIdentity, len(b))
+	}
+	var d Identity
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidIdentity, err)
+	}
+	want, err := d.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(want, b) {
+		return nil, fmt.Errorf("%w: not in canonical form", ErrInvalidIdentity)
+	}
+	return &d, nil
+}
+
+// IdentityPayload returns the bytes a delegate signs to approve an identity
+// commit with the given tree and parents.
+func IdentityPayload(tree string, parents []string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "grove identity v1\ntree %s\n", tree)
+	for _, p := range parents {
+		fmt.Fprintf(&b, "parent %s\n", p)
+	}
+	return b.Bytes()
+}
+
+// SignatureTrailer is the commit trailer key carrying a delegate's signature.
+const SignatureTrailer = "Grove-Signature"
+
+// IdentitySignature is one delegate's signature of an identity commit.
+type IdentitySignature struct {
+	NID       NID
+	Signature []byte
+}
+
+// Trailer returns the signature as a commit-message trailer line.
+func (s IdentitySignature) Trailer() string {
+	return fmt.Sprintf("%s: %s %s", SignatureTrailer, s.NID, base64.RawStdEncoding.EncodeToString(s.Signature))
+}
+
+// ParseIdentitySignatures returns the signature trailers of a commit message.
+// Malformed trailers are errors: a signed commit has nothing to hide.
+func ParseIdentitySignatures(msg string) ([]IdentitySignature, error) {
+	var out []IdentitySignature
+	for _, line := range strings.Split(msg, "\n") {
+		rest, ok := strings.CutPrefix(line, SignatureTrailer+": ")
+		if !ok {
+			continue
+		}
+		n, s, ok := strings.Cut(rest, " ")
+		if !ok {
+			return nil, fmt.Errorf("%w: malformed %s trailer", ErrInvalidIdentity, SignatureTrailer)
+		}
+		nid, err := ParseNID(n)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidIdentity, err)
+		}
+		sig, err := base64.RawStdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signature of %s: %v", ErrInvalidIdentity, n, err)
+		}
+		out = append(out, IdentitySignature{NID: nid, Signature: sig})
+	}
+	return out, nil
+}
+
+// VerifyIdentitySignatures checks that at least threshold of delegates signed
+// the payload. Signatures by others, and duplicates, do not count.
+func VerifyIdentitySignatures(payload []byte, sigs []IdentitySignature, delegates []NID, threshold int) error {
+	ok := make(map[string]bool)
+	for _, s := range sigs {
+		for _, d := range delegates {
+			if d.Equal(s.NID) {
+				if !d.Verify(payload, s.Signature) {
+					return fmt.Errorf("%w by %s on identity", ErrBadSignature, s.NID)
+				}
+				ok[d.String()] = true
+			}
+		}
+	}
+	if len(ok) < threshold {
+		return fmt.Errorf("%w: identity signed by %d of the %d delegates it needs", ErrBadSignature, len(ok), threshold)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package protocol
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multibase"
+)
+
+// ErrInvalidNID is returned when a string is not a Grove node ID.
+var ErrInvalidNID = errors.New("invalid node ID")
+
+// NID identifies a person or node: the libp2p peer ID of an ed25519 key.
+type NID struct {
+	pub ed25519.PublicKey
+	id  peer.ID
+}
+
+// NIDFromPublicKey returns the NID of an ed25519 public key.
+func NIDFromPublicKey(pub ed25519.PublicKey) (NID, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return NID{}, fmt.Errorf("%w: public key has %d bytes", ErrInvalidNID, len(pub))
+	}
+	k, err := crypto.UnmarshalEd25519PublicKey(pub)
+	if err != nil {
+		return NID{}, fmt.Errorf("%w: %v", ErrInvalidNID, err)
+	}
+	id, err := peer.IDFromPublicKey(k)
+	if err != nil {
+		return NID{}, fmt.Errorf("%w: %v", ErrInvalidNID, err)
+	}
+	return NID{pub: append(ed25519.PublicKey(nil), pub...), id: id}, nil
+}
+
+// ParseNID parses a peer ID ("12D3KooW…") or a did:key ("did:key:z6Mk…").
+func ParseNID(s string) (NID, error) {
+	if rest, ok := strings.CutPrefix(s, "did:key:"); ok {
+		enc, b, err := multibase.Decode(rest)
+		if err != nil || enc != multibase.Base58BTC || len(b) != 2+ed25519.PublicKeySize || b[0] != 0xed || b[1] != 0x01 {
+			return NID{}, fmt.Errorf("%w %q: not an ed25519 did:key", ErrInvalidNID, s)
+		}
+		return NIDFromPublicKey(b[2:])
+	}
+	id, err := peer.Decode(s)
+	if err != nil {
+		return NID{}, fmt.Errorf("%w %q", ErrInvalidNID, s)
+	}
+	k, err := id.ExtractPublicKey()
+	if err != nil {
+		return NID{}, fmt.Errorf("%w %q: key not embedded", ErrInvalidNID, s)
+	}
+	if k.Type() != crypto.Ed25519 {
+		return NID{}, fmt.Errorf("%w %q: not an ed25519 key", ErrInvalidNID, s)
+	}
+	raw, err := k.Raw()
+	if err != nil {
+		return NID{}, fmt.Errorf("%w %q: %v", ErrInvalidNID, s, err)
+	}
+	return NIDFromPublicKey(raw)
+}
+
+// IsZero reports whether n is the zero (invalid) NID.
+func (n NID) IsZero() bool { return n.id == "" }
+
+// String returns the peer ID form, e.g. "12D3KooW…".
+func (n NID) String() string {
+	if n.id == "" {
+		return ""
+	}
+	return n.id.String()
+}
+
+// Short returns an abbreviation for listings.
+func (n NID) Short() string {
+	s := n.String()
+	if len(s) > 14 {
+		return s[:6] + "…" + s[len(s)-6:]
+	}
+	return s
+}
+
+// PeerID returns n as a libp2p peer ID.
+func (n NID) PeerID() peer.ID { return n.id }
+
+// PublicKey returns the ed25519 public key of n.
+func (n NID) PublicKey() ed25519.PublicKey { return n.pub }
+
+// DID returns n as a did:key.
+func (n NID) DID() string {
+	if n.id == "" {
+		return ""
+	}
+	s, _ := multibase.Encode(multibase.Base58BTC, append([]byte{0xed, 0x01}, n.pub...))
+	return "did:key:" + s
+}
+
+// Verify reports whether sig is n's signature of msg.
+func (n NID) Verify(msg, sig []byte) bool {
+	return len(n.pub) == ed25519.PublicKeySize && ed25519.Verify(n.pub, msg, sig)
+}
+
+// Equal reports whether n and o are the same node.
+func (n NID) Equal(o NID) bool { return n.id == o.id }
+
+// MarshalText implements encoding.TextMarshaler.
+func (n NID) MarshalText() ([]byte, error) { return []byte(n.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (n *NID) UnmarshalText(b []byte) error {
+	v, err := ParseNID(string(b))
+	if err != nil {
+		return err
+	}
+	*n = v
+	return nil
+}
+
+// Signer signs messages with a node's key.
+type Signer interface {
+	NID() NID
+	Sign(msg []byte) ([]byte, error)
+}
+
+// Key is an ed25519 private key that signs as its NID.
+type Key struct {
+	priv ed25519.PrivateKey
+	nid  NID
+}
+
+// NewKey wraps an ed25519 private key.
+func NewKey(priv ed25519.PrivateKey) (*Key, error) {
+	if len(priv) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("ed25519 private key has %d bytes", len(priv))
+	}
+	nid, err := NIDFromPublicKey(priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	return &Key{priv: priv, nid: nid}, nil
+}
+
+// NID returns the key's node ID.
+func (k *Key) NID() NID { return k.nid }
+
+// Sign signs msg.
+func (k *Key) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(k.priv, msg), nil }
+
+// Private returns the ed25519 private key, for the libp2p host and key files.
+func (k *Key) Private() ed25519.PrivateKey { return k.priv }

@@ -1,0 +1,289 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"example.com/grove/protocol"
+)
+
+// ErrNotFound is returned when a project, ref or object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Repo is one project's storage: a bare git repository.
+type Repo struct {
+	Path string
+	RID  protocol.RID
+	git  *git.Repository
+}
+
+// Open opens the storage of project rid in h.
+func Open(h Home, rid protocol.RID) (*Repo, error) {
+	path := h.ProjectPath(rid)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("project %s: %w in %s", rid, ErrNotFound, h.StorageDir())
+	}
+	return openPath(path, rid)
+}
+
+func openPath(path string, rid protocol.RID) (*Repo, error) {
+	g, err := git.PlainOpen(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &Repo{Path: path, RID: rid, git: g}, nil
+}
+
+// List returns the projects stored in h, sorted.
+func List(h Home) ([]protocol.RID, error) {
+	ents, err := os.ReadDir(h.StorageDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list storage: %w", err)
+	}
+	var out []protocol.RID
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".git")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		rid, err := protocol.ParseRID(name)
+		if err != nil {
+			continue // temporary directories and strangers
+		}
+		out = append(out, rid)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, nil
+}
+
+// Git runs git in the storage and returns its stdout.
+func (r *Repo) Git(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	return runGit(ctx, r.Path, stdin, args...)
+}
+
+// NamespacePrefix is the prefix of nid's refs in storage.
+func NamespacePrefix(nid protocol.NID) string {
+	return "refs/namespaces/" + nid.String() + "/"
+}
+
+// Namespaces returns every namespace's refs (names inside the namespace,
+// e.g. refs/heads/main) keyed by NID string. Namespaces whose name is not a
+// valid NID are skipped: nothing verifiable can live there.
+func (r *Repo) Namespaces(ctx context.Context) (map[string]map[string]string, error) {
+	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/namespaces/")
+	if err != nil {
+		return nil, err
+	}
+	all := make(map[string]map[string]string)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		oid, full, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		rest := strings.TrimPrefix(full, "refs/namespaces/")
+		ns, name, ok := strings.Cut(rest, "/")
+		if !ok || !strings.HasPrefix(name, "refs/") {
+			continue // the namespace's HEAD
+		}
+		if _, err := protocol.ParseNID(ns); err != nil {
+			continue
+		}
+		if all[ns] == nil {
+			all[ns] = make(map[string]string)
+		}
+		all[ns][name] = oid
+	}
+	return all, nil
+}
+
+// NamespaceRefs returns nid's refs by their names inside the namespace.
+func (r *Repo) NamespaceRefs(ctx context.Context, nid protocol.NID) (map[string]string, error) {
+	p := NamespacePrefix(nid)
+	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", p)
+	if err != nil {
+		return nil, err
+	}
+	return parseRefLines(out, p), nil
+}
+
+// CanonicalRefs returns the project's top-level branches and tags.
+func (r *Repo) CanonicalRefs(ctx context.Context) (map[string]string, error) {
+	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/", "refs/tags/")
+	if err != nil {
+		return nil, err
+	}
+	return parseRefLines(out, ""), nil
+}
+
+func parseRefLines(out []byte, prefix string) map[string]string {
+	m := make(map[string]string)
+	for _, line := range strings.Split(string(out), "\n") {
+		oid, name, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		name, ok = strings.CutPrefix(name, prefix)
+		if ok && strings.HasPrefix(name, "refs/") {
+			m[name] = oid
+		}
+	}
+	return m
+}
+
+// RefUpdate is one change in a ref transaction. Old "" means the ref must
+// not exist; New "" deletes it.
+type RefUpdate struct {
+	Name string
+	Old  string
+	New  string
+}
+
+const zeroOID = "0000000000000000000000000000000000000000"
+
+// UpdateRefs applies updates in one git ref transaction: all or nothing, and
+// nothing if any ref is no longer at its Old value.
+func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	b.WriteString("start\n")
+	for _, u := range updates {
+		old := u.Old
+		if old == "" {
+			old = zeroOID
+		}
+		if u.New == "" {
+			fmt.Fprintf(&b, "delete %s %s\n", u.Name, old)
+		} else {
+			fmt.Fprintf(&b, "update %s %s %s\n", u.Name, u.New, old)
+		}
+	}
+	b.WriteString("prepare\ncommit\n")
+	if _, err := r.Git(ctx, b.Bytes(), "update-ref", "--stdin"); err != nil {
+		return fmt.Errorf("update refs: %w", err)
+	}
+	return nil
+}
+
+// writeBlob stores data as a blob and returns its oid.
+func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
+	obj := r.git.Storer.NewEncodedObject()
+	obj.SetType(plumbing.BlobObject)
+	w, err := obj.Writer()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := w.Close(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.git.Storer.SetEncodedObject(obj)
+}
+
+// writeTree stores a flat tree of regular files.
+func (r *Repo) writeTree(files map[string][]byte) (plumbing.Hash, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	t := &object.Tree{}
+	for _, n := range names {
+		h, err := r.writeBlob(files[n])
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("write blob %s: %w", n, err)
+		}
+		t.Entries = append(t.Entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+	}
+	obj := r.git.Storer.NewEncodedObject()
+	if err := t.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.git.Storer.SetEncodedObject(obj)
+}
+
+// writeCommit stores a commit.
+func (r *Repo) writeCommit(c *object.Commit) (plumbing.Hash, error) {
+	obj := r.git.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.git.Storer.SetEncodedObject(obj)
+}
+
+// readCommit reads the commit oid and the files of its (flat) tree, each
+// bounded by limit bytes.
+func (r *Repo) readCommit(oid string, limit int64) (*object.Commit, map[string][]byte, error) {
+	if !protocol.ValidOID(oid) {
+		return nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
+	}
+	c, err := r.git.CommitObject(plumbing.NewHash(oid))
+	if err != nil {
+		return nil, nil, fmt.Errorf("commit %s: %w", oid, err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, nil, fmt.Errorf("tree of %s: %w", oid, err)
+	}
+	files := make(map[string][]byte, len(t.Entries))
+	for _, e := range t.Entries {
+		if e.Mode != filemode.Regular {
+			continue
+		}
+		b, err := r.git.BlobObject(e.Hash)
+		if err != nil {
+			return nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
+		}
+		if b.Size > limit {
+			return nil, nil, fmt.Errorf("blob %s of %s: %d bytes is over the limit of %d", e.Name, oid, b.Size, limit)
+		}
+		rd, err := b.Reader()
+		if err != nil {
+			return nil, nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(rd, limit))
+		rd.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s of %s: %w", e.Name, oid, err)
+		}
+		files[e.Name] = data
+	}
+	return c, files, nil
+}
+
+// IsAncestor reports whether commit a is an ancestor of (or equal to) b.
+func (r *Repo) IsAncestor(ctx context.Context, a, b string) (bool, error) {
+	if a == b {
+		return true, nil
+	}
+	_, err := r.Git(ctx, nil, "merge-base", "--is-ancestor", a, b)
+	if err == nil {
+		return true, nil
+	}
+	var ge *GitError
+	if errors.As(err, &ge) {
+		var ee interface{ ExitCode() int }
+		if errors.As(ge.Err, &ee) && ee.ExitCode() == 1 {
+			return false, nil
+		}
+	}
+	return false, err
+}
