@@ -12,9 +12,9 @@ import (
 
 // IO is what a command reads and writes, injected so tests can capture it.
 type IO struct {
-	In     io.Reader
-	Out    io.Writer
-	Err    io.Writer
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
 	// LookupEnv reads the environment (os.LookupEnv in production).
 	LookupEnv func(string) (string, bool)
 	// InTTY, OutTTY and ErrTTY say whether each stream is a terminal.
@@ -27,6 +27,6 @@ func Stdio() IO {
 	return IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		LookupEnv: os.LookupEnv,
-		InTTY:  isTTY(os.Stdin), OutTTY: isTTY(os.Stdout), ErrTTY: isTTY(os.Stderr),
+		InTTY:     isTTY(os.Stdin), OutTTY: isTTY(os.Stdout), ErrTTY: isTTY(os.Stderr),
 	}
 }

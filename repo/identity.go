@@ -213,7 +213,7 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 // configureStorage sets the git options every storage needs.
 func configureStorage(ctx context.Context, dir string) error {
 	for _, kv := range [][2]string{
-		{"gc.autoDetach", "false"},      // never leave a gc running behind a command
+		{"gc.autoDetach", "false"},         // never leave a gc running behind a command
 		{"uploadpack.allowFilter", "true"}, // partial clones
 		{"receive.advertisePushOptions", "true"},
 		{"core.logAllRefUpdates", "false"},
