@@ -104,3 +104,40 @@ func (r *Repo) signRefs(s protocol.Signer, refs map[string]string, now time.Time
 func (r *Repo) SigrefsDescends(ctx context.Context, older, newer string) (bool, error) {
 	return r.IsAncestor(ctx, older, newer)
 }
+
+// VerifySigrefsUpdate checks a proposed move of nid's sigrefs from old ("" if
+// none) to newer, as a receiver must before accepting a namespace from any
+// peer: every revision from newer back to old is signed by nid for this
+// project, and newer descends from old (no rollback, no fork). It returns
+// the newest signed refs, whose list the caller then matches against the
+// refs that arrived.
+func (r *Repo) VerifySigrefsUpdate(ctx context.Context, nid protocol.NID, old, newer string) (protocol.SignedRefs, error) {
+	tip, err := r.ReadSigrefs(nid, newer)
+	if err != nil {
+		return protocol.SignedRefs{}, err
+	}
+	if old == "" || old == newer {
+		if old == "" {
+			if err := r.verifySigrefsChain(ctx, nid, newer); err != nil {
+				return protocol.SignedRefs{}, err
+			}
+		}
+		return tip, nil
+	}
+	for i, oid := 0, tip.Parent; ; i++ {
+		if err := ctx.Err(); err != nil {
+			return protocol.SignedRefs{}, err
+		}
+		if oid == "" || i > maxSigrefsChain {
+			return protocol.SignedRefs{}, fmt.Errorf("%w: %.7s is not a successor of %.7s", protocol.ErrRollback, newer, old)
+		}
+		if oid == old {
+			return tip, nil
+		}
+		sr, err := r.ReadSigrefs(nid, oid)
+		if err != nil {
+			return protocol.SignedRefs{}, err
+		}
+		oid = sr.Parent
+	}
+}
