@@ -29,12 +29,12 @@ func ParseURL(s string) (URL, error) {
 	r, n, hasNID := strings.Cut(rest, "/")
 	rid, err := ParseRID(r)
 	if err != nil {
-		return URL{}, fmt.Errorf("%w %q: %v", ErrInvalidURL, s, err)
+		return URL{}, err
 	}
 	u := URL{RID: rid}
 	if hasNID {
 		if u.NID, err = ParseNID(n); err != nil {
-			return URL{}, fmt.Errorf("%w %q: %v", ErrInvalidURL, s, err)
+			return URL{}, err
 		}
 	}
 	return u, nil
