@@ -120,6 +120,11 @@ func (r *Repo) Identity(ctx context.Context) (*protocol.Identity, string, error)
 	if err != nil {
 		return nil, "", err
 	}
+	return r.identityOf(all)
+}
+
+// identityOf is Identity over a given set of namespaces.
+func (r *Repo) identityOf(all map[string]map[string]string) (*protocol.Identity, string, error) {
 	var (
 		best    *protocol.Identity
 		bestOID string
@@ -163,6 +168,10 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 	if _, err := doc.Encode(); err != nil {
 		return nil, err
 	}
+	if doc.Threshold != 1 {
+		// The root is signed by s alone and must meet its own threshold.
+		return nil, fmt.Errorf("%w: a new project is signed by one delegate, so its threshold must be 1, not %d", protocol.ErrInvalidIdentity, doc.Threshold)
+	}
 	if err := os.MkdirAll(h.StorageDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create storage: %w", err)
 	}
@@ -197,7 +206,7 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 	if err := r.UpdateRefs(ctx, []RefUpdate{{Name: p + protocol.IdentityRef, New: root}, *sig}); err != nil {
 		return nil, err
 	}
-	if err := r.setNamespaceHEAD(ctx, s.NID(), doc.DefaultBranch); err != nil {
+	if err := r.setNamespaceHEAD(ctx, s.NID(), doc.DefaultBranch, ns); err != nil {
 		return nil, err
 	}
 	final := h.ProjectPath(r.RID)
@@ -226,14 +235,75 @@ func configureStorage(ctx context.Context, dir string) error {
 }
 
 // setNamespaceHEAD points nid's namespace HEAD at its default branch, so
-// `git clone grove://RID/NID` checks it out.
-func (r *Repo) setNamespaceHEAD(ctx context.Context, nid protocol.NID, branch string) error {
+// `git clone grove://RID/NID` checks it out. refs are the namespace's refs:
+// while it has no such branch it has no HEAD, because a symbolic ref to
+// nothing makes `git fsck` fail.
+func (r *Repo) setNamespaceHEAD(ctx context.Context, nid protocol.NID, branch string, refs map[string]string) error {
 	p := NamespacePrefix(nid)
 	want := "ref: " + p + "refs/heads/" + branch + "\n"
 	path := filepath.Join(r.Path, filepath.FromSlash(p), "HEAD")
+	if refs["refs/heads/"+branch] == "" {
+		if _, err := os.Lstat(path); err != nil {
+			return nil
+		}
+		_, err := r.Git(ctx, nil, "symbolic-ref", "--delete", p+"HEAD")
+		return err
+	}
 	if b, err := os.ReadFile(path); err == nil && string(b) == want {
 		return nil
 	}
 	_, err := r.Git(ctx, nil, "symbolic-ref", p+"HEAD", strings.TrimSpace(strings.TrimPrefix(want, "ref: ")))
 	return err
 }
+
+// UpdateIdentity writes a new revision of the identity document, signed by
+// s, as the successor of the current one, and moves s's identity ref to it.
+// The revision counts only if s alone meets the current threshold; otherwise
+// ErrNeedsSignatures is returned and nothing changes.
+func (r *Repo) UpdateIdentity(ctx context.Context, s protocol.Signer, doc *protocol.Identity, now time.Time) (string, error) {
+	unlock, err := r.Lock(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	cur, head, err := r.Identity(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !cur.IsDelegate(s.NID()) {
+		return "", fmt.Errorf("%w: %s is not a delegate of %s", ErrNotDelegate, s.NID(), r.RID)
+	}
+	if cur.Threshold > 1 {
+		return "", fmt.Errorf("%w: %d delegates must sign a change", ErrNeedsSignatures, cur.Threshold)
+	}
+	if a, _ := cur.Encode(); a != nil {
+		if b, err := doc.Encode(); err != nil {
+			return "", err
+		} else if string(a) == string(b) {
+			return head, nil
+		}
+	}
+	oid, err := r.writeIdentity(s, doc, []string{head}, now)
+	if err != nil {
+		return "", err
+	}
+	refs, err := r.NamespaceRefs(ctx, s.NID())
+	if err != nil {
+		return "", err
+	}
+	up := RefUpdate{Name: protocol.IdentityRef, Old: refs[protocol.IdentityRef], New: oid}
+	if err := r.updateNamespaceLocked(ctx, s, []RefUpdate{up}, now); err != nil {
+		return "", err
+	}
+	return oid, nil
+}
+
+// Identity errors.
+var (
+	// ErrNotDelegate is returned when someone who is not a delegate tries
+	// what only delegates may do.
+	ErrNotDelegate = errors.New("not a delegate")
+	// ErrNeedsSignatures is returned for an identity change that one
+	// delegate cannot make alone.
+	ErrNeedsSignatures = errors.New("needs more delegate signatures")
+)

@@ -3,6 +3,8 @@ package repo
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"example.com/grove/protocol"
@@ -59,7 +61,7 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 		refs[protocol.SigrefsRef] = sig.New
 	}
 	all[me.String()] = refs
-	doc, _, err := r.Identity(ctx)
+	doc, _, err := r.identityOf(all)
 	if err != nil {
 		return err
 	}
@@ -75,5 +77,18 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 	if err := r.UpdateRefs(ctx, tx); err != nil {
 		return err
 	}
-	return r.setNamespaceHEAD(ctx, me, doc.DefaultBranch)
+	if err := r.setNamespaceHEAD(ctx, me, doc.DefaultBranch, refs); err != nil {
+		return err
+	}
+	return r.setHEAD(ctx, doc.DefaultBranch)
+}
+
+// setHEAD points the storage's HEAD at the canonical default branch.
+func (r *Repo) setHEAD(ctx context.Context, branch string) error {
+	want := "ref: refs/heads/" + branch + "\n"
+	if b, err := os.ReadFile(filepath.Join(r.Path, "HEAD")); err == nil && string(b) == want {
+		return nil
+	}
+	_, err := r.Git(ctx, nil, "symbolic-ref", "HEAD", "refs/heads/"+branch)
+	return err
 }
