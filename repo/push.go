@@ -23,7 +23,7 @@ import (
 type Push struct {
 	r      *Repo
 	nid    protocol.NID
-	dir    string
+	q      *Quarantine
 	before map[string]string
 	unlock func()
 }
@@ -59,28 +59,10 @@ func (r *Repo) BeginPush(ctx context.Context, nid protocol.NID) (_ *Push, err er
 			unlock()
 		}
 	}()
-	base := filepath.Join(r.Path, tmpDir)
-	// We hold the lock, so any quarantine left here belongs to a push that
-	// died: its objects never reached the storage.
-	if old, _ := filepath.Glob(filepath.Join(base, "push-*")); len(old) > 0 {
-		for _, d := range old {
-			os.RemoveAll(d)
-		}
-	}
-	if err := os.MkdirAll(base, 0o700); err != nil {
-		return nil, fmt.Errorf("quarantine: %w", err)
-	}
-	dir, err := os.MkdirTemp(base, "push-*")
-	if err != nil {
-		return nil, fmt.Errorf("quarantine: %w", err)
-	}
-	p := &Push{r: r, nid: nid, dir: dir, unlock: unlock}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(dir)
-		}
-	}()
-	p.before, err = r.NamespaceRefs(ctx, nid)
+	// We hold the lock, so any push quarantine left here belongs to a push
+	// that died: its objects never reached the storage.
+	r.removeStaleQuarantines("push")
+	before, err := r.NamespaceRefs(ctx, nid)
 	if err != nil {
 		return nil, err
 	}
@@ -88,44 +70,32 @@ func (r *Repo) BeginPush(ctx context.Context, nid protocol.NID) (_ *Push, err er
 	if doc, _, err := r.Identity(ctx); err == nil {
 		head = doc.DefaultBranch
 	}
-	objects, err := filepath.Abs(filepath.Join(r.Path, "objects"))
+	visible := make(map[string]string)
+	for name, oid := range before {
+		if strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/") {
+			visible[name] = oid
+		}
+	}
+	q, err := r.NewQuarantine("push", visible, head, nil)
 	if err != nil {
 		return nil, err
 	}
-	hooks := filepath.Join(dir, "hooks")
-	var packed strings.Builder
-	for _, name := range sortedKeys(p.before) {
-		if strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/") {
-			fmt.Fprintf(&packed, "%s %s\n", p.before[name], name)
-		}
+	hooks := filepath.Join(q.Dir(), "hooks")
+	config := "[core]\n\trepositoryformatversion = 0\n\tbare = true\n\thooksPath = " + hooks +
+		"\n[receive]\n\tunpackLimit = 1\n\tautogc = false\n\tadvertisePushOptions = true\n[gc]\n\tauto = 0\n"
+	if err := os.WriteFile(filepath.Join(q.Dir(), "config"), []byte(config), 0o644); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	files := []struct {
-		path string
-		data string
-		mode fs.FileMode
-	}{
-		{"HEAD", "ref: refs/heads/" + head + "\n", 0o644},
-		{"config", "[core]\n\trepositoryformatversion = 0\n\tbare = true\n\thooksPath = " + hooks +
-			"\n[receive]\n\tunpackLimit = 1\n\tautogc = false\n\tadvertisePushOptions = true\n[gc]\n\tauto = 0\n", 0o644},
-		{"objects/info/alternates", objects + "\n", 0o644},
-		{"packed-refs", packed.String(), 0o644},
-		{"hooks/pre-receive", prereceiveHook, 0o755},
+	if err := os.WriteFile(filepath.Join(hooks, "pre-receive"), []byte(prereceiveHook), 0o755); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("quarantine: %w", err)
 	}
-	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags", "hooks"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			return nil, fmt.Errorf("quarantine: %w", err)
-		}
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.path), []byte(f.data), f.mode); err != nil {
-			return nil, fmt.Errorf("quarantine: %w", err)
-		}
-	}
-	return p, nil
+	return &Push{r: r, nid: nid, q: q, before: before, unlock: unlock}, nil
 }
 
 // Dir is the quarantine repository to run git receive-pack in.
-func (p *Push) Dir() string { return p.dir }
+func (p *Push) Dir() string { return p.q.Dir() }
 
 // Finish moves what the push brought into the storage and applies its ref
 // changes with new signed refs and canonical refs, atomically. It returns
@@ -134,11 +104,10 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 	if !s.NID().Equal(p.nid) {
 		return nil, fmt.Errorf("push into %s cannot be signed by %s", p.nid, s.NID())
 	}
-	out, err := runGit(ctx, p.dir, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/")
+	after, err := p.q.Refs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	after := parseRefLines(out, "")
 	var ups []RefUpdate
 	for name, oid := range after {
 		if p.before[name] != oid {
@@ -154,7 +123,7 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 	if len(ups) == 0 {
 		return nil, nil
 	}
-	if err := migrateObjects(filepath.Join(p.dir, "objects"), filepath.Join(p.r.Path, "objects")); err != nil {
+	if err := p.q.Migrate(); err != nil {
 		return nil, err
 	}
 	if err := p.r.updateNamespaceLocked(ctx, s, ups, now); err != nil {
@@ -165,7 +134,7 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 
 // Close removes the quarantine and unlocks the project.
 func (p *Push) Close() error {
-	err := os.RemoveAll(p.dir)
+	err := p.q.Close()
 	p.unlock()
 	return err
 }

@@ -5,7 +5,8 @@
 //
 //	gitgen [-commits N] [-branches N] [-merges N] [-tags N] [-files N] [-seed N] DIR
 //
-// DIR is created as a bare repository if it holds none. See package
+// DIR must hold a repository without refs, or none: then a bare one is
+// created. Nothing is printed on success. See package
 // example.com/grove/bench/gitgen for what the counts mean.
 package main
 
@@ -43,15 +44,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&o.Tags, "tags", 20, "`number` of annotated tags (plus (tags+4)/5 lightweight ones)")
 	fs.IntVar(&o.Files, "files", 200, "`number` of files in the root commit")
 	fs.Int64Var(&o.Seed, "seed", 1, "random `seed`; the same seed and options give the same history")
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: gitgen [flags] DIR\n")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.SetOutput(io.Discard) // errors are reported once, by main
 	if err := fs.Parse(args); err != nil {
-		return err // fs.Usage has already run
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "usage: gitgen [flags] DIR\n")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
+		return err
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("want exactly one DIR argument, got %d (run gitgen -h for usage)", fs.NArg())

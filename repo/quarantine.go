@@ -1,0 +1,113 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Quarantine is a scratch bare repository that borrows the storage's
+// objects (git alternates): git writes what arrives there, and nothing
+// reaches the storage until Migrate. Removing it discards everything.
+type Quarantine struct {
+	r   *Repo
+	dir string
+}
+
+// NewQuarantine makes a quarantine under the storage whose own refs are
+// refs (full names), so git negotiates from what the storage already has.
+// kind names the directory ("push", "fetch"); config is extra git config
+// for the quarantine as section.key → value.
+func (r *Repo) NewQuarantine(kind string, refs map[string]string, head string, config map[string]string) (*Quarantine, error) {
+	base := filepath.Join(r.Path, tmpDir)
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	dir, err := os.MkdirTemp(base, kind+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	q := &Quarantine{r: r, dir: dir}
+	if err := q.init(refs, head, config); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *Quarantine) init(refs map[string]string, head string, config map[string]string) error {
+	objects, err := filepath.Abs(filepath.Join(q.r.Path, "objects"))
+	if err != nil {
+		return err
+	}
+	var packed strings.Builder
+	for _, name := range sortedKeys(refs) {
+		fmt.Fprintf(&packed, "%s %s\n", refs[name], name)
+	}
+	var cfg strings.Builder
+	cfg.WriteString("[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gc]\n\tauto = 0\n")
+	for _, k := range sortedKeys(config) {
+		section, key, _ := strings.Cut(k, ".")
+		fmt.Fprintf(&cfg, "[%s]\n\t%s = %s\n", section, key, config[k])
+	}
+	if head == "" {
+		head = "main"
+	}
+	files := []struct {
+		path string
+		data string
+		mode fs.FileMode
+	}{
+		{"HEAD", "ref: refs/heads/" + head + "\n", 0o644},
+		{"config", cfg.String(), 0o644},
+		{"objects/info/alternates", objects + "\n", 0o644},
+		{"packed-refs", packed.String(), 0o644},
+	}
+	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags", "hooks"} {
+		if err := os.MkdirAll(filepath.Join(q.dir, d), 0o700); err != nil {
+			return fmt.Errorf("quarantine: %w", err)
+		}
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(q.dir, f.path), []byte(f.data), f.mode); err != nil {
+			return fmt.Errorf("quarantine: %w", err)
+		}
+	}
+	return nil
+}
+
+// Dir is the quarantine repository's path.
+func (q *Quarantine) Dir() string { return q.dir }
+
+// Refs returns the quarantine's refs by full name.
+func (q *Quarantine) Refs(ctx context.Context) (map[string]string, error) {
+	out, err := runGit(ctx, q.dir, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/")
+	if err != nil {
+		return nil, err
+	}
+	return parseRefLines(out, ""), nil
+}
+
+// View returns the quarantine as a Repo for reading: it sees the storage's
+// objects and what arrived. Never lock or write through it.
+func (q *Quarantine) View() (*Repo, error) { return openPath(q.dir, q.r.RID) }
+
+// Migrate moves what arrived into the storage; refs are the caller's.
+func (q *Quarantine) Migrate() error {
+	return migrateObjects(filepath.Join(q.dir, "objects"), filepath.Join(q.r.Path, "objects"))
+}
+
+// Close removes the quarantine.
+func (q *Quarantine) Close() error { return os.RemoveAll(q.dir) }
+
+// removeStaleQuarantines deletes quarantines of kind left by processes that
+// died. Only call it holding the lock that every user of that kind takes.
+func (r *Repo) removeStaleQuarantines(kind string) {
+	old, _ := filepath.Glob(filepath.Join(r.Path, tmpDir, kind+"-*"))
+	for _, d := range old {
+		os.RemoveAll(d)
+	}
+}
