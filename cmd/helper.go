@@ -144,7 +144,20 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 	if _, err := p.Finish(ctx, key, e.now()); err != nil {
 		return fmt.Errorf("push landed nowhere: %w", err)
 	}
+	p.Close()
+	// Every push adds a pack; let git consolidate them when enough pile up.
+	r.Git(ctx, nil, "gc", "--auto", "--quiet")
 	return nil
+}
+
+// service returns the git subcommand in args, for messages.
+func service(args []string) string {
+	for _, a := range args {
+		if strings.HasSuffix(a, "-pack") {
+			return a
+		}
+	}
+	return args[0]
 }
 
 // helperStdin returns what the service should read: the process's stdin
@@ -168,7 +181,7 @@ func runService(ctx context.Context, dir string, args, env []string, stdin io.Re
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("git %s: %w", args[len(args)-2], err)
+		return fmt.Errorf("git %s: %w", service(args), err)
 	}
 	return nil
 }

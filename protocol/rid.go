@@ -77,7 +77,7 @@ func (r RID) String() string {
 func (r RID) Short() string {
 	s := r.String()
 	if len(s) > 16 {
-		// The first 9 characters encode the CID prefix and are equal for
+		// The first 7 characters encode the CID prefix and are equal for
 		// every RID; show the digest part.
 		return s[:4] + "…" + s[len(s)-8:]
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// MinGitVersion is the oldest git Grove works with: it needs transactional
+// minGit is the oldest git Grove works with: it needs transactional
 // `update-ref --stdin`, protocol v2 and quarantined receive-pack.
 var minGit = [3]int{2, 31, 0}
 

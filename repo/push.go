@@ -132,10 +132,15 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 	return ups, nil
 }
 
-// Close removes the quarantine and unlocks the project.
+// Close removes the quarantine and unlocks the project. It may be called
+// more than once.
 func (p *Push) Close() error {
+	if p.unlock == nil {
+		return nil
+	}
 	err := p.q.Close()
 	p.unlock()
+	p.unlock = nil
 	return err
 }
 
