@@ -1,0 +1,233 @@
+package issues
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"example.com/grove/protocol"
+)
+
+// Files in a change's tree.
+const (
+	// ActionsFile holds the change's actions: a canonical JSON array.
+	ActionsFile = "actions.json"
+	// NonceFile, in a root change only, makes two objects created with the
+	// same actions in the same second distinct.
+	NonceFile = "nonce"
+)
+
+// Limits on what a change may hold; anything larger is not a change.
+const (
+	MaxActionsSize = 1 << 20
+	MaxActions     = 1000
+	MaxAttachment  = 8 << 20
+	MaxTreeEntries = 256
+	maxCommitSize  = 64 << 10
+)
+
+// ErrInvalidChange is returned for a commit that is not a well-formed,
+// correctly signed change.
+var ErrInvalidChange = errors.New("invalid change")
+
+// SignatureTrailer is the commit trailer that carries the author's
+// signature, as on identity commits.
+const SignatureTrailer = protocol.SignatureTrailer
+
+// Payload returns the bytes a change's author signs. Everything that
+// makes up the commit is bound, so a signed change cannot be re-wrapped
+// into another commit, object type or project.
+func Payload(rid protocol.RID, typ, tree string, parents []string, author protocol.NID, unix int64) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "grove cob v1\nrid %s\ntype %s\ntree %s\n", rid, typ, tree)
+	for _, p := range parents {
+		fmt.Fprintf(&b, "parent %s\n", p)
+	}
+	fmt.Fprintf(&b, "author %s\ntime %d\n", author, unix)
+	return b.Bytes()
+}
+
+// encodeCommit returns the canonical bytes of a change commit: the only
+// form a valid change may have.
+func encodeCommit(typ, tree string, parents []string, author protocol.NID, unix int64, sig []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(256 + 48*len(parents))
+	fmt.Fprintf(&b, "tree %s\n", tree)
+	for _, p := range parents {
+		fmt.Fprintf(&b, "parent %s\n", p)
+	}
+	who := fmt.Sprintf("%s <%s@grove> %d +0000", author, author, unix)
+	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s\n\n%s: %s %s\n", who, who, typ,
+		SignatureTrailer, author, base64.RawStdEncoding.EncodeToString(sig))
+	return b.Bytes()
+}
+
+// rawChange is a change commit's fields, parsed but not yet verified.
+type rawChange struct {
+	oid     string
+	typ     string
+	tree    string
+	parents []string
+	author  string
+	unix    int64
+	sig     []byte
+}
+
+// parseCommit reads the fields of a change commit. It checks the shape
+// only; verify checks the rest.
+func parseCommit(oid string, data []byte) (*rawChange, error) {
+	bad := func(why string) error { return fmt.Errorf("%w %.7s: %s", ErrInvalidChange, oid, why) }
+	head, msg, ok := strings.Cut(string(data), "\n\n")
+	if !ok {
+		return nil, bad("no message")
+	}
+	c := &rawChange{oid: oid}
+	for _, line := range strings.Split(head, "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "tree":
+			c.tree = v
+		case "parent":
+			if !protocol.ValidOID(v) {
+				return nil, bad("bad parent")
+			}
+			c.parents = append(c.parents, v)
+		case "author":
+			f := strings.Fields(v)
+			if len(f) != 4 {
+				return nil, bad("bad author")
+			}
+			c.author = f[0]
+			n, err := strconv.ParseInt(f[2], 10, 64)
+			if err != nil {
+				return nil, bad("bad time")
+			}
+			c.unix = n
+		}
+	}
+	if !protocol.ValidOID(c.tree) {
+		return nil, bad("bad tree")
+	}
+	typ, trailer, ok := strings.Cut(msg, "\n\n")
+	if !ok {
+		return nil, bad("no signature")
+	}
+	c.typ = typ
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(trailer, "\n"), SignatureTrailer+": ")
+	if !ok {
+		return nil, bad("no signature")
+	}
+	n, s, ok := strings.Cut(rest, " ")
+	if !ok || n != c.author {
+		return nil, bad("signer is not the author")
+	}
+	sig, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad("bad signature encoding")
+	}
+	c.sig = sig
+	return c, nil
+}
+
+// nidCache parses each NID once: parsing costs more than verifying.
+type nidCache map[string]protocol.NID
+
+func (m nidCache) get(s string) (protocol.NID, error) {
+	if n, ok := m[s]; ok {
+		return n, nil
+	}
+	n, err := protocol.ParseNID(s)
+	if err != nil {
+		return protocol.NID{}, err
+	}
+	m[s] = n
+	return n, nil
+}
+
+// verify checks that c is a canonical change of type typ in project rid,
+// signed by its author, and returns the author.
+func (c *rawChange) verify(rid protocol.RID, typ string, raw []byte, nids nidCache) (protocol.NID, error) {
+	bad := func(why string) error { return fmt.Errorf("%w %.7s: %s", ErrInvalidChange, c.oid, why) }
+	if c.typ != typ {
+		return protocol.NID{}, bad("type " + strconv.Quote(c.typ) + " is not " + typ)
+	}
+	nid, err := nids.get(c.author)
+	if err != nil {
+		return protocol.NID{}, bad("author is not a node ID")
+	}
+	if !bytes.Equal(encodeCommit(typ, c.tree, c.parents, nid, c.unix, c.sig), raw) {
+		return protocol.NID{}, bad("not in canonical form")
+	}
+	if !nid.Verify(Payload(rid, typ, c.tree, c.parents, nid, c.unix), c.sig) {
+		return protocol.NID{}, bad("bad signature")
+	}
+	return nid, nil
+}
+
+// TreeEntry is one file of a change's tree.
+type treeEntry struct {
+	name string
+	oid  string
+}
+
+// encodeTree returns a flat git tree of regular files, entries sorted.
+func encodeTree(files map[string]string) []byte {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	for _, n := range names {
+		raw, _ := hex.DecodeString(files[n])
+		b.WriteString("100644 ")
+		b.WriteString(n)
+		b.WriteByte(0)
+		b.Write(raw)
+	}
+	return b.Bytes()
+}
+
+// parseTree reads a flat tree of regular files.
+func parseTree(oid string, data []byte) ([]treeEntry, error) {
+	var out []treeEntry
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		nul := bytes.IndexByte(data, 0)
+		if sp < 0 || nul < sp || len(data) < nul+21 {
+			return nil, fmt.Errorf("%w: tree %.7s is malformed", ErrInvalidChange, oid)
+		}
+		if mode := string(data[:sp]); mode != "100644" {
+			return nil, fmt.Errorf("%w: tree %.7s has a %s entry", ErrInvalidChange, oid, mode)
+		}
+		out = append(out, treeEntry{name: string(data[sp+1 : nul]), oid: hex.EncodeToString(data[nul+1 : nul+21])})
+		if len(out) > MaxTreeEntries {
+			return nil, fmt.Errorf("%w: tree %.7s has over %d entries", ErrInvalidChange, oid, MaxTreeEntries)
+		}
+		data = data[nul+21:]
+	}
+	return out, nil
+}
+
+// validFileName reports whether a change may hold a file of this name.
+func validFileName(n string) bool {
+	return n != "" && n != "." && n != ".." && len(n) <= 255 && !strings.ContainsAny(n, "/\x00")
+}
+
+// gitOID returns the oid git gives an object.
+func gitOID(kind string, data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s %d\x00", kind, len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// unixTime is a change's time as the UTC time.Time it shows as.
+func unixTime(n int64) time.Time { return time.Unix(n, 0).UTC() }

@@ -1,0 +1,187 @@
+package issues
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// RefPrefix is where, inside a namespace, the tips of objects of typ live.
+func RefPrefix(typ string) string { return "refs/cobs/" + typ + "/" }
+
+// RefName is the ref, inside a namespace, of a peer's tip of object typ/id.
+func RefName(typ, id string) string { return RefPrefix(typ) + id }
+
+// Store reads and writes one project's collaborative objects.
+type Store struct {
+	Repo *repo.Repo
+	// Rand supplies root nonces (crypto/rand when nil).
+	Rand io.Reader
+	nids nidCache
+}
+
+// NewStore returns the object store of project r.
+func NewStore(r *repo.Repo) *Store { return &Store{Repo: r, nids: make(nidCache)} }
+
+// Tips returns each namespace's tip of object typ/id, keyed by NID. It
+// reads ref files directly and starts no git process.
+func (s *Store) Tips(typ, id string) (map[string]string, error) {
+	f := s.Repo.RefFiles()
+	nss, err := f.Namespaces()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string)
+	for _, ns := range nss {
+		oid, err := f.Get("refs/namespaces/" + ns + "/" + RefName(typ, id))
+		if err != nil {
+			return nil, err
+		}
+		if oid != "" {
+			out[ns] = oid
+		}
+	}
+	return out, nil
+}
+
+// Load reads object typ/id from every namespace's tip.
+func (s *Store) Load(ctx context.Context, typ, id string) (*Object, error) {
+	if !protocol.ValidOID(id) {
+		return nil, fmt.Errorf("%s %s: %w", typ, id, ErrNotFound)
+	}
+	tips, err := s.Tips(typ, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.loadTips(ctx, typ, id, tips)
+}
+
+func (s *Store) loadTips(ctx context.Context, typ, id string, tips map[string]string) (*Object, error) {
+	if len(tips) == 0 {
+		return nil, fmt.Errorf("%s %s: %w", typ, id, ErrNotFound)
+	}
+	list := make([]string, 0, len(tips))
+	for _, t := range tips {
+		list = append(list, t)
+	}
+	return load(ctx, s.Repo, s.Repo.RID, typ, id, list, s.nids)
+}
+
+// NamespaceTips returns the tips of every object of typ in namespace nid:
+// id → oid.
+func (s *Store) NamespaceTips(ctx context.Context, nid, typ string) (map[string]string, error) {
+	p := "refs/namespaces/" + nid + "/" + RefPrefix(typ)
+	out, err := s.Repo.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", p)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string)
+	for _, line := range strings.Split(string(out), "\n") {
+		oid, name, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if id, ok := strings.CutPrefix(name, p); ok && protocol.ValidOID(id) {
+			m[id] = oid
+		}
+	}
+	return m, nil
+}
+
+// Tx collects changes by one signer and moves the signer's refs for all of
+// them in one namespace update (one signed-refs revision).
+type Tx struct {
+	s      *Store
+	signer protocol.Signer
+	now    time.Time
+	old    map[string]string // ref → value before the transaction
+	new    map[string]string // ref → value after it
+	order  []string
+}
+
+// Begin starts a transaction of changes signed by signer at time now.
+func (s *Store) Begin(signer protocol.Signer, now time.Time) *Tx {
+	return &Tx{s: s, signer: signer, now: now, old: map[string]string{}, new: map[string]string{}}
+}
+
+// Create writes the root change of a new object of typ and returns the
+// object's ID.
+func (tx *Tx) Create(typ string, c NewChange) (string, error) {
+	rnd := tx.s.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	var b [16]byte
+	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+		return "", fmt.Errorf("nonce: %w", err)
+	}
+	id, err := writeChange(tx.s.Repo, tx.signer, tx.s.Repo.RID, typ, nil, c, hex.EncodeToString(b[:]), tx.now)
+	if err != nil {
+		return "", err
+	}
+	return id, tx.move(RefName(typ, id), id)
+}
+
+// Append writes a change to object typ/id on top of parents (normally the
+// loaded object's Heads) and returns its oid.
+func (tx *Tx) Append(typ, id string, parents []string, c NewChange) (string, error) {
+	if len(parents) == 0 {
+		return "", fmt.Errorf("%s %.7s: a change needs parents", typ, id)
+	}
+	oid, err := writeChange(tx.s.Repo, tx.signer, tx.s.Repo.RID, typ, parents, c, "", tx.now)
+	if err != nil {
+		return "", err
+	}
+	return oid, tx.move(RefName(typ, id), oid)
+}
+
+func (tx *Tx) move(ref, oid string) error {
+	if _, ok := tx.old[ref]; !ok {
+		cur, err := tx.s.Repo.RefFiles().Get(repo.NamespacePrefix(tx.signer.NID()) + ref)
+		if err != nil {
+			return err
+		}
+		tx.old[ref] = cur
+		tx.order = append(tx.order, ref)
+	}
+	tx.new[ref] = oid
+	return nil
+}
+
+// Commit moves the signer's refs to the new changes, re-signs the
+// namespace and updates canonical refs, atomically (repo.UpdateNamespace).
+func (tx *Tx) Commit(ctx context.Context) error {
+	if len(tx.order) == 0 {
+		return nil
+	}
+	ups := make([]repo.RefUpdate, 0, len(tx.order))
+	for _, ref := range tx.order {
+		ups = append(ups, repo.RefUpdate{Name: ref, Old: tx.old[ref], New: tx.new[ref]})
+	}
+	if err := tx.s.Repo.UpdateNamespace(ctx, tx.signer, ups, tx.now); err != nil {
+		return err
+	}
+	tx.order, tx.old, tx.new = nil, map[string]string{}, map[string]string{}
+	return nil
+}
+
+// marshalCanonical encodes v with encoding/json (struct fields in their
+// declared order, no HTML escaping, no trailing newline).
+func marshalCanonical(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,196 @@
+package repo
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"example.com/grove/protocol"
+)
+
+// Raw objects and refs, for the collaborative-object engine (package
+// issues): it encodes and parses its own commits and trees, so it needs the
+// bytes, not go-git's types, and it reads refs without starting git.
+
+// Reopen returns a second handle on the same storage, for a goroutine of
+// its own: go-git's object caches are not shared between handles.
+func (r *Repo) Reopen() (*Repo, error) { return openPath(r.Path, r.RID) }
+
+// WriteObject stores a git object of kind "blob", "tree" or "commit" and
+// returns its oid.
+func (r *Repo) WriteObject(kind string, data []byte) (string, error) {
+	t, err := plumbing.ParseObjectType(kind)
+	if err != nil || (t != plumbing.BlobObject && t != plumbing.TreeObject && t != plumbing.CommitObject) {
+		return "", fmt.Errorf("write object: bad kind %q", kind)
+	}
+	obj := r.git.Storer.NewEncodedObject()
+	obj.SetType(t)
+	obj.SetSize(int64(len(data)))
+	w, err := obj.Writer()
+	if err != nil {
+		return "", err
+	}
+	if _, err := w.Write(data); err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	h, err := r.git.Storer.SetEncodedObject(obj)
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", kind, err)
+	}
+	return h.String(), nil
+}
+
+// ErrTooLarge is returned when an object is bigger than the caller allows.
+var ErrTooLarge = errors.New("object too large")
+
+// ReadObject returns the kind and contents of object oid. Objects over
+// limit bytes are not read: ErrTooLarge.
+func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
+	if !protocol.ValidOID(oid) {
+		return "", nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
+	}
+	obj, err := r.git.Storer.EncodedObject(plumbing.AnyObject, plumbing.NewHash(oid))
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("object %s: %w", oid, err)
+	}
+	if obj.Size() > limit {
+		return "", nil, fmt.Errorf("object %s: %w: %d bytes, limit %d", oid, ErrTooLarge, obj.Size(), limit)
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return "", nil, fmt.Errorf("object %s: %w", oid, err)
+	}
+	defer rd.Close()
+	data := make([]byte, 0, obj.Size())
+	buf := bytes.NewBuffer(data)
+	if _, err := io.Copy(buf, io.LimitReader(rd, limit+1)); err != nil {
+		return "", nil, fmt.Errorf("object %s: %w", oid, err)
+	}
+	return obj.Type().String(), buf.Bytes(), nil
+}
+
+// HasObject reports whether the storage holds object oid.
+func (r *Repo) HasObject(oid string) bool {
+	if !protocol.ValidOID(oid) {
+		return false
+	}
+	return r.git.Storer.HasEncodedObject(plumbing.NewHash(oid)) == nil
+}
+
+// RefFiles reads refs straight from the files git keeps them in (loose ref
+// files first, then packed-refs), with no git process: for hot read paths
+// that look up a few refs among many. It reads packed-refs at most once.
+type RefFiles struct {
+	dir    string
+	packed []byte
+	loaded bool
+}
+
+// RefFiles returns a reader of the storage's refs.
+func (r *Repo) RefFiles() *RefFiles { return &RefFiles{dir: r.Path} }
+
+func (f *RefFiles) packedRefs() ([]byte, error) {
+	if !f.loaded {
+		b, err := os.ReadFile(filepath.Join(f.dir, "packed-refs"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read packed-refs: %w", err)
+		}
+		f.packed, f.loaded = b, true
+	}
+	return f.packed, nil
+}
+
+// Get returns the oid the full ref name points at, or "" if there is none.
+// Symbolic refs are not followed; they read as absent.
+func (f *RefFiles) Get(name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(name)))
+	switch {
+	case err == nil:
+		s := strings.TrimSpace(string(b))
+		if protocol.ValidOID(s) {
+			return s, nil
+		}
+		return "", nil
+	case errors.Is(err, fs.ErrNotExist), isNotDir(err):
+	default:
+		return "", fmt.Errorf("read ref %s: %w", name, err)
+	}
+	p, err := f.packedRefs()
+	if err != nil {
+		return "", err
+	}
+	// packed-refs is sorted by name; a linear scan is still cheap and
+	// does not trust the file's order.
+	sc := bufio.NewScanner(bytes.NewReader(p))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) > 41 && line[40] == ' ' && string(line[41:]) == name {
+			return string(line[:40]), nil
+		}
+	}
+	return "", nil
+}
+
+func isNotDir(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not a directory")
+}
+
+// Namespaces returns the NIDs (as strings) that have at least one ref,
+// loose or packed, sorted. Names that are not NIDs are skipped.
+func (f *RefFiles) Namespaces() ([]string, error) {
+	seen := make(map[string]bool)
+	ents, err := os.ReadDir(filepath.Join(f.dir, "refs", "namespaces"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list namespaces: %w", err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			seen[e.Name()] = true
+		}
+	}
+	p, err := f.packedRefs()
+	if err != nil {
+		return nil, err
+	}
+	const pre = " refs/namespaces/"
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		line := p
+		if i >= 0 {
+			line, p = p[:i], p[i+1:]
+		} else {
+			p = nil
+		}
+		if len(line) > 40+len(pre) && string(line[40:40+len(pre)]) == pre {
+			rest := line[40+len(pre):]
+			if j := bytes.IndexByte(rest, '/'); j > 0 {
+				seen[string(rest[:j])] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		if _, err := protocol.ParseNID(ns); err == nil {
+			out = append(out, ns)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
