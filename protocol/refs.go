@@ -135,7 +135,8 @@ func CheckRefName(name string) error {
 			return fmt.Errorf("ref %q contains %q", name, c)
 		}
 	}
-	if strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock") {
+	if strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock") ||
+		strings.Contains(name, ".lock/") { // git refuses any component ending in .lock
 		return fmt.Errorf("ref %q has a bad ending", name)
 	}
 	for i := 0; i < len(name); i++ {

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 
@@ -55,9 +56,15 @@ func (r *Repo) pick(ctx context.Context, name string, tips []string, threshold i
 	}
 	votes := exact
 	if strings.HasPrefix(name, "refs/heads/") {
+		// The newest commit enough delegates share need not be anyone's
+		// tip: their merge bases are candidates too.
+		cands, err := r.mergeBaseClosure(ctx, exact)
+		if err != nil {
+			return "", false, err
+		}
 		// A delegate votes for every candidate in its history.
 		votes = make(map[string]int)
-		for c := range exact {
+		for _, c := range cands {
 			for _, t := range tips {
 				ok, err := r.IsAncestor(ctx, c, t)
 				if err != nil {
@@ -84,32 +91,74 @@ func (r *Repo) pick(ctx context.Context, name string, tips []string, threshold i
 		}
 		return q[i] < q[j]
 	})
-	// The newest: a qualifying candidate that descends from all the others.
+	// The newest: the qualifying candidates no other one descends from.
+	var newest []string
 	for _, c := range q {
-		newest := true
+		top := true
 		for _, o := range q {
 			if o == c {
 				continue
 			}
-			ok, err := r.IsAncestor(ctx, o, c)
+			ok, err := r.IsAncestor(ctx, c, o)
 			if err != nil {
 				return "", false, err
 			}
-			if !ok {
-				newest = false
+			if ok {
+				top = false
 				break
 			}
 		}
-		if newest {
-			return c, true, nil
+		if top {
+			newest = append(newest, c)
 		}
+	}
+	if len(newest) == 1 {
+		return newest[0], true, nil
 	}
 	for _, c := range q {
 		if c == cur {
 			return cur, true, nil
 		}
 	}
-	return q[0], true, nil
+	return newest[0], true, nil
+}
+
+// maxCandidates bounds the commits pick weighs for one branch.
+const maxCandidates = 64
+
+// mergeBaseClosure returns the tips with their merge bases, and the merge
+// bases of those: every commit that is the newest one some set of tips has
+// in common.
+func (r *Repo) mergeBaseClosure(ctx context.Context, tips map[string]int) ([]string, error) {
+	list := make([]string, 0, len(tips))
+	for t := range tips {
+		list = append(list, t)
+	}
+	sort.Strings(list)
+	seen := make(map[string]bool, len(list))
+	for _, t := range list {
+		seen[t] = true
+	}
+	for i := 1; i < len(list) && len(list) < maxCandidates; i++ {
+		for j := 0; j < i; j++ {
+			out, err := r.Git(ctx, nil, "merge-base", "--all", list[i], list[j])
+			if err != nil {
+				var ge *GitError
+				var ee interface{ ExitCode() int }
+				if errors.As(err, &ge) && errors.As(ge.Err, &ee) && ee.ExitCode() == 1 {
+					continue // unrelated histories
+				}
+				return nil, err
+			}
+			for _, b := range strings.Fields(string(out)) {
+				if !seen[b] {
+					seen[b] = true
+					list = append(list, b)
+				}
+			}
+		}
+	}
+	return list, nil
 }
 
 // canonicalUpdates returns the updates that move the canonical refs from cur

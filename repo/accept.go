@@ -1,0 +1,253 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"example.com/grove/protocol"
+)
+
+// MaxNamespaces bounds how many namespaces one fetch may bring.
+const MaxNamespaces = 10_000
+
+// Rejection is a namespace that arrived but failed verification.
+type Rejection struct {
+	NID string
+	Err error
+}
+
+func (r Rejection) Error() string { return "namespace " + r.NID + ": " + r.Err.Error() }
+
+// AcceptResult says what Accept did.
+type AcceptResult struct {
+	Updated   []protocol.NID // namespaces whose refs moved
+	Unchanged int            // namespaces that were already current
+	Rejected  []Rejection
+}
+
+// Accept verifies the namespaces that arrived in q (under refs/namespaces/)
+// and moves every one that passes into the storage, in one ref transaction
+// with the canonical refs. A namespace passes only if its signed refs verify
+// with its NID for this project, descend from the ones the storage has (no
+// rollback), list exactly the refs that arrived, and its identity history is
+// valid. consider picks the namespaces to look at (policy); the others and
+// any that fail are left as they are. Nothing moves if the project's identity
+// would not verify afterwards.
+func (r *Repo) Accept(ctx context.Context, q *Quarantine, consider func(protocol.NID) bool) (*AcceptResult, error) {
+	qrefs, err := q.Refs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	arrived := make(map[string]map[string]string)
+	for full, oid := range qrefs {
+		rest, ok := strings.CutPrefix(full, "refs/namespaces/")
+		if !ok {
+			continue
+		}
+		ns, name, ok := strings.Cut(rest, "/")
+		if !ok || !strings.HasPrefix(name, "refs/") {
+			continue
+		}
+		if arrived[ns] == nil {
+			if len(arrived) >= MaxNamespaces {
+				return nil, fmt.Errorf("more than %d namespaces arrived", MaxNamespaces)
+			}
+			arrived[ns] = make(map[string]string)
+		}
+		arrived[ns][name] = oid
+	}
+	view, err := q.View()
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := r.Lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	local, err := r.Namespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &AcceptResult{}
+	var tx []RefUpdate
+	var heads []protocol.NID
+	names := make([]string, 0, len(arrived))
+	for ns := range arrived {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	for _, ns := range names {
+		refs := arrived[ns]
+		nid, err := protocol.ParseNID(ns)
+		if err != nil || nid.String() != ns {
+			res.Rejected = append(res.Rejected, Rejection{ns, fmt.Errorf("not a node ID")})
+			continue
+		}
+		if consider != nil && !consider(nid) {
+			continue
+		}
+		if equalRefs(refs, local[ns]) {
+			res.Unchanged++
+			continue
+		}
+		if err := view.verifyArrival(ctx, nid, local[ns][protocol.SigrefsRef], refs); err != nil {
+			res.Rejected = append(res.Rejected, Rejection{ns, err})
+			continue
+		}
+		p := NamespacePrefix(nid)
+		for name, oid := range refs {
+			if local[ns][name] != oid {
+				tx = append(tx, RefUpdate{Name: p + name, Old: local[ns][name], New: oid})
+			}
+		}
+		for name, oid := range local[ns] {
+			if _, ok := refs[name]; !ok {
+				tx = append(tx, RefUpdate{Name: p + name, Old: oid})
+			}
+		}
+		local[ns] = refs
+		res.Updated = append(res.Updated, nid)
+		heads = append(heads, nid)
+	}
+	if len(res.Updated) == 0 {
+		return res, nil
+	}
+	doc, _, err := view.identityOf(local)
+	if err != nil {
+		return nil, fmt.Errorf("project identity after fetch: %w", err)
+	}
+	if err := q.Migrate(); err != nil {
+		return nil, err
+	}
+	cur, err := r.CanonicalRefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want, err := r.DeriveCanonical(ctx, doc, local, cur)
+	if err != nil {
+		return nil, err
+	}
+	tx = append(tx, canonicalUpdates(cur, want)...)
+	if err := r.UpdateRefs(ctx, tx); err != nil {
+		return nil, err
+	}
+	for _, nid := range heads {
+		if err := r.setNamespaceHEAD(ctx, nid, doc.DefaultBranch, local[nid.String()]); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.setHEAD(ctx, doc.DefaultBranch); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// verifyArrival checks one namespace's refs as they arrived, reading
+// objects through the quarantine view.
+func (r *Repo) verifyArrival(ctx context.Context, nid protocol.NID, old string, refs map[string]string) error {
+	if len(refs) > protocol.MaxRefs {
+		return fmt.Errorf("%d refs is over the limit of %d", len(refs), protocol.MaxRefs)
+	}
+	tip := refs[protocol.SigrefsRef]
+	if tip == "" {
+		return fmt.Errorf("refs are not signed")
+	}
+	sr, err := r.VerifySigrefsUpdate(ctx, nid, old, tip)
+	if err != nil {
+		return err
+	}
+	signed := sr.Refs.Map()
+	for name, oid := range refs {
+		if name == protocol.SigrefsRef {
+			continue
+		}
+		if want, ok := signed[name]; !ok || want != oid {
+			return fmt.Errorf("ref %s does not match its signed refs", name)
+		}
+	}
+	for name := range signed {
+		if _, ok := refs[name]; !ok {
+			return fmt.Errorf("signed ref %s did not arrive", name)
+		}
+	}
+	if id := refs[protocol.IdentityRef]; id != "" {
+		if _, _, err := r.VerifyIdentity(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func equalRefs(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateEmpty makes an empty storage for project rid, to be filled by a
+// fetch, in a temporary place: Publish moves it under its RID once
+// something verified landed; Discard removes it.
+func CreateEmpty(ctx context.Context, h Home, rid protocol.RID) (*Repo, error) {
+	if err := os.MkdirAll(h.StorageDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("create storage: %w", err)
+	}
+	tmp, err := os.MkdirTemp(h.StorageDir(), ".clone-*")
+	if err != nil {
+		return nil, fmt.Errorf("create storage: %w", err)
+	}
+	if _, err := runGit(ctx, tmp, nil, "init", "--bare", "--quiet"); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := configureStorage(ctx, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return openPath(tmp, rid)
+}
+
+// Publish moves a storage made by CreateEmpty to its place in h.
+func (r *Repo) Publish(h Home) error {
+	final := h.ProjectPath(r.RID)
+	if err := os.Rename(r.Path, final); err != nil {
+		if _, serr := os.Stat(final); serr == nil {
+			return fmt.Errorf("project %s: %w", r.RID, ErrExists)
+		}
+		return fmt.Errorf("publish storage: %w", err)
+	}
+	r.Path = final
+	g, err := openPath(final, r.RID)
+	if err != nil {
+		return err
+	}
+	r.git = g.git
+	return nil
+}
+
+// Discard removes a storage made by CreateEmpty that never got published.
+func (r *Repo) Discard() error { return os.RemoveAll(r.Path) }
+
+// RemoveStale deletes leftovers of creations and clones that died, older
+// than age.
+func RemoveStale(h Home, age time.Duration) {
+	for _, pat := range []string{".new-*", ".clone-*"} {
+		dirs, _ := filepath.Glob(filepath.Join(h.StorageDir(), pat))
+		for _, d := range dirs {
+			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > age {
+				os.RemoveAll(d)
+			}
+		}
+	}
+}
