@@ -11,10 +11,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"example.com/grove/protocol"
 )
@@ -39,7 +42,11 @@ func Open(h Home, rid protocol.RID) (*Repo, error) {
 }
 
 func openPath(path string, rid protocol.RID) (*Repo, error) {
-	g, err := git.PlainOpen(path)
+	// Quarantines borrow objects through absolute alternates paths, which
+	// go-git follows only with a filesystem rooted at "/".
+	st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(),
+		filesystem.Options{AlternatesFS: osfs.New("/")})
+	g, err := git.Open(st, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

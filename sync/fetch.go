@@ -1,0 +1,289 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// FetchResult is what one fetch from one peer did.
+type FetchResult struct {
+	Peer      string   `json:"peer"`
+	Updated   []string `json:"updated,omitempty"` // NIDs whose namespaces moved
+	Unchanged int      `json:"unchanged"`
+	Rejected  []string `json:"rejected,omitempty"` // why namespaces were refused
+	Error     string   `json:"error,omitempty"`
+	Duration  string   `json:"duration"`
+}
+
+// ErrNoPeers is returned when no peer could be asked for a project.
+var ErrNoPeers = errors.New("no peer has the project")
+
+func (n *Node) fetchLock(rid gproto.RID) *sync.Mutex {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := n.fetches[rid.String()]
+	if m == nil {
+		m = &sync.Mutex{}
+		n.fetches[rid.String()] = m
+	}
+	return m
+}
+
+// Fetch fetches project rid from peer p: git negotiates over a
+// /grove/git/1 stream into a quarantine, then the namespaces this node
+// follows move only if they verify. A project not stored yet is created,
+// and only once something verified arrived.
+func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResult, error) {
+	if p == n.host.ID() {
+		return nil, errors.New("cannot fetch from self")
+	}
+	m := n.fetchLock(rid)
+	m.Lock()
+	defer m.Unlock()
+	start := time.Now()
+	res, err := n.fetch(ctx, p, rid)
+	if res == nil {
+		res = &FetchResult{Peer: p.String()}
+	}
+	res.Duration = time.Since(start).Round(time.Millisecond).String()
+	if err != nil {
+		res.Error = err.Error()
+		n.log.Info("fetch failed", "peer", p, "rid", rid, "err", err)
+		return res, err
+	}
+	n.mu.Lock()
+	n.synced[rid.String()] = time.Now()
+	n.mu.Unlock()
+	n.log.Info("fetched", "peer", p, "rid", rid, "updated", len(res.Updated), "rejected", len(res.Rejected))
+	return res, nil
+}
+
+func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.Limits.FetchTimeout)
+	defer cancel()
+	r, err := repo.Open(n.cfg.Home, rid)
+	fresh := errors.Is(err, repo.ErrNotFound)
+	if fresh {
+		r, err = repo.CreateEmpty(ctx, n.cfg.Home, rid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		defer func() {
+			if r.Path != n.cfg.Home.ProjectPath(rid) {
+				r.Discard()
+			}
+		}()
+	}
+	local, err := r.Namespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seed := make(map[string]string)
+	for ns, refs := range local {
+		for name, oid := range refs {
+			seed[repo.NamespacePrefix(mustNID(ns))+name] = oid
+		}
+	}
+	q, err := r.NewQuarantine("fetch", seed, "", map[string]string{
+		"fetch.unpackLimit":  "1",
+		"fetch.fsckObjects":  "true",
+		"protocol.version":   "2",
+		"fetch.writeCommitGraph": "false",
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	s, url := n.proxy.open(p, rid, n.cfg.Limits.MaxPack)
+	defer n.proxy.close(s)
+	c := exec.CommandContext(ctx, "git", "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
+		"--no-auto-gc", url, "+refs/namespaces/*:refs/namespaces/*")
+	c.Dir = q.Dir()
+	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0")
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	if err := c.Run(); err != nil {
+		if perr := s.Err(); perr != nil {
+			if errors.Is(perr, errOversized) {
+				n.strike(p, perr)
+			}
+			return nil, perr
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		// git refusing objects (fsck) is bad data from the peer.
+		err := fmt.Errorf("git fetch: %s", strings.TrimPrefix(msg, "fatal: "))
+		if strings.Contains(msg, "fsck") || strings.Contains(msg, "index-pack") {
+			n.strike(p, err)
+		}
+		return nil, err
+	}
+	var doc *gproto.Identity
+	if !fresh {
+		doc, _, _ = r.Identity(ctx)
+	}
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	me := n.NID()
+	acc, err := r.Accept(ctx, q, func(nid gproto.NID) bool {
+		return !nid.Equal(me) && pol.FollowsIn(doc, nid)
+	})
+	if err != nil {
+		n.strike(p, err)
+		return nil, err
+	}
+	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged}
+	for _, u := range acc.Updated {
+		res.Updated = append(res.Updated, u.String())
+	}
+	for _, rej := range acc.Rejected {
+		res.Rejected = append(res.Rejected, rej.Error())
+	}
+	if len(acc.Rejected) > 0 {
+		n.strike(p, acc.Rejected[0])
+	}
+	if fresh {
+		if len(acc.Updated) == 0 {
+			return res, fmt.Errorf("peer %s sent nothing that verifies for %s", p, rid)
+		}
+		if err := r.Publish(n.cfg.Home); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func mustNID(s string) gproto.NID {
+	n, _ := gproto.ParseNID(s) // Namespaces returns only valid NIDs
+	return n
+}
+
+// Sync fetches rid from the connected peers and the DHT's providers, at
+// most max of them, and returns each one's result.
+func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int) ([]*FetchResult, error) {
+	peers := n.candidates(ctx, rid, max)
+	if len(peers) == 0 {
+		return nil, ErrNoPeers
+	}
+	var out []*FetchResult
+	var ok bool
+	for _, p := range peers {
+		res, err := n.Fetch(ctx, p, rid)
+		out = append(out, res)
+		ok = ok || err == nil
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if !ok {
+		return out, fmt.Errorf("%w: %d tried", ErrNoPeers, len(peers))
+	}
+	return out, nil
+}
+
+// candidates lists peers to ask for rid: connected ones first, then DHT
+// providers, never more than max.
+func (n *Node) candidates(ctx context.Context, rid gproto.RID, max int) []peer.ID {
+	seen := map[peer.ID]bool{n.host.ID(): true}
+	var out []peer.ID
+	for _, p := range n.host.Network().Peers() {
+		if !seen[p] && len(out) < max && n.gater.ok(p) {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if len(out) >= max {
+		return out
+	}
+	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for ai := range n.dht.FindProvidersAsync(fctx, rid.CID(), max) {
+		if seen[ai.ID] || len(out) >= max {
+			continue
+		}
+		seen[ai.ID] = true
+		if len(ai.Addrs) > 0 {
+			n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
+		}
+		out = append(out, ai.ID)
+	}
+	return out
+}
+
+// Clone gets a project this node does not have: from the given addresses,
+// or else from providers found on the DHT. It then seeds it.
+func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string) (*FetchResult, error) {
+	var peers []peer.ID
+	for _, a := range from {
+		p, err := n.Connect(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		peers = append(peers, p)
+	}
+	if len(peers) == 0 {
+		peers = n.candidates(ctx, rid, 8)
+	}
+	if len(peers) == 0 {
+		return nil, fmt.Errorf("%w %s: pass --from ADDRESS or connect to a peer", ErrNoPeers, rid)
+	}
+	var last error
+	for _, p := range peers {
+		res, err := n.Fetch(ctx, p, rid)
+		if err == nil {
+			return res, n.Seed(ctx, rid)
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// Seed hosts rid: it is remembered, its topic joined and, for a public
+// project, the node provides it on the DHT.
+func (n *Node) Seed(ctx context.Context, rid gproto.RID) error {
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return err
+	}
+	if pol.AddSeed(rid) {
+		if err := pol.Save(n.cfg.Home); err != nil {
+			return err
+		}
+	}
+	return n.join(rid)
+}
+
+// Unseed stops hosting rid; the storage stays.
+func (n *Node) Unseed(rid gproto.RID) error {
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return err
+	}
+	if pol.RemoveSeed(rid) {
+		if err := pol.Save(n.cfg.Home); err != nil {
+			return err
+		}
+	}
+	n.leave(rid)
+	return nil
+}

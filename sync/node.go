@@ -1,0 +1,341 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// Limits bound what peers can make this node do.
+type Limits struct {
+	// MaxPack bounds the bytes one fetch may bring.
+	MaxPack int64
+	// FetchTimeout bounds one fetch from one peer.
+	FetchTimeout time.Duration
+	// Strikes is how many bad answers a peer may give before it is
+	// disconnected and refused.
+	Strikes int
+}
+
+// DefaultLimits are the limits of a node started by `grove node start`.
+var DefaultLimits = Limits{MaxPack: 4 << 30, FetchTimeout: 10 * time.Minute, Strikes: 3}
+
+// Config says how to run a node.
+type Config struct {
+	Home repo.Home
+	Key  *gproto.Key
+	// Listen are multiaddrs to listen on; empty means loopback TCP and QUIC
+	// on ports the OS picks.
+	Listen []string
+	// Bootstrap are peers to dial at start and to seed the DHT with.
+	Bootstrap []string
+	// Relays are circuit relay v2 nodes to reserve a slot on.
+	Relays []string
+	// RelayService lets this node relay for others.
+	RelayService bool
+	// MDNS turns on local network discovery.
+	MDNS bool
+	// ForcePrivate makes the node believe it is not reachable, so it uses
+	// its relays (tests and nodes behind NAT).
+	ForcePrivate bool
+	Limits       Limits
+	Log          *slog.Logger
+	// Now is the clock for signed messages.
+	Now func() time.Time
+}
+
+// Node is a running Grove peer.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	host   host.Host
+	dht    *dht.IpfsDHT
+	ps     *pubsub.PubSub
+	gater  *gater
+	proxy  *gitProxy
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	topics  map[string]*topic
+	strikes map[peer.ID]int
+	synced  map[string]time.Time // RID → last successful sync
+	fetches map[string]*sync.Mutex
+}
+
+// New starts a node: host, DHT, gossip, git proxy; then it dials its
+// bootstrap peers and joins the topics of the projects it seeds.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Key == nil {
+		return nil, errors.New("node needs a key")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+	}
+	priv, err := crypto.UnmarshalEd25519PrivateKey(cfg.Key.Private())
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	g := &gater{blocked: map[peer.ID]bool{}}
+	opts := []libp2p.Option{
+		libp2p.Identity(priv),
+		libp2p.ListenAddrStrings(cfg.Listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.ConnectionGater(g),
+		libp2p.EnableRelay(),
+		libp2p.EnableHolePunching(),
+		libp2p.EnableNATService(),
+		libp2p.DisableMetrics(),
+		libp2p.UserAgent("grove/0.1"),
+	}
+	if len(cfg.Relays) > 0 {
+		relays, err := addrInfos(cfg.Relays)
+		if err != nil {
+			return nil, fmt.Errorf("--relay: %w", err)
+		}
+		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(relays, autorelay.WithBootDelay(0), autorelay.WithMinInterval(time.Second)))
+	}
+	if cfg.RelayService {
+		res := relay.DefaultResources()
+		// Git transfers are large: relay whole clones, bounded by time.
+		res.Limit = &relay.RelayLimit{Duration: 30 * time.Minute, Data: 1 << 30}
+		opts = append(opts, libp2p.EnableRelayService(relay.WithResources(res)))
+	}
+	if cfg.ForcePrivate {
+		opts = append(opts, libp2p.ForceReachabilityPrivate())
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	nctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel,
+		topics: map[string]*topic{}, strikes: map[peer.ID]int{},
+		synced: map[string]time.Time{}, fetches: map[string]*sync.Mutex{},
+	}
+	fail := func(err error) (*Node, error) {
+		n.Close()
+		return nil, err
+	}
+	boot, err := addrInfos(cfg.Bootstrap)
+	if err != nil {
+		return fail(fmt.Errorf("--bootstrap: %w", err))
+	}
+	n.dht, err = dht.New(h, dht.ProtocolPrefix(protocol.ID(gproto.DHTPrefix)), dht.Mode(dht.ModeServer),
+		dht.BootstrapPeers(boot...), dht.DisableValues())
+	if err != nil {
+		return fail(fmt.Errorf("start DHT: %w", err))
+	}
+	n.ps, err = pubsub.NewGossipSub(nctx, h,
+		pubsub.WithMaxMessageSize(2*gproto.MaxAnnouncement),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign))
+	if err != nil {
+		return fail(fmt.Errorf("start gossip: %w", err))
+	}
+	h.SetStreamHandler(protocol.ID(gproto.GitProtocolID), n.serveGit)
+	if n.proxy, err = newGitProxy(n); err != nil {
+		return fail(err)
+	}
+	if cfg.MDNS {
+		if err := n.startMDNS(); err != nil {
+			return fail(err)
+		}
+	}
+	for _, ai := range boot {
+		if err := n.connect(ctx, ai); err != nil {
+			n.log.Warn("bootstrap peer unreachable", "peer", ai.ID, "err", err)
+		}
+	}
+	if len(boot) > 0 {
+		if err := n.dht.Bootstrap(nctx); err != nil {
+			n.log.Warn("DHT bootstrap", "err", err)
+		}
+	}
+	pol, err := LoadPolicy(cfg.Home)
+	if err != nil {
+		return fail(err)
+	}
+	for _, s := range pol.Seeds {
+		rid, err := gproto.ParseRID(s)
+		if err != nil {
+			continue
+		}
+		if err := n.join(rid); err != nil {
+			n.log.Warn("join project", "rid", rid, "err", err)
+		}
+	}
+	n.log.Info("node started", "nid", cfg.Key.NID(), "addrs", n.Addrs())
+	return n, nil
+}
+
+// Close stops the node and everything it started.
+func (n *Node) Close() error {
+	n.cancel()
+	if n.proxy != nil {
+		n.proxy.Close()
+	}
+	n.mu.Lock()
+	for _, t := range n.topics {
+		t.close()
+	}
+	n.topics = map[string]*topic{}
+	n.mu.Unlock()
+	if n.dht != nil {
+		n.dht.Close()
+	}
+	err := n.host.Close()
+	n.wg.Wait()
+	n.log.Info("node stopped")
+	return err
+}
+
+// NID is the node's identity.
+func (n *Node) NID() gproto.NID { return n.cfg.Key.NID() }
+
+// Host is the libp2p host, for tests and tools.
+func (n *Node) Host() host.Host { return n.host }
+
+// Addrs returns the node's dialable addresses, each ending in /p2p/NID.
+func (n *Node) Addrs() []string {
+	var out []string
+	for _, a := range n.host.Addrs() {
+		out = append(out, a.String()+"/p2p/"+n.host.ID().String())
+	}
+	return out
+}
+
+// PeerInfo is a connected peer.
+type PeerInfo struct {
+	NID   string   `json:"nid"`
+	Addrs []string `json:"addrs"`
+}
+
+// Peers returns the connected peers.
+func (n *Node) Peers() []PeerInfo {
+	var out []PeerInfo
+	for _, p := range n.host.Network().Peers() {
+		pi := PeerInfo{NID: p.String()}
+		for _, c := range n.host.Network().ConnsToPeer(p) {
+			pi.Addrs = append(pi.Addrs, c.RemoteMultiaddr().String())
+		}
+		out = append(out, pi)
+	}
+	return out
+}
+
+// Connect dials a peer by multiaddr (ending in /p2p/NID).
+func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	ai, err := addrInfo(addr)
+	if err != nil {
+		return "", err
+	}
+	return ai.ID, n.connect(ctx, *ai)
+}
+
+func (n *Node) connect(ctx context.Context, ai peer.AddrInfo) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ctx = network.WithAllowLimitedConn(ctx, "grove")
+	if err := n.host.Connect(ctx, ai); err != nil {
+		return fmt.Errorf("dial %s: %w", ai.ID, err)
+	}
+	n.host.ConnManager().Protect(ai.ID, "grove-explicit")
+	return nil
+}
+
+func addrInfo(s string) (*peer.AddrInfo, error) {
+	m, err := ma.NewMultiaddr(s)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", s, err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		return nil, fmt.Errorf("address %q must end in /p2p/NID: %w", s, err)
+	}
+	return ai, nil
+}
+
+func addrInfos(ss []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range ss {
+		ai, err := addrInfo(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}
+
+// strike records bad data from p; past the limit p is disconnected and
+// refused from then on.
+func (n *Node) strike(p peer.ID, why error) {
+	n.mu.Lock()
+	n.strikes[p]++
+	s := n.strikes[p]
+	n.mu.Unlock()
+	n.log.Warn("bad data from peer", "peer", p, "strikes", s, "err", why)
+	n.host.ConnManager().TagPeer(p, "grove-bad", -50*s)
+	if s >= n.cfg.Limits.Strikes {
+		n.gater.block(p)
+		n.host.Network().ClosePeer(p)
+		n.log.Warn("peer blocked", "peer", p)
+	}
+}
+
+// Strikes returns how many times p sent bad data.
+func (n *Node) Strikes(p peer.ID) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.strikes[p]
+}

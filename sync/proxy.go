@@ -1,0 +1,201 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	gproto "example.com/grove/protocol"
+)
+
+// gitProxy lets the local git fetch from a peer: it listens on loopback
+// speaking git's daemon protocol (git://), and each connection for a
+// registered session becomes a /grove/git/1 stream to that session's peer.
+// git then runs its own negotiation and index-pack at native speed. Session
+// tokens are random, so no other local program can use the proxy.
+type gitProxy struct {
+	n  *Node
+	ln net.Listener
+
+	mu       sync.Mutex
+	sessions map[string]*session
+}
+
+// session is one fetch from one peer.
+type session struct {
+	token string
+	peer  peer.ID
+	rid   gproto.RID
+	limit int64
+	bytes atomic.Int64
+	// err is what went wrong on the peer's side of the stream, if anything.
+	mu  sync.Mutex
+	err error
+}
+
+func (s *session) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+func (s *session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// errOversized is a peer sending more than the pack limit.
+var errOversized = errors.New("peer sent more than the pack size limit")
+
+func newGitProxy(n *Node) (*gitProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("git proxy: %w", err)
+	}
+	p := &gitProxy{n: n, ln: ln, sessions: map[string]*session{}}
+	n.wg.Go(p.serve)
+	return p, nil
+}
+
+func (p *gitProxy) Close() { p.ln.Close() }
+
+func (p *gitProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.n.wg.Go(func() { p.handle(c) })
+	}
+}
+
+// open registers a session and returns the URL git should fetch from.
+func (p *gitProxy) open(pid peer.ID, rid gproto.RID, limit int64) (*session, string) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	s := &session{token: hex.EncodeToString(b), peer: pid, rid: rid, limit: limit}
+	p.mu.Lock()
+	p.sessions[s.token] = s
+	p.mu.Unlock()
+	return s, fmt.Sprintf("git://%s/%s", p.ln.Addr(), s.token)
+}
+
+func (p *gitProxy) close(s *session) {
+	p.mu.Lock()
+	delete(p.sessions, s.token)
+	p.mu.Unlock()
+}
+
+func (p *gitProxy) handle(c net.Conn) {
+	defer c.Close()
+	line, err := readPktLine(c)
+	if err != nil {
+		return
+	}
+	// "git-upload-pack /TOKEN\0host=…\0" and, for protocol v2, "\0version=2\0".
+	fields := strings.Split(line, "\x00")
+	svc, path, ok := strings.Cut(fields[0], " ")
+	if !ok || svc != "git-upload-pack" {
+		writePktError(c, "grove proxy serves only git-upload-pack")
+		return
+	}
+	p.mu.Lock()
+	s := p.sessions[strings.TrimPrefix(path, "/")]
+	p.mu.Unlock()
+	if s == nil {
+		writePktError(c, "unknown session")
+		return
+	}
+	proto := ""
+	for _, f := range fields[1:] {
+		if strings.HasPrefix(f, "version=") {
+			proto = f
+		}
+	}
+	ctx, cancel := context.WithTimeout(p.n.ctx, p.n.cfg.Limits.FetchTimeout)
+	defer cancel()
+	st, err := p.n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove"), s.peer, protocol.ID(gproto.GitProtocolID))
+	if err != nil {
+		s.fail(fmt.Errorf("open stream: %w", err))
+		writePktError(c, "cannot reach peer "+s.peer.String())
+		return
+	}
+	defer st.Close()
+	req := gproto.FetchRequest{RID: s.rid, Service: gproto.ServiceUploadPack, GitProtocol: proto}
+	if err := gproto.WriteMessage(st, req); err != nil {
+		s.fail(err)
+		writePktError(c, "peer closed the stream")
+		return
+	}
+	var resp gproto.FetchResponse
+	if err := gproto.ReadMessage(st, gproto.MaxMessage, &resp); err != nil {
+		s.fail(err)
+		writePktError(c, "bad answer from peer")
+		return
+	}
+	if resp.Error != "" {
+		s.fail(fmt.Errorf("peer: %s", resp.Error))
+		writePktError(c, resp.Error)
+		return
+	}
+	go func() {
+		io.Copy(st, c)
+		st.CloseWrite()
+	}()
+	lim := &limitWriter{w: c, s: s}
+	if _, err := io.Copy(lim, st); err != nil && errors.Is(err, errOversized) {
+		s.fail(err)
+		st.Reset()
+	}
+}
+
+// limitWriter counts what a peer sends and refuses past the session limit.
+type limitWriter struct {
+	w io.Writer
+	s *session
+}
+
+func (l *limitWriter) Write(b []byte) (int, error) {
+	if l.s.bytes.Add(int64(len(b))) > l.s.limit {
+		return 0, errOversized
+	}
+	return l.w.Write(b)
+}
+
+// readPktLine reads one git pkt-line (4 hex digits of length, then data).
+func readPktLine(r io.Reader) (string, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return "", err
+	}
+	n, err := strconv.ParseUint(string(hdr[:]), 16, 16)
+	if err != nil || n < 4 {
+		return "", fmt.Errorf("bad pkt-line length %q", hdr)
+	}
+	b := make([]byte, n-4)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
+}
+
+// writePktError sends git an error it prints as "remote error: msg".
+func writePktError(w io.Writer, msg string) {
+	line := "ERR " + msg + "\n"
+	fmt.Fprintf(w, "%04x%s", len(line)+4, line)
+}

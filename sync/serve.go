@@ -1,0 +1,106 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os/exec"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// errNotFound is all a peer learns about a project it may not read, so
+// private projects are not revealed.
+const errNotFound = "not found"
+
+// serveGit answers a /grove/git/1 stream: one request, then git
+// upload-pack over the stream.
+func (n *Node) serveGit(s network.Stream) {
+	defer s.Close()
+	remote := s.Conn().RemotePeer()
+	s.SetDeadline(time.Now().Add(n.cfg.Limits.FetchTimeout))
+	var req gproto.FetchRequest
+	if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err == nil {
+		err = req.Validate()
+	} else {
+		n.strike(remote, err)
+		s.Reset()
+		return
+	}
+	if err := req.Validate(); err != nil {
+		n.strike(remote, err)
+		s.Reset()
+		return
+	}
+	r, err := n.readable(req.RID, remote.String())
+	if err != nil {
+		n.log.Debug("refused fetch", "peer", remote, "rid", req.RID, "err", err)
+		gproto.WriteMessage(s, gproto.FetchResponse{Error: errNotFound})
+		return
+	}
+	if err := gproto.WriteMessage(s, gproto.FetchResponse{}); err != nil {
+		return
+	}
+	n.log.Debug("serving", "peer", remote, "rid", req.RID)
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.Limits.FetchTimeout)
+	defer cancel()
+	args := []string{"-c", "uploadpack.allowFilter=true"}
+	pol, _ := LoadPolicy(n.cfg.Home)
+	if pol != nil {
+		for _, b := range pol.Blocked {
+			args = append(args, "-c", "uploadpack.hideRefs=refs/namespaces/"+b+"/")
+		}
+	}
+	args = append(args, "upload-pack", "--strict", "--timeout=120", r.Path)
+	c := exec.CommandContext(ctx, "git", args...)
+	c.Env = repo.GitEnv()
+	if req.GitProtocol != "" {
+		c.Env = append(c.Env, "GIT_PROTOCOL="+req.GitProtocol)
+	}
+	in, err := c.StdinPipe()
+	if err != nil {
+		s.Reset()
+		return
+	}
+	c.Stdout = s
+	if err := c.Start(); err != nil {
+		s.Reset()
+		return
+	}
+	// Not waited for: it ends when the stream closes below.
+	go func() {
+		io.Copy(in, s)
+		in.Close()
+	}()
+	if err := c.Wait(); err != nil && !errors.Is(ctx.Err(), context.Canceled) {
+		n.log.Debug("upload-pack", "peer", remote, "err", err)
+	}
+	s.CloseWrite()
+}
+
+// readable opens project rid if peer may read it.
+func (n *Node) readable(rid gproto.RID, peerID string) (*repo.Repo, error) {
+	r, err := repo.Open(n.cfg.Home, rid)
+	if err != nil {
+		return nil, err
+	}
+	doc, _, err := r.Identity(n.ctx)
+	if err != nil {
+		return nil, err
+	}
+	nid, err := gproto.ParseNID(peerID)
+	if err != nil {
+		return nil, err
+	}
+	if pol, err := LoadPolicy(n.cfg.Home); err == nil && pol.IsBlocked(nid) {
+		return nil, errors.New("blocked")
+	}
+	if !MayRead(doc, nid) {
+		return nil, errors.New("not on the allow list")
+	}
+	return r, nil
+}
