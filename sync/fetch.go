@@ -98,9 +98,9 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 		}
 	}
 	q, err := r.NewQuarantine("fetch", seed, "", map[string]string{
-		"fetch.unpackLimit":  "1",
-		"fetch.fsckObjects":  "true",
-		"protocol.version":   "2",
+		"fetch.unpackLimit":      "1",
+		"fetch.fsckObjects":      "true",
+		"protocol.version":       "2",
 		"fetch.writeCommitGraph": "false",
 	})
 	if err != nil {
