@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 
 	"example.com/grove/protocol"
 )
+
+// errStale is a namespace that arrived older than the one stored.
+var errStale = errors.New("older than ours")
 
 // MaxNamespaces bounds how many namespaces one fetch may bring.
 const MaxNamespaces = 10_000
@@ -97,6 +101,11 @@ func (r *Repo) Accept(ctx context.Context, q *Quarantine, consider func(protocol
 			continue
 		}
 		if err := view.verifyArrival(ctx, nid, local[ns][protocol.SigrefsRef], refs); err != nil {
+			if errors.Is(err, errStale) {
+				// An honest peer that is behind: nothing to take.
+				res.Unchanged++
+				continue
+			}
 			res.Rejected = append(res.Rejected, Rejection{ns, err})
 			continue
 		}
@@ -157,6 +166,11 @@ func (r *Repo) verifyArrival(ctx context.Context, nid protocol.NID, old string, 
 	tip := refs[protocol.SigrefsRef]
 	if tip == "" {
 		return fmt.Errorf("refs are not signed")
+	}
+	if old != "" && tip != old {
+		if behind, err := r.IsAncestor(ctx, tip, old); err == nil && behind {
+			return errStale
+		}
 	}
 	sr, err := r.VerifySigrefsUpdate(ctx, nid, old, tip)
 	if err != nil {

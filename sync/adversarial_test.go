@@ -1,0 +1,226 @@
+package sync_test
+
+import (
+	"context"
+	"encoding/binary"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+)
+
+// evilSetup gives an honest origin a, a victim b that has a's project, and
+// a peer e holding a copy that each case tampers with behind grove's back
+// (e serves its storage as it is, like any node).
+func evilSetup(t *testing.T) (a, b, e *testNode, rid gproto.RID) {
+	t.Helper()
+	strict := func(c *p2psync.Config) { c.Limits.Strikes = 100 }
+	a, b, e = startNode(t), startNode(t, strict), startNode(t)
+	rid = a.project("target")
+	a.commit(rid, "second")
+	ctx := context.Background()
+	for _, n := range []*testNode{b, e} {
+		if _, err := n.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a, b, e, rid
+}
+
+func (n *testNode) storage(rid gproto.RID) string { return n.home.ProjectPath(rid) }
+
+// fetchRejected fetches rid from e into b and checks that b's copy of a's
+// namespace did not move and that e was scored down.
+func fetchRejected(t *testing.T, a, b, e *testNode, rid gproto.RID, want string) {
+	t.Helper()
+	before := git(t, b.storage(rid), "for-each-ref", "refs/")
+	strikes := b.Strikes(e.Host().ID())
+	res, err := b.Fetch(context.Background(), e.Host().ID(), rid)
+	if err == nil && len(res.Rejected) == 0 {
+		t.Fatalf("fetch from a misbehaving peer was accepted: %+v", res)
+	}
+	got := ""
+	if err != nil {
+		got = err.Error()
+	} else {
+		got = strings.Join(res.Rejected, "; ")
+	}
+	if !strings.Contains(got, want) {
+		t.Errorf("rejected with %q, want it to mention %q", got, want)
+	}
+	if after := git(t, b.storage(rid), "for-each-ref", "refs/"); after != before {
+		t.Errorf("refs changed after a rejected fetch:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if b.Strikes(e.Host().ID()) <= strikes {
+		t.Errorf("peer not scored down (strikes %d)", b.Strikes(e.Host().ID()))
+	}
+	b.verify(rid)
+}
+
+func TestRejectForgedSigrefs(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	a.commit(rid, "third") // b must have a reason to take e's version
+	ns := repo.NamespacePrefix(a.NID())
+	st := e.storage(rid)
+	// e writes a new sigrefs for a's namespace, signed with e's own key.
+	old := git(t, st, "rev-parse", ns+gproto.SigrefsRef)
+	tree := git(t, st, "rev-parse", old+"^{tree}")
+	entries := runStdin(t, st, "", "ls-tree", tree)
+	badSig := strings.TrimSpace(runStdin(t, st, strings.Repeat("x", 64), "hash-object", "-w", "--stdin"))
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(entries), "\n") {
+		if strings.HasSuffix(l, "\tsignature") {
+			l = "100644 blob " + badSig + "\tsignature"
+		}
+		lines = append(lines, l)
+	}
+	newTree := strings.TrimSpace(runStdin(t, st, strings.Join(lines, "\n")+"\n", "mktree"))
+	forged := git(t, st, "commit-tree", newTree, "-p", old, "-m", "forged")
+	git(t, st, "update-ref", ns+gproto.SigrefsRef, forged)
+	fetchRejected(t, a, b, e, rid, "bad signature")
+}
+
+func TestRejectRefsNotMatchingSigrefs(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	ns := repo.NamespacePrefix(a.NID())
+	st := e.storage(rid)
+	// A newer, validly signed state from a, with main moved elsewhere by e.
+	a.commit(rid, "third")
+	if _, err := e.Fetch(context.Background(), a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	evil := git(t, st, "commit-tree", git(t, st, "rev-parse", "HEAD^{tree}"), "-m", "evil")
+	git(t, st, "update-ref", ns+"refs/heads/main", evil)
+	fetchRejected(t, a, b, e, rid, "does not match")
+}
+
+func TestRejectReplayFromAnotherProject(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	// e takes a's signed refs of another project and serves them as a's
+	// namespace here.
+	other := a.project("other")
+	a.commit(other, "other work")
+	st := e.storage(rid)
+	git(t, st, "fetch", "-q", a.storage(other), "+refs/namespaces/*:refs/namespaces/*")
+	fetchRejected(t, a, b, e, rid, "bad signature")
+}
+
+func TestStaleCopyIsIgnored(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	a.commit(rid, "third")
+	ctx := context.Background()
+	if _, err := b.Fetch(ctx, a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	before := git(t, b.storage(rid), "for-each-ref", "refs/")
+	// e still has the older signed refs: a rollback if b took them.
+	res, err := b.Fetch(ctx, e.Host().ID(), rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Updated) != 0 {
+		t.Fatalf("older signed refs were taken: %+v", res)
+	}
+	if after := git(t, b.storage(rid), "for-each-ref", "refs/"); after != before {
+		t.Fatalf("refs moved back:\n%s\n%s", before, after)
+	}
+	// e re-wraps the old list as a child of the newest (a forged rollback):
+	// the signature binds the parent, so it fails.
+	ns := repo.NamespacePrefix(a.NID())
+	st := e.storage(rid)
+	if _, err := e.Fetch(ctx, a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	newest := git(t, st, "rev-parse", ns+gproto.SigrefsRef)
+	older := git(t, st, "rev-parse", newest+"~1")
+	forged := git(t, st, "commit-tree", git(t, st, "rev-parse", older+"^{tree}"), "-p", newest, "-m", "rollback")
+	git(t, st, "update-ref", ns+gproto.SigrefsRef, forged)
+	for _, l := range strings.Split(runStdin(t, st, "", "cat-file", "-p", older+":refs"), "\n") {
+		if oid, name, ok := strings.Cut(l, " "); ok {
+			git(t, st, "update-ref", ns+name, oid)
+		}
+	}
+	fetchRejected(t, a, b, e, rid, "bad signature")
+}
+
+func TestRejectOversizedPack(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("big")
+	for i := range 20 {
+		a.commit(rid, strings.Repeat("data ", 2000)+string(rune('a'+i)))
+	}
+	b := startNode(t, func(c *p2psync.Config) { c.Limits.MaxPack = 2 << 10; c.Limits.Strikes = 100 })
+	_, err := b.Clone(context.Background(), rid, a.Addrs()[:1])
+	if err == nil || !strings.Contains(err.Error(), "pack size limit") {
+		t.Fatalf("clone over the pack limit: err = %v", err)
+	}
+	if _, err := repo.Open(b.home, rid); err == nil {
+		t.Fatal("a storage was created from a refused pack")
+	}
+	if b.Strikes(a.Host().ID()) == 0 {
+		t.Error("peer not scored down")
+	}
+}
+
+func TestOversizedMessageThenKeepsServing(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("serving")
+	evil, good := startNode(t), startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := evil.Connect(ctx, a.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	s, err := evil.Host().NewStream(ctx, a.Host().ID(), protocol.ID(gproto.GitProtocolID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A length prefix of 1 GiB, then junk.
+	s.Write(binary.AppendUvarint(nil, 1<<30))
+	s.Write([]byte(strings.Repeat("x", 1024)))
+	buf := make([]byte, 1)
+	if n, _ := s.Read(buf); n != 0 {
+		t.Fatalf("server answered an oversized request")
+	}
+	s.Close()
+	eventually(t, 5*time.Second, "the oversized request to be scored", func() bool { return a.Strikes(evil.Host().ID()) > 0 })
+	// a still serves others.
+	if _, err := good.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	good.verify(rid)
+}
+
+func TestBadPeerIsBlocked(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	_ = a
+	ns := repo.NamespacePrefix(a.NID())
+	st := e.storage(rid)
+	a.commit(rid, "third")
+	if _, err := e.Fetch(context.Background(), a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	evil := git(t, st, "commit-tree", git(t, st, "rev-parse", "HEAD^{tree}"), "-m", "evil")
+	git(t, st, "update-ref", ns+"refs/heads/main", evil)
+	// b's limit is 100 strikes in evilSetup; use a fresh strict victim.
+	v := startNode(t, func(c *p2psync.Config) { c.Limits.Strikes = 2 })
+	if _, err := v.Clone(context.Background(), rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	_ = b
+	ctx := context.Background()
+	if _, err := v.Connect(ctx, e.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		v.Fetch(ctx, e.Host().ID(), rid)
+	}
+	if _, err := v.Connect(ctx, e.Addrs()[0]); err == nil {
+		t.Fatal("a blocked peer could connect again")
+	}
+}
