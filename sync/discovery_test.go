@@ -1,0 +1,115 @@
+package sync_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+)
+
+// TestDHTFindsProvider: five nodes bootstrapped to one another; a clone
+// with no address finds the project's provider through the DHT.
+func TestDHTFindsProvider(t *testing.T) {
+	first := startNode(t)
+	nodes := []*testNode{first}
+	for range 4 {
+		prev := nodes[len(nodes)-1]
+		nodes = append(nodes, startNode(t, func(c *p2psync.Config) {
+			c.Bootstrap = []string{first.Addrs()[0], prev.Addrs()[0]}
+		}))
+	}
+	owner, cloner := nodes[2], nodes[4]
+	rid := owner.project("found")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := owner.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	// The cloner was never given the owner's address.
+	for _, p := range cloner.Peers() {
+		if p.NID == owner.NID().String() {
+			cloner.Host().Network().ClosePeer(owner.Host().ID())
+		}
+	}
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err = cloner.Clone(ctx, rid, nil); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond) // the provider record is still spreading
+	}
+	if err != nil {
+		t.Fatalf("clone through the DHT: %v", err)
+	}
+	cloner.verify(rid)
+}
+
+// TestCloneThroughRelay: the only route to the target is a circuit relay
+// address through a third node that runs the relay service.
+func TestCloneThroughRelay(t *testing.T) {
+	relay := startNode(t, func(c *p2psync.Config) { c.RelayService = true })
+	target := startNode(t, func(c *p2psync.Config) {
+		c.Relays = []string{relay.Addrs()[0]}
+		c.ForcePrivate = true
+	})
+	rid := target.project("behind-nat")
+	circuit := relay.Addrs()[0] + "/p2p-circuit/p2p/" + target.NID().String()
+	cloner := startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// The target reserves a slot on the relay shortly after it starts
+	// (libp2p keeps loopback circuit addresses out of Addrs, so try).
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if _, err = cloner.Clone(ctx, rid, []string{circuit}); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("clone via %s: %v", circuit, err)
+	}
+	for _, c := range cloner.Host().Network().ConnsToPeer(target.Host().ID()) {
+		t.Logf("connection to target: %s (limited: %v)", c.RemoteMultiaddr(), c.Stat().Limited)
+	}
+	cloner.verify(rid)
+}
+
+// TestPrivateProject: served only to the allow list, never provided.
+func TestPrivateProject(t *testing.T) {
+	owner, friend, stranger := startNode(t), startNode(t), startNode(t)
+	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{owner.key.NID()},
+		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{friend.key.NID()}}}
+	r, err := repo.Create(context.Background(), owner.home, owner.key, doc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rid := r.RID
+	owner.commit(rid, "hidden")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := owner.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stranger.Clone(ctx, rid, owner.Addrs()[:1])
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("a stranger cloned a private project: err = %v", err)
+	}
+	if _, err := repo.Open(stranger.home, rid); err == nil {
+		t.Fatal("the stranger has a storage for the private project")
+	}
+	if _, err := friend.Clone(ctx, rid, owner.Addrs()[:1]); err != nil {
+		t.Fatalf("an allowed peer could not clone: %v", err)
+	}
+	friend.verify(rid)
+	// Never provided: the stranger's DHT does not list the owner.
+	fctx, fcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer fcancel()
+	if _, err := stranger.Clone(fctx, rid, nil); err == nil {
+		t.Fatal("found a private project without an address")
+	}
+}
