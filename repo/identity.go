@@ -219,19 +219,30 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 	return openPath(final, r.RID)
 }
 
-// configureStorage sets the git options every storage needs.
+// storageConfig is the git configuration every storage gets.
+const storageConfig = `
+[gc]
+	autoDetach = false
+[uploadpack]
+	allowFilter = true
+[receive]
+	advertisePushOptions = true
+[core]
+	logAllRefUpdates = false
+`
+
+// configureStorage sets the git options every storage needs, appended to
+// the config git init wrote (one file write instead of a git per option).
 func configureStorage(ctx context.Context, dir string) error {
-	for _, kv := range [][2]string{
-		{"gc.autoDetach", "false"},         // never leave a gc running behind a command
-		{"uploadpack.allowFilter", "true"}, // partial clones
-		{"receive.advertisePushOptions", "true"},
-		{"core.logAllRefUpdates", "false"},
-	} {
-		if _, err := runGit(ctx, dir, nil, "config", kv[0], kv[1]); err != nil {
-			return err
-		}
+	f, err := os.OpenFile(filepath.Join(dir, "config"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("configure storage: %w", err)
 	}
-	return nil
+	if _, err := f.WriteString(storageConfig); err != nil {
+		f.Close()
+		return fmt.Errorf("configure storage: %w", err)
+	}
+	return f.Close()
 }
 
 // setNamespaceHEAD points nid's namespace HEAD at its default branch, so

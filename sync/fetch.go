@@ -23,6 +23,7 @@ type FetchResult struct {
 	Unchanged int      `json:"unchanged"`
 	Rejected  []string `json:"rejected,omitempty"` // why namespaces were refused
 	Error     string   `json:"error,omitempty"`
+	Bytes     int64    `json:"bytes"` // what the peer sent, git protocol included
 	Duration  string   `json:"duration"`
 }
 
@@ -115,6 +116,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0")
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
+	tFetch := time.Now()
 	if err := c.Run(); err != nil {
 		if perr := s.Err(); perr != nil {
 			if errors.Is(perr, errOversized) {
@@ -145,6 +147,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 		return nil, err
 	}
 	me := n.NID()
+	tAccept := time.Now()
 	acc, err := r.Accept(ctx, q, func(nid gproto.NID) bool {
 		return !nid.Equal(me) && pol.FollowsIn(doc, nid)
 	})
@@ -152,7 +155,8 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 		n.strike(p, err)
 		return nil, err
 	}
-	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged}
+	n.log.Debug("fetch phases", "rid", rid, "peer", p, "git", tAccept.Sub(tFetch), "accept", time.Since(tAccept), "bytes", s.bytes.Load())
+	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged, Bytes: s.bytes.Load()}
 	for _, u := range acc.Updated {
 		res.Updated = append(res.Updated, u.String())
 	}

@@ -1,0 +1,373 @@
+// Command netbench measures Grove's network against native git on the same
+// data, on loopback: a clone from a peer over libp2p against `git clone`
+// from `git daemon`, incremental fetches (time and bytes), and how long a
+// push takes to reach 2, 5 and 10 seeding peers. It prints markdown rows.
+//
+//	go run ./bench/cmd/netbench -commits 3000 -runs 5
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"example.com/grove/bench/gitgen"
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+)
+
+func main() {
+	commits := flag.Int("commits", 3000, "commits in the generated history")
+	runs := flag.Int("runs", 5, "timed runs of each measurement")
+	peers := flag.String("peers", "2,5,10", "seeding peer counts for propagation")
+	flag.Parse()
+	if err := run(*commits, *runs, *peers); err != nil {
+		fmt.Fprintln(os.Stderr, "netbench:", err)
+		os.Exit(1)
+	}
+}
+
+type env struct {
+	tmp string
+	ctx context.Context
+}
+
+func run(commits, runs int, peerCounts string) error {
+	tmp, err := os.MkdirTemp("", "netbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for k, v := range map[string]string{
+		"HOME": tmp, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": filepath.Join(tmp, "gitconfig"),
+		"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
+	} {
+		os.Setenv(k, v)
+	}
+	e := &env{tmp: tmp, ctx: context.Background()}
+
+	origin, err := e.node("origin")
+	if err != nil {
+		return err
+	}
+	defer origin.Close()
+	rid, err := e.project(origin, commits)
+	if err != nil {
+		return err
+	}
+	storage := origin.home.ProjectPath(rid)
+	if out, err := exec.Command("git", "-C", storage, "repack", "-adq").CombinedOutput(); err != nil {
+		return fmt.Errorf("repack: %v %s", err, out)
+	}
+	daemon, daemonBytes, stop, err := gitDaemon(filepath.Dir(storage))
+	if err != nil {
+		return err
+	}
+	defer stop()
+	url := daemon + "/" + filepath.Base(storage)
+
+	// Clone: grove over libp2p vs git clone --mirror from git daemon.
+	var groveT, gitT, ratios []float64
+	for i := 0; i <= runs; i++ {
+		b, err := e.node(fmt.Sprintf("clone%d", i))
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if _, err := b.Clone(e.ctx, rid, origin.Addrs()[:1]); err != nil {
+			return fmt.Errorf("grove clone: %w", err)
+		}
+		g := time.Since(t0).Seconds()
+		b.Close()
+		dst := filepath.Join(tmp, fmt.Sprintf("mirror%d.git", i))
+		t0 = time.Now()
+		if out, err := exec.Command("git", "clone", "-q", "--mirror", url, dst).CombinedOutput(); err != nil {
+			return fmt.Errorf("git clone: %v %s", err, out)
+		}
+		n := time.Since(t0).Seconds()
+		if i == 0 {
+			continue // warm-up
+		}
+		groveT, gitT, ratios = append(groveT, g), append(gitT, n), append(ratios, g/n)
+	}
+	objects := strings.TrimSpace(out("git", "-C", storage, "rev-list", "--all", "--objects", "--count"))
+	fmt.Printf("| clone from a peer, %d commits (%s objects) | grove %.0f ms | git daemon %.0f ms | %.2fx |\n",
+		commits, objects, 1000*median(groveT), 1000*median(gitT), median(ratios))
+
+	// Incremental fetch of 1 and 100 commits.
+	b, err := e.node("incremental")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if _, err := b.Clone(e.ctx, rid, origin.Addrs()[:1]); err != nil {
+		return err
+	}
+	mirror := filepath.Join(tmp, "incremental.git")
+	if out, err := exec.Command("git", "clone", "-q", "--mirror", url, mirror).CombinedOutput(); err != nil {
+		return fmt.Errorf("git clone: %v %s", err, out)
+	}
+	for _, n := range []int{0, 1, 100} {
+		for i := 0; i < n; i++ {
+			if err := e.commit(origin, rid, fmt.Sprintf("incremental %d of %d\n%s", i, n, strings.Repeat("line\n", i%17))); err != nil {
+				return err
+			}
+		}
+		t0 := time.Now()
+		res, err := b.Fetch(e.ctx, origin.Host().ID(), rid)
+		if err != nil {
+			return fmt.Errorf("grove fetch: %w", err)
+		}
+		g := time.Since(t0)
+		daemonBytes.Store(0)
+		t0 = time.Now()
+		if out, err := exec.Command("git", "-C", mirror, "fetch", "-q", url, "+refs/*:refs/*").CombinedOutput(); err != nil {
+			return fmt.Errorf("git fetch: %v %s", err, out)
+		}
+		d := time.Since(t0)
+		what := fmt.Sprintf("%d new commits", n)
+		if n == 0 {
+			what = "nothing new"
+		}
+		fmt.Printf("| fetch, %s | grove %d ms, %d bytes | git daemon %d ms, %d bytes | %.2fx time, %.2fx bytes |\n",
+			what, g.Milliseconds(), res.Bytes, d.Milliseconds(), daemonBytes.Load(),
+			g.Seconds()/d.Seconds(), float64(res.Bytes)/float64(max(daemonBytes.Load(), 1)))
+	}
+
+	// Propagation: a push announced by origin reaches N seeding peers.
+	for _, f := range strings.Split(peerCounts, ",") {
+		var count int
+		fmt.Sscan(f, &count)
+		if count <= 0 {
+			continue
+		}
+		ms, err := e.propagation(origin, rid, count, runs)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| push reaches %d seeding peers (announce, fetch, verify) | median %.0f ms | max %.0f ms | |\n",
+			count, median(ms), ms[len(ms)-1])
+	}
+	return nil
+}
+
+type benchNode struct {
+	*p2psync.Node
+	home repo.Home
+	key  *gproto.Key
+}
+
+func (e *env) node(name string) (*benchNode, error) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	k, err := gproto.NewKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	h := repo.Home{Dir: filepath.Join(e.tmp, name)}
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("NETBENCH_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	n, err := p2psync.New(e.ctx, p2psync.Config{Home: h, Key: k, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return &benchNode{Node: n, home: h, key: k}, nil
+}
+
+// project makes a project in n from a generated history.
+func (e *env) project(n *benchNode, commits int) (gproto.RID, error) {
+	src := filepath.Join(e.tmp, "src")
+	if out, err := exec.Command("git", "init", "-q", "-b", "main", src).CombinedOutput(); err != nil {
+		return gproto.RID{}, fmt.Errorf("%v %s", err, out)
+	}
+	if err := gitgen.Generate(e.ctx, src, gitgen.Options{Commits: commits, Branches: 30, Merges: 12, Tags: 20, Files: 200, Seed: 1}); err != nil {
+		return gproto.RID{}, err
+	}
+	doc := &gproto.Identity{Name: "bench", DefaultBranch: "main", Delegates: []gproto.NID{n.key.NID()},
+		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Public}}
+	r, err := repo.Create(e.ctx, n.home, n.key, doc, time.Now())
+	if err != nil {
+		return gproto.RID{}, err
+	}
+	if out, err := exec.Command("git", "-C", r.Path, "fetch", "-q", src, "+refs/heads/*:refs/import/heads/*", "+refs/tags/*:refs/import/tags/*").CombinedOutput(); err != nil {
+		return gproto.RID{}, fmt.Errorf("import: %v %s", err, out)
+	}
+	var ups []repo.RefUpdate
+	for _, l := range strings.Split(strings.TrimSpace(out("git", "-C", r.Path, "for-each-ref", "--format=%(objectname) %(refname)", "refs/import/")), "\n") {
+		oid, name, _ := strings.Cut(l, " ")
+		ups = append(ups, repo.RefUpdate{Name: "refs/" + strings.TrimPrefix(name, "refs/import/"), New: oid})
+		exec.Command("git", "-C", r.Path, "update-ref", "-d", name).Run()
+	}
+	if err := r.UpdateNamespace(e.ctx, n.key, ups, time.Now()); err != nil {
+		return gproto.RID{}, err
+	}
+	return r.RID, n.Seed(e.ctx, r.RID)
+}
+
+// commit adds one commit on main in n's namespace.
+func (e *env) commit(n *benchNode, rid gproto.RID, msg string) error {
+	r, err := repo.Open(n.home, rid)
+	if err != nil {
+		return err
+	}
+	refs, err := r.NamespaceRefs(e.ctx, n.key.NID())
+	if err != nil {
+		return err
+	}
+	old := refs["refs/heads/main"]
+	c := exec.Command("git", "-C", r.Path, "commit-tree", old+"^{tree}", "-p", old, "-m", msg)
+	b, err := c.Output()
+	if err != nil {
+		return err
+	}
+	oid := strings.TrimSpace(string(b))
+	return r.UpdateNamespace(e.ctx, n.key, []repo.RefUpdate{{Name: "refs/heads/main", Old: old, New: oid}}, time.Now())
+}
+
+func (e *env) propagation(origin *benchNode, rid gproto.RID, count, runs int) ([]float64, error) {
+	var seeders []*benchNode
+	defer func() {
+		for _, s := range seeders {
+			s.Close()
+		}
+	}()
+	for i := 0; i < count; i++ {
+		s, err := e.node(fmt.Sprintf("seed%d-%d", count, i))
+		if err != nil {
+			return nil, err
+		}
+		seeders = append(seeders, s)
+		if _, err := s.Clone(e.ctx, rid, origin.Addrs()[:1]); err != nil {
+			return nil, err
+		}
+		// A mesh: each seeder also knows the previous one.
+		if i > 0 {
+			s.Connect(e.ctx, seeders[i-1].Addrs()[0])
+		}
+	}
+	time.Sleep(2 * time.Second) // let GossipSub graft its mesh (heartbeat is 1 s)
+	var out []float64
+	for r := 0; r < runs; r++ {
+		if err := e.commit(origin, rid, fmt.Sprintf("propagate %d/%d", count, r)); err != nil {
+			return nil, err
+		}
+		want := sigrefs(origin.home, rid, origin.key.NID())
+		t0 := time.Now()
+		if err := origin.Announce(e.ctx, rid); err != nil {
+			return nil, err
+		}
+		deadline := t0.Add(30 * time.Second)
+		for {
+			done := 0
+			for _, s := range seeders {
+				if sigrefs(s.home, rid, origin.key.NID()) == want {
+					done++
+				}
+			}
+			if done == len(seeders) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("propagation to %d peers: only %d after 30 s", count, done)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		out = append(out, float64(time.Since(t0).Milliseconds()))
+	}
+	sort.Float64s(out)
+	return out, nil
+}
+
+func sigrefs(h repo.Home, rid gproto.RID, nid gproto.NID) string {
+	b, _ := os.ReadFile(filepath.Join(h.ProjectPath(rid), "refs", "namespaces", nid.String(), "refs", "grove", "sigrefs"))
+	if len(b) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	return strings.TrimSpace(out("git", "-C", h.ProjectPath(rid), "rev-parse", "-q", "--verify", repo.NamespacePrefix(nid)+gproto.SigrefsRef))
+}
+
+func out(name string, args ...string) string {
+	b, _ := exec.Command(name, args...).Output()
+	return string(b)
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// gitDaemon serves dir with git daemon on loopback behind a counting proxy,
+// so the bytes git moves can be compared with grove's.
+func gitDaemon(dir string) (url string, served *atomic.Int64, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+		fmt.Sprintf("--port=%d", port), "--base-path="+dir, dir)
+	if err := cmd.Start(); err != nil {
+		return "", nil, nil, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			return "", nil, nil, fmt.Errorf("git daemon did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cmd.Process.Kill()
+		return "", nil, nil, err
+	}
+	served = new(atomic.Int64)
+	go func() {
+		for {
+			c, err := pl.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				d, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+				if err != nil {
+					return
+				}
+				defer d.Close()
+				go func() { io.Copy(d, c); d.(*net.TCPConn).CloseWrite() }()
+				n, _ := io.Copy(c, d)
+				served.Add(n)
+			}()
+		}
+	}()
+	return "git://" + pl.Addr().String(), served, func() { pl.Close(); cmd.Process.Kill(); cmd.Wait() }, nil
+}
