@@ -167,12 +167,14 @@ func (r *Repo) verifyArrival(ctx context.Context, nid protocol.NID, old string, 
 	if tip == "" {
 		return fmt.Errorf("refs are not signed")
 	}
-	if old != "" && tip != old {
-		if behind, err := r.IsAncestor(ctx, tip, old); err == nil && behind {
+	sr, err := r.VerifySigrefsUpdate(ctx, nid, old, tip)
+	if errors.Is(err, protocol.ErrRollback) {
+		// Not a successor: a peer that is behind (ours descends from
+		// theirs) is honest; anything else is a fork or a forgery.
+		if behind, aerr := r.IsAncestor(ctx, tip, old); aerr == nil && behind {
 			return errStale
 		}
 	}
-	sr, err := r.VerifySigrefsUpdate(ctx, nid, old, tip)
 	if err != nil {
 		return err
 	}
