@@ -63,13 +63,13 @@ func (h Home) SetConfig(c Config) error {
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
 		return fmt.Errorf("create home: %w", err)
 	}
-	return writeFileAtomic(h.configPath(), append(b, '\n'), 0o600)
+	return WriteFileAtomic(h.configPath(), append(b, '\n'), 0o600)
 }
 
-// writeFileAtomic writes data to a temporary file in the same directory,
+// WriteFileAtomic writes data to a temporary file in the same directory,
 // syncs it and renames it over path, so readers see the old or the new
 // file, never half of one.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -66,10 +66,10 @@ func CreateKey(h Home, alias string, passphrase []byte) (*protocol.Key, error) {
 	}
 	// The public half first: a home with a private key always has both.
 	pubLine := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))) + " " + comment + "\n"
-	if err := writeFileAtomic(filepath.Join(dir, keyFile+".pub"), []byte(pubLine), 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, keyFile+".pub"), []byte(pubLine), 0o644); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, keyFile), pem.EncodeToMemory(block), 0o600); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, keyFile), pem.EncodeToMemory(block), 0o600); err != nil {
 		return nil, err
 	}
 	return k, nil

@@ -60,14 +60,7 @@ func (p *Policy) Save(h repo.Home) error {
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
 		return err
 	}
-	tmp := policyPath(h) + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write policy: %w", err)
-	}
-	if err := os.Rename(tmp, policyPath(h)); err != nil {
-		return fmt.Errorf("write policy: %w", err)
-	}
-	return nil
+	return repo.WriteFileAtomic(policyPath(h), append(b, '\n'), 0o600)
 }
 
 // Seeding reports whether the node hosts rid.
