@@ -137,7 +137,9 @@ func newRoot(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "grove",
 		Short: "Peer-to-peer collaboration for git",
-		Long: `Grove lets a team collaborate on git projects with no server: each peer
+		Long: `Peer-to-peer collaboration for git.
+
+Grove lets a team collaborate on git projects with no server: each peer
 holds the projects it cares about, signs its own refs, and exchanges objects
 directly with other peers.`,
 		Example: `  grove auth --alias alice
@@ -155,6 +157,7 @@ directly with other peers.`,
 		newLsCmd(e),
 		newIDCmd(e),
 		newVerifyCmd(e),
+		newManCmd(e),
 	)
 	return root
 }
