@@ -1,0 +1,207 @@
+package tui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+)
+
+// TestCommentFromUI opens an issue in a running program, writes a comment
+// in the text area, sends it, and sees it in the source and on screen.
+func TestCommentFromUI(t *testing.T) {
+	f := newFixture()
+	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Now: func() time.Time { return now }, RID: ridA, Poll: 50 * time.Millisecond})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	w := &watcher{tm: tm}
+	w.waitFor(t, "Crash on start")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	w.waitFor(t, "Reproduced on")
+	tm.Type("c")
+	w.waitFor(t, "Comment on issue 3f2a1b7")
+	tm.Type("Confirmed on arm64 too.")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlS})
+	w.waitFor(t, "comment added")
+	w.waitFor(t, "Confirmed on arm64 too.")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
+
+	is, err := f.Issue(t.Context(), ridA, "3f2a1b7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := is.Thread[len(is.Thread)-1]
+	if last.Body != "Confirmed on arm64 too." || last.ReplyTo != "" {
+		t.Errorf("last comment = %+v", last)
+	}
+}
+
+// watcher keeps everything a test program has drawn, so that text drawn
+// in one frame with an earlier expectation is still found.
+type watcher struct {
+	tm  *teatest.TestModel
+	all bytes.Buffer
+}
+
+func (w *watcher) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	buf := make([]byte, 64<<10)
+	for !bytes.Contains(w.all.Bytes(), []byte(s)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not drawn in 5s; the last output:\n%s", s, tail(w.all.String(), 2000))
+		}
+		n, _ := w.tm.Output().Read(buf)
+		w.all.Write(buf[:n])
+		if n == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// TestActions drives the issue and patch actions through the model.
+func TestActions(t *testing.T) {
+	f := newFixture()
+	d := newDriver(t, f, ridA, 100, 30)
+
+	// New issue: title, labels, body.
+	d.keys("n")
+	d.typeText("Keyboard help is hidden")
+	d.keys("tab")
+	d.typeText("tui, ux")
+	d.keys("tab")
+	d.typeText("Press ? to see it.")
+	d.keys("ctrl+s")
+	if got := d.screen(); !strings.Contains(got, "Keyboard help is hidden [tui] [ux]") || !strings.Contains(got, "filed issue") {
+		t.Fatalf("new issue not listed:\n%s", got)
+	}
+
+	// Reply to the focused comment, close, relabel.
+	d.keys("enter", "]", "r")
+	if !strings.Contains(d.screen(), "Reply to bob") {
+		t.Fatalf("reply form:\n%s", d.screen())
+	}
+	d.typeText("Same here.")
+	d.keys("ctrl+s")
+	d.keys("x")
+	d.keys("e")
+	for range 5 {
+		d.keys("backspace")
+	}
+	d.typeText(", regression")
+	d.keys("enter")
+	is, _ := f.Issue(t.Context(), ridA, "3f2a1b7")
+	last := is.Thread[len(is.Thread)-1]
+	if last.Body != "Same here." || last.ReplyTo != "c1aa000000000000000000000000000000000001" {
+		t.Errorf("reply = %+v", last)
+	}
+	if is.State != "closed" || is.Reason != "solved" {
+		t.Errorf("state = %s %s", is.State, is.Reason)
+	}
+	if strings.Join(is.Labels, ",") != "bug,regression" {
+		t.Errorf("labels = %v", is.Labels)
+	}
+	scr := d.screen()
+	if !strings.Contains(scr, "closed (solved)") || !strings.Contains(scr, "[regression]") || !strings.Contains(scr, "↳ alice") {
+		t.Errorf("issue screen after actions:\n%s", scr)
+	}
+
+	// Back to the list: closed issues are filtered out.
+	d.keys("q")
+	if strings.Contains(d.screen(), "Crash on start") {
+		t.Errorf("closed issue still listed as open:\n%s", d.screen())
+	}
+
+	// Review: accept the latest revision, then comment on a line.
+	d.keys("2", "enter", "a")
+	d.typeText("Ship it.")
+	d.keys("ctrl+s")
+	for !strings.Contains(lineAt(d), "if err != nil {") {
+		before := d.m.top().(*patchPage).list.cursor
+		d.keys("j")
+		if d.m.top().(*patchPage).list.cursor == before {
+			t.Fatalf("no diff line found:\n%s", d.screen())
+		}
+	}
+	d.keys("i")
+	d.typeText("Wrap the error?")
+	d.keys("ctrl+s")
+	want := []NewReview{
+		{Revision: "2222bbbb000000000000000000000000000000bb", Verdict: VerdictAccept, Body: "Ship it."},
+		{Revision: "2222bbbb000000000000000000000000000000bb", Verdict: VerdictComment, Body: "Wrap the error?", Path: "cmd/root.go", Line: 26},
+	}
+	if len(f.reviews) != 2 || f.reviews[0] != want[0] || f.reviews[1] != want[1] {
+		t.Errorf("reviews = %+v", f.reviews)
+	}
+	d.keys("j", "j", "j", "j")
+	if !strings.Contains(d.screen(), "Wrap the error?") {
+		t.Errorf("line comment not shown:\n%s", d.screen())
+	}
+}
+
+func lineAt(d *driver) string {
+	p := d.m.top().(*patchPage)
+	return p.rows[p.list.cursor]
+}
+
+// TestRefreshOnChange: when the source's stamp moves (a node landed
+// data), the open view reloads without a key.
+func TestRefreshOnChange(t *testing.T) {
+	f := newFixture()
+	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Now: func() time.Time { return now }, RID: ridA, Poll: 20 * time.Millisecond})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	w := &watcher{tm: tm}
+	w.waitFor(t, "Crash on start")
+	time.Sleep(60 * time.Millisecond) // let the first poll record the stamp
+	f.NewIssue(t.Context(), ridA, NewIssue{Title: "Filed by a peer while we looked"})
+	w.waitFor(t, "Filed by a peer")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
+}
+
+// TestResize: every screen fits after the terminal shrinks and grows.
+func TestResize(t *testing.T) {
+	for _, sc := range screens {
+		d := newDriver(t, newFixture(), sc.rid, 120, 40)
+		d.keys(sc.keys...)
+		for _, sz := range [][2]int{{80, 24}, {60, 15}, {200, 50}, {80, 24}} {
+			d.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			checkSize(t, d, sz[0], sz[1])
+		}
+	}
+}
+
+// TestManyIssues: a list of 10,000 issues draws only its window.
+func TestManyIssues(t *testing.T) {
+	f := newFixture()
+	base := f.issues[ridA][0]
+	for i := range 10000 {
+		c := *base
+		c.ID = strings.Repeat("0", 30) + itoa(1000000000+i)
+		c.Thread = nil
+		f.issues[ridA] = append(f.issues[ridA], &c)
+	}
+	d := newDriver(t, f, ridA, 80, 24)
+	start := time.Now()
+	d.keys("G")
+	for range 100 {
+		d.keys("k")
+		_ = d.m.View()
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("100 moves and draws over 10,000 issues took %v", el)
+	}
+	if !strings.Contains(d.screen(), "of 10003") {
+		t.Errorf("no scroll position:\n%s", d.screen())
+	}
+}

@@ -1,0 +1,253 @@
+package tui
+
+import (
+	"context"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// issuesTab lists a project's issues from the index: filtered by state and
+// label, searched with /.
+type issuesTab struct {
+	c      *common
+	id     int
+	rid    string
+	w, h   int
+	list   list
+	issues []IssueSummary
+	filter IssueFilter
+	seq    int // the newest query asked; older answers are dropped
+	loaded bool
+	err    error
+	prompt prompt
+}
+
+type issuesMsg struct {
+	seq    int
+	issues []IssueSummary
+	err    error
+}
+
+func newIssuesTab(c *common, rid string) *issuesTab {
+	return &issuesTab{c: c, id: c.id(), rid: rid, filter: IssueFilter{State: "open"}, prompt: newPrompt(c.st)}
+}
+
+func (t *issuesTab) Init() tea.Cmd { return t.Reload() }
+
+func (t *issuesTab) Reload() tea.Cmd {
+	if t.c.src.Issues == nil {
+		return nil
+	}
+	t.seq++
+	seq, src, rid, f := t.seq, t.c.src.Issues, t.rid, t.filter
+	return t.c.load(t.id, func(ctx context.Context) tea.Msg {
+		is, err := src.ListIssues(ctx, rid, f)
+		return issuesMsg{seq, is, err}
+	})
+}
+
+func (t *issuesTab) Title() string { return "Issues" }
+func (t *issuesTab) Typing() bool  { return t.prompt.active }
+
+func (t *issuesTab) SetSize(w, h int) {
+	t.w, t.h = w, h
+	t.list.setHeight(h - 2)
+	t.prompt.setWidth(w)
+}
+
+func (t *issuesTab) selected() (IssueSummary, bool) {
+	if t.list.cursor < len(t.issues) {
+		return t.issues[t.list.cursor], true
+	}
+	return IssueSummary{}, false
+}
+
+func (t *issuesTab) Update(msg tea.Msg) (page, tea.Cmd) {
+	k := t.c.keys
+	switch msg := msg.(type) {
+	case pageMsg:
+		if msg.to != t.id {
+			return t, nil
+		}
+		if m, ok := msg.msg.(issuesMsg); ok && m.seq == t.seq {
+			t.loaded = true
+			t.err = m.err
+			if m.err == nil {
+				// Keep the cursor on the same issue across reloads.
+				cur, had := t.selected()
+				t.issues = m.issues
+				t.list.setLen(len(t.issues))
+				if had {
+					for i, is := range t.issues {
+						if is.ID == cur.ID {
+							t.list.cursor = i
+							t.list.scroll()
+							break
+						}
+					}
+				}
+			}
+		}
+		return t, nil
+	case tea.KeyMsg:
+		if t.prompt.active {
+			return t, t.updatePrompt(msg)
+		}
+		switch {
+		case key.Matches(msg, k.Open, k.Right):
+			if is, ok := t.selected(); ok {
+				return t, push(newIssuePage(t.c, t.rid, is.ID))
+			}
+			return t, nil
+		case key.Matches(msg, k.Search):
+			t.prompt.open("search", "/ ", t.filter.Search)
+			return t, nil
+		case key.Matches(msg, k.LabelFilter):
+			t.prompt.open("label", "label: ", t.filter.Label)
+			return t, nil
+		case key.Matches(msg, k.State):
+			switch t.filter.State {
+			case "open":
+				t.filter.State = "closed"
+			case "closed":
+				t.filter.State = ""
+			default:
+				t.filter.State = "open"
+			}
+			t.list.cursor, t.list.offset = 0, 0
+			return t, t.Reload()
+		case key.Matches(msg, k.New):
+			return t, push(newIssueForm(t.c, t.rid))
+		case msg.String() == "esc" && (t.filter.Search != "" || t.filter.Label != ""):
+			t.filter.Search, t.filter.Label = "", ""
+			return t, t.Reload()
+		}
+	}
+	t.list.update(msg, k)
+	return t, nil
+}
+
+func (t *issuesTab) updatePrompt(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		t.prompt.close()
+		if t.prompt.kind == "label" {
+			t.filter.Label = strings.TrimSpace(t.prompt.value())
+			t.list.cursor, t.list.offset = 0, 0
+			return t.Reload()
+		}
+		return nil
+	case "esc":
+		t.prompt.close()
+		if t.prompt.kind == "search" && t.filter.Search != "" {
+			t.filter.Search = ""
+			return t.Reload()
+		}
+		return nil
+	}
+	cmd := t.prompt.update(msg)
+	if t.prompt.kind == "search" && t.prompt.value() != t.filter.Search {
+		// Search as you type: the index answers in milliseconds.
+		t.filter.Search = t.prompt.value()
+		t.list.cursor, t.list.offset = 0, 0
+		return tea.Batch(cmd, t.Reload())
+	}
+	return cmd
+}
+
+func (t *issuesTab) filterLine() string {
+	st := t.c.st
+	state := t.filter.State
+	if state == "" {
+		state = "all"
+	}
+	parts := []string{st.Dim.Render("state:") + " " + st.Bold.Render(state)}
+	if t.filter.Label != "" {
+		parts = append(parts, st.Dim.Render("label:")+" "+st.Label.Render(t.filter.Label))
+	}
+	if t.filter.Search != "" {
+		parts = append(parts, st.Dim.Render("search:")+" "+st.Bold.Render(t.filter.Search))
+	}
+	left := " " + strings.Join(parts, "  ")
+	right := st.Dim.Render(plural(len(t.issues), "issue"))
+	if info := t.list.scrollInfo(); info != "" && len(t.issues) > t.list.height {
+		right = st.Dim.Render(info)
+	}
+	return spread(left, right+" ", t.w)
+}
+
+func (t *issuesTab) View() string {
+	st := t.c.st
+	var body string
+	switch {
+	case t.c.src.Issues == nil:
+		body = st.Dim.Render("  issues are not available")
+	case t.err != nil:
+		body = " " + errorText(st, "issues", t.err)
+	case !t.loaded:
+		body = st.Dim.Render("  loading issues…")
+	case len(t.issues) == 0:
+		body = st.Dim.Render("  no issues match — press n to file one")
+	default:
+		body = t.list.render(st, t.w, true, t.row)
+	}
+	body = padLines(body, t.list.height)
+	bottom := t.filterLine()
+	if t.prompt.active {
+		bottom = " " + t.prompt.view()
+	}
+	return t.filterHeader() + "\n" + body + "\n" + bottom
+}
+
+func (t *issuesTab) filterHeader() string {
+	st := t.c.st
+	return "  " + st.Dim.Render(fit("", 2)+fit("ID", 8)+"TITLE")
+}
+
+func (t *issuesTab) row(i, w int) string {
+	st := t.c.st
+	is := t.issues[i]
+	icon := st.Open.Render("● ")
+	if is.State == "closed" {
+		icon = st.Closed.Render("✕ ")
+	}
+	right := st.Dim.Render(is.Author)
+	if is.Comments > 0 {
+		right += st.Dim.Render("  ↩ " + itoa(is.Comments))
+	}
+	right += st.Dim.Render("  " + fitRight(ago(t.c.now(), is.Created), 7))
+	left := icon + st.Dim.Render(fit(shortID(is.ID), 8)) + is.Title
+	if len(is.Labels) > 0 {
+		left += " " + labelList(st, is.Labels)
+	}
+	rw := lipgloss.Width(right)
+	if w < 60 {
+		return truncate(left, w)
+	}
+	return fit(left, w-rw-1) + " " + right
+}
+
+func (t *issuesTab) ShortHelp() []key.Binding {
+	k := t.c.keys
+	if t.prompt.active {
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")), k.Cancel}
+	}
+	return []key.Binding{k.Open, k.Search, k.State, k.New}
+}
+
+func (t *issuesTab) FullHelp() [][]key.Binding {
+	k := t.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Search, k.State, k.LabelFilter, k.New}}
+}
+
+// padLines pads s with empty lines to n lines.
+func padLines(s string, n int) string {
+	have := strings.Count(s, "\n") + 1
+	if have < n {
+		s += strings.Repeat("\n", n-have)
+	}
+	return s
+}

@@ -1,0 +1,271 @@
+package tui
+
+import (
+	"context"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// patchPage shows one patch: its revisions, the reviews of the chosen
+// revision, and the revision's diff with inline comments beside the lines
+// they are about. It reviews the revision (accept, reject, comment, a
+// comment on the line under the cursor).
+type patchPage struct {
+	c     *common
+	id    int
+	rid   string
+	patch string
+	w, h  int
+	p     *Patch
+	err   error
+	rev   int // index into p.Revisions
+	list  list
+	rows  []string
+	info  []int // diff line of each row, or -1
+	diff  []diffLine
+}
+
+type patchMsg struct {
+	p   *Patch
+	err error
+}
+
+func newPatchPage(c *common, rid, id string) *patchPage {
+	return &patchPage{c: c, id: c.id(), rid: rid, patch: id, rev: -1}
+}
+
+func (p *patchPage) Init() tea.Cmd { return p.Reload() }
+
+func (p *patchPage) Reload() tea.Cmd {
+	src, rid, id := p.c.src.Patches, p.rid, p.patch
+	return p.c.load(p.id, func(ctx context.Context) tea.Msg {
+		pt, err := src.Patch(ctx, rid, id)
+		return patchMsg{pt, err}
+	})
+}
+
+func (p *patchPage) Title() string { return "patch " + shortID(p.patch) }
+func (p *patchPage) Typing() bool  { return false }
+
+func (p *patchPage) SetSize(w, h int) {
+	p.w, p.h = w, h
+	p.list.setHeight(h)
+	p.build()
+}
+
+func (p *patchPage) revision() *Revision {
+	if p.p == nil || p.rev < 0 || p.rev >= len(p.p.Revisions) {
+		return nil
+	}
+	return &p.p.Revisions[p.rev]
+}
+
+func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
+	k := p.c.keys
+	switch msg := msg.(type) {
+	case pageMsg:
+		if msg.to != p.id {
+			return p, nil
+		}
+		if m, ok := msg.msg.(patchMsg); ok {
+			p.err = m.err
+			if m.err == nil {
+				latest := p.p == nil || p.rev == len(p.p.Revisions)-1
+				p.p = m.p
+				if latest || p.rev >= len(p.p.Revisions) {
+					p.rev = len(p.p.Revisions) - 1
+				}
+				p.diff = nil // a new load: do not keep the cursor's line
+				p.build()
+			}
+		}
+		return p, nil
+	case tea.KeyMsg:
+		rev := p.revision()
+		switch {
+		case key.Matches(msg, k.NextItem):
+			if p.p != nil && p.rev < len(p.p.Revisions)-1 {
+				p.rev++
+				p.build()
+			}
+			return p, nil
+		case key.Matches(msg, k.PrevItem):
+			if p.rev > 0 {
+				p.rev--
+				p.build()
+			}
+			return p, nil
+		case rev == nil:
+		case key.Matches(msg, k.Accept):
+			return p, push(newReviewForm(p.c, p.rid, p.patch, NewReview{Revision: rev.ID, Verdict: VerdictAccept}))
+		case key.Matches(msg, k.Reject):
+			return p, push(newReviewForm(p.c, p.rid, p.patch, NewReview{Revision: rev.ID, Verdict: VerdictReject}))
+		case key.Matches(msg, k.Review):
+			return p, push(newReviewForm(p.c, p.rid, p.patch, NewReview{Revision: rev.ID, Verdict: VerdictComment}))
+		case key.Matches(msg, k.LineComment):
+			if i := p.list.cursor; i < len(p.info) && p.info[i] >= 0 {
+				l := p.diff[p.info[i]]
+				if l.kind == '+' || l.kind == ' ' {
+					return p, push(newReviewForm(p.c, p.rid, p.patch, NewReview{Revision: rev.ID, Verdict: VerdictComment, Path: l.path, Line: l.new}))
+				}
+			}
+			return p, showErr(errNoLine)
+		}
+	}
+	p.list.update(msg, k)
+	return p, nil
+}
+
+type constErr string
+
+func (e constErr) Error() string { return string(e) }
+
+const errNoLine = constErr("move the cursor to an added or unchanged line of the diff first")
+
+// build lays the patch out as rows: header, revisions, reviews, diff.
+func (p *patchPage) build() {
+	if p.p == nil || p.w == 0 {
+		return
+	}
+	st := p.c.st
+	now := p.c.now()
+	pt := p.p
+	var rows []string
+	var info []int
+	add := func(s string) {
+		for _, l := range strings.Split(s, "\n") {
+			rows = append(rows, l)
+			info = append(info, -1)
+		}
+	}
+	add(st.Title.Render(pt.Title) + " " + st.Dim.Render(shortID(pt.ID)))
+	add(st.state(pt.State) + st.Dim.Render(" · "+pt.Author+" opened "+ago(now, pt.Created)+" · "+plural(len(pt.Revisions), "revision")))
+	if len(pt.Labels) > 0 {
+		add(st.Dim.Render("labels: ") + labelList(st, pt.Labels))
+	}
+	if body := p.c.md.render(pt.Body, p.w-4); body != "" {
+		add(body)
+	}
+	add("")
+	add(st.Bold.Render("Revisions") + st.Dim.Render("  [ ] to switch"))
+	for i, r := range pt.Revisions {
+		mark := "  "
+		if i == p.rev {
+			mark = st.Focus.Render("▸ ")
+		}
+		line := mark + st.Dim.Render("r"+itoa(i+1)+" ") + shortID(r.ID) + st.Dim.Render(" "+shortID(r.Base)+"→"+shortID(r.Head)+" · "+r.Author+" · "+ago(now, r.Created))
+		acc, rej := verdictCounts(r.Reviews)
+		if acc > 0 {
+			line += " " + st.Accept.Render("✔"+itoa(acc))
+		}
+		if rej > 0 {
+			line += " " + st.Reject.Render("✘"+itoa(rej))
+		}
+		if r.Description != "" {
+			line += st.Dim.Render(" — " + firstLine(r.Description))
+		}
+		add(line)
+	}
+	rev := p.revision()
+	if rev == nil {
+		p.setRows(rows, info, nil)
+		return
+	}
+	add("")
+	add(st.Bold.Render("Reviews of r" + itoa(p.rev+1)))
+	notes := map[string][]note{}
+	if len(rev.Reviews) == 0 {
+		add(st.Dim.Render("  none yet — a to accept, x to reject, c to comment, i on a line"))
+	}
+	for _, rv := range rev.Reviews {
+		head := "  " + st.verdict(rv.Verdict) + " " + st.Bold.Render(rv.Author) + st.Dim.Render(" · "+ago(now, rv.Created))
+		if len(rv.Comments) > 0 {
+			head += st.Dim.Render(" · " + plural(len(rv.Comments), "inline comment"))
+		}
+		add(head)
+		if b := p.c.md.render(rv.Body, p.w-6); b != "" {
+			for _, l := range strings.Split(b, "\n") {
+				add("  " + l)
+			}
+		}
+		for _, lc := range rv.Comments {
+			k := anchor(lc.Path, lc.Line)
+			notes[k] = append(notes[k], note{head: rv.Author + " · " + lc.Path + ":" + itoa(lc.Line), body: lc.Body})
+		}
+	}
+	add("")
+	p.diff = parseDiff(rev.Diff)
+	if len(p.diff) == 0 {
+		add(st.Dim.Render("  no changes"))
+	}
+	drows, dinfo := diffRows(st, p.diff, p.w-2, notes)
+	rows = append(rows, drows...)
+	info = append(info, dinfo...)
+	p.setRows(rows, info, p.diff)
+}
+
+// setRows replaces the rows, keeping the cursor on the diff line it was
+// on (reviews above it may have grown).
+func (p *patchPage) setRows(rows []string, info []int, diff []diffLine) {
+	at := -1
+	if c := p.list.cursor; c < len(p.info) && p.info[c] >= 0 && len(p.diff) == len(diff) {
+		at = p.info[c]
+	}
+	p.rows, p.info, p.diff = rows, info, diff
+	p.list.setLen(len(rows))
+	if at >= 0 {
+		for i, d := range info {
+			if d == at {
+				p.list.cursor = i
+				p.list.scroll()
+				break
+			}
+		}
+	}
+}
+
+func verdictCounts(rs []Review) (acc, rej int) {
+	latest := map[string]string{}
+	for _, r := range rs {
+		if r.Verdict != VerdictComment {
+			latest[r.Author] = r.Verdict
+		}
+	}
+	for _, v := range latest {
+		switch v {
+		case VerdictAccept:
+			acc++
+		case VerdictReject:
+			rej++
+		}
+	}
+	return acc, rej
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func (p *patchPage) View() string {
+	st := p.c.st
+	switch {
+	case p.err != nil && p.p == nil:
+		return " " + errorText(st, "patch "+shortID(p.patch), p.err)
+	case p.p == nil:
+		return st.Dim.Render("  loading patch…")
+	}
+	return p.list.render(st, p.w, true, func(i, w int) string { return p.rows[i] })
+}
+
+func (p *patchPage) ShortHelp() []key.Binding {
+	k := p.c.keys
+	return []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem}
+}
+
+func (p *patchPage) FullHelp() [][]key.Binding {
+	k := p.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem, k.PrevItem, k.Refresh}}
+}
