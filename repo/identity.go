@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -263,8 +262,7 @@ func (r *Repo) setNamespaceHEAD(ctx context.Context, nid protocol.NID, branch st
 	if b, err := os.ReadFile(path); err == nil && string(b) == want {
 		return nil
 	}
-	_, err := r.Git(ctx, nil, "symbolic-ref", p+"HEAD", strings.TrimSpace(strings.TrimPrefix(want, "ref: ")))
-	return err
+	return writeSymref(path, want)
 }
 
 // UpdateIdentity writes a new revision of the identity document, signed by

@@ -86,9 +86,18 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 // setHEAD points the storage's HEAD at the canonical default branch.
 func (r *Repo) setHEAD(ctx context.Context, branch string) error {
 	want := "ref: refs/heads/" + branch + "\n"
-	if b, err := os.ReadFile(filepath.Join(r.Path, "HEAD")); err == nil && string(b) == want {
+	path := filepath.Join(r.Path, "HEAD")
+	if b, err := os.ReadFile(path); err == nil && string(b) == want {
 		return nil
 	}
-	_, err := r.Git(ctx, nil, "symbolic-ref", "HEAD", "refs/heads/"+branch)
-	return err
+	return writeSymref(path, want)
+}
+
+// writeSymref writes a symbolic ref file the way git does (a HEAD is a
+// loose file even when refs are packed), atomically, without a git process.
+func writeSymref(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, []byte(content), 0o644)
 }
