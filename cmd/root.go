@@ -157,7 +157,17 @@ directly with other peers.`,
 		newLsCmd(e),
 		newIDCmd(e),
 		newVerifyCmd(e),
+		newNodeCmd(e),
+		newConnectCmd(e),
+		newSeedCmd(e),
+		newUnseedCmd(e),
+		newCloneCmd(e),
+		newSyncCmd(e),
+		newFollowCmd(e),
+		newUnfollowCmd(e),
+		newRemoteCmd(e),
 		newManCmd(e),
+		newTUICmd(e),
 	)
 	return root
 }
