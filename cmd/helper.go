@@ -106,6 +106,9 @@ func helperConnect(ctx context.Context, e *env, u protocol.URL, service string, 
 			proto = p
 		}
 		env = append(env, "GIT_PROTOCOL="+proto)
+		if _, skip := e.io.LookupEnv(noSyncEnv); !skip {
+			helperSync(ctx, h, u.RID)
+		}
 		args = append(args, "upload-pack", "--strict", r.Path)
 		fmt.Fprint(e.io.Out, "\n")
 		return runService(ctx, r.Path, args, env, stdin, e.io.Out, e.io.Err)
@@ -147,7 +150,43 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 	p.Close()
 	// Every push adds a pack; let git consolidate them when enough pile up.
 	r.Git(ctx, nil, "gc", "--auto", "--quiet")
+	helperAnnounce(ctx, e, r.RID)
 	return nil
+}
+
+// helperSyncWait bounds how long a fetch waits for the node to sync first.
+const helperSyncWait = 3 * time.Second
+
+// helperSync asks a running node to fetch rid from its peers before git
+// reads the storage; failures and a missing node only mean git reads what
+// is there.
+func helperSync(ctx context.Context, h repo.Home, rid protocol.RID) {
+	cl := runningNode(h)
+	if cl == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, helperSyncWait+time.Second)
+	defer cancel()
+	cl.Sync(ctx, rid, helperSyncWait)
+}
+
+// helperAnnounce asks a running node to announce a push, or says that
+// none runs.
+func helperAnnounce(ctx context.Context, e *env, rid protocol.RID) {
+	h, err := e.home()
+	if err != nil {
+		return
+	}
+	cl := runningNode(h)
+	if cl == nil {
+		fmt.Fprintln(e.io.Err, "grove: no node running; nothing announced (start one with 'grove node start')")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cl.Announce(ctx, rid); err != nil {
+		fmt.Fprintf(e.io.Err, "grove: pushed, but the node could not announce it: %s\n", oneLine(err))
+	}
 }
 
 // service returns the git subcommand in args, for messages.

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -30,6 +31,8 @@ type selfJSON struct {
 	Alias string `json:"alias"`
 	Home  string `json:"home"`
 	Node  string `json:"node"`
+	// Addrs are the running node's addresses.
+	Addrs []string `json:"addrs,omitempty"`
 }
 
 func selfRun(ctx context.Context, e *env, o *selfOptions) error {
@@ -46,6 +49,14 @@ func selfRun(ctx context.Context, e *env, o *selfOptions) error {
 		return err
 	}
 	s := selfJSON{NID: nid.String(), DID: nid.DID(), Alias: cfg.Alias, Home: h.Dir, Node: "stopped"}
+	if cl := runningNode(h); cl != nil {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		addrs, err := cl.Addrs(sctx)
+		cancel()
+		if err == nil {
+			s.Node, s.Addrs = "running", addrs
+		}
+	}
 	if o.JSON {
 		return writeJSON(e.io.Out, s)
 	}
@@ -53,7 +64,11 @@ func selfRun(ctx context.Context, e *env, o *selfOptions) error {
 	if s.Alias != "" {
 		rows = append(rows, []string{"Alias", s.Alias})
 	}
-	rows = append(rows, []string{"Home", s.Home}, []string{"Node", s.Node})
+	node := s.Node
+	if s.Node == "running" {
+		node = fmt.Sprintf("running, %d address(es): 'grove node addrs' lists them", len(s.Addrs))
+	}
+	rows = append(rows, []string{"Home", s.Home}, []string{"Node", node})
 	if err := table(e.io.Out, rows); err != nil {
 		return fmt.Errorf("print: %w", err)
 	}

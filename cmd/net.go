@@ -1,0 +1,654 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+)
+
+// noSyncEnv, set in the environment of the git that `grove clone` runs,
+// tells the remote helper the project was just fetched.
+const noSyncEnv = "GROVE_HELPER_NO_SYNC"
+
+// parseRID accepts RID or grove://RID; a bad one is a usage error.
+func parseRID(s string) (protocol.RID, error) {
+	rid, err := protocol.ParseRID(strings.TrimPrefix(s, protocol.URLScheme))
+	if err != nil {
+		return rid, usagef("%v", err)
+	}
+	return rid, nil
+}
+
+// checkAddrs makes sure every address is a multiaddr ending in /p2p/NID.
+func checkAddrs(addrs []string) error {
+	for _, a := range addrs {
+		if _, err := p2psync.ParseAddr(a); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	return nil
+}
+
+// rememberPeers adds addrs to the policy's peers.
+func rememberPeers(h repo.Home, addrs []string) error {
+	if len(addrs) == 0 {
+		return nil
+	}
+	pol, err := p2psync.LoadPolicy(h)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		pol.AddPeer(a)
+	}
+	return pol.Save(h)
+}
+
+// info prints progress on stderr when it is a terminal.
+func (e *env) info(format string, a ...any) {
+	if e.io.ErrTTY {
+		fmt.Fprintf(e.io.Err, format+"\n", a...)
+	}
+}
+
+// tempNode starts a node in this process, on loopback, for one command run
+// with no node running; it dials addrs (or else the remembered peers) and
+// returns how many answered. The caller closes it.
+func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (*p2psync.Node, int, error) {
+	key, err := e.key()
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(addrs) == 0 {
+		pol, err := p2psync.LoadPolicy(h)
+		if err != nil {
+			return nil, 0, err
+		}
+		addrs = pol.Peers
+	}
+	n, err := p2psync.New(ctx, p2psync.Config{Home: h, Key: key})
+	if err != nil {
+		return nil, 0, err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	connected := 0
+	for _, a := range addrs {
+		wg.Go(func() {
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if _, err := n.Connect(dctx, a); err == nil {
+				mu.Lock()
+				connected++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return n, connected, nil
+}
+
+func noPeersError(rid protocol.RID, err error) error {
+	if errors.Is(err, p2psync.ErrNoPeers) {
+		return fmt.Errorf("no peer has project %s: pass --from ADDRESS, or 'grove connect ADDRESS' first", rid)
+	}
+	return err
+}
+
+func newConnectCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "connect MULTIADDR",
+		Short: "Dial a peer and remember it",
+		Long: `Remember the peer at MULTIADDR (which ends in /p2p/NID) in your policy, so
+your node dials it whenever it starts, and dial it now through the running
+node. Prints the peer's NID.`,
+		Example: "  grove connect /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
+		Args:    exactArgs(1),
+		RunE:    func(c *cobra.Command, args []string) error { return connectRun(c.Context(), e, args[0]) },
+	}
+}
+
+func connectRun(ctx context.Context, e *env, addr string) error {
+	nid, err := p2psync.ParseAddr(addr)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	if err := rememberPeers(h, []string{addr}); err != nil {
+		return err
+	}
+	cl := runningNode(h)
+	if cl == nil {
+		return fmt.Errorf("remembered %s, but no node is running to dial it: start one with 'grove node start'", nid)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	got, err := cl.Connect(cctx, addr)
+	if err != nil {
+		return fmt.Errorf("remembered, but %w", err)
+	}
+	fmt.Fprintln(e.io.Out, got)
+	return nil
+}
+
+type seedOptions struct {
+	From []string
+}
+
+func newSeedCmd(e *env) *cobra.Command {
+	o := &seedOptions{}
+	c := &cobra.Command{
+		Use:   "seed RID",
+		Short: "Host a project and keep it in sync",
+		Long: `Seed a project: your node serves it to peers, provides it on the DHT if
+it is public, and fetches what the peers you follow announce. With --from,
+a project not in local storage yet is fetched from those peers first.`,
+		Example: "  grove seed baf4bcf...\n  grove seed baf4bcf... --from /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
+		Args:    exactArgs(1),
+		RunE:    func(c *cobra.Command, args []string) error { return seedRun(c.Context(), e, o, args[0]) },
+	}
+	c.Flags().StringArrayVar(&o.From, "from", nil, "a peer to fetch the project from (repeatable)")
+	return c
+}
+
+func seedRun(ctx context.Context, e *env, o *seedOptions, arg string) error {
+	rid, err := parseRID(arg)
+	if err != nil {
+		return err
+	}
+	if err := checkAddrs(o.From); err != nil {
+		return err
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	if err := rememberPeers(h, o.From); err != nil {
+		return err
+	}
+	_, err = repo.Open(h, rid)
+	stored := err == nil
+	if len(o.From) > 0 && !stored {
+		if _, err := fetchProject(ctx, e, h, rid, o.From); err != nil {
+			return err
+		}
+		return nil
+	}
+	if cl := runningNode(h); cl != nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		return cl.Seed(sctx, rid)
+	}
+	pol, err := p2psync.LoadPolicy(h)
+	if err != nil {
+		return err
+	}
+	if pol.AddSeed(rid) {
+		if err := pol.Save(h); err != nil {
+			return err
+		}
+	}
+	if !stored {
+		e.info("Seeding %s; it is not in local storage yet: 'grove clone %s' or --from fetch it", rid, rid)
+	}
+	return nil
+}
+
+func newUnseedCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "unseed RID",
+		Short:   "Stop hosting a project (its storage stays)",
+		Example: "  grove unseed baf4bcf...",
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			rid, err := parseRID(args[0])
+			if err != nil {
+				return err
+			}
+			h, err := e.home()
+			if err != nil {
+				return err
+			}
+			if cl := runningNode(h); cl != nil {
+				ctx, cancel := context.WithTimeout(c.Context(), time.Minute)
+				defer cancel()
+				return cl.Unseed(ctx, rid)
+			}
+			pol, err := p2psync.LoadPolicy(h)
+			if err != nil {
+				return err
+			}
+			if pol.RemoveSeed(rid) {
+				return pol.Save(h)
+			}
+			return nil
+		},
+	}
+}
+
+// fetchProject gets a project that is not stored yet, through the running
+// node or a node started for the purpose, and seeds it.
+func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, from []string) (*p2psync.FetchResult, error) {
+	e.info("Fetching %s…", rid)
+	var res *p2psync.FetchResult
+	var err error
+	if cl := runningNode(h); cl != nil {
+		res, err = cl.Clone(ctx, rid, from)
+	} else {
+		n, _, terr := tempNode(ctx, e, h, from)
+		if terr != nil {
+			return nil, terr
+		}
+		res, err = n.Clone(ctx, rid, from)
+		n.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clone %s: %w", rid, noPeersError(rid, err))
+	}
+	e.info("Fetched %s from %s (%d bytes, %s)", rid, res.Peer, res.Bytes, res.Duration)
+	return res, nil
+}
+
+type cloneOptions struct {
+	From []string
+}
+
+func newCloneCmd(e *env) *cobra.Command {
+	o := &cloneOptions{}
+	c := &cobra.Command{
+		Use:   "clone RID [DIR]",
+		Short: "Fetch a project from peers, seed it, and check it out",
+		Long: `Fetch the project RID from the given peers (--from), or from the peers your
+node knows and the DHT; seed it; then 'git clone' it into DIR (default: the
+project's name) with the remote "grove" = grove://RID. Uses the running
+node, or a node started for the fetch when none runs.`,
+		Example: "  grove clone baf4bcf... --from /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...\n  grove clone baf4bcf... hello",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usagef("%s takes RID and an optional DIR", c.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			dir := ""
+			if len(args) == 2 {
+				dir = args[1]
+			}
+			return cloneRun(c.Context(), e, o, args[0], dir)
+		},
+	}
+	c.Flags().StringArrayVar(&o.From, "from", nil, "a peer to fetch the project from (repeatable)")
+	return c
+}
+
+func cloneRun(ctx context.Context, e *env, o *cloneOptions, arg, dir string) error {
+	rid, err := parseRID(arg)
+	if err != nil {
+		return err
+	}
+	if err := checkAddrs(o.From); err != nil {
+		return err
+	}
+	if err := repo.CheckGit(ctx); err != nil {
+		return err
+	}
+	if dir != "" && !emptyDir(dir) {
+		return fmt.Errorf("%s already exists and is not empty", dir)
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	if err := rememberPeers(h, o.From); err != nil {
+		return err
+	}
+	r, err := repo.Open(h, rid)
+	switch {
+	case err == nil:
+		e.info("%s is in local storage already", rid)
+		if err := seedRun(ctx, e, &seedOptions{}, rid.String()); err != nil {
+			return err
+		}
+	case errors.Is(err, repo.ErrNotFound):
+		if _, err := fetchProject(ctx, e, h, rid, o.From); err != nil {
+			return err
+		}
+		if r, err = repo.Open(h, rid); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	if dir == "" {
+		doc, _, err := r.Identity(ctx)
+		if err != nil {
+			return err
+		}
+		dir = doc.Name
+		if dir == "" || strings.ContainsAny(dir, `/\`) || dir == "." || dir == ".." {
+			dir = rid.String()
+		}
+		if !emptyDir(dir) {
+			return fmt.Errorf("%s already exists and is not empty: pass a directory", dir)
+		}
+	}
+	args := []string{"clone", "-o", "grove"}
+	if !e.io.ErrTTY {
+		args = append(args, "--quiet")
+	}
+	c := repo.GitCommand(ctx, "", append(args, rid.URL(), dir)...)
+	c.Env = append(c.Env, noSyncEnv+"=1")
+	var stderr strings.Builder
+	if e.io.ErrTTY {
+		c.Stderr = e.io.Err
+	} else {
+		c.Stderr = &stderr
+	}
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("git clone: %s", firstLine(stderr.String(), err))
+	}
+	e.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
+	return nil
+}
+
+func emptyDir(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	return errors.Is(err, os.ErrNotExist) || (err == nil && len(ents) == 0)
+}
+
+type syncOptions struct {
+	Repo     string
+	Fetch    bool
+	Announce bool
+	Timeout  time.Duration
+	JSON     bool
+}
+
+func newSyncCmd(e *env) *cobra.Command {
+	o := &syncOptions{}
+	c := &cobra.Command{
+		Use:   "sync [RID]",
+		Short: "Fetch a project from peers and announce your changes",
+		Long: `Fetch the project from every connected peer (and providers found on the
+DHT), then announce your own namespace to its peers. --fetch or --announce
+do only that half. RID defaults to the project of the working copy.
+
+With no node running, a node is started for the fetch and dials the peers
+you remembered with 'grove connect', --bootstrap or --from; announcing
+needs a running node.`,
+		Example: "  grove sync\n  grove sync baf4bcf... --fetch --timeout 30s\n  grove sync --json",
+		Args:    maxArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if o.Repo != "" && o.Repo != args[0] {
+					return usagef("pass the project either as RID or as --repo")
+				}
+				o.Repo = args[0]
+			}
+			return syncRun(c.Context(), e, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.Repo, "repo", "R", "", "the project (default: the working copy's)")
+	f.BoolVar(&o.Fetch, "fetch", false, "only fetch")
+	f.BoolVar(&o.Announce, "announce", false, "only announce")
+	f.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "give up fetching after this long")
+	f.BoolVar(&o.JSON, "json", false, "print JSON")
+	return c
+}
+
+type syncJSON struct {
+	Fetched   []*p2psync.FetchResult `json:"fetched"`
+	Announced bool                   `json:"announced"`
+}
+
+func syncRun(ctx context.Context, e *env, o *syncOptions) error {
+	if o.Timeout <= 0 {
+		return usagef("--timeout must be positive")
+	}
+	if o.Repo != "" {
+		if _, err := parseRID(o.Repo); err != nil {
+			return err
+		}
+	}
+	r, err := e.project(ctx, o.Repo)
+	if err != nil {
+		return err
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	doFetch, doAnnounce := o.Fetch, o.Announce
+	if !doFetch && !doAnnounce {
+		doFetch, doAnnounce = true, true
+	}
+	cl := runningNode(h)
+	out := syncJSON{Fetched: []*p2psync.FetchResult{}}
+	var fetchErr error
+	if doFetch {
+		var results []*p2psync.FetchResult
+		if cl != nil {
+			fctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)
+			results, fetchErr = cl.Sync(fctx, r.RID, o.Timeout)
+			cancel()
+		} else {
+			fctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			n, connected, err := tempNode(fctx, e, h, nil)
+			if err != nil {
+				cancel()
+				return err
+			}
+			if connected == 0 {
+				fetchErr = p2psync.ErrNoPeers
+			} else {
+				results, fetchErr = n.Sync(fctx, r.RID, connected)
+			}
+			n.Close()
+			cancel()
+		}
+		for _, res := range results {
+			if res != nil {
+				out.Fetched = append(out.Fetched, res)
+			}
+		}
+	}
+	var announceErr error
+	if doAnnounce {
+		switch {
+		case cl == nil && o.Announce:
+			announceErr = fmt.Errorf("announcing needs a running node: start it with 'grove node start'")
+		case cl == nil:
+			e.info("No node running: fetched only, nothing announced")
+		default:
+			mine, err := hasOwnRefs(ctx, e, r)
+			if err != nil {
+				return err
+			}
+			if mine {
+				actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				announceErr = cl.Announce(actx, r.RID)
+				cancel()
+				out.Announced = announceErr == nil
+			} else if o.Announce {
+				announceErr = fmt.Errorf("nothing to announce: you have pushed nothing to %s", r.RID)
+			}
+		}
+	}
+	if o.JSON {
+		if err := writeJSON(e.io.Out, out); err != nil {
+			return err
+		}
+	} else if len(out.Fetched) > 0 {
+		rows := [][]string{{"PEER", "UPDATED", "UNCHANGED", "REJECTED", "BYTES", "TIME", "ERROR"}}
+		for _, res := range out.Fetched {
+			rows = append(rows, []string{res.Peer, strconv.Itoa(len(res.Updated)), strconv.Itoa(res.Unchanged),
+				strconv.Itoa(len(res.Rejected)), strconv.FormatInt(res.Bytes, 10), res.Duration, res.Error})
+		}
+		if err := table(e.io.Out, rows); err != nil {
+			return err
+		}
+	}
+	if out.Announced {
+		e.info("Announced %s", r.RID)
+	}
+	if fetchErr != nil {
+		return fmt.Errorf("sync %s: %w", r.RID, noPeersError(r.RID, fetchErr))
+	}
+	return announceErr
+}
+
+// hasOwnRefs reports whether the user has a namespace in r.
+func hasOwnRefs(ctx context.Context, e *env, r *repo.Repo) (bool, error) {
+	me, err := e.nid()
+	if err != nil {
+		return false, err
+	}
+	refs, err := r.NamespaceRefs(ctx, me)
+	if err != nil {
+		return false, err
+	}
+	return refs[protocol.SigrefsRef] != "", nil
+}
+
+type followOptions struct {
+	Alias string
+}
+
+func newFollowCmd(e *env) *cobra.Command {
+	o := &followOptions{}
+	c := &cobra.Command{
+		Use:   "follow NID",
+		Short: "Fetch a peer's namespace in every project you seed",
+		Long: `Follow NID: its namespace is fetched in every project you seed, besides the
+delegates' and, in public projects, everyone's. --alias names it in
+listings and is the default name of 'grove remote add'.`,
+		Example: "  grove follow 12D3KooW... --alias bob",
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			nid, err := protocol.ParseNID(args[0])
+			if err != nil {
+				return usagef("%v", err)
+			}
+			h, err := e.home()
+			if err != nil {
+				return err
+			}
+			pol, err := p2psync.LoadPolicy(h)
+			if err != nil {
+				return err
+			}
+			pol.Follows[nid.String()] = o.Alias
+			return pol.Save(h)
+		},
+	}
+	c.Flags().StringVar(&o.Alias, "alias", "", "a name for the peer")
+	return c
+}
+
+func newUnfollowCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "unfollow NID",
+		Short:   "Stop following a peer",
+		Example: "  grove unfollow 12D3KooW...",
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			nid, err := protocol.ParseNID(args[0])
+			if err != nil {
+				return usagef("%v", err)
+			}
+			h, err := e.home()
+			if err != nil {
+				return err
+			}
+			pol, err := p2psync.LoadPolicy(h)
+			if err != nil {
+				return err
+			}
+			if _, ok := pol.Follows[nid.String()]; !ok {
+				return nil
+			}
+			delete(pol.Follows, nid.String())
+			return pol.Save(h)
+		},
+	}
+}
+
+func newRemoteCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "remote",
+		Short: "Manage git remotes for peers' namespaces",
+		Args:  exactArgs(0),
+		RunE:  func(c *cobra.Command, args []string) error { return usagef("%s needs a subcommand", c.CommandPath()) },
+	}
+	c.AddCommand(newRemoteAddCmd(e))
+	return c
+}
+
+type remoteAddOptions struct {
+	Name string
+}
+
+func newRemoteAddCmd(e *env) *cobra.Command {
+	o := &remoteAddOptions{}
+	c := &cobra.Command{
+		Use:   "add NID",
+		Short: "Add a git remote for one peer's namespace of this project",
+		Long: `Add the git remote NAME = grove://RID/NID to this working copy, where RID is
+the project of its "grove" remote. NAME defaults to the alias you follow NID
+with, or else a short form of NID.`,
+		Example: "  grove remote add 12D3KooW... --name bob\n  git fetch bob",
+		Args:    exactArgs(1),
+		RunE:    func(c *cobra.Command, args []string) error { return remoteAddRun(c.Context(), e, o, args[0]) },
+	}
+	c.Flags().StringVar(&o.Name, "name", "", "the remote's name")
+	return c
+}
+
+func remoteAddRun(ctx context.Context, e *env, o *remoteAddOptions, arg string) error {
+	nid, err := protocol.ParseNID(arg)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	r, err := e.project(ctx, "")
+	if err != nil {
+		return err
+	}
+	name := o.Name
+	if name == "" {
+		h, err := e.home()
+		if err != nil {
+			return err
+		}
+		pol, err := p2psync.LoadPolicy(h)
+		if err != nil {
+			return err
+		}
+		name = pol.Follows[nid.String()]
+		if name == "" {
+			s := nid.String()
+			name = s[:6] + "-" + s[len(s)-6:]
+		}
+	}
+	url := protocol.URL{RID: r.RID, NID: nid}.String()
+	if _, err := gitOutput(ctx, "", "remote", "add", name, url); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.io.Out, name)
+	e.info("Added remote %q = %s", name, url)
+	return nil
+}

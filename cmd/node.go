@@ -1,0 +1,661 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+)
+
+// publicPort is where --public listens, on TCP and QUIC.
+const publicPort = 8776
+
+// startWait bounds how long `grove node start` waits for the background
+// node to answer.
+const startWait = 20 * time.Second
+
+// stopWait bounds how long `grove node stop` waits for the node to exit.
+const stopWait = 15 * time.Second
+
+// errNoNode is what commands that need a running node say without one.
+var errNoNode = errors.New("no node is running: start it with 'grove node start'")
+
+// nodeFiles are the paths of a home's node state.
+type nodeFiles struct {
+	dir, sock, pid, addrs, log, lock string
+}
+
+func filesOf(h repo.Home) nodeFiles {
+	d := h.NodeDir()
+	return nodeFiles{
+		dir: d, sock: p2psync.ControlPath(h), pid: filepath.Join(d, "pid"),
+		addrs: filepath.Join(d, "addrs"), log: filepath.Join(d, "log"), lock: filepath.Join(d, "lock"),
+	}
+}
+
+// runningNode returns a client for the home's node, or nil when none runs.
+func runningNode(h repo.Home) *p2psync.Client {
+	c, err := p2psync.Dial(h)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+func newNodeCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "node",
+		Short: "Run and inspect your Grove node",
+		Long: `The node is the daemon that talks to other peers: it serves the projects
+you seed, fetches what the peers you follow announce, and announces your
+pushes. It keeps its state in $GROVE_HOME/node: the control socket, its pid,
+its addresses and its log.`,
+		Example: `  grove node start
+  grove node status
+  grove node addrs
+  grove node stop`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error { return usagef("%s needs a subcommand", c.CommandPath()) },
+	}
+	c.AddCommand(newNodeStartCmd(e), newNodeStopCmd(e), newNodeStatusCmd(e), newNodeAddrsCmd(e), newNodePeersCmd(e))
+	return c
+}
+
+type nodeStartOptions struct {
+	Listen       []string
+	Public       bool
+	Bootstrap    []string
+	Relays       []string
+	RelayService bool
+	MDNS         bool
+	Foreground   bool
+	LogLevel     string
+	// Daemon is set on the node process `node start` starts in the
+	// background: it runs in the foreground and prints nothing.
+	Daemon bool
+	// PassphraseFD is a file descriptor the background node reads the
+	// key's passphrase from (0: none).
+	PassphraseFD int
+}
+
+func newNodeStartCmd(e *env) *cobra.Command {
+	o := &nodeStartOptions{}
+	c := &cobra.Command{
+		Use:   "start",
+		Short: "Start the node in the background and print its addresses",
+		Long: `Start your node. By default it runs in the background, listens on loopback
+addresses only, and dials nothing it was not told about: peers given by
+--bootstrap or remembered by 'grove connect', relays, and the DHT peers they
+lead to. --public listens on all interfaces on port 8776 (TCP and QUIC).
+--mdns finds peers on the local network.
+
+It writes its addresses to $GROVE_HOME/node/addrs and logs JSON to
+$GROVE_HOME/node/log. --foreground runs it in this process until
+interrupted.`,
+		Example: `  grove node start
+  grove node start --public --bootstrap /ip4/203.0.113.7/tcp/8776/p2p/12D3KooW...
+  grove node start --foreground --log-level debug`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error { return nodeStartRun(c.Context(), e, o) },
+	}
+	f := c.Flags()
+	f.StringArrayVar(&o.Listen, "listen", nil, "a multiaddr to listen on (repeatable; default: loopback TCP and QUIC)")
+	f.BoolVar(&o.Public, "public", false, fmt.Sprintf("listen on all interfaces on port %d", publicPort))
+	f.StringArrayVar(&o.Bootstrap, "bootstrap", nil, "a peer to dial at start, remembered (repeatable)")
+	f.StringArrayVar(&o.Relays, "relay", nil, "a circuit relay to reserve a slot on (repeatable)")
+	f.BoolVar(&o.RelayService, "relay-service", false, "relay connections for other peers")
+	f.BoolVar(&o.MDNS, "mdns", false, "discover peers on the local network")
+	f.BoolVar(&o.Foreground, "foreground", false, "run in this process until interrupted")
+	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.BoolVar(&o.Daemon, "daemon", false, "")
+	f.IntVar(&o.PassphraseFD, "passphrase-fd", 0, "")
+	f.MarkHidden("daemon")
+	f.MarkHidden("passphrase-fd")
+	return c
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, usagef("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func nodeStartRun(ctx context.Context, e *env, o *nodeStartOptions) error {
+	level, err := parseLevel(o.LogLevel)
+	if err != nil {
+		return err
+	}
+	for _, a := range slices.Concat(o.Bootstrap, o.Relays) {
+		if _, err := p2psync.ParseAddr(a); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	if runningNode(h) != nil {
+		return alreadyRunning(h)
+	}
+	if o.PassphraseFD > 0 {
+		e, err = withPassphraseFrom(e, o.PassphraseFD)
+		if err != nil {
+			return err
+		}
+	}
+	// The key is unlocked here, so a wrong passphrase is reported before
+	// anything goes to the background.
+	key, pass, err := loadKey(e)
+	if err != nil {
+		return err
+	}
+	if o.Foreground || o.Daemon {
+		return runNode(ctx, e, h, key, o, level)
+	}
+	return startBackground(ctx, e, h, o, pass)
+}
+
+func alreadyRunning(h repo.Home) error {
+	if pid := readPID(h); pid > 0 {
+		return fmt.Errorf("a node is already running (pid %d): 'grove node stop' ends it", pid)
+	}
+	return errors.New("a node is already running: 'grove node stop' ends it")
+}
+
+// loadKey unlocks the user's key and returns the passphrase it took, if
+// any, for a background node.
+func loadKey(e *env) (*protocol.Key, []byte, error) {
+	var pass []byte
+	h, err := e.home()
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := repo.LoadKey(h, func() ([]byte, error) {
+		p, err := e.passphrase()
+		pass = p
+		return p, err
+	})
+	switch {
+	case errors.Is(err, repo.ErrNoKey):
+		return nil, nil, fmt.Errorf("no key yet in %s: run 'grove auth' first", h.Dir)
+	case errors.Is(err, repo.ErrPassphrase):
+		return nil, nil, fmt.Errorf("cannot unlock your key: wrong or missing passphrase (set GROVE_PASSPHRASE in scripts)")
+	case err != nil:
+		return nil, nil, err
+	}
+	return k, pass, nil
+}
+
+// withPassphraseFrom returns e with GROVE_PASSPHRASE read from file
+// descriptor fd.
+func withPassphraseFrom(e *env, fd int) (*env, error) {
+	f := os.NewFile(uintptr(fd), "passphrase")
+	if f == nil {
+		return nil, fmt.Errorf("passphrase fd %d: not open", fd)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	e2 := *e
+	look := e.io.LookupEnv
+	e2.io.LookupEnv = func(k string) (string, bool) {
+		if k == "GROVE_PASSPHRASE" {
+			return string(b), true
+		}
+		return look(k)
+	}
+	return &e2, nil
+}
+
+// startBackground starts this program again as a detached node and waits,
+// bounded, until it answers on the control socket.
+func startBackground(ctx context.Context, e *env, h repo.Home, o *nodeStartOptions, pass []byte) error {
+	fs := filesOf(h)
+	if err := os.MkdirAll(fs.dir, 0o700); err != nil {
+		return fmt.Errorf("node directory: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find grove's executable: %w", err)
+	}
+	args := []string{"node", "start", "--daemon", "--log-level", o.LogLevel}
+	for _, a := range o.Listen {
+		args = append(args, "--listen", a)
+	}
+	for _, a := range o.Bootstrap {
+		args = append(args, "--bootstrap", a)
+	}
+	for _, a := range o.Relays {
+		args = append(args, "--relay", a)
+	}
+	if o.Public {
+		args = append(args, "--public")
+	}
+	if o.RelayService {
+		args = append(args, "--relay-service")
+	}
+	if o.MDNS {
+		args = append(args, "--mdns")
+	}
+	logf, err := os.OpenFile(fs.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("node log: %w", err)
+	}
+	defer logf.Close()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	c := exec.Command(exe, args...)
+	c.Dir = "/"
+	c.Stdin, c.Stdout, c.Stderr = devnull, logf, logf
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if pass != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		c.ExtraFiles = []*os.File{r}
+		c.Args = append(c.Args, "--passphrase-fd", "3")
+		// A passphrase fits the pipe's buffer: this does not block.
+		_, err = w.Write(pass)
+		w.Close()
+		if err != nil {
+			return fmt.Errorf("pass the passphrase: %w", err)
+		}
+	}
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("start node: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.Wait() }()
+	deadline := time.NewTimer(startWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.Process.Signal(syscall.SIGTERM)
+			return ctx.Err()
+		case err := <-exited:
+			return fmt.Errorf("the node exited (%v): %s", err, lastLogLine(fs.log))
+		case <-deadline.C:
+			c.Process.Signal(syscall.SIGTERM)
+			return fmt.Errorf("the node did not answer within %v: see %s", startWait, fs.log)
+		case <-tick.C:
+		}
+		cl := runningNode(h)
+		if cl == nil {
+			continue
+		}
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		addrs, err := cl.Addrs(actx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("the node started but does not answer: %w", err)
+		}
+		for _, a := range addrs {
+			fmt.Fprintln(e.io.Out, a)
+		}
+		if e.io.ErrTTY {
+			fmt.Fprintf(e.io.Err, "Node started (pid %d); log in %s\n", c.Process.Pid, fs.log)
+		}
+		return nil
+	}
+}
+
+// lastLogLine returns the message of the log's last line, for errors.
+func lastLogLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	l := lines[len(lines)-1]
+	if len(l) > 300 {
+		l = l[:300]
+	}
+	return l
+}
+
+// runNode runs the node in this process until ctx is done, a signal
+// arrives or a client asks it to stop.
+func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nodeStartOptions, level slog.Level) error {
+	// A node cleans up on SIGTERM and SIGINT whoever started it.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fs := filesOf(h)
+	if err := os.MkdirAll(fs.dir, 0o700); err != nil {
+		return fmt.Errorf("node directory: %w", err)
+	}
+	if err := os.Chmod(fs.dir, 0o700); err != nil {
+		return fmt.Errorf("node directory: %w", err)
+	}
+	lock, err := os.OpenFile(fs.lock, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("node lock: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return alreadyRunning(h)
+	}
+	logf, err := os.OpenFile(fs.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("node log: %w", err)
+	}
+	defer logf.Close()
+	log := slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: level}))
+
+	pol, err := p2psync.LoadPolicy(h)
+	if err != nil {
+		return err
+	}
+	if len(o.Bootstrap) > 0 {
+		for _, a := range o.Bootstrap {
+			pol.AddPeer(a)
+		}
+		if err := pol.Save(h); err != nil {
+			return err
+		}
+	}
+	listen := o.Listen
+	if o.Public {
+		for _, ip := range []string{"/ip4/0.0.0.0", "/ip6/::"} {
+			listen = append(listen, fmt.Sprintf("%s/tcp/%d", ip, publicPort), fmt.Sprintf("%s/udp/%d/quic-v1", ip, publicPort))
+		}
+	}
+	n, err := p2psync.New(ctx, p2psync.Config{
+		Home: h, Key: key, Listen: listen, Bootstrap: o.Bootstrap, Relays: o.Relays,
+		RelayService: o.RelayService, MDNS: o.MDNS, Log: log,
+	})
+	if err != nil {
+		log.Error("node failed to start", "err", err)
+		return err
+	}
+	// Stop in order: dials, the node, then its files; the pid file goes
+	// last, so its absence means the node is gone.
+	dctx, cancelDial := context.WithCancel(ctx)
+	var dialing sync.WaitGroup
+	defer func() {
+		cancelDial()
+		dialing.Wait()
+		n.Close()
+		os.Remove(fs.addrs)
+		os.Remove(fs.pid)
+	}()
+	addrs := strings.Join(n.Addrs(), "\n") + "\n"
+	if err := repo.WriteFileAtomic(fs.addrs, []byte(addrs), 0o600); err != nil {
+		return err
+	}
+	if err := repo.WriteFileAtomic(fs.pid, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		return err
+	}
+	// Remembered peers are dialed behind, so a dead one does not hold the
+	// node up.
+	for _, a := range pol.Peers {
+		if slices.Contains(o.Bootstrap, a) {
+			continue
+		}
+		dialing.Go(func() {
+			if _, err := n.Connect(dctx, a); err != nil && dctx.Err() == nil {
+				log.Info("remembered peer unreachable", "addr", a, "err", err)
+			}
+		})
+	}
+
+	if !o.Daemon {
+		fmt.Fprint(e.io.Out, addrs)
+		if e.io.ErrTTY {
+			fmt.Fprintln(e.io.Err, "Node running; Ctrl-C stops it")
+		}
+	}
+	if err := p2psync.Serve(ctx, n, fs.sock); err != nil {
+		log.Error("control socket", "err", err)
+		return err
+	}
+	log.Info("node stopping")
+	return nil
+}
+
+// readPID returns the pid in the home's node/pid file, or 0.
+func readPID(h repo.Home) int {
+	b, err := os.ReadFile(filesOf(h).pid)
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func newNodeStopCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "stop",
+		Short:   "Stop the running node and wait until it is gone",
+		Example: "  grove node stop",
+		Args:    exactArgs(0),
+		RunE:    func(c *cobra.Command, args []string) error { return nodeStopRun(c.Context(), e) },
+	}
+}
+
+func nodeStopRun(ctx context.Context, e *env) error {
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	cl := runningNode(h)
+	if cl == nil {
+		return errNoNode
+	}
+	pid := readPID(h)
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = cl.Stop(sctx)
+	cancel()
+	if err != nil && pid > 0 {
+		syscall.Kill(pid, syscall.SIGTERM)
+	}
+	if !waitGone(ctx, h, pid, stopWait) {
+		if pid > 0 {
+			syscall.Kill(pid, syscall.SIGTERM)
+			if waitGone(ctx, h, pid, 5*time.Second) {
+				return nil
+			}
+		}
+		return fmt.Errorf("the node did not stop within %v: see %s", stopWait, filesOf(h).log)
+	}
+	if e.io.ErrTTY {
+		fmt.Fprintln(e.io.Err, "Node stopped")
+	}
+	return nil
+}
+
+// waitGone waits, bounded, until the node has removed its pid file and
+// its process is gone.
+func waitGone(ctx context.Context, h repo.Home, pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if _, err := os.Stat(filesOf(h).pid); errors.Is(err, os.ErrNotExist) && runningNode(h) == nil {
+			// The pid file goes last; the exit follows at once, unless
+			// the process lingers unreaped as someone's child.
+			for end := time.Now().Add(2 * time.Second); alive(pid) && time.Now().Before(end); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+type nodeStatusOptions struct {
+	JSON bool
+}
+
+type nodeStatusJSON struct {
+	State   string     `json:"state"`
+	PID     int        `json:"pid,omitempty"`
+	NID     string     `json:"nid,omitempty"`
+	Addrs   []string   `json:"addrs,omitempty"`
+	Peers   *int       `json:"peers,omitempty"`
+	Seeds   []string   `json:"seeds,omitempty"`
+	Started *time.Time `json:"started,omitempty"`
+}
+
+func newNodeStatusCmd(e *env) *cobra.Command {
+	o := &nodeStatusOptions{}
+	c := &cobra.Command{
+		Use:     "status",
+		Short:   "Say whether the node runs, and with which addresses, peers and seeds",
+		Example: "  grove node status\n  grove node status --json | jq -r .state",
+		Args:    exactArgs(0),
+		RunE:    func(c *cobra.Command, args []string) error { return nodeStatusRun(c.Context(), e, o) },
+	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return c
+}
+
+func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	s := nodeStatusJSON{State: "stopped"}
+	if cl := runningNode(h); cl != nil {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		st, err := cl.Status(sctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		s = nodeStatusJSON{State: "running", PID: st.PID, NID: st.NID, Addrs: st.Addrs,
+			Peers: &st.Peers, Seeds: st.Seeds, Started: &st.Started}
+	}
+	if o.JSON {
+		return writeJSON(e.io.Out, s)
+	}
+	rows := [][]string{{"Node", s.State}}
+	if s.State == "running" {
+		rows = append(rows,
+			[]string{"PID", strconv.Itoa(s.PID)},
+			[]string{"NID", s.NID},
+			[]string{"Started", s.Started.Format(time.RFC3339)},
+			[]string{"Peers", strconv.Itoa(*s.Peers)},
+			[]string{"Seeds", strconv.Itoa(len(s.Seeds))})
+		for _, a := range s.Addrs {
+			rows = append(rows, []string{"Address", a})
+		}
+	}
+	return table(e.io.Out, rows)
+}
+
+func newNodeAddrsCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "addrs",
+		Short:   "Print the node's addresses, one per line, each ending in /p2p/NID",
+		Example: "  grove node addrs\n  grove connect $(grove node addrs | head -1)",
+		Args:    exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			h, err := e.home()
+			if err != nil {
+				return err
+			}
+			cl := runningNode(h)
+			if cl == nil {
+				return errNoNode
+			}
+			ctx, cancel := context.WithTimeout(c.Context(), 10*time.Second)
+			defer cancel()
+			addrs, err := cl.Addrs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range addrs {
+				fmt.Fprintln(e.io.Out, a)
+			}
+			return nil
+		},
+	}
+}
+
+type nodePeersOptions struct {
+	JSON bool
+}
+
+func newNodePeersCmd(e *env) *cobra.Command {
+	o := &nodePeersOptions{}
+	c := &cobra.Command{
+		Use:     "peers",
+		Short:   "List the peers the node is connected to",
+		Example: "  grove node peers\n  grove node peers --json | jq -r '.[].nid'",
+		Args:    exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			h, err := e.home()
+			if err != nil {
+				return err
+			}
+			cl := runningNode(h)
+			if cl == nil {
+				return errNoNode
+			}
+			ctx, cancel := context.WithTimeout(c.Context(), 10*time.Second)
+			defer cancel()
+			peers, err := cl.Peers(ctx)
+			if err != nil {
+				return err
+			}
+			if peers == nil {
+				peers = []p2psync.PeerInfo{}
+			}
+			if o.JSON {
+				return writeJSON(e.io.Out, peers)
+			}
+			pol, _ := p2psync.LoadPolicy(h)
+			rows := [][]string{}
+			for _, p := range peers {
+				alias := ""
+				if pol != nil {
+					alias = pol.Follows[p.NID]
+				}
+				addr := ""
+				if len(p.Addrs) > 0 {
+					addr = p.Addrs[0]
+				}
+				rows = append(rows, []string{p.NID, alias, addr})
+			}
+			if len(rows) == 0 && e.io.ErrTTY {
+				fmt.Fprintln(e.io.Err, "No peers connected")
+			}
+			return table(e.io.Out, rows)
+		},
+	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return c
+}
