@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,6 +122,32 @@ func TestIndex(t *testing.T) {
 	if n, err := ix.Refresh(ctx); n != 0 || err != nil {
 		t.Fatalf("nothing changed, yet %d refreshed (%v)", n, err)
 	}
+	t.Run("resolve prefixes", func(t *testing.T) {
+		// 40 IDs over 16 first digits: some digit is shared.
+		count := map[byte]int{}
+		for _, id := range ids {
+			count[id[0]]++
+		}
+		for d, n := range count {
+			if n < 2 {
+				continue
+			}
+			_, err := ix.Resolve(ctx, string(d))
+			var amb *AmbiguousError
+			if !errors.As(err, &amb) || amb.Matches != n || !errors.Is(err, ErrAmbiguous) {
+				t.Fatalf("prefix %c: %v, want ambiguous among %d", d, err, n)
+			}
+			break
+		}
+		if got, err := ix.Resolve(ctx, strings.ToUpper(ids[7][:12])); err != nil || got != ids[7] {
+			t.Fatalf("resolve %s: %s %v", ids[7][:12], got, err)
+		}
+		for _, bad := range []string{"", "xyz", "ffffffffffffffffffffffffffffffffffffffff0"} {
+			if _, err := ix.Resolve(ctx, bad); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("resolve %q: %v", bad, err)
+			}
+		}
+	})
 
 	t.Run("incremental after a local change", func(t *testing.T) {
 		_, obj, err := s.Issue(ctx, ids[3], RulesOf(mustIdentity(t, s)))
