@@ -351,6 +351,7 @@ func (s *tuiSource) NewIssue(ctx context.Context, rid string, ni tui.NewIssue) (
 	if err != nil {
 		return "", err
 	}
+	announce(ctx, s.home, r.RID)
 	return id, nil
 }
 
@@ -367,6 +368,7 @@ func (s *tuiSource) update(ctx context.Context, rid, id string, acts ...issues.A
 	if _, err := st.UpdateIssue(ctx, k, s.now(), obj, acts...); err != nil {
 		return err
 	}
+	announce(ctx, s.home, st.Repo.RID)
 	return nil
 }
 
@@ -615,17 +617,39 @@ func (s *tuiSource) Peers(ctx context.Context, rid string) ([]tui.Peer, error) {
 	return peers, nil
 }
 
-// Node reports whether a node answers on the control socket.
+// Node asks a running node for its state over the control socket.
 func (s *tuiSource) Node(ctx context.Context) (tui.NodeState, error) {
-	return tui.NodeState{Running: nodeAnswers(s.home)}, nil
+	c, err := p2psync.Dial(s.home)
+	if errors.Is(err, p2psync.ErrNotRunning) {
+		return tui.NodeState{}, nil
+	}
+	if err != nil {
+		return tui.NodeState{}, err
+	}
+	st, err := c.Status(ctx)
+	if errors.Is(err, p2psync.ErrNotRunning) {
+		return tui.NodeState{}, nil
+	}
+	if err != nil {
+		return tui.NodeState{}, err
+	}
+	return tui.NodeState{Running: true, NID: st.NID, Addrs: st.Addrs, Peers: st.Peers, Seeds: len(st.Seeds), Started: st.Started}, nil
 }
 
 // nodeAnswers reports whether something listens on h's control socket.
 func nodeAnswers(h repo.Home) bool {
-	c, err := net.DialTimeout("unix", filepath.Join(h.NodeDir(), "control.sock"), 200*time.Millisecond)
+	c, err := net.DialTimeout("unix", p2psync.ControlPath(h), 200*time.Millisecond)
 	if err != nil {
 		return false
 	}
 	c.Close()
 	return true
+}
+
+// announce asks a running node, if any, to tell peers about a change;
+// with none the change waits in storage for the next sync.
+func announce(ctx context.Context, h repo.Home, rid protocol.RID) {
+	if c, err := p2psync.Dial(h); err == nil {
+		c.Announce(ctx, rid)
+	}
 }
