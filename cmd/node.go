@@ -454,7 +454,22 @@ func readPID(h repo.Home) int {
 	return pid
 }
 
-func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+// alive reports whether process pid runs; a zombie (exited, not yet
+// reaped by its parent) does not.
+func alive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// "pid (comm) S ...": the state follows the last ')'.
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
+		return b[i+2] != 'Z'
+	}
+	return true
+}
 
 func newNodeStopCmd(e *env) *cobra.Command {
 	return &cobra.Command{
@@ -503,8 +518,7 @@ func waitGone(ctx context.Context, h repo.Home, pid int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if _, err := os.Stat(filesOf(h).pid); errors.Is(err, os.ErrNotExist) && runningNode(h) == nil {
-			// The pid file goes last; the exit follows at once, unless
-			// the process lingers unreaped as someone's child.
+			// The pid file goes last; the exit follows at once.
 			for end := time.Now().Add(2 * time.Second); alive(pid) && time.Now().Before(end); {
 				time.Sleep(20 * time.Millisecond)
 			}

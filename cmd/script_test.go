@@ -3,9 +3,14 @@ package cmd_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -29,18 +34,110 @@ func TestScripts(t *testing.T) {
 			for k, v := range gitTestEnv(e.WorkDir) {
 				e.Setenv(k, v)
 			}
+			// Whether the script passes or fails, no node outlives it.
+			e.Defer(func() { stopNodes(e.WorkDir) })
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// setstdout VAR sets VAR to the previous command's stdout, trimmed.
+			// setstdout VAR [REGEXP] sets VAR to the previous command's
+			// stdout, trimmed, or to the first match of REGEXP in it.
 			"setstdout": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) != 1 {
-					ts.Fatalf("usage: setstdout VAR")
+				if neg || len(args) < 1 || len(args) > 2 {
+					ts.Fatalf("usage: setstdout VAR [REGEXP]")
 				}
-				ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+				out := strings.TrimSpace(ts.ReadFile("stdout"))
+				if len(args) == 2 {
+					m := regexp.MustCompile(args[1]).FindString(out)
+					if m == "" {
+						ts.Fatalf("no match for %q in stdout:\n%s", args[1], out)
+					}
+					out = m
+				}
+				ts.Setenv(args[0], out)
+			},
+			// waitfor DURATION PROG [ARGS...] runs PROG until it exits 0,
+			// for at most DURATION; ! waitfor waits until it fails.
+			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: waitfor DURATION PROG [ARGS...]")
+				}
+				d, err := time.ParseDuration(args[0])
+				if err != nil || d > time.Minute {
+					ts.Fatalf("waitfor: bad duration %q (at most 1m)", args[0])
+				}
+				deadline := time.Now().Add(d)
+				for tries := 1; ; tries++ {
+					ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(5*time.Second))
+					c := exec.CommandContext(ctx, args[1], args[2:]...)
+					c.Dir, c.Env = ts.Getenv("PWD"), scriptEnv(ts)
+					out, err := c.CombinedOutput()
+					cancel()
+					if (err == nil) != neg {
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("waitfor: %s still %s after %v (%d tries): %v\n%s", args[1], map[bool]string{false: "failing", true: "succeeding"}[neg], d, tries, err, out)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
 			},
 		},
 	})
+}
+
+// scriptEnv is the script's environment, for programs a custom command runs.
+func scriptEnv(ts *testscript.TestScript) []string {
+	var env []string
+	for _, k := range []string{"PATH", "PWD", "WORK"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	for k := range gitTestEnv("") {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	if p := ts.Getenv("GROVE_PASSPHRASE"); p != "" {
+		env = append(env, "GROVE_PASSPHRASE="+p)
+	}
+	return env
+}
+
+// stopNodes kills every node a script started under work, by the pid
+// files of the homes it used ($WORK/.grove, $WORK/NAME and
+// $WORK/NAME/.grove), and waits, bounded, until each is gone.
+func stopNodes(work string) {
+	var pids []int
+	for _, pat := range []string{".grove/node/pid", "*/node/pid", "*/.grove/node/pid"} {
+		files, _ := filepath.Glob(filepath.Join(work, pat))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+				pids = append(pids, pid)
+				syscall.Kill(pid, syscall.SIGTERM)
+			}
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, pid := range pids {
+		for running(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// running reports whether process pid runs and is not a zombie.
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 // gitTestEnv isolates git and grove from the machine's configuration.

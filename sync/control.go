@@ -142,6 +142,9 @@ func (s *controlServer) handle(ctx context.Context, c net.Conn) {
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var req controlRequest
 	if err := json.NewDecoder(io.LimitReader(c, maxControlRequest)).Decode(&req); err != nil {
+		if errors.Is(err, io.EOF) {
+			return // Dial checking that the node answers
+		}
 		s.n.log.Warn("bad control request", "err", err)
 		return
 	}
