@@ -357,7 +357,7 @@ func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) 
 	if err := d.write(filepath.Join(bobRepo, "hello.go"), "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() { fmt.Println(\"hello,\", os.Getenv(\"USER\")) }\n"); err != nil {
 		return err
 	}
-	if _, err := d.run(ctx, bob, bobRepo, "git", "commit", "-q", "-am", "Greet the reader by name\n\nFixes "+issue+"."); err != nil {
+	if _, err := d.run(ctx, bob, bobRepo, "git", "commit", "-q", "-am", "Greet the reader by name", "-m", "Fixes issue "+issue[:7]+"."); err != nil {
 		return err
 	}
 	pushOut, err := d.runCombined(ctx, bob, bobRepo, "git", "push", "grove", "HEAD:refs/patches")

@@ -169,6 +169,7 @@ directly with other peers.`,
 		newRemoteCmd(e),
 		newManCmd(e),
 		newTUICmd(e),
+		newDemoCmd(e),
 	)
 	return root
 }
