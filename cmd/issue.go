@@ -386,12 +386,16 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		return nil
 	}
 	rows := make([][]string, 0, len(list))
+	short := make(map[string]string)
 	for _, s := range list {
+		if _, ok := short[s.Author]; !ok {
+			short[s.Author] = shortNID(s.Author)
+		}
 		state := s.State
 		if s.Reason != "" {
 			state += " (" + s.Reason + ")"
 		}
-		rows = append(rows, []string{s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), shortNID(s.Author), s.Created.Format("2006-01-02")})
+		rows = append(rows, []string{s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), short[s.Author], s.Created.Format("2006-01-02")})
 	}
 	return table(e.io.Out, rows)
 }

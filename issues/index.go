@@ -561,23 +561,37 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 		return 0, nil
 	}
 	tips := make(map[string][]string, len(ids))
-	rows, err := tx.QueryContext(ctx, "SELECT id, oid FROM tips")
-	if err != nil {
-		return 0, err
-	}
-	for rows.Next() {
-		var id, oid string
-		if err := rows.Scan(&id, &oid); err != nil {
-			rows.Close()
+	if len(ids) <= 64 {
+		st, err := tx.PrepareContext(ctx, "SELECT oid FROM tips WHERE id = ?")
+		if err != nil {
 			return 0, err
 		}
-		if ids[id] {
-			tips[id] = append(tips[id], oid)
+		for id := range ids {
+			if err := scanTips(ctx, st, id, tips); err != nil {
+				st.Close()
+				return 0, err
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
+		st.Close()
+	} else {
+		rows, err := tx.QueryContext(ctx, "SELECT id, oid FROM tips")
+		if err != nil {
+			return 0, err
+		}
+		for rows.Next() {
+			var id, oid string
+			if err := rows.Scan(&id, &oid); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if ids[id] {
+				tips[id] = append(tips[id], oid)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
 	}
 	list := make([]string, 0, len(ids))
 	for id := range ids {
@@ -647,6 +661,22 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 		return 0, werr
 	}
 	return n, ctx.Err()
+}
+
+func scanTips(ctx context.Context, st *sql.Stmt, id string, tips map[string][]string) error {
+	rows, err := st.QueryContext(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var oid string
+		if err := rows.Scan(&oid); err != nil {
+			return err
+		}
+		tips[id] = append(tips[id], oid)
+	}
+	return rows.Err()
 }
 
 // issueWriter replaces issue rows with prepared statements.

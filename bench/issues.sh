@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Issues benchmark: fill a home with N issues of 3 comments each through the
+# library, then time the CLI (new, comment, list, search) warm and after a
+# cold index rebuild, both as whole processes and in process.
+#
+#   bench/issues.sh [N...]        (default: 1000 10000)
+#
+# Results go to stdout; docs/BENCHMARKS.md "## Issues" records a run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=$work/bin
+mkdir -p "$bin"
+go build -o "$bin/grove" ./cmd/grove
+go build -o "$bin/git-remote-grove" ./cmd/git-remote-grove
+go build -o "$bin/issuesgen" ./bench/issues
+export PATH=$bin:$PATH
+
+# ms runs a command K times and prints the median wall time in ms.
+ms() {
+	local k=$1; shift
+	local ts=()
+	for _ in $(seq "$k"); do
+		local s e
+		s=$(date +%s%N)
+		"$@" >/dev/null
+		e=$(date +%s%N)
+		ts+=($(( (e - s) / 1000 )))
+	done
+	printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+}
+
+for n in "${@:-1000 10000}"; do
+	home=$work/home-$n
+	echo "== $n issues"
+	issuesgen -home "$home" -n "$n" | sed 's/^/   /'
+	export GROVE_HOME=$home
+	rid=$(basename "$home"/storage/*.git .git)
+	db=$home/cache/$rid/issues.db
+	rm -f "$db"
+	echo "   cold rebuild (grove issue list, no index):   $(ms 1 grove issue list -R "$rid" --state all) ms"
+	echo "   cold rebuild, median of 3 (incl. rm):       $(ms 3 sh -c "rm -f '$db'; grove issue list -R '$rid' --state all") ms"
+	echo "   grove issue list --state all (warm):        $(ms 11 grove issue list -R "$rid" --state all) ms"
+	echo "   grove issue list --json (warm):             $(ms 11 grove issue list -R "$rid" --state all --json) ms"
+	echo "   grove issue list --search 'timeout' (warm): $(ms 11 grove issue list -R "$rid" --state all --search timeout) ms"
+	echo "   grove issue list --search 'crash 17':       $(ms 11 grove issue list -R "$rid" --state all --search 'crash 17') ms"
+	echo "   grove issue new:                            $(ms 11 grove issue new -R "$rid" --title 'bench issue' --body 'from the bench') ms"
+	id=$(grove issue new -R "$rid" --title 'comment target')
+	echo "   grove issue comment:                        $(ms 11 grove issue comment -R "$rid" "${id:0:10}" --body 'a bench comment') ms"
+	echo "   grove --help (process start, no work):      $(ms 11 grove --help) ms"
+	echo "   in process (go test -bench, no process start):"
+	GROVE_BENCH_HOME=$home go test -run '^$' -bench . -benchtime 10x ./bench/issues | grep '^Benchmark' | sed 's/^/     /'
+done
