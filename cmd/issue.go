@@ -126,11 +126,14 @@ func (is *issueSession) change(ctx context.Context, prefix string, check func(me
 }
 
 // announceChange is called after every local change to a collaborative
-// object. With a node running it should ask the node to announce the
-// project's new signed refs; the node's control client (package sync) is
-// not built yet, so for now it does nothing and the change waits for the
-// next sync.
-func (e *env) announceChange(ctx context.Context, r *repo.Repo) {}
+// object: a running node is asked to announce the project's new signed
+// refs (announce, shared with the TUI); with no node the change waits for
+// the next sync.
+func (e *env) announceChange(ctx context.Context, r *repo.Repo) {
+	if h, err := e.home(); err == nil {
+		announce(ctx, h, r.RID)
+	}
+}
 
 func usageIfInvalid(err error) error {
 	if errors.Is(err, issues.ErrInvalid) {
