@@ -26,26 +26,70 @@ type Push struct {
 	q      *Quarantine
 	before map[string]string
 	unlock func()
+	// Set by Finish: pushes to refs/patches/* and the push options.
+	patches []PatchPush
+	options []string
 }
 
 const tmpDir = "grove-tmp"
 
 // prereceiveHook refuses, before git reports success to the pusher, refs
-// that a push may not write.
+// that a push may not write. A push to refs/patches/new (the remote helper
+// renames refs/patches to it, which git would refuse as a one-level name)
+// opens a patch and one to refs/patches/<id> revises one; their push
+// options are kept in PushOptionsFile for Finish.
 const prereceiveHook = `#!/bin/sh
-# Installed by grove: a push may write only branches and tags.
+# Installed by grove: a push may write only branches, tags and patches.
+zero=0000000000000000000000000000000000000000
 status=0
 while read old new ref; do
 	case "$ref" in
 	refs/heads/patches/*)
 		echo "grove: $ref is kept by grove for patches: push to refs/patches instead" >&2; status=1 ;;
 	refs/heads/*|refs/tags/*) ;;
+	refs/patches/*)
+		id=${ref#refs/patches/}
+		if [ "$new" = "$zero" ]; then
+			echo "grove: $ref cannot be deleted: close the patch with 'grove patch close'" >&2; status=1
+		elif [ "$id" != new ]; then
+			case "$id" in
+			""|*[!0-9a-f]*)
+				echo "grove: cannot push to $ref: push to refs/patches to open a patch, or refs/patches/ID to revise patch ID" >&2; status=1 ;;
+			esac
+		fi ;;
 	*)
-		echo "grove: cannot push to $ref: only refs/heads/* and refs/tags/* can be pushed" >&2; status=1 ;;
+		echo "grove: cannot push to $ref: only refs/heads/*, refs/tags/* and refs/patches can be pushed" >&2; status=1 ;;
 	esac
 done
+if [ $status = 0 ] && [ "${GIT_PUSH_OPTION_COUNT:-0}" -gt 0 ]; then
+	i=0
+	: > ` + PushOptionsFile + `
+	while [ $i -lt "$GIT_PUSH_OPTION_COUNT" ]; do
+		eval "printf '%s\\n' \"\$GIT_PUSH_OPTION_$i\"" >> ` + PushOptionsFile + `
+		i=$((i+1))
+	done
+fi
 exit $status
 `
+
+// PushOptionsFile, in a push's quarantine, holds the push options (git
+// push -o), one a line.
+const PushOptionsFile = "grove-push-options"
+
+// PatchRefPrefix is where pushes that open or revise patches go: the
+// remote helper renames refs/patches to PatchOpenRef.
+const (
+	PatchRefPrefix = "refs/patches/"
+	PatchOpenRef   = PatchRefPrefix + "new"
+)
+
+// PatchPush is one ref of a push that opens a patch (Ref is PatchOpenRef)
+// or revises one (Ref is refs/patches/<id prefix>); Head is the pushed
+// commit. Patch refs are never stored: the caller turns them into patches.
+type PatchPush struct {
+	Ref  string
+	Head string
+}
 
 // BeginPush locks the project and prepares a quarantine for a push into
 // nid's namespace.
@@ -110,9 +154,17 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 	}
 	var ups []RefUpdate
 	for name, oid := range after {
+		if strings.HasPrefix(name, PatchRefPrefix) {
+			p.patches = append(p.patches, PatchPush{Ref: name, Head: oid})
+			continue
+		}
 		if p.before[name] != oid {
 			ups = append(ups, RefUpdate{Name: name, Old: p.before[name], New: oid})
 		}
+	}
+	sort.Slice(p.patches, func(i, j int) bool { return p.patches[i].Ref < p.patches[j].Ref })
+	if b, err := os.ReadFile(filepath.Join(p.q.Dir(), PushOptionsFile)); err == nil {
+		p.options = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	}
 	for name, oid := range p.before {
 		if _, ok := after[name]; !ok && (strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/")) {
@@ -120,17 +172,27 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 		}
 	}
 	sort.Slice(ups, func(i, j int) bool { return ups[i].Name < ups[j].Name })
-	if len(ups) == 0 {
+	if len(ups) == 0 && len(p.patches) == 0 {
 		return nil, nil
 	}
 	if err := p.q.Migrate(); err != nil {
 		return nil, err
+	}
+	if len(ups) == 0 {
+		return nil, nil
 	}
 	if err := p.r.updateNamespaceLocked(ctx, s, ups, now); err != nil {
 		return nil, err
 	}
 	return ups, nil
 }
+
+// Patches returns, after Finish, the push's refs under refs/patches/: their
+// objects are in the storage, the refs themselves are not.
+func (p *Push) Patches() []PatchPush { return p.patches }
+
+// Options returns, after Finish, the push options the pusher gave.
+func (p *Push) Options() []string { return p.options }
 
 // Close removes the quarantine and unlocks the project. It may be called
 // more than once.

@@ -1,0 +1,366 @@
+package issues
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// ErrConflict is returned when a revision does not merge cleanly.
+var ErrConflict = errors.New("conflict")
+
+// PatchHeadRef is the ref, inside its author's namespace, that holds the
+// head of patch id's newest revision, so the code replicates with it.
+func PatchHeadRef(id string) string { return repo.PatchHeadsPrefix + id }
+
+// PatchView is what materializing a project's patches needs besides their
+// changes: who may do what, and the canonical default branch.
+type PatchView struct {
+	Rules  Rules
+	Branch string // the default branch's name, e.g. main
+	Tip    string // its canonical commit; empty when there is none
+}
+
+// PatchView reads the rules and the canonical default branch of the
+// store's project.
+func (s *Store) PatchView(ctx context.Context) (PatchView, error) {
+	doc, _, err := s.Repo.Identity(ctx)
+	if err != nil {
+		return PatchView{}, err
+	}
+	canon, err := s.Repo.CanonicalRefs(ctx)
+	if err != nil {
+		return PatchView{}, err
+	}
+	return PatchView{Rules: RulesOf(doc), Branch: doc.DefaultBranch, Tip: canon["refs/heads/"+doc.DefaultBranch]}, nil
+}
+
+// NewPatch is what opening a patch takes.
+type NewPatch struct {
+	Title  string
+	Body   string
+	Labels []string
+	Base   string // the merge base of Head with the target branch
+	Head   string
+}
+
+// CreatePatch writes a new patch in the transaction: a root change with its
+// title, description and labels, then a change with its first revision,
+// whose parents are the root and the head (so the revision's commits travel
+// with the object), and moves the signer's refs/heads/patches/<id> to the
+// head. It returns the patch's ID and the revision's.
+func (tx *Tx) CreatePatch(n NewPatch) (id, rev string, err error) {
+	acts := []PatchAction{{Type: ActTitle, Title: n.Title}}
+	if n.Body != "" {
+		acts = append(acts, PatchAction{Type: ActBody, Body: n.Body})
+	}
+	if len(n.Labels) > 0 {
+		acts = append(acts, PatchAction{Type: ActLabel, Add: n.Labels})
+	}
+	r := PatchAction{Type: ActRevision, Base: n.Base, Head: n.Head}
+	if err := CheckPatchActions(append(acts, r)...); err != nil {
+		return "", "", err
+	}
+	id, err = tx.Create(PatchType, NewChange{Actions: anyPatchActions(acts)})
+	if err != nil {
+		return "", "", err
+	}
+	rev, err = tx.Append(PatchType, id, []string{id, n.Head}, NewChange{Actions: anyPatchActions([]PatchAction{r})})
+	if err != nil {
+		return "", "", err
+	}
+	return id, rev, tx.move(PatchHeadRef(id), n.Head)
+}
+
+// OpenPatch opens a patch signed by signer and returns its ID and first
+// revision's.
+func (s *Store) OpenPatch(ctx context.Context, signer protocol.Signer, now time.Time, n NewPatch) (id, rev string, err error) {
+	tx := s.Begin(signer, now)
+	if id, rev, err = tx.CreatePatch(n); err != nil {
+		return "", "", err
+	}
+	return id, rev, tx.Commit(ctx)
+}
+
+// AddRevision writes a new revision of p (loaded as obj) by its author and
+// moves the author's refs/heads/patches/<id> to head. It returns the
+// revision's ID.
+func (s *Store) AddRevision(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, p *Patch, base, head, description string) (string, error) {
+	if signer.NID().String() != p.Author {
+		return "", fmt.Errorf("patch %.7s: only its author may add revisions: open your own patch instead", p.ID)
+	}
+	if p.Latest().Head == head {
+		return "", fmt.Errorf("patch %.7s: %.7s is already its newest revision's head", p.ID, head)
+	}
+	a := PatchAction{Type: ActRevision, Base: base, Head: head, Body: description}
+	if err := CheckPatchActions(a); err != nil {
+		return "", err
+	}
+	tx := s.Begin(signer, now)
+	rev, err := tx.Append(PatchType, p.ID, append(append([]string{}, obj.Heads...), head), NewChange{Actions: anyPatchActions([]PatchAction{a})})
+	if err != nil {
+		return "", err
+	}
+	if err := tx.move(PatchHeadRef(p.ID), head); err != nil {
+		return "", err
+	}
+	return rev, tx.Commit(ctx)
+}
+
+// UpdatePatch writes a change with acts on top of obj's heads and returns
+// the change's oid.
+func (s *Store) UpdatePatch(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, acts ...PatchAction) (string, error) {
+	for _, a := range acts {
+		if a.Type == ActRevision || a.Type == ActMerge {
+			return "", fmt.Errorf("%w: use AddRevision or MergePatch for %s", ErrInvalid, a.Type)
+		}
+	}
+	if err := CheckPatchActions(acts...); err != nil {
+		return "", err
+	}
+	tx := s.Begin(signer, now)
+	oid, err := tx.Append(PatchType, obj.ID, obj.Heads, NewChange{Actions: anyPatchActions(acts)})
+	if err != nil {
+		return "", err
+	}
+	return oid, tx.Commit(ctx)
+}
+
+// Patch loads patch id and materializes it under v, merged or not.
+func (s *Store) Patch(ctx context.Context, id string, v PatchView) (*Patch, *Object, error) {
+	obj, err := s.Load(ctx, PatchType, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("patch %.7s: %w", id, ErrNotFound)
+	}
+	p, err := MaterializePatch(obj, v.Rules)
+	if err != nil {
+		return nil, nil, fmt.Errorf("patch %.7s: %w", id, ErrNotFound)
+	}
+	ResolveMerged(p, v.Tip, s.reachable(ctx))
+	return p, obj, nil
+}
+
+// reachable returns an ancestry test over the store's commits with a
+// cache; a commit that is missing is not reachable.
+func (s *Store) reachable(ctx context.Context) func(a, b string) bool {
+	memo := make(map[[2]string]bool)
+	return func(a, b string) bool {
+		k := [2]string{a, b}
+		if v, ok := memo[k]; ok {
+			return v
+		}
+		ok, err := s.Repo.IsAncestor(ctx, a, b)
+		v := err == nil && ok
+		memo[k] = v
+		return v
+	}
+}
+
+// PatchIDs returns the IDs of every patch any namespace holds, sorted.
+func (s *Store) PatchIDs(ctx context.Context) ([]string, error) {
+	out, err := s.Repo.Git(ctx, nil, "for-each-ref", "--format=%(refname)", "refs/namespaces/")
+	if err != nil {
+		return nil, err
+	}
+	mid := "/" + RefPrefix(PatchType)
+	seen := make(map[string]bool)
+	for _, line := range strings.Split(string(out), "\n") {
+		if i := strings.Index(line, mid); i >= 0 {
+			if id := line[i+len(mid):]; protocol.ValidOID(id) {
+				seen[id] = true
+			}
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// ResolvePatch returns the full ID of the patch prefix names.
+func (s *Store) ResolvePatch(ctx context.Context, prefix string) (string, error) {
+	prefix = strings.ToLower(prefix)
+	ids, err := s.PatchIDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, prefix) {
+			found = append(found, id)
+		}
+	}
+	switch {
+	case prefix == "" || len(found) == 0:
+		return "", fmt.Errorf("patch %s: %w", prefix, ErrNotFound)
+	case len(found) > 1:
+		return "", fmt.Errorf("patch %w", &AmbiguousError{Prefix: prefix, Matches: len(found)})
+	}
+	return found[0], nil
+}
+
+// Patches materializes every visible patch in state (open, merged, closed,
+// or "" for all), newest first.
+func (s *Store) Patches(ctx context.Context, v PatchView, state string) ([]*Patch, error) {
+	ids, err := s.PatchIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reach := s.reachable(ctx)
+	var out []*Patch
+	for _, id := range ids {
+		obj, err := s.Load(ctx, PatchType, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		p, err := MaterializePatch(obj, v.Rules)
+		if err != nil {
+			continue
+		}
+		ResolveMerged(p, v.Tip, reach)
+		if state == "" || p.State == state {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// MergeBase returns the best common ancestor of two commits, or "" when
+// they share no history.
+func (s *Store) MergeBase(ctx context.Context, a, b string) (string, error) {
+	out, err := s.Repo.Git(ctx, nil, "merge-base", a, b)
+	if err != nil {
+		var ge *repo.GitError
+		if errors.As(err, &ge) && strings.TrimSpace(string(out)) == "" && ge.Stderr == "" {
+			return "", nil // exit 1, nothing printed: no common ancestor
+		}
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// MergeResult is what MergePatch did.
+type MergeResult struct {
+	Commit      string // the branch's new commit
+	FastForward bool   // the branch moved to the head itself
+	Already     bool   // the head was in the branch already
+}
+
+// MergePatch merges revision rev of p (loaded as obj) into the signer's
+// default branch (v.Branch, starting from the canonical one when the
+// signer's is behind it): a fast-forward when possible, else a merge
+// commit by ident ("Name <email>") made from git merge-tree. The branch
+// move and the merge record land in one namespace update. Only delegates
+// may merge; a conflict is ErrConflict.
+func (s *Store) MergePatch(ctx context.Context, signer protocol.Signer, now time.Time, v PatchView, obj *Object, p *Patch, rev, ident string) (MergeResult, error) {
+	var res MergeResult
+	if !has(v.Rules.Delegates, signer.NID()) {
+		return res, fmt.Errorf("patch %.7s: only a delegate may merge", p.ID)
+	}
+	i := p.RevisionIndex(rev)
+	if i < 0 {
+		return res, fmt.Errorf("patch %.7s: revision %.7s: %w", p.ID, rev, ErrNotFound)
+	}
+	head := p.Revisions[i].Head
+	if !s.Repo.HasObject(head) {
+		return res, fmt.Errorf("patch %.7s: the head %.7s of its revision is not in local storage: sync first", p.ID, head)
+	}
+	branch := "refs/heads/" + v.Branch
+	mine, err := s.Repo.RefFiles().Get(repo.NamespacePrefix(signer.NID()) + branch)
+	if err != nil {
+		return res, err
+	}
+	start := mine
+	if v.Tip != "" && (mine == "" || s.reachable(ctx)(mine, v.Tip)) {
+		start = v.Tip
+	}
+	reach := s.reachable(ctx)
+	switch {
+	case start == "":
+		res.Commit, res.FastForward = head, true
+	case reach(head, start):
+		res.Commit, res.Already = start, true
+	case reach(start, head):
+		res.Commit, res.FastForward = head, true
+	default:
+		tree, err := s.mergeTree(ctx, start, head)
+		if err != nil {
+			return res, fmt.Errorf("patch %.7s: %w", p.ID, err)
+		}
+		msg := fmt.Sprintf("Merge patch %.7s: %s\n\nPatch: %s\nRevision: %s\n", p.ID, p.Title, p.ID, rev)
+		if res.Commit, err = s.writeMergeCommit(tree, []string{start, head}, ident, signer.NID(), now, msg); err != nil {
+			return res, err
+		}
+	}
+	mergedAt := res.Commit
+	if res.Already || res.FastForward {
+		mergedAt = head
+	}
+	tx := s.Begin(signer, now)
+	a := PatchAction{Type: ActMerge, Revision: rev, Commit: mergedAt}
+	if _, err := tx.Append(PatchType, p.ID, obj.Heads, NewChange{Actions: anyPatchActions([]PatchAction{a})}); err != nil {
+		return res, err
+	}
+	if res.Commit != mine {
+		if err := tx.move(branch, res.Commit); err != nil {
+			return res, err
+		}
+	}
+	return res, tx.Commit(ctx)
+}
+
+// mergeTree merges two commits' trees without a working tree and returns
+// the result's tree.
+func (s *Store) mergeTree(ctx context.Context, ours, theirs string) (string, error) {
+	out, err := s.Repo.Git(ctx, nil, "merge-tree", "--write-tree", "--no-messages", "--name-only", ours, theirs)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err != nil {
+		var ge *repo.GitError
+		if errors.As(err, &ge) && len(lines) > 1 && protocol.ValidOID(lines[0]) {
+			return "", fmt.Errorf("%w in %s: rebase the patch and push a new revision", ErrConflict, strings.Join(lines[1:], ", "))
+		}
+		return "", err
+	}
+	if !protocol.ValidOID(lines[0]) {
+		return "", fmt.Errorf("git merge-tree printed %q", lines[0])
+	}
+	return lines[0], nil
+}
+
+// writeMergeCommit stores a merge commit by ident (or the NID when ident is
+// empty) and returns its oid.
+func (s *Store) writeMergeCommit(tree string, parents []string, ident string, nid protocol.NID, now time.Time, msg string) (string, error) {
+	if strings.TrimSpace(ident) == "" || strings.ContainsAny(ident, "\n\x00") {
+		ident = fmt.Sprintf("%s <%s@grove>", nid, nid)
+	}
+	_, off := now.Zone()
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	who := fmt.Sprintf("%s %d %c%02d%02d", ident, now.Unix(), sign, off/3600, off%3600/60)
+	var b strings.Builder
+	fmt.Fprintf(&b, "tree %s\n", tree)
+	for _, p := range parents {
+		fmt.Fprintf(&b, "parent %s\n", p)
+	}
+	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s", who, who, msg)
+	return s.Repo.WriteObject("commit", []byte(b.String()))
+}
