@@ -141,17 +141,19 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 		env = append(env, "GIT_PROTOCOL="+v)
 	}
 	fmt.Fprint(e.io.Out, "\n")
-	if err := runService(ctx, p.Dir(), []string{"receive-pack", p.Dir()}, env, stdin, e.io.Out, e.io.Err); err != nil {
+	if err := runReceivePack(ctx, p.Dir(), []string{"receive-pack", p.Dir()}, env, stdin, e.io.Out, e.io.Err); err != nil {
 		return err
 	}
 	if _, err := p.Finish(ctx, key, e.now()); err != nil {
 		return fmt.Errorf("push landed nowhere: %w", err)
 	}
 	p.Close()
+	// Pushes to refs/patches open or revise patches (patch_helper.go).
+	perr := helperPatches(ctx, e, r, key, p.Patches(), p.Options())
 	// Every push adds a pack; let git consolidate them when enough pile up.
 	r.Git(ctx, nil, "gc", "--auto", "--quiet")
 	helperAnnounce(ctx, e, r.RID)
-	return nil
+	return perr
 }
 
 // helperSyncWait bounds how long a fetch waits for the node to sync first.
