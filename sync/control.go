@@ -90,6 +90,10 @@ func Serve(ctx context.Context, n *Node, path string) error {
 	if err := os.Chmod(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}
+	// sun_path holds 108 bytes on Linux, 104 on the BSDs.
+	if len(path) >= 104 {
+		return fmt.Errorf("control socket path %s is too long for a unix socket: use a shorter GROVE_HOME", path)
+	}
 	if _, err := os.Lstat(path); err == nil {
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			c.Close()
