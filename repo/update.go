@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"example.com/grove/protocol"
@@ -25,13 +26,11 @@ func (r *Repo) UpdateNamespace(ctx context.Context, s protocol.Signer, updates [
 
 func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, updates []RefUpdate, now time.Time) error {
 	me := s.NID()
-	all, err := r.Namespaces(ctx)
+	// Only this namespace is listed in full: with many peers and many
+	// collaborative objects, listing every namespace would dominate.
+	refs, err := r.NamespaceRefs(ctx, me)
 	if err != nil {
 		return err
-	}
-	refs := all[me.String()]
-	if refs == nil {
-		refs = make(map[string]string)
 	}
 	p := NamespacePrefix(me)
 	var tx []RefUpdate
@@ -60,15 +59,20 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 		tx = append(tx, *sig)
 		refs[protocol.SigrefsRef] = sig.New
 	}
+	ids, err := r.identityRefs()
+	if err != nil {
+		return err
+	}
+	ids[me.String()] = refs
+	doc, _, err := r.identityOf(ids)
+	if err != nil {
+		return err
+	}
+	all, cur, err := r.delegateRefs(ctx, doc)
+	if err != nil {
+		return err
+	}
 	all[me.String()] = refs
-	doc, _, err := r.identityOf(all)
-	if err != nil {
-		return err
-	}
-	cur, err := r.CanonicalRefs(ctx)
-	if err != nil {
-		return err
-	}
 	want, err := r.DeriveCanonical(ctx, doc, all, cur)
 	if err != nil {
 		return err
@@ -100,4 +104,61 @@ func writeSymref(path, content string) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return WriteFileAtomic(path, []byte(content), 0o644)
+}
+
+// identityRefs returns each namespace's identity ref, read from the ref
+// files without a git process, shaped like Namespaces' result.
+func (r *Repo) identityRefs() (map[string]map[string]string, error) {
+	f := r.RefFiles()
+	nss, err := f.Namespaces()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]string, len(nss))
+	for _, ns := range nss {
+		oid, err := f.Get("refs/namespaces/" + ns + "/" + protocol.IdentityRef)
+		if err != nil {
+			return nil, err
+		}
+		if oid != "" {
+			out[ns] = map[string]string{protocol.IdentityRef: oid}
+		}
+	}
+	return out, nil
+}
+
+// delegateRefs returns the delegates' branches and tags (keyed by NID) and
+// the canonical refs, with one git process.
+func (r *Repo) delegateRefs(ctx context.Context, doc *protocol.Identity) (map[string]map[string]string, map[string]string, error) {
+	args := []string{"for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/", "refs/tags/"}
+	for _, d := range doc.Delegates {
+		p := NamespacePrefix(d)
+		args = append(args, p+"refs/heads/", p+"refs/tags/")
+	}
+	out, err := r.Git(ctx, nil, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	all := make(map[string]map[string]string)
+	cur := make(map[string]string)
+	for _, line := range strings.Split(string(out), "\n") {
+		oid, full, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		rest, inNS := strings.CutPrefix(full, "refs/namespaces/")
+		if !inNS {
+			cur[full] = oid
+			continue
+		}
+		ns, name, ok := strings.Cut(rest, "/")
+		if !ok {
+			continue
+		}
+		if all[ns] == nil {
+			all[ns] = make(map[string]string)
+		}
+		all[ns][name] = oid
+	}
+	return all, cur, nil
 }
