@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	gproto "example.com/grove/protocol"
@@ -131,6 +132,9 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
 		}
+		if n.host.Network().Connectedness(p) != network.Connected {
+			return nil, fmt.Errorf("peer %s went away during the fetch; nothing was stored: try again or another peer", p)
+		}
 		// git refusing objects (fsck) is bad data from the peer.
 		err := fmt.Errorf("git fetch: %s", strings.TrimPrefix(msg, "fatal: "))
 		if strings.Contains(msg, "fsck") || strings.Contains(msg, "index-pack") {
@@ -182,50 +186,57 @@ func mustNID(s string) gproto.NID {
 	return n
 }
 
-// Sync fetches rid from the connected peers and the DHT's providers, at
-// most max of them, and returns each one's result.
+// Sync fetches rid from the connected peers, at most max of them; only
+// when none of them has it does it ask the DHT for providers. It returns
+// each peer's result.
 func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int) ([]*FetchResult, error) {
-	peers := n.candidates(ctx, rid, max)
-	if len(peers) == 0 {
-		return nil, ErrNoPeers
-	}
+	tried := map[peer.ID]bool{}
 	var out []*FetchResult
-	var ok bool
-	for _, p := range peers {
-		res, err := n.Fetch(ctx, p, rid)
-		out = append(out, res)
-		ok = ok || err == nil
-		if ctx.Err() != nil {
-			break
+	ok := false
+	try := func(peers []peer.ID) {
+		for _, p := range peers {
+			if tried[p] || ctx.Err() != nil {
+				continue
+			}
+			tried[p] = true
+			res, err := n.Fetch(ctx, p, rid)
+			out = append(out, res)
+			ok = ok || err == nil
 		}
 	}
+	try(n.connected(max))
+	if !ok && ctx.Err() == nil {
+		try(n.providers(ctx, rid, max, tried))
+	}
+	if len(out) == 0 {
+		return nil, ErrNoPeers
+	}
 	if !ok {
-		return out, fmt.Errorf("%w: %d tried", ErrNoPeers, len(peers))
+		return out, fmt.Errorf("%w: %d tried", ErrNoPeers, len(out))
 	}
 	return out, nil
 }
 
-// candidates lists peers to ask for rid: connected ones first, then DHT
-// providers, never more than max.
-func (n *Node) candidates(ctx context.Context, rid gproto.RID, max int) []peer.ID {
-	seen := map[peer.ID]bool{n.host.ID(): true}
+// connected lists up to max connected peers that are not blocked.
+func (n *Node) connected(max int) []peer.ID {
 	var out []peer.ID
 	for _, p := range n.host.Network().Peers() {
-		if !seen[p] && len(out) < max && n.gater.ok(p) {
-			seen[p] = true
+		if p != n.host.ID() && len(out) < max && n.gater.ok(p) {
 			out = append(out, p)
 		}
 	}
-	if len(out) >= max {
-		return out
-	}
+	return out
+}
+
+// providers asks the DHT who provides rid, for at most 5 seconds.
+func (n *Node) providers(ctx context.Context, rid gproto.RID, max int, skip map[peer.ID]bool) []peer.ID {
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	var out []peer.ID
 	for ai := range n.dht.FindProvidersAsync(fctx, rid.CID(), max) {
-		if seen[ai.ID] || len(out) >= max {
+		if ai.ID == n.host.ID() || skip[ai.ID] || !n.gater.ok(ai.ID) {
 			continue
 		}
-		seen[ai.ID] = true
 		if len(ai.Addrs) > 0 {
 			n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
 		}
@@ -245,19 +256,29 @@ func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string) (*Fetch
 		}
 		peers = append(peers, p)
 	}
-	if len(peers) == 0 {
-		peers = n.candidates(ctx, rid, 8)
-	}
-	if len(peers) == 0 {
-		return nil, fmt.Errorf("%w %s: pass --from ADDRESS or connect to a peer", ErrNoPeers, rid)
-	}
 	var last error
-	for _, p := range peers {
-		res, err := n.Fetch(ctx, p, rid)
-		if err == nil {
-			return res, n.Seed(ctx, rid)
+	tried := map[peer.ID]bool{}
+	for _, list := range [][]peer.ID{peers, n.connected(8), nil} {
+		if list == nil && len(from) == 0 {
+			list = n.providers(ctx, rid, 8, tried)
 		}
-		last = err
+		for _, p := range list {
+			if tried[p] {
+				continue
+			}
+			tried[p] = true
+			res, err := n.Fetch(ctx, p, rid)
+			if err == nil {
+				return res, n.Seed(ctx, rid)
+			}
+			last = err
+		}
+		if len(from) > 0 {
+			break // only the peers asked for
+		}
+	}
+	if last == nil {
+		return nil, fmt.Errorf("%w %s: pass --from ADDRESS or connect to a peer", ErrNoPeers, rid)
 	}
 	return nil, last
 }
