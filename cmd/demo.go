@@ -388,7 +388,7 @@ func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) 
 	if _, err := d.run(ctx, alice, aliceRepo, "grove", "patch", "merge", patch); err != nil {
 		return err
 	}
-	if _, err := d.run(ctx, alice, aliceRepo, "grove", "issue", "close", issue, "--reason", "solved"); err != nil {
+	if _, err := d.run(ctx, alice, aliceRepo, "grove", "issue", "close", issue[:7], "--reason", "solved"); err != nil {
 		return err
 	}
 	took, ok = waitFor(ctx, 20*time.Second, func() bool {
