@@ -1,29 +1,24 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
-	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
-	"time"
+	"syscall"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
-	"example.com/grove/issues"
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
-	p2psync "example.com/grove/sync"
-	"example.com/grove/tui"
 )
+
+// tuiProgram is the program that holds the terminal UI (cmd/grove-tui);
+// grove runs it so that grove itself does not link the UI.
+const tuiProgram = "grove-tui"
 
 type tuiOptions struct {
 	Repo string
@@ -38,7 +33,9 @@ func newTUICmd(e *env) *cobra.Command {
 
 With no RID the UI opens on the project list. Keys are shown at the bottom;
 press ? for all of them. Text is written in a text area, or in $VISUAL or
-$EDITOR with ctrl+e. A running node's updates show up as they land.`,
+$EDITOR with ctrl+e. A running node's updates show up as they land.
+
+The UI is the program grove-tui, installed next to grove.`,
 		Example: "  grove tui\n  grove tui " + "baf4bcf…",
 		Args:    maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -52,604 +49,62 @@ $EDITOR with ctrl+e. A running node's updates show up as they land.`,
 	return c
 }
 
+// tuiRun replaces grove with grove-tui, so that the terminal, signals and
+// the exit code are the UI's own.
 func tuiRun(ctx context.Context, e *env, o *tuiOptions) error {
-	if !e.io.InTTY || !e.io.OutTTY {
-		return errors.New("grove tui needs a terminal: run it in one, or use 'grove ls' and 'grove issue list' in scripts")
-	}
-	h, err := e.home()
+	path, err := findTUI()
 	if err != nil {
 		return err
 	}
-	rid := ""
+	argv := []string{tuiProgram}
 	if o.Repo != "" {
-		r, err := e.project(ctx, o.Repo)
-		if err != nil {
-			return err
-		}
-		rid = r.RID.String()
+		argv = append(argv, "--repo="+o.Repo)
 	}
-	src := newTUISource(h, e.now)
-	// Unlock the key now, before the screen is taken over, so that a
-	// passphrase prompt can be answered; browsing works without a key.
-	if k, err := e.key(); err == nil {
-		src.key = k
-	} else if !errors.Is(err, repo.ErrNoKey) && !strings.Contains(err.Error(), "grove auth") {
-		return err
+	if isStdio(e.io) {
+		// The environment goes through whole: GROVE_HOME,
+		// GROVE_PASSPHRASE, TERM, VISUAL and EDITOR are the UI's too.
+		err := syscall.Exec(path, argv, os.Environ())
+		return fmt.Errorf("run %s: %w", path, err)
 	}
-	opts := tui.Options{
-		Source:   src.source(),
-		Renderer: lipgloss.NewRenderer(e.io.Out),
-		Now:      e.now,
-		RID:      rid,
-		Editor:   strings.Fields(firstNonEmpty(e.getenv("VISUAL"), e.getenv("EDITOR"))),
-		Poll:     2 * time.Second,
+	// Streams that are not this process's own (a test calling Grove)
+	// cannot be handed over: run the UI as a child on them instead.
+	c := exec.CommandContext(ctx, path, argv[1:]...)
+	c.Stdin, c.Stdout, c.Stderr = e.io.In, e.io.Out, e.io.Err
+	err = c.Run()
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		return &silentError{code: max(ee.ExitCode(), 1)} // -1: killed by a signal
 	}
-	return tui.Run(ctx, opts, e.io.In, e.io.Out)
+	return err
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
+// findTUI looks for grove-tui next to the running grove, then on PATH.
+func findTUI() (string, error) {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), tuiProgram)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p, nil
 		}
 	}
-	return ""
-}
-
-// tuiSource implements the UI's interfaces over local storage, the issue
-// index and the node's control socket.
-type tuiSource struct {
-	home repo.Home
-	now  func() time.Time
-	key  *protocol.Key // nil: read only
-}
-
-func newTUISource(h repo.Home, now func() time.Time) *tuiSource {
-	return &tuiSource{home: h, now: now}
-}
-
-func (s *tuiSource) source() tui.Source {
-	return tui.Source{Projects: s, Issues: s, Patches: noPatches{}, Code: s, Peers: s}
-}
-
-var (
-	_ tui.Projects = (*tuiSource)(nil)
-	_ tui.Issues   = (*tuiSource)(nil)
-	_ tui.Code     = (*tuiSource)(nil)
-	_ tui.Peers    = (*tuiSource)(nil)
-	_ tui.Patches  = noPatches{}
-)
-
-func (s *tuiSource) open(rid string) (*repo.Repo, error) {
-	id, err := protocol.ParseRID(rid)
-	if err != nil {
-		return nil, err
+	if p, err := exec.LookPath(tuiProgram); err == nil {
+		return p, nil
 	}
-	return repo.Open(s.home, id)
+	return "", fmt.Errorf("%s is not installed next to grove: run 'go install ./cmd/...'", tuiProgram)
 }
 
-func (s *tuiSource) signer() (*protocol.Key, error) {
-	if s.key == nil {
-		return nil, fmt.Errorf("no key yet in %s: run 'grove auth' first", s.home.Dir)
-	}
-	return s.key, nil
-}
-
-// names maps NIDs to what the UI shows for them: your alias, the alias
-// you follow them under, or the short NID.
-type names struct {
-	self    string
-	alias   map[string]string
-	follows map[string]bool
-}
-
-func (s *tuiSource) names() names {
-	n := names{alias: map[string]string{}, follows: map[string]bool{}}
-	if pol, err := p2psync.LoadPolicy(s.home); err == nil {
-		for nid, a := range pol.Follows {
-			n.follows[nid] = true
-			if a != "" {
-				n.alias[nid] = a
-			}
+// isStdio reports whether io's streams are this process's standard ones,
+// which an exec'd program inherits.
+func isStdio(io IO) bool {
+	for fd, s := range []any{io.In, io.Out, io.Err} {
+		f, ok := s.(*os.File)
+		if !ok || f.Fd() != uintptr(fd) {
+			return false
 		}
 	}
-	if nid, err := repo.PublicNID(s.home); err == nil {
-		n.self = nid.String()
-		if cfg, err := s.home.Config(); err == nil && cfg.Alias != "" {
-			n.alias[n.self] = cfg.Alias
-		}
-	}
-	return n
-}
-
-func (n names) of(nid string) string {
-	if a := n.alias[nid]; a != "" {
-		return a
-	}
-	if id, err := protocol.ParseNID(nid); err == nil {
-		return id.Short()
-	}
-	return nid
-}
-
-// Projects lists local storage with counts from each issue index.
-func (s *tuiSource) Projects(ctx context.Context) ([]tui.Project, error) {
-	rids, err := repo.List(s.home)
-	if err != nil {
-		return nil, err
-	}
-	pol, err := p2psync.LoadPolicy(s.home)
-	if err != nil {
-		return nil, err
-	}
-	self := s.names().self
-	out := []tui.Project{}
-	for _, rid := range rids {
-		r, err := repo.Open(s.home, rid)
-		if err != nil {
-			return nil, err
-		}
-		doc, _, err := r.Identity(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("project %s: %w", rid, err)
-		}
-		p := tui.Project{
-			RID: rid.String(), Name: doc.Name, Description: doc.Description,
-			DefaultBranch: doc.DefaultBranch, Visibility: doc.Visibility.Type,
-			Seeding: pol.Seeding(rid),
-		}
-		for _, d := range doc.Delegates {
-			p.Delegates = append(p.Delegates, d.String())
-		}
-		if nss, err := r.RefFiles().Namespaces(); err == nil {
-			for _, ns := range nss {
-				if ns != self {
-					p.Peers++
-				}
-			}
-		}
-		err = s.withIndex(ctx, r, func(ix *issues.Index) error {
-			l, err := ix.List(ctx, issues.Filter{State: issues.StateOpen})
-			p.OpenIssues = len(l)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
-	return out, nil
-}
-
-// Stamp hashes every namespace's signed refs in every project, the policy
-// and whether a node answers: whatever moves, the UI reloads.
-func (s *tuiSource) Stamp(ctx context.Context) (string, error) {
-	rids, err := repo.List(s.home)
-	if err != nil {
-		return "", err
-	}
-	h := fnv.New64a()
-	for _, rid := range rids {
-		r, err := repo.Open(s.home, rid)
-		if err != nil {
-			continue
-		}
-		f := r.RefFiles()
-		nss, err := f.Namespaces()
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintln(h, rid)
-		for _, ns := range nss {
-			sr, _ := f.Get("refs/namespaces/" + ns + "/" + protocol.SigrefsRef)
-			fmt.Fprintln(h, ns, sr)
-		}
-	}
-	if fi, err := os.Stat(filepath.Join(s.home.Dir, "policy.json")); err == nil {
-		fmt.Fprintln(h, fi.ModTime().UnixNano())
-	}
-	fmt.Fprintln(h, nodeAnswers(s.home))
-	return strconv.FormatUint(h.Sum64(), 16), nil
-}
-
-// withIndex opens project r's issue index (bringing it up to date), runs
-// f and closes it again: the index is locked while open, and the CLI must
-// be able to write while the UI is up.
-func (s *tuiSource) withIndex(ctx context.Context, r *repo.Repo, f func(*issues.Index) error) error {
-	ix, err := issues.OpenIndex(ctx, issues.IndexPath(s.home, r.RID), issues.NewStore(r))
-	if err != nil {
-		return fmt.Errorf("issue index: %w", err)
-	}
-	defer ix.Close()
-	return f(ix)
-}
-
-func (s *tuiSource) ListIssues(ctx context.Context, rid string, f tui.IssueFilter) ([]tui.IssueSummary, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	n := s.names()
-	var out []tui.IssueSummary
-	err = s.withIndex(ctx, r, func(ix *issues.Index) error {
-		l, err := ix.List(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search})
-		if err != nil {
-			return err
-		}
-		out = make([]tui.IssueSummary, len(l))
-		for i, is := range l {
-			out[i] = tui.IssueSummary{
-				ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason,
-				Author: n.of(is.Author), Labels: is.Labels, Comments: is.CommentCount,
-				Created: is.Created, Updated: is.Updated,
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-// issue resolves id and loads the issue and its object.
-func (s *tuiSource) issue(ctx context.Context, rid, id string) (*issues.Store, *issues.Issue, *issues.Object, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	st := issues.NewStore(r)
-	var full string
-	var rules issues.Rules
-	err = s.withIndex(ctx, r, func(ix *issues.Index) error {
-		if full, err = ix.Resolve(ctx, id); err != nil {
-			return err
-		}
-		rules, err = ix.Rules(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	is, obj, err := st.Issue(ctx, full, rules)
-	return st, is, obj, err
-}
-
-func (s *tuiSource) Issue(ctx context.Context, rid, id string) (*tui.Issue, error) {
-	_, is, _, err := s.issue(ctx, rid, id)
-	if err != nil {
-		return nil, err
-	}
-	n := s.names()
-	out := &tui.Issue{
-		IssueSummary: tui.IssueSummary{
-			ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason, Author: n.of(is.Author),
-			Labels: is.Labels, Comments: len(is.Comments), Created: is.Created, Updated: is.Updated,
-		},
-		Body: is.Body,
-	}
-	for _, a := range is.Assignees {
-		out.Assignees = append(out.Assignees, n.of(a))
-	}
-	for _, c := range is.Comments {
-		out.Thread = append(out.Thread, tui.Comment{
-			ID: c.ID, Author: n.of(c.Author), Body: c.Body, Created: c.Created,
-			Edited: c.Edited != nil, ReplyTo: c.ReplyTo,
-		})
-	}
-	return out, nil
-}
-
-func (s *tuiSource) NewIssue(ctx context.Context, rid string, ni tui.NewIssue) (string, error) {
-	k, err := s.signer()
-	if err != nil {
-		return "", err
-	}
-	r, err := s.open(rid)
-	if err != nil {
-		return "", err
-	}
-	id, err := issues.NewStore(r).CreateIssue(ctx, k, s.now(), issues.NewIssue{Title: ni.Title, Body: ni.Body, Labels: ni.Labels})
-	if err != nil {
-		return "", err
-	}
-	announce(ctx, s.home, r.RID)
-	return id, nil
-}
-
-// update appends actions to issue id as the user.
-func (s *tuiSource) update(ctx context.Context, rid, id string, acts ...issues.Action) error {
-	k, err := s.signer()
-	if err != nil {
-		return err
-	}
-	st, _, obj, err := s.issue(ctx, rid, id)
-	if err != nil {
-		return err
-	}
-	if _, err := st.UpdateIssue(ctx, k, s.now(), obj, acts...); err != nil {
-		return err
-	}
-	announce(ctx, s.home, st.Repo.RID)
-	return nil
-}
-
-func (s *tuiSource) Comment(ctx context.Context, rid, id, replyTo, body string) error {
-	return s.update(ctx, rid, id, issues.Action{Type: issues.ActComment, Body: body, ReplyTo: replyTo})
-}
-
-func (s *tuiSource) SetState(ctx context.Context, rid, id, state, reason string) error {
-	return s.update(ctx, rid, id, issues.Action{Type: issues.ActState, State: state, Reason: reason})
-}
-
-func (s *tuiSource) Label(ctx context.Context, rid, id string, add, remove []string) error {
-	return s.update(ctx, rid, id, issues.Action{Type: issues.ActLabel, Add: add, Remove: remove})
-}
-
-// noPatches stands in until patches exist: there are none to list.
-type noPatches struct{}
-
-func (noPatches) ListPatches(ctx context.Context, rid, state string) ([]tui.PatchSummary, error) {
-	return nil, nil
-}
-
-func (noPatches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) {
-	return nil, fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
-}
-
-func (noPatches) Review(ctx context.Context, rid, id string, r tui.NewReview) error {
-	return fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
-}
-
-// Code reads canonical branches with git.
-
-func (s *tuiSource) Branches(ctx context.Context, rid string) ([]tui.Branch, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	doc, _, err := r.Identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := r.CanonicalRefs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []tui.Branch
-	for name, oid := range refs {
-		if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
-			out = append(out, tui.Branch{Name: b, Head: oid, Default: b == doc.DefaultBranch})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-// treeish names path at rev for git ("rev:path").
-func treeish(rev, path string) string {
-	return rev + ":" + strings.Trim(path, "/")
-}
-
-func (s *tuiSource) Tree(ctx context.Context, rid, rev, path string) ([]tui.TreeEntry, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	out, err := r.Git(ctx, nil, "ls-tree", "-z", "-l", treeish(rev, path))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, tui.ErrNotFound)
-	}
-	var dirs, files []tui.TreeEntry
-	for _, rec := range strings.Split(string(out), "\x00") {
-		meta, name, ok := strings.Cut(rec, "\t")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(meta) // mode type oid size
-		if len(f) < 4 {
-			continue
-		}
-		switch f[1] {
-		case "tree":
-			dirs = append(dirs, tui.TreeEntry{Name: name, Dir: true})
-		case "blob":
-			size, _ := strconv.ParseInt(f[3], 10, 64)
-			files = append(files, tui.TreeEntry{Name: name, Size: size})
-		}
-	}
-	return append(dirs, files...), nil
-}
-
-// maxFileShown is how much of a file the UI reads.
-const maxFileShown = 1 << 20
-
-func (s *tuiSource) File(ctx context.Context, rid, rev, path string) (*tui.File, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	obj := treeish(rev, path)
-	sz, err := r.Git(ctx, nil, "cat-file", "-s", obj)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, tui.ErrNotFound)
-	}
-	size, _ := strconv.ParseInt(strings.TrimSpace(string(sz)), 10, 64)
-	f := &tui.File{Path: path, Size: size}
-	if size > maxFileShown {
-		f.Cut = true
-		// Read only the head of a big file.
-		c := repo.GitCommand(ctx, r.Path, "cat-file", "blob", obj)
-		pipe, err := c.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := c.Start(); err != nil {
-			return nil, err
-		}
-		buf := make([]byte, maxFileShown)
-		n, _ := io.ReadFull(pipe, buf)
-		c.Process.Kill()
-		c.Wait()
-		return withText(f, buf[:n]), nil
-	}
-	data, err := r.Git(ctx, nil, "cat-file", "blob", obj)
-	if err != nil {
-		return nil, err
-	}
-	return withText(f, data), nil
-}
-
-func withText(f *tui.File, data []byte) *tui.File {
-	head := data[:min(len(data), 8000)]
-	if bytes.IndexByte(head, 0) >= 0 {
-		f.Binary = true
-		return f
-	}
-	f.Text = string(data)
-	return f
-}
-
-const logFormat = "%H%x00%an%x00%at%x00%s%x00%b%x1e"
-
-func parseLog(out []byte) []tui.Commit {
-	var cs []tui.Commit
-	for _, rec := range strings.Split(string(out), "\x1e") {
-		f := strings.Split(strings.TrimLeft(rec, "\n"), "\x00")
-		if len(f) < 5 {
-			continue
-		}
-		at, _ := strconv.ParseInt(f[2], 10, 64)
-		cs = append(cs, tui.Commit{OID: f[0], Author: f[1], Time: time.Unix(at, 0), Subject: f[3], Body: strings.TrimSpace(f[4])})
-	}
-	return cs
-}
-
-func (s *tuiSource) Log(ctx context.Context, rid, rev string, limit int) ([]tui.Commit, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	out, err := r.Git(ctx, nil, "log", "--format="+logFormat, "-n", strconv.Itoa(limit), rev, "--")
-	if err != nil {
-		return nil, err
-	}
-	return parseLog(out), nil
-}
-
-func (s *tuiSource) Show(ctx context.Context, rid, oid string) (*tui.Commit, error) {
-	if !protocol.ValidOID(oid) {
-		return nil, fmt.Errorf("commit %s: %w", oid, tui.ErrNotFound)
-	}
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	out, err := r.Git(ctx, nil, "log", "-1", "--format="+logFormat, oid)
-	if err != nil {
-		return nil, err
-	}
-	cs := parseLog(out)
-	if len(cs) == 0 {
-		return nil, fmt.Errorf("commit %s: %w", oid, tui.ErrNotFound)
-	}
-	diff, err := r.Git(ctx, nil, "show", "--no-color", "--format=", "--diff-merges=first-parent", "--patch", oid)
-	if err != nil {
-		return nil, err
-	}
-	c := cs[0]
-	c.Diff = string(diff)
-	return &c, nil
-}
-
-// Peers lists the namespaces held in a project.
-func (s *tuiSource) Peers(ctx context.Context, rid string) ([]tui.Peer, error) {
-	r, err := s.open(rid)
-	if err != nil {
-		return nil, err
-	}
-	doc, _, err := r.Identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(refname) %(committerdate:unix)", "refs/namespaces/")
-	if err != nil {
-		return nil, err
-	}
-	n := s.names()
-	byNID := map[string]*tui.Peer{}
-	for _, line := range strings.Split(string(out), "\n") {
-		ref, at, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		ns, name, ok := strings.Cut(strings.TrimPrefix(ref, "refs/namespaces/"), "/")
-		if !ok {
-			continue
-		}
-		nid, err := protocol.ParseNID(ns)
-		if err != nil {
-			continue
-		}
-		p := byNID[ns]
-		if p == nil {
-			p = &tui.Peer{NID: ns, Alias: n.alias[ns], You: ns == n.self, Delegate: doc.IsDelegate(nid), Followed: n.follows[ns]}
-			byNID[ns] = p
-		}
-		p.Refs++
-		if name == protocol.SigrefsRef {
-			if t, err := strconv.ParseInt(at, 10, 64); err == nil {
-				p.Updated = time.Unix(t, 0)
-			}
-		}
-	}
-	peers := make([]tui.Peer, 0, len(byNID))
-	for _, p := range byNID {
-		peers = append(peers, *p)
-	}
-	sort.Slice(peers, func(i, j int) bool {
-		if peers[i].You != peers[j].You {
-			return peers[i].You
-		}
-		if peers[i].Delegate != peers[j].Delegate {
-			return peers[i].Delegate
-		}
-		return peers[i].Updated.After(peers[j].Updated)
-	})
-	return peers, nil
-}
-
-// Node asks a running node for its state over the control socket.
-func (s *tuiSource) Node(ctx context.Context) (tui.NodeState, error) {
-	c, err := p2psync.Dial(s.home)
-	if errors.Is(err, p2psync.ErrNotRunning) {
-		return tui.NodeState{}, nil
-	}
-	if err != nil {
-		return tui.NodeState{}, err
-	}
-	st, err := c.Status(ctx)
-	if errors.Is(err, p2psync.ErrNotRunning) {
-		return tui.NodeState{}, nil
-	}
-	if err != nil {
-		return tui.NodeState{}, err
-	}
-	return tui.NodeState{Running: true, NID: st.NID, Addrs: st.Addrs, Peers: st.Peers, Seeds: len(st.Seeds), Started: st.Started}, nil
-}
-
-// nodeAnswers reports whether something listens on h's control socket.
-func nodeAnswers(h repo.Home) bool {
-	c, err := net.DialTimeout("unix", p2psync.ControlPath(h), 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	c.Close()
 	return true
 }
 
 // announce asks a running node, if any, to tell peers about a change;
 // with none the change waits in storage for the next sync.
 func announce(ctx context.Context, h repo.Home, rid protocol.RID) {
-	if c, err := p2psync.Dial(h); err == nil {
-		c.Announce(ctx, rid)
-	}
+	cli.Announce(ctx, h, rid)
 }

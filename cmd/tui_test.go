@@ -14,7 +14,8 @@ import (
 	"example.com/grove/repo"
 )
 
-// TestTUIInTmux drives the real grove binary in a real terminal: it opens
+// TestTUIInTmux drives the real grove binary, which runs grove-tui, in a
+// real terminal: it opens
 // a project, an issue, writes a comment from the UI, and then finds the
 // comment with the CLI.
 func TestTUIInTmux(t *testing.T) {
@@ -24,13 +25,7 @@ func TestTUIInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries; skipped with -short")
 	}
-	bin := t.TempDir()
-	for _, c := range []string{"grove", "git-remote-grove"} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(bin, c), "./"+c).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", c, err, out)
-		}
-	}
+	bin := buildPrograms(t, "grove", "git-remote-grove", "grove-tui")
 	p := newPeer(t)
 	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
 	p.env = append(p.env, "PATH="+path)
@@ -160,3 +155,17 @@ func mustIdentity(t *testing.T, r *repo.Repo) *protocol.Identity {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// buildPrograms builds the programs cmd/NAME into a new directory and
+// returns it.
+func buildPrograms(t *testing.T, names ...string) string {
+	t.Helper()
+	bin := t.TempDir()
+	for _, c := range names {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(bin, c), "./"+c).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go build %s: %v\n%s", c, err, out)
+		}
+	}
+	return bin
+}

@@ -1,0 +1,188 @@
+// Package cli holds what Grove's programs share below their main: streams,
+// the home, the key, the project a command acts on, exit codes. Package cmd
+// (grove, git-remote-grove) and package tuicmd (grove-tui) both use it, so
+// that grove does not link the terminal UI.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+)
+
+// IO is what a program reads and writes, injected so tests can capture it.
+type IO struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// LookupEnv reads the environment (os.LookupEnv in production).
+	LookupEnv func(string) (string, bool)
+	// InTTY, OutTTY and ErrTTY say whether each stream is a terminal.
+	InTTY, OutTTY, ErrTTY bool
+}
+
+// Stdio returns the process's standard streams and environment.
+func Stdio() IO {
+	isTTY := func(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+	return IO{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		LookupEnv: os.LookupEnv,
+		InTTY:     isTTY(os.Stdin), OutTTY: isTTY(os.Stdout), ErrTTY: isTTY(os.Stderr),
+	}
+}
+
+// Env is what every command shares: streams and a clock.
+type Env struct {
+	IO  IO
+	Now func() time.Time
+}
+
+// Getenv returns the environment variable k, or "".
+func (e *Env) Getenv(k string) string {
+	v, _ := e.IO.LookupEnv(k)
+	return v
+}
+
+// Home returns $GROVE_HOME, or ~/.grove.
+func (e *Env) Home() (repo.Home, error) {
+	if d := e.Getenv("GROVE_HOME"); d != "" {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return repo.Home{}, fmt.Errorf("GROVE_HOME: %w", err)
+		}
+		return repo.Home{Dir: abs}, nil
+	}
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return repo.Home{}, fmt.Errorf("no home directory: set GROVE_HOME")
+	}
+	return repo.Home{Dir: filepath.Join(h, ".grove")}, nil
+}
+
+// Passphrase returns GROVE_PASSPHRASE, or asks on the terminal.
+func (e *Env) Passphrase() ([]byte, error) {
+	if p, ok := e.IO.LookupEnv("GROVE_PASSPHRASE"); ok {
+		return []byte(p), nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: set GROVE_PASSPHRASE to unlock the key", repo.ErrPassphrase)
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, "Passphrase: ")
+	p, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	return p, nil
+}
+
+// NoKeyError says that a home holds no key yet; it wraps repo.ErrNoKey.
+type NoKeyError struct{ Dir string }
+
+func (e *NoKeyError) Error() string {
+	return fmt.Sprintf("no key yet in %s: run 'grove auth' first", e.Dir)
+}
+
+func (e *NoKeyError) Unwrap() error { return repo.ErrNoKey }
+
+// Key loads the user's signing key.
+func (e *Env) Key() (*protocol.Key, error) {
+	h, err := e.Home()
+	if err != nil {
+		return nil, err
+	}
+	k, err := repo.LoadKey(h, e.Passphrase)
+	switch {
+	case errors.Is(err, repo.ErrNoKey):
+		return nil, &NoKeyError{Dir: h.Dir}
+	case errors.Is(err, repo.ErrPassphrase):
+		return nil, fmt.Errorf("cannot unlock your key: wrong or missing passphrase (set GROVE_PASSPHRASE in scripts)")
+	}
+	return k, err
+}
+
+// Project opens the project named by flagRID (--repo), or else the one
+// the working copy's "grove" remote points at.
+func (e *Env) Project(ctx context.Context, flagRID string) (*repo.Repo, error) {
+	h, err := e.Home()
+	if err != nil {
+		return nil, err
+	}
+	var rid protocol.RID
+	if flagRID != "" {
+		rid, err = protocol.ParseRID(strings.TrimPrefix(flagRID, protocol.URLScheme))
+		if err != nil {
+			return nil, Usagef("%v", err)
+		}
+	} else {
+		out, gerr := repo.GitCommand(ctx, "", "config", "--get", "remote.grove.url").Output()
+		if gerr != nil {
+			return nil, fmt.Errorf("not in a Grove working copy (no remote \"grove\"): pass --repo RID or run 'grove init'")
+		}
+		u, err := protocol.ParseURL(strings.TrimSpace(string(out)))
+		if err != nil {
+			return nil, fmt.Errorf("remote \"grove\": %w", err)
+		}
+		rid = u.RID
+	}
+	r, err := repo.Open(h, rid)
+	if errors.Is(err, repo.ErrNotFound) {
+		return nil, fmt.Errorf("project %s is not in local storage: clone it with 'grove clone %s'", rid, rid)
+	}
+	return r, err
+}
+
+// Announce asks a running node, if any, to tell peers about a change to
+// project rid; with none the change waits in storage for the next sync.
+func Announce(ctx context.Context, h repo.Home, rid protocol.RID) {
+	if c, err := p2psync.Dial(h); err == nil {
+		c.Announce(ctx, rid)
+	}
+}
+
+// UsageError is a mistake in how a command was called; it exits 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef formats a UsageError.
+func Usagef(format string, a ...any) error { return &UsageError{Err: fmt.Errorf(format, a...)} }
+
+// ExitCode prints err as one line and returns the exit code: 0 success,
+// 1 failure, 2 bad usage, after which it points at help, the command
+// that shows how to call this one.
+func ExitCode(err error, stderr io.Writer, help string) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, new(*UsageError)):
+		fmt.Fprintf(stderr, "grove: %s\nsee '%s'\n", OneLine(err), help)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "grove: %s\n", OneLine(err))
+		return 1
+	}
+}
+
+// OneLine returns the first line of err's message.
+func OneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,574 @@
+package tuicmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"example.com/grove/cmd/internal/cli"
+	"example.com/grove/issues"
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+	p2psync "example.com/grove/sync"
+	"example.com/grove/tui"
+)
+
+// adapter implements the UI's interfaces over local storage, the issue
+// index and the node's control socket.
+type adapter struct {
+	home repo.Home
+	now  func() time.Time
+	key  *protocol.Key // nil: read only
+}
+
+func newAdapter(h repo.Home, now func() time.Time) *adapter {
+	return &adapter{home: h, now: now}
+}
+
+func (s *adapter) source() tui.Source {
+	return tui.Source{Projects: s, Issues: s, Patches: noPatches{}, Code: s, Peers: s}
+}
+
+var (
+	_ tui.Projects = (*adapter)(nil)
+	_ tui.Issues   = (*adapter)(nil)
+	_ tui.Code     = (*adapter)(nil)
+	_ tui.Peers    = (*adapter)(nil)
+	_ tui.Patches  = noPatches{}
+)
+
+func (s *adapter) open(rid string) (*repo.Repo, error) {
+	id, err := protocol.ParseRID(rid)
+	if err != nil {
+		return nil, err
+	}
+	return repo.Open(s.home, id)
+}
+
+func (s *adapter) signer() (*protocol.Key, error) {
+	if s.key == nil {
+		return nil, fmt.Errorf("no key yet in %s: run 'grove auth' first", s.home.Dir)
+	}
+	return s.key, nil
+}
+
+// names maps NIDs to what the UI shows for them: your alias, the alias
+// you follow them under, or the short NID.
+type names struct {
+	self    string
+	alias   map[string]string
+	follows map[string]bool
+}
+
+func (s *adapter) names() names {
+	n := names{alias: map[string]string{}, follows: map[string]bool{}}
+	if pol, err := p2psync.LoadPolicy(s.home); err == nil {
+		for nid, a := range pol.Follows {
+			n.follows[nid] = true
+			if a != "" {
+				n.alias[nid] = a
+			}
+		}
+	}
+	if nid, err := repo.PublicNID(s.home); err == nil {
+		n.self = nid.String()
+		if cfg, err := s.home.Config(); err == nil && cfg.Alias != "" {
+			n.alias[n.self] = cfg.Alias
+		}
+	}
+	return n
+}
+
+func (n names) of(nid string) string {
+	if a := n.alias[nid]; a != "" {
+		return a
+	}
+	if id, err := protocol.ParseNID(nid); err == nil {
+		return id.Short()
+	}
+	return nid
+}
+
+// Projects lists local storage with counts from each issue index.
+func (s *adapter) Projects(ctx context.Context) ([]tui.Project, error) {
+	rids, err := repo.List(s.home)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := p2psync.LoadPolicy(s.home)
+	if err != nil {
+		return nil, err
+	}
+	self := s.names().self
+	out := []tui.Project{}
+	for _, rid := range rids {
+		r, err := repo.Open(s.home, rid)
+		if err != nil {
+			return nil, err
+		}
+		doc, _, err := r.Identity(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("project %s: %w", rid, err)
+		}
+		p := tui.Project{
+			RID: rid.String(), Name: doc.Name, Description: doc.Description,
+			DefaultBranch: doc.DefaultBranch, Visibility: doc.Visibility.Type,
+			Seeding: pol.Seeding(rid),
+		}
+		for _, d := range doc.Delegates {
+			p.Delegates = append(p.Delegates, d.String())
+		}
+		if nss, err := r.RefFiles().Namespaces(); err == nil {
+			for _, ns := range nss {
+				if ns != self {
+					p.Peers++
+				}
+			}
+		}
+		err = s.withIndex(ctx, r, func(ix *issues.Index) error {
+			l, err := ix.List(ctx, issues.Filter{State: issues.StateOpen})
+			p.OpenIssues = len(l)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, nil
+}
+
+// Stamp hashes every namespace's signed refs in every project, the policy
+// and whether a node answers: whatever moves, the UI reloads.
+func (s *adapter) Stamp(ctx context.Context) (string, error) {
+	rids, err := repo.List(s.home)
+	if err != nil {
+		return "", err
+	}
+	h := fnv.New64a()
+	for _, rid := range rids {
+		r, err := repo.Open(s.home, rid)
+		if err != nil {
+			continue
+		}
+		f := r.RefFiles()
+		nss, err := f.Namespaces()
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintln(h, rid)
+		for _, ns := range nss {
+			sr, _ := f.Get("refs/namespaces/" + ns + "/" + protocol.SigrefsRef)
+			fmt.Fprintln(h, ns, sr)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(s.home.Dir, "policy.json")); err == nil {
+		fmt.Fprintln(h, fi.ModTime().UnixNano())
+	}
+	fmt.Fprintln(h, nodeAnswers(s.home))
+	return strconv.FormatUint(h.Sum64(), 16), nil
+}
+
+// withIndex opens project r's issue index (bringing it up to date), runs
+// f and closes it again: the index is locked while open, and the CLI must
+// be able to write while the UI is up.
+func (s *adapter) withIndex(ctx context.Context, r *repo.Repo, f func(*issues.Index) error) error {
+	ix, err := issues.OpenIndex(ctx, issues.IndexPath(s.home, r.RID), issues.NewStore(r))
+	if err != nil {
+		return fmt.Errorf("issue index: %w", err)
+	}
+	defer ix.Close()
+	return f(ix)
+}
+
+func (s *adapter) ListIssues(ctx context.Context, rid string, f tui.IssueFilter) ([]tui.IssueSummary, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	n := s.names()
+	var out []tui.IssueSummary
+	err = s.withIndex(ctx, r, func(ix *issues.Index) error {
+		l, err := ix.List(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search})
+		if err != nil {
+			return err
+		}
+		out = make([]tui.IssueSummary, len(l))
+		for i, is := range l {
+			out[i] = tui.IssueSummary{
+				ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason,
+				Author: n.of(is.Author), Labels: is.Labels, Comments: is.CommentCount,
+				Created: is.Created, Updated: is.Updated,
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// issue resolves id and loads the issue and its object.
+func (s *adapter) issue(ctx context.Context, rid, id string) (*issues.Store, *issues.Issue, *issues.Object, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st := issues.NewStore(r)
+	var full string
+	var rules issues.Rules
+	err = s.withIndex(ctx, r, func(ix *issues.Index) error {
+		if full, err = ix.Resolve(ctx, id); err != nil {
+			return err
+		}
+		rules, err = ix.Rules(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	is, obj, err := st.Issue(ctx, full, rules)
+	return st, is, obj, err
+}
+
+func (s *adapter) Issue(ctx context.Context, rid, id string) (*tui.Issue, error) {
+	_, is, _, err := s.issue(ctx, rid, id)
+	if err != nil {
+		return nil, err
+	}
+	n := s.names()
+	out := &tui.Issue{
+		IssueSummary: tui.IssueSummary{
+			ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason, Author: n.of(is.Author),
+			Labels: is.Labels, Comments: len(is.Comments), Created: is.Created, Updated: is.Updated,
+		},
+		Body: is.Body,
+	}
+	for _, a := range is.Assignees {
+		out.Assignees = append(out.Assignees, n.of(a))
+	}
+	for _, c := range is.Comments {
+		out.Thread = append(out.Thread, tui.Comment{
+			ID: c.ID, Author: n.of(c.Author), Body: c.Body, Created: c.Created,
+			Edited: c.Edited != nil, ReplyTo: c.ReplyTo,
+		})
+	}
+	return out, nil
+}
+
+func (s *adapter) NewIssue(ctx context.Context, rid string, ni tui.NewIssue) (string, error) {
+	k, err := s.signer()
+	if err != nil {
+		return "", err
+	}
+	r, err := s.open(rid)
+	if err != nil {
+		return "", err
+	}
+	id, err := issues.NewStore(r).CreateIssue(ctx, k, s.now(), issues.NewIssue{Title: ni.Title, Body: ni.Body, Labels: ni.Labels})
+	if err != nil {
+		return "", err
+	}
+	cli.Announce(ctx, s.home, r.RID)
+	return id, nil
+}
+
+// update appends actions to issue id as the user.
+func (s *adapter) update(ctx context.Context, rid, id string, acts ...issues.Action) error {
+	k, err := s.signer()
+	if err != nil {
+		return err
+	}
+	st, _, obj, err := s.issue(ctx, rid, id)
+	if err != nil {
+		return err
+	}
+	if _, err := st.UpdateIssue(ctx, k, s.now(), obj, acts...); err != nil {
+		return err
+	}
+	cli.Announce(ctx, s.home, st.Repo.RID)
+	return nil
+}
+
+func (s *adapter) Comment(ctx context.Context, rid, id, replyTo, body string) error {
+	return s.update(ctx, rid, id, issues.Action{Type: issues.ActComment, Body: body, ReplyTo: replyTo})
+}
+
+func (s *adapter) SetState(ctx context.Context, rid, id, state, reason string) error {
+	return s.update(ctx, rid, id, issues.Action{Type: issues.ActState, State: state, Reason: reason})
+}
+
+func (s *adapter) Label(ctx context.Context, rid, id string, add, remove []string) error {
+	return s.update(ctx, rid, id, issues.Action{Type: issues.ActLabel, Add: add, Remove: remove})
+}
+
+// noPatches stands in until patches exist: there are none to list.
+type noPatches struct{}
+
+func (noPatches) ListPatches(ctx context.Context, rid, state string) ([]tui.PatchSummary, error) {
+	return nil, nil
+}
+
+func (noPatches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) {
+	return nil, fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
+}
+
+func (noPatches) Review(ctx context.Context, rid, id string, r tui.NewReview) error {
+	return fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
+}
+
+// Code reads canonical branches with git.
+
+func (s *adapter) Branches(ctx context.Context, rid string) ([]tui.Branch, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	doc, _, err := r.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := r.CanonicalRefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []tui.Branch
+	for name, oid := range refs {
+		if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
+			out = append(out, tui.Branch{Name: b, Head: oid, Default: b == doc.DefaultBranch})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// treeish names path at rev for git ("rev:path").
+func treeish(rev, path string) string {
+	return rev + ":" + strings.Trim(path, "/")
+}
+
+func (s *adapter) Tree(ctx context.Context, rid, rev, path string) ([]tui.TreeEntry, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Git(ctx, nil, "ls-tree", "-z", "-l", treeish(rev, path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, tui.ErrNotFound)
+	}
+	var dirs, files []tui.TreeEntry
+	for _, rec := range strings.Split(string(out), "\x00") {
+		meta, name, ok := strings.Cut(rec, "\t")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(meta) // mode type oid size
+		if len(f) < 4 {
+			continue
+		}
+		switch f[1] {
+		case "tree":
+			dirs = append(dirs, tui.TreeEntry{Name: name, Dir: true})
+		case "blob":
+			size, _ := strconv.ParseInt(f[3], 10, 64)
+			files = append(files, tui.TreeEntry{Name: name, Size: size})
+		}
+	}
+	return append(dirs, files...), nil
+}
+
+// maxFileShown is how much of a file the UI reads.
+const maxFileShown = 1 << 20
+
+func (s *adapter) File(ctx context.Context, rid, rev, path string) (*tui.File, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	obj := treeish(rev, path)
+	sz, err := r.Git(ctx, nil, "cat-file", "-s", obj)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, tui.ErrNotFound)
+	}
+	size, _ := strconv.ParseInt(strings.TrimSpace(string(sz)), 10, 64)
+	f := &tui.File{Path: path, Size: size}
+	if size > maxFileShown {
+		f.Cut = true
+		// Read only the head of a big file.
+		c := repo.GitCommand(ctx, r.Path, "cat-file", "blob", obj)
+		pipe, err := c.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Start(); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, maxFileShown)
+		n, _ := io.ReadFull(pipe, buf)
+		c.Process.Kill()
+		c.Wait()
+		return withText(f, buf[:n]), nil
+	}
+	data, err := r.Git(ctx, nil, "cat-file", "blob", obj)
+	if err != nil {
+		return nil, err
+	}
+	return withText(f, data), nil
+}
+
+func withText(f *tui.File, data []byte) *tui.File {
+	head := data[:min(len(data), 8000)]
+	if bytes.IndexByte(head, 0) >= 0 {
+		f.Binary = true
+		return f
+	}
+	f.Text = string(data)
+	return f
+}
+
+const logFormat = "%H%x00%an%x00%at%x00%s%x00%b%x1e"
+
+func parseLog(out []byte) []tui.Commit {
+	var cs []tui.Commit
+	for _, rec := range strings.Split(string(out), "\x1e") {
+		f := strings.Split(strings.TrimLeft(rec, "\n"), "\x00")
+		if len(f) < 5 {
+			continue
+		}
+		at, _ := strconv.ParseInt(f[2], 10, 64)
+		cs = append(cs, tui.Commit{OID: f[0], Author: f[1], Time: time.Unix(at, 0), Subject: f[3], Body: strings.TrimSpace(f[4])})
+	}
+	return cs
+}
+
+func (s *adapter) Log(ctx context.Context, rid, rev string, limit int) ([]tui.Commit, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Git(ctx, nil, "log", "--format="+logFormat, "-n", strconv.Itoa(limit), rev, "--")
+	if err != nil {
+		return nil, err
+	}
+	return parseLog(out), nil
+}
+
+func (s *adapter) Show(ctx context.Context, rid, oid string) (*tui.Commit, error) {
+	if !protocol.ValidOID(oid) {
+		return nil, fmt.Errorf("commit %s: %w", oid, tui.ErrNotFound)
+	}
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Git(ctx, nil, "log", "-1", "--format="+logFormat, oid)
+	if err != nil {
+		return nil, err
+	}
+	cs := parseLog(out)
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("commit %s: %w", oid, tui.ErrNotFound)
+	}
+	diff, err := r.Git(ctx, nil, "show", "--no-color", "--format=", "--diff-merges=first-parent", "--patch", oid)
+	if err != nil {
+		return nil, err
+	}
+	c := cs[0]
+	c.Diff = string(diff)
+	return &c, nil
+}
+
+// Peers lists the namespaces held in a project.
+func (s *adapter) Peers(ctx context.Context, rid string) ([]tui.Peer, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, err
+	}
+	doc, _, err := r.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(refname) %(committerdate:unix)", "refs/namespaces/")
+	if err != nil {
+		return nil, err
+	}
+	n := s.names()
+	byNID := map[string]*tui.Peer{}
+	for _, line := range strings.Split(string(out), "\n") {
+		ref, at, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		ns, name, ok := strings.Cut(strings.TrimPrefix(ref, "refs/namespaces/"), "/")
+		if !ok {
+			continue
+		}
+		nid, err := protocol.ParseNID(ns)
+		if err != nil {
+			continue
+		}
+		p := byNID[ns]
+		if p == nil {
+			p = &tui.Peer{NID: ns, Alias: n.alias[ns], You: ns == n.self, Delegate: doc.IsDelegate(nid), Followed: n.follows[ns]}
+			byNID[ns] = p
+		}
+		p.Refs++
+		if name == protocol.SigrefsRef {
+			if t, err := strconv.ParseInt(at, 10, 64); err == nil {
+				p.Updated = time.Unix(t, 0)
+			}
+		}
+	}
+	peers := make([]tui.Peer, 0, len(byNID))
+	for _, p := range byNID {
+		peers = append(peers, *p)
+	}
+	sort.Slice(peers, func(i, j int) bool {
+		if peers[i].You != peers[j].You {
+			return peers[i].You
+		}
+		if peers[i].Delegate != peers[j].Delegate {
+			return peers[i].Delegate
+		}
+		return peers[i].Updated.After(peers[j].Updated)
+	})
+	return peers, nil
+}
+
+// Node asks a running node for its state over the control socket.
+func (s *adapter) Node(ctx context.Context) (tui.NodeState, error) {
+	c, err := p2psync.Dial(s.home)
+	if errors.Is(err, p2psync.ErrNotRunning) {
+		return tui.NodeState{}, nil
+	}
+	if err != nil {
+		return tui.NodeState{}, err
+	}
+	st, err := c.Status(ctx)
+	if errors.Is(err, p2psync.ErrNotRunning) {
+		return tui.NodeState{}, nil
+	}
+	if err != nil {
+		return tui.NodeState{}, err
+	}
+	return tui.NodeState{Running: true, NID: st.NID, Addrs: st.Addrs, Peers: st.Peers, Seeds: len(st.Seeds), Started: st.Started}, nil
+}
+
+// nodeAnswers reports whether something listens on h's control socket.
+func nodeAnswers(h repo.Home) bool {
+	c, err := net.DialTimeout("unix", p2psync.ControlPath(h), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}

@@ -1,0 +1,118 @@
+// Package tuicmd is the program grove-tui, which `grove tui` runs: it wires
+// the terminal UI to local storage, the issue index and a running node. It
+// lives apart from package cmd so that grove, which every script calls,
+// does not link (and initialise) the UI's renderers.
+package tuicmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"example.com/grove/cmd/internal/cli"
+	"example.com/grove/repo"
+	"example.com/grove/tui"
+)
+
+// IO is what the program reads and writes.
+type IO = cli.IO
+
+// Stdio returns the process's standard streams and environment.
+func Stdio() IO { return cli.Stdio() }
+
+// Main runs `grove tui` with args (what follows "tui") and returns the
+// exit code.
+func Main(ctx context.Context, args []string, io IO) int {
+	e := &cli.Env{IO: io, Now: time.Now}
+	o, err := parse(args, io.Out)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil {
+		err = run(ctx, e, o)
+	}
+	return cli.ExitCode(err, io.Err, "grove tui --help")
+}
+
+type options struct {
+	Repo string
+}
+
+const usage = `Usage: grove tui [RID] [-R RID]
+
+Browse projects, issues, patches and code in the terminal; 'grove tui --help'
+says more.
+`
+
+// parse reads grove tui's flags and its optional RID, which wins over --repo.
+func parse(args []string, out io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("grove tui", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.Repo, "repo", "", "open the project `RID`")
+	fs.StringVar(&o.Repo, "R", "", "open the project `RID`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(out, usage)
+			return nil, err
+		}
+		return nil, &cli.UsageError{Err: err}
+	}
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		o.Repo = fs.Arg(0)
+	default:
+		return nil, cli.Usagef("grove tui takes at most 1 argument(s), got %d", fs.NArg())
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, e *cli.Env, o *options) error {
+	if !e.IO.InTTY || !e.IO.OutTTY {
+		return errors.New("grove tui needs a terminal: run it in one, or use 'grove ls' and 'grove issue list' in scripts")
+	}
+	h, err := e.Home()
+	if err != nil {
+		return err
+	}
+	rid := ""
+	if o.Repo != "" {
+		r, err := e.Project(ctx, o.Repo)
+		if err != nil {
+			return err
+		}
+		rid = r.RID.String()
+	}
+	src := newAdapter(h, e.Now)
+	// Unlock the key now, before the screen is taken over, so that a
+	// passphrase prompt can be answered; browsing works without a key.
+	if k, err := e.Key(); err == nil {
+		src.key = k
+	} else if !errors.Is(err, repo.ErrNoKey) {
+		return err
+	}
+	opts := tui.Options{
+		Source:   src.source(),
+		Renderer: lipgloss.NewRenderer(e.IO.Out),
+		Now:      e.Now,
+		RID:      rid,
+		Editor:   strings.Fields(firstNonEmpty(e.Getenv("VISUAL"), e.Getenv("EDITOR"))),
+		Poll:     2 * time.Second,
+	}
+	return tui.Run(ctx, opts, e.IO.In, e.IO.Out)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
