@@ -2,9 +2,11 @@ package cmd_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +170,51 @@ func buildPrograms(t *testing.T, names ...string) string {
 		}
 	}
 	return bin
+}
+
+// TestGroveDoesNotLinkTUI keeps the terminal UI and its renderers, whose
+// package init costs every grove call tens of milliseconds, out of grove:
+// they belong to grove-tui.
+func TestGroveDoesNotLinkTUI(t *testing.T) {
+	banned := []string{
+		"example.com/grove/tui",
+		"example.com/grove/cmd/tuicmd",
+		"github.com/alecthomas/chroma",
+		"github.com/charmbracelet/glamour",
+		"github.com/charmbracelet/bubbletea",
+	}
+	out, err := exec.Command("go", "list", "-deps", "./grove").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./grove: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "example.com/grove/cmd") {
+		t.Fatalf("go list -deps ./grove does not list example.com/grove/cmd:\n%s", out)
+	}
+	for _, d := range deps {
+		for _, b := range banned {
+			if d == b || strings.HasPrefix(d, b+"/") {
+				t.Errorf("grove links %s; the UI's packages belong to grove-tui (cmd/tuicmd)", d)
+			}
+		}
+	}
+}
+
+// TestTUINotInstalled checks what grove tui says when grove-tui is neither
+// next to grove nor on PATH.
+func TestTUINotInstalled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries; skipped with -short")
+	}
+	bin := buildPrograms(t, "grove")
+	c := exec.Command(filepath.Join(bin, "grove"), "tui")
+	c.Env = []string{"PATH=" + t.TempDir(), "HOME=" + t.TempDir(), "GROVE_HOME=" + t.TempDir()}
+	out, err := c.CombinedOutput()
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("grove tui: err = %v, want exit 1\n%s", err, out)
+	}
+	const want = "grove: grove-tui is not installed next to grove: run 'go install ./cmd/...'\n"
+	if string(out) != want {
+		t.Errorf("grove tui said %q, want %q", out, want)
+	}
 }
