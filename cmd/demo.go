@@ -45,6 +45,7 @@ unless --keep is given.`,
 // demo runs the walkthrough: peers, their environments and the output.
 type demo struct {
 	out   io.Writer
+	bin   string // this program's directory
 	root  string
 	path  string // PATH with this program's directory first, for git
 	peers []*demoPeer
@@ -66,7 +67,7 @@ func demoRun(ctx context.Context, e *env, o *demoOptions) (err error) {
 		return fmt.Errorf("demo: find this program: %w", err)
 	}
 	bin := filepath.Dir(self)
-	d := &demo{out: e.io.Out, total: 7, path: bin + string(os.PathListSeparator) + e.getenv("PATH")}
+	d := &demo{out: e.io.Out, bin: bin, total: 7, path: bin + string(os.PathListSeparator) + e.getenv("PATH")}
 	if _, err := exec.LookPath("git"); err != nil {
 		return fmt.Errorf("demo: git is not on PATH: install git 2.31 or newer")
 	}
@@ -151,9 +152,8 @@ func (d *demo) run(ctx context.Context, p *demoPeer, dir string, args ...string)
 	fmt.Fprintf(d.out, "  %s$ %s\n", p.name, strings.Join(shown, " "))
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	c := exec.CommandContext(ctx, args[0], args[1:]...)
+	c := exec.CommandContext(ctx, d.program(args[0]), args[1:]...)
 	c.Dir, c.Env = dir, p.env
-	c.Stdin = nil
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	err := c.Run()
@@ -170,7 +170,7 @@ func (d *demo) run(ctx context.Context, p *demoPeer, dir string, args ...string)
 
 // quiet runs a command without printing it: setup the reader need not see.
 func (d *demo) quiet(ctx context.Context, p *demoPeer, dir string, args ...string) (string, error) {
-	c := exec.CommandContext(ctx, args[0], args[1:]...)
+	c := exec.CommandContext(ctx, d.program(args[0]), args[1:]...)
 	c.Dir, c.Env = dir, p.env
 	out, err := c.Output()
 	if err != nil {
@@ -181,6 +181,21 @@ func (d *demo) quiet(ctx context.Context, p *demoPeer, dir string, args ...strin
 		return "", fmt.Errorf("demo: %s: %w", strings.Join(args, " "), err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// program finds a program the way the peers' PATH would: this program's
+// directory first. (exec looks names up in our own PATH, which in a fresh
+// shell need not hold the install directory.)
+func (d *demo) program(name string) string {
+	if p := filepath.Join(d.bin, name); fileExists(p) {
+		return p
+	}
+	return name
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func (d *demo) write(path, content string) error {
@@ -411,7 +426,7 @@ func (d *demo) runCombined(ctx context.Context, p *demoPeer, dir string, args ..
 	fmt.Fprintf(d.out, "  %s$ %s\n", p.name, strings.Join(args, " "))
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	c := exec.CommandContext(ctx, args[0], args[1:]...)
+	c := exec.CommandContext(ctx, d.program(args[0]), args[1:]...)
 	c.Dir, c.Env = dir, p.env
 	out, err := c.CombinedOutput()
 	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
