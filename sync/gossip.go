@@ -68,6 +68,12 @@ func (n *Node) join(rid gproto.RID) error {
 	ctx, cancel := context.WithCancel(n.ctx)
 	n.topics[rid.String()] = &topic{t: t, sub: sub, cancel: cancel}
 	n.wg.Go(func() { n.readTopic(ctx, rid, sub) })
+	// Whatever this node changed while it was offline travels now.
+	n.wg.Go(func() {
+		if err := n.Announce(ctx, rid); err != nil {
+			n.log.Debug("announce on join", "rid", rid, "err", err)
+		}
+	})
 	n.wg.Go(func() {
 		pctx, pcancel := context.WithTimeout(ctx, time.Minute)
 		defer pcancel()
@@ -167,5 +173,18 @@ func (n *Node) Announce(ctx context.Context, rid gproto.RID) error {
 	if err != nil {
 		return err
 	}
-	return t.t.Publish(ctx, a.Encode())
+	if len(t.t.ListPeers()) > 0 {
+		return t.t.Publish(ctx, a.Encode())
+	}
+	// No peer in the topic yet (the node just started or just connected,
+	// and subscriptions travel with the next heartbeat): publish as soon as
+	// one appears, bounded, without holding up the caller (a git push).
+	n.wg.Go(func() {
+		pctx, cancel := context.WithTimeout(n.ctx, 15*time.Second)
+		defer cancel()
+		if err := t.t.Publish(pctx, a.Encode(), pubsub.WithReadiness(pubsub.MinTopicSize(1))); err != nil {
+			n.log.Debug("announce found no peer", "rid", rid, "err", err)
+		}
+	})
+	return nil
 }
