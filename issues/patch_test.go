@@ -405,3 +405,47 @@ func TestPatchConvergenceGit(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMaterializePatch: any action a peer signs is applied or skipped,
+// never a panic, and the result encodes.
+func FuzzMaterializePatch(f *testing.F) {
+	for _, a := range []PatchAction{
+		{Type: ActReview, Verdict: VerdictAccept},
+		{Type: ActReview, Verdict: VerdictComment, Comments: []LineComment{{Path: "a", Line: 1, EndLine: 2, Body: "x"}}},
+		{Type: ActMerge, Commit: fakeHead},
+		{Type: ActRevision, Base: fakeBase, Head: fakeHead2},
+		{Type: ActComment, Body: "c", ReplyTo: "x"},
+		{Type: ActLabel, Add: []string{"a"}, Remove: []string{"b"}},
+	} {
+		b, _ := json.Marshal(a)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"type":"review","comments":[{"line":-1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		m := memObjects{}
+		rid := testRID(t)
+		k := testKey(t, 1)
+		id := writePatchChange(t, m, k, rid, nil, "n", t0, PatchAction{Type: ActTitle, Title: "t"})
+		rev := writePatchChange(t, m, k, rid, []string{id}, "", t0, PatchAction{Type: ActRevision, Base: fakeBase, Head: fakeHead})
+		raw := strings.ReplaceAll(string(b), "REV", rev)
+		tip, err := writeChange(m, k, rid, PatchType, []string{rev}, NewChange{Actions: []any{json.RawMessage(raw)}}, "", t0)
+		if err != nil {
+			return
+		}
+		obj, err := Load(context.Background(), m, rid, PatchType, id, []string{tip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := MaterializePatch(obj, Rules{Delegates: []protocol.NID{k.NID()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ResolveMerged(p, fakeHead2, func(a, b string) bool { return a == b })
+		if _, err := json.Marshal(p); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
