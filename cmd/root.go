@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
@@ -22,60 +19,15 @@ type env struct {
 	now func() time.Time
 }
 
-func (e *env) home() (repo.Home, error) {
-	if d := e.getenv("GROVE_HOME"); d != "" {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return repo.Home{}, fmt.Errorf("GROVE_HOME: %w", err)
-		}
-		return repo.Home{Dir: abs}, nil
-	}
-	h, err := os.UserHomeDir()
-	if err != nil {
-		return repo.Home{}, fmt.Errorf("no home directory: set GROVE_HOME")
-	}
-	return repo.Home{Dir: filepath.Join(h, ".grove")}, nil
-}
+// cli is the shared environment grove and grove-tui both use.
+func (e *env) cli() *cli.Env { return &cli.Env{IO: e.io, Now: e.now} }
 
-// passphrase returns GROVE_PASSPHRASE, or asks on the terminal.
-func (e *env) passphrase() ([]byte, error) {
-	if p, ok := e.io.LookupEnv("GROVE_PASSPHRASE"); ok {
-		return []byte(p), nil
-	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%w: set GROVE_PASSPHRASE to unlock the key", repo.ErrPassphrase)
-	}
-	defer tty.Close()
-	fmt.Fprint(tty, "Passphrase: ")
-	p, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	if err != nil {
-		return nil, fmt.Errorf("read passphrase: %w", err)
-	}
-	return p, nil
-}
-
-func (e *env) getenv(k string) string {
-	v, _ := e.io.LookupEnv(k)
-	return v
-}
+func (e *env) home() (repo.Home, error)    { return e.cli().Home() }
+func (e *env) getenv(k string) string      { return e.cli().Getenv(k) }
+func (e *env) passphrase() ([]byte, error) { return e.cli().Passphrase() }
 
 // key loads the user's signing key.
-func (e *env) key() (*protocol.Key, error) {
-	h, err := e.home()
-	if err != nil {
-		return nil, err
-	}
-	k, err := repo.LoadKey(h, e.passphrase)
-	switch {
-	case errors.Is(err, repo.ErrNoKey):
-		return nil, fmt.Errorf("no key yet in %s: run 'grove auth' first", h.Dir)
-	case errors.Is(err, repo.ErrPassphrase):
-		return nil, fmt.Errorf("cannot unlock your key: wrong or missing passphrase (set GROVE_PASSPHRASE in scripts)")
-	}
-	return k, err
-}
+func (e *env) key() (*protocol.Key, error) { return e.cli().Key() }
 
 // nid returns the user's NID without unlocking the key.
 func (e *env) nid() (protocol.NID, error) {
@@ -93,32 +45,7 @@ func (e *env) nid() (protocol.NID, error) {
 // project opens the project named by --repo, or else the one the working
 // copy's "grove" remote points at.
 func (e *env) project(ctx context.Context, flagRID string) (*repo.Repo, error) {
-	h, err := e.home()
-	if err != nil {
-		return nil, err
-	}
-	var rid protocol.RID
-	if flagRID != "" {
-		rid, err = protocol.ParseRID(strings.TrimPrefix(flagRID, protocol.URLScheme))
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-	} else {
-		out, gerr := repo.GitCommand(ctx, "", "config", "--get", "remote.grove.url").Output()
-		if gerr != nil {
-			return nil, fmt.Errorf("not in a Grove working copy (no remote \"grove\"): pass --repo RID or run 'grove init'")
-		}
-		u, err := protocol.ParseURL(strings.TrimSpace(string(out)))
-		if err != nil {
-			return nil, fmt.Errorf("remote \"grove\": %w", err)
-		}
-		rid = u.RID
-	}
-	r, err := repo.Open(h, rid)
-	if errors.Is(err, repo.ErrNotFound) {
-		return nil, fmt.Errorf("project %s is not in local storage: clone it with 'grove clone %s'", rid, rid)
-	}
-	return r, err
+	return e.cli().Project(ctx, flagRID)
 }
 
 // Grove runs the grove command line with args and returns the exit code.
