@@ -36,7 +36,7 @@ func newAdapter(h repo.Home, now func() time.Time) *adapter {
 }
 
 func (s *adapter) source() tui.Source {
-	return tui.Source{Projects: s, Issues: s, Patches: noPatches{}, Code: s, Peers: s}
+	return tui.Source{Projects: s, Issues: s, Patches: patches{s}, Code: s, Peers: s}
 }
 
 var (
@@ -44,7 +44,7 @@ var (
 	_ tui.Issues   = (*adapter)(nil)
 	_ tui.Code     = (*adapter)(nil)
 	_ tui.Peers    = (*adapter)(nil)
-	_ tui.Patches  = noPatches{}
+	_ tui.Patches  = patches{}
 )
 
 func (s *adapter) open(rid string) (*repo.Repo, error) {
@@ -142,6 +142,9 @@ func (s *adapter) Projects(ctx context.Context) ([]tui.Project, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+		if l, err := (patches{s}).ListPatches(ctx, p.RID, tui.PatchOpen); err == nil {
+			p.OpenPatches = len(l)
 		}
 		out = append(out, p)
 	}
@@ -309,21 +312,6 @@ func (s *adapter) SetState(ctx context.Context, rid, id, state, reason string) e
 
 func (s *adapter) Label(ctx context.Context, rid, id string, add, remove []string) error {
 	return s.update(ctx, rid, id, issues.Action{Type: issues.ActLabel, Add: add, Remove: remove})
-}
-
-// noPatches stands in until patches exist: there are none to list.
-type noPatches struct{}
-
-func (noPatches) ListPatches(ctx context.Context, rid, state string) ([]tui.PatchSummary, error) {
-	return nil, nil
-}
-
-func (noPatches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) {
-	return nil, fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
-}
-
-func (noPatches) Review(ctx context.Context, rid, id string, r tui.NewReview) error {
-	return fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
 }
 
 // Code reads canonical branches with git.

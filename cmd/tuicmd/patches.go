@@ -1,0 +1,180 @@
+package tuicmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"example.com/grove/cmd/internal/cli"
+	"example.com/grove/issues"
+	"example.com/grove/tui"
+)
+
+// patches implements tui.Patches over the issues package's patch store.
+type patches struct{ *adapter }
+
+// patchStore opens project rid's store and reads its patch view.
+func (s patches) patchStore(ctx context.Context, rid string) (*issues.Store, issues.PatchView, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, issues.PatchView{}, err
+	}
+	st := issues.NewStore(r)
+	v, err := st.PatchView(ctx)
+	if err != nil {
+		return nil, issues.PatchView{}, err
+	}
+	return st, v, nil
+}
+
+// load resolves id (a full ID or a prefix) and materializes the patch.
+func (s patches) load(ctx context.Context, rid, id string) (*issues.Store, *issues.Patch, *issues.Object, error) {
+	st, v, err := s.patchStore(ctx, rid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	full, err := st.ResolvePatch(ctx, id)
+	if err == nil {
+		var p *issues.Patch
+		var obj *issues.Object
+		if p, obj, err = st.Patch(ctx, full, v); err == nil {
+			return st, p, obj, nil
+		}
+	}
+	if errors.Is(err, issues.ErrNotFound) {
+		return nil, nil, nil, fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
+	}
+	return nil, nil, nil, err
+}
+
+func patchSummary(n names, p *issues.Patch) tui.PatchSummary {
+	ps := tui.PatchSummary{
+		ID: p.ID, Title: p.Title, State: p.State, Author: n.of(p.Author),
+		Labels: p.Labels, Revisions: len(p.Revisions), Created: p.Created, Updated: p.Updated,
+	}
+	for _, v := range p.Verdicts(p.Latest().ID) {
+		switch v {
+		case issues.VerdictAccept:
+			ps.Accepted++
+		case issues.VerdictReject:
+			ps.Rejected++
+		}
+	}
+	return ps
+}
+
+// ListPatches lists the patches in state (open, merged, closed or "" for
+// all), newest first.
+func (s patches) ListPatches(ctx context.Context, rid, state string) ([]tui.PatchSummary, error) {
+	switch state {
+	case "", tui.PatchOpen, tui.PatchMerged, tui.PatchClosed:
+	default:
+		return nil, fmt.Errorf("no patch state %q", state)
+	}
+	st, v, err := s.patchStore(ctx, rid)
+	if err != nil {
+		return nil, err
+	}
+	l, err := st.Patches(ctx, v, state)
+	if err != nil {
+		return nil, err
+	}
+	n := s.names()
+	out := make([]tui.PatchSummary, len(l))
+	for i, p := range l {
+		out[i] = patchSummary(n, p)
+	}
+	return out, nil
+}
+
+// Patch returns a patch with each revision's diff against its base and the
+// reviews of each revision.
+func (s patches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) {
+	st, p, _, err := s.load(ctx, rid, id)
+	if err != nil {
+		return nil, err
+	}
+	n := s.names()
+	out := &tui.Patch{PatchSummary: patchSummary(n, p), Body: p.Body}
+	for _, rv := range p.Revisions {
+		tr := tui.Revision{
+			ID: rv.ID, Author: n.of(rv.Author), Base: rv.Base, Head: rv.Head,
+			Description: rv.Description, Created: rv.Created,
+		}
+		diff, err := st.Repo.Git(ctx, nil, "diff", "--no-color", "--no-ext-diff", rv.Base, rv.Head, "--")
+		if err == nil {
+			tr.Diff = string(diff)
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		} // else the revision's commits are not synced yet: show the rest
+
+		for _, r := range p.Reviews {
+			if r.Revision != rv.ID {
+				continue
+			}
+			trv := tui.Review{ID: r.ID, Author: n.of(r.Author), Verdict: r.Verdict, Body: r.Body, Created: r.Created}
+			for _, c := range r.Comments {
+				trv.Comments = append(trv.Comments, tui.LineComment{Path: c.Path, Line: c.Line, Body: c.Body})
+			}
+			tr.Reviews = append(tr.Reviews, trv)
+		}
+		out.Revisions = append(out.Revisions, tr)
+	}
+	return out, nil
+}
+
+// Review signs a review of a revision of patch id (its newest when
+// r.Revision is "") as the user and announces it. With Path and Line set,
+// the body is a comment on that line of the revision's head.
+func (s patches) Review(ctx context.Context, rid, id string, r tui.NewReview) error {
+	k, err := s.signer()
+	if err != nil {
+		return err
+	}
+	st, p, obj, err := s.load(ctx, rid, id)
+	if err != nil {
+		return err
+	}
+	rev := p.Latest()
+	if r.Revision != "" {
+		rev = nil
+		for i := range p.Revisions {
+			if strings.HasPrefix(p.Revisions[i].ID, strings.ToLower(r.Revision)) {
+				if rev != nil {
+					return fmt.Errorf("patch %.7s: revision %s is ambiguous", p.ID, r.Revision)
+				}
+				rev = &p.Revisions[i]
+			}
+		}
+		if rev == nil {
+			return fmt.Errorf("patch %.7s: revision %s: %w", p.ID, r.Revision, tui.ErrNotFound)
+		}
+	}
+	verdict := r.Verdict
+	if verdict == "" {
+		verdict = issues.VerdictComment
+	}
+	a := issues.PatchAction{Type: issues.ActReview, Revision: rev.ID, Verdict: verdict, Body: r.Body}
+	if r.Path != "" || r.Line != 0 {
+		if !issues.ValidPath(r.Path) || r.Line < 1 {
+			return fmt.Errorf("a line comment needs a file of the revision and a line from 1")
+		}
+		if strings.TrimSpace(r.Body) == "" {
+			return errors.New("a comment on a line needs some text")
+		}
+		if _, err := st.Repo.Git(ctx, nil, "cat-file", "-e", rev.Head+":"+r.Path); err != nil {
+			return fmt.Errorf("%s is not a file in the revision's head %.7s", r.Path, rev.Head)
+		}
+		a.Body = ""
+		a.Comments = []issues.LineComment{{Path: r.Path, Line: r.Line, Body: r.Body}}
+	}
+	if verdict == issues.VerdictComment && strings.TrimSpace(r.Body) == "" {
+		return errors.New("a comment needs some text")
+	}
+	if _, err := st.UpdatePatch(ctx, k, s.now(), obj, a); err != nil {
+		return err
+	}
+	cli.Announce(ctx, s.home, st.Repo.RID)
+	return nil
+}
