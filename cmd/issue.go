@@ -707,14 +707,16 @@ func issueStateRun(ctx context.Context, e *env, rid, prefix, verb string, a issu
 
 // --- label, assign
 
-type issueSetOptions struct {
+// setOptions are the flags of commands that add to and remove from a set
+// (labels, assignees) of an issue or a patch.
+type setOptions struct {
 	Repo   string
 	Add    []string
 	Remove []string
 }
 
 func newIssueLabelCmd(e *env) *cobra.Command {
-	o := &issueSetOptions{}
+	o := &setOptions{}
 	c := &cobra.Command{
 		Use:     "label ID [--add L]... [--remove L]...",
 		Short:   "Add or remove labels (author or delegates)",
@@ -737,7 +739,7 @@ func newIssueLabelCmd(e *env) *cobra.Command {
 }
 
 func newIssueAssignCmd(e *env) *cobra.Command {
-	o := &issueSetOptions{}
+	o := &setOptions{}
 	c := &cobra.Command{
 		Use:     "assign ID [--add NID]... [--remove NID]...",
 		Short:   "Add or remove assignees (author or delegates)",

@@ -937,14 +937,8 @@ func newPatchEditCmd(e *env) *cobra.Command {
 	return c
 }
 
-type patchLabelOptions struct {
-	Repo   string
-	Add    []string
-	Remove []string
-}
-
 func newPatchLabelCmd(e *env) *cobra.Command {
-	o := &patchLabelOptions{}
+	o := &setOptions{}
 	c := &cobra.Command{
 		Use:     "label ID [--add L]... [--remove L]...",
 		Short:   "Add or remove labels (author or delegates)",
