@@ -201,6 +201,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			n.log.Warn("DHT bootstrap", "err", err)
 		}
 	}
+	// Fetches never outlive FetchTimeout; anything older is from a node
+	// that died.
+	repo.RemoveStale(cfg.Home, 2*cfg.Limits.FetchTimeout)
 	pol, err := LoadPolicy(cfg.Home)
 	if err != nil {
 		return fail(err)
