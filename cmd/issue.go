@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,7 +64,15 @@ func (e *env) openIssues(ctx context.Context, flagRID string) (*issueSession, er
 		return nil, err
 	}
 	s := issues.NewStore(r)
-	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, r.RID), s)
+	line := e.progress(200 * time.Millisecond)
+	var opts []issues.IndexOption
+	if line.w != nil {
+		opts = append(opts, issues.WithProgress(func(done, total int) {
+			line.set(fmt.Sprintf("Indexing issues… %d/%d", done, total))
+		}))
+	}
+	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, r.RID), s, opts...)
+	line.clear()
 	if err != nil {
 		return nil, fmt.Errorf("issue index: %w", err)
 	}

@@ -246,15 +246,20 @@ func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, fr
 	e.info("Fetching %s…", rid)
 	var res *p2psync.FetchResult
 	var err error
+	line := e.progress(0)
 	if cl := runningNode(h); cl != nil {
+		// The control socket answers once, at the end: no byte counts.
+		stop := line.spin("Fetching through the running node")
 		res, err = cl.Clone(ctx, rid, from)
+		stop()
 	} else {
 		n, _, terr := tempNode(ctx, e, h, from)
 		if terr != nil {
 			return nil, terr
 		}
-		res, err = n.Clone(ctx, rid, from)
+		res, err = n.Clone(ctx, rid, from, line.fetchOptions()...)
 		n.Close()
+		line.clear()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("clone %s: %w", rid, noPeersError(rid, err))
@@ -442,9 +447,12 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 	var fetchErr error
 	if doFetch {
 		var results []*p2psync.FetchResult
+		line := e.progress(0)
 		if cl != nil {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)
+			stop := line.spin("Syncing through the running node")
 			results, fetchErr = cl.Sync(fctx, r.RID, o.Timeout)
+			stop()
 			cancel()
 		} else {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout)
@@ -456,9 +464,10 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 			if connected == 0 {
 				fetchErr = p2psync.ErrNoPeers
 			} else {
-				results, fetchErr = n.Sync(fctx, r.RID, connected)
+				results, fetchErr = n.Sync(fctx, r.RID, connected, line.fetchOptions()...)
 			}
 			n.Close()
+			line.clear()
 			cancel()
 		}
 		for _, res := range results {

@@ -96,6 +96,17 @@ type Index struct {
 	store *Store
 	rules *Rules
 	unlk  func()
+	// progress, if set, is told after each issue rematerialize writes.
+	progress func(done, total int)
+}
+
+// IndexOption changes how OpenIndex opens an index.
+type IndexOption func(*Index)
+
+// WithProgress has the index call f(done, total) after each issue it
+// materializes while opening or refreshing; total is that batch's size.
+func WithProgress(f func(done, total int)) IndexOption {
+	return func(ix *Index) { ix.progress = f }
 }
 
 // IndexPath is where the index of project rid lives in home.
@@ -106,8 +117,8 @@ func IndexPath(h repo.Home, rid protocol.RID) string {
 // OpenIndex opens (or creates) the index at path for s's project and
 // brings it up to date with the refs. A corrupt index is deleted and
 // rebuilt.
-func OpenIndex(ctx context.Context, path string, s *Store) (*Index, error) {
-	ix, err := openIndex(ctx, path, s)
+func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) (*Index, error) {
+	ix, err := openIndex(ctx, path, s, opts)
 	if err == nil {
 		if _, err = ix.Refresh(ctx); err == nil {
 			return ix, nil
@@ -119,7 +130,7 @@ func OpenIndex(ctx context.Context, path string, s *Store) (*Index, error) {
 		return nil, err
 	}
 	removeIndex(path)
-	ix, err = openIndex(ctx, path, s)
+	ix, err = openIndex(ctx, path, s, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +175,7 @@ func stamp(path string) string {
 	return fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
 }
 
-func openIndex(ctx context.Context, path string, s *Store) (*Index, error) {
+func openIndex(ctx context.Context, path string, s *Store, opts []IndexOption) (*Index, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
@@ -193,6 +204,9 @@ func openIndex(ctx context.Context, path string, s *Store) (*Index, error) {
 	}
 	db.SetMaxOpenConns(1)
 	ix := &Index{path: path, db: db, store: s, unlk: unlk}
+	for _, o := range opts {
+		o(ix)
+	}
 	fail := func(err error) (*Index, error) {
 		db.Close()
 		unlk()
@@ -656,6 +670,9 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 			continue
 		}
 		n++
+		if ix.progress != nil {
+			ix.progress(n, len(list))
+		}
 	}
 	if werr != nil {
 		return 0, werr

@@ -46,7 +46,7 @@ func (n *Node) fetchLock(rid gproto.RID) *sync.Mutex {
 // /grove/git/1 stream into a quarantine, then the namespaces this node
 // follows move only if they verify. A project not stored yet is created,
 // and only once something verified arrived.
-func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResult, error) {
+func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...FetchOption) (*FetchResult, error) {
 	if p == n.host.ID() {
 		return nil, errors.New("cannot fetch from self")
 	}
@@ -54,7 +54,10 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 	m.Lock()
 	defer m.Unlock()
 	start := time.Now()
-	res, err := n.fetch(ctx, p, rid)
+	rep := newReporter(opts, p)
+	rep.setPhase(PhaseNegotiating)
+	res, err := n.fetch(ctx, p, rid, rep)
+	rep.finish(err)
 	if res == nil {
 		res = &FetchResult{Peer: p.String()}
 	}
@@ -71,7 +74,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 	return res, nil
 }
 
-func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResult, error) {
+func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, rep *reporter) (*FetchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	r, err := repo.Open(n.cfg.Home, rid)
@@ -111,6 +114,8 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 	defer q.Close()
 	s, url := n.proxy.open(p, rid, n.cfg.Limits.MaxPack)
 	defer n.proxy.close(s)
+	rep.watch(&s.bytes)
+	defer rep.unwatch()
 	c := exec.CommandContext(ctx, "git", "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
 		"--no-auto-gc", url, "+refs/namespaces/*:refs/namespaces/*")
 	c.Dir = q.Dir()
@@ -118,7 +123,9 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	tFetch := time.Now()
-	if err := c.Run(); err != nil {
+	err = c.Run()
+	rep.unwatch()
+	if err != nil {
 		if perr := s.Err(); perr != nil {
 			if errors.Is(perr, errOversized) {
 				n.strike(p, perr)
@@ -142,6 +149,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID) (*FetchResu
 		}
 		return nil, err
 	}
+	rep.setPhase(PhaseVerifying)
 	var doc *gproto.Identity
 	if !fresh {
 		doc, _, _ = r.Identity(ctx)
@@ -188,8 +196,8 @@ func mustNID(s string) gproto.NID {
 
 // Sync fetches rid from the connected peers, at most max of them; only
 // when none of them has it does it ask the DHT for providers. It returns
-// each peer's result.
-func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int) ([]*FetchResult, error) {
+// each peer's result. Options apply to every fetch.
+func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchOption) ([]*FetchResult, error) {
 	tried := map[peer.ID]bool{}
 	var out []*FetchResult
 	ok := false
@@ -199,7 +207,7 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int) ([]*FetchResul
 				continue
 			}
 			tried[p] = true
-			res, err := n.Fetch(ctx, p, rid)
+			res, err := n.Fetch(ctx, p, rid, opts...)
 			out = append(out, res)
 			ok = ok || err == nil
 		}
@@ -247,7 +255,7 @@ func (n *Node) providers(ctx context.Context, rid gproto.RID, max int, skip map[
 
 // Clone gets a project this node does not have: from the given addresses,
 // or else from providers found on the DHT. It then seeds it.
-func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string) (*FetchResult, error) {
+func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string, opts ...FetchOption) (*FetchResult, error) {
 	var peers []peer.ID
 	for _, a := range from {
 		p, err := n.Connect(ctx, a)
@@ -267,7 +275,7 @@ func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string) (*Fetch
 				continue
 			}
 			tried[p] = true
-			res, err := n.Fetch(ctx, p, rid)
+			res, err := n.Fetch(ctx, p, rid, opts...)
 			if err == nil {
 				return res, n.Seed(ctx, rid)
 			}
