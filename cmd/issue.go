@@ -725,11 +725,20 @@ type setOptions struct {
 }
 
 func newIssueLabelCmd(e *env) *cobra.Command {
+	return newLabelCmd("grove issue label 3f2a --add bug --add ui --remove triage",
+		func(ctx context.Context, rid, id string, add, remove []string) error {
+			return issueStateRun(ctx, e, rid, id, "label", issues.Action{Type: issues.ActLabel, Add: add, Remove: remove})
+		})
+}
+
+// newLabelCmd is the label command of issues and patches: flags, checks
+// and usage are the same; apply changes the object.
+func newLabelCmd(example string, apply func(ctx context.Context, rid, id string, add, remove []string) error) *cobra.Command {
 	o := &setOptions{}
 	c := &cobra.Command{
 		Use:     "label ID [--add L]... [--remove L]...",
 		Short:   "Add or remove labels (author or delegates)",
-		Example: "  grove issue label 3f2a --add bug --add ui --remove triage",
+		Example: "  " + example,
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(o.Add)+len(o.Remove) == 0 {
@@ -738,7 +747,7 @@ func newIssueLabelCmd(e *env) *cobra.Command {
 			if err := checkLabels("add", o.Add); err != nil {
 				return err
 			}
-			return issueStateRun(c.Context(), e, o.Repo, args[0], "label", issues.Action{Type: issues.ActLabel, Add: o.Add, Remove: o.Remove})
+			return apply(c.Context(), o.Repo, args[0], o.Add, o.Remove)
 		},
 	}
 	repoFlag(c, &o.Repo)

@@ -938,24 +938,8 @@ func newPatchEditCmd(e *env) *cobra.Command {
 }
 
 func newPatchLabelCmd(e *env) *cobra.Command {
-	o := &setOptions{}
-	c := &cobra.Command{
-		Use:     "label ID [--add L]... [--remove L]...",
-		Short:   "Add or remove labels (author or delegates)",
-		Example: "  grove patch label 3f2a --add needs-tests",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(o.Add)+len(o.Remove) == 0 {
-				return usagef("nothing to change: give --add or --remove")
-			}
-			if err := checkLabels("add", o.Add); err != nil {
-				return err
-			}
-			return patchTriageRun(c.Context(), e, o.Repo, args[0], "label", issues.PatchAction{Type: issues.ActLabel, Add: o.Add, Remove: o.Remove})
-		},
-	}
-	repoFlag(c, &o.Repo)
-	c.Flags().StringArrayVar(&o.Add, "add", nil, "add label `L` (repeatable)")
-	c.Flags().StringArrayVar(&o.Remove, "remove", nil, "remove label `L` (repeatable)")
-	return c
+	return newLabelCmd("grove patch label 3f2a --add needs-tests",
+		func(ctx context.Context, rid, id string, add, remove []string) error {
+			return patchTriageRun(ctx, e, rid, id, "label", issues.PatchAction{Type: issues.ActLabel, Add: add, Remove: remove})
+		})
 }
