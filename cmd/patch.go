@@ -834,29 +834,23 @@ func patchMergeRun(ctx context.Context, e *env, o *patchMergeOptions, prefix str
 // --- close, reopen, edit, label
 
 func newPatchCloseCmd(e *env) *cobra.Command {
-	var rid string
-	c := &cobra.Command{
-		Use:     "close ID",
-		Short:   "Close a patch without merging it (author or delegates)",
-		Example: "  grove patch close 3f2a",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return patchTriageRun(c.Context(), e, rid, args[0], "close", issues.PatchAction{Type: issues.ActState, State: issues.StateClosed})
-		},
-	}
-	repoFlag(c, &rid)
-	return c
+	return newPatchStateCmd(e, "close", "Close a patch without merging it (author or delegates)", issues.StateClosed)
 }
 
 func newPatchReopenCmd(e *env) *cobra.Command {
+	return newPatchStateCmd(e, "reopen", "Reopen a closed patch (author or delegates)", issues.StateOpen)
+}
+
+// newPatchStateCmd is close and reopen: the same command but for the state.
+func newPatchStateCmd(e *env, verb, short, state string) *cobra.Command {
 	var rid string
 	c := &cobra.Command{
-		Use:     "reopen ID",
-		Short:   "Reopen a closed patch (author or delegates)",
-		Example: "  grove patch reopen 3f2a",
+		Use:     verb + " ID",
+		Short:   short,
+		Example: "  grove patch " + verb + " 3f2a",
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return patchTriageRun(c.Context(), e, rid, args[0], "reopen", issues.PatchAction{Type: issues.ActState, State: issues.StateOpen})
+			return patchTriageRun(c.Context(), e, rid, args[0], verb, issues.PatchAction{Type: issues.ActState, State: state})
 		},
 	}
 	repoFlag(c, &rid)
