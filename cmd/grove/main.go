@@ -4,16 +4,36 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"example.com/grove/cmd"
 )
 
 func main() {
+	// GROVE_CPUPROFILE=FILE writes a CPU profile of this one command, for
+	// `go tool pprof`; it is how the numbers in docs/BENCHMARKS.md were
+	// chased down.
+	if path := os.Getenv("GROVE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "grove: GROVE_CPUPROFILE: %v\n", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cmd.Grove(ctx, os.Args[1:], cmd.Stdio())
 	stop()
-	os.Exit(code)
+	if code != 0 {
+		pprof.StopCPUProfile()
+		os.Exit(code)
+	}
 }
