@@ -17,20 +17,6 @@ import (
 	"example.com/grove/repo"
 )
 
-// FetchResult is what one fetch from one peer did.
-type FetchResult struct {
-	Peer      string   `json:"peer"`
-	Updated   []string `json:"updated,omitempty"` // NIDs whose namespaces moved
-	Unchanged int      `json:"unchanged"`
-	Rejected  []string `json:"rejected,omitempty"` // why namespaces were refused
-	Error     string   `json:"error,omitempty"`
-	Bytes     int64    `json:"bytes"` // what the peer sent, git protocol included
-	Duration  string   `json:"duration"`
-}
-
-// ErrNoPeers is returned when no peer could be asked for a project.
-var ErrNoPeers = errors.New("no peer has the project")
-
 func (n *Node) fetchLock(rid gproto.RID) *sync.Mutex {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -257,12 +257,6 @@ func (n *Node) Addrs() []string {
 	return out
 }
 
-// PeerInfo is a connected peer.
-type PeerInfo struct {
-	NID   string   `json:"nid"`
-	Addrs []string `json:"addrs"`
-}
-
 // Peers returns the connected peers.
 func (n *Node) Peers() []PeerInfo {
 	var out []PeerInfo
