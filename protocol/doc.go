@@ -10,20 +10,26 @@
 //   - NID: the libp2p peer ID of a user's ed25519 key ("12D3KooW…"), also
 //     printable as did:key ("did:key:z6Mk…").
 //
-// # Signed refs (version 1)
+// # Signed refs (version 2)
 //
-// A namespace's refs are listed one per line as "<oid> <refname>\n", sorted
-// by refname, without the sigrefs ref itself. The owner signs, with ed25519,
-// the bytes
+// A namespace's refs, without the sigrefs ref itself, form a ref tree: a git
+// tree in which each ref name's components are directories and each ref is
+// a gitlink (mode 160000) naming its oid, placed in a bucket directory
+// RefBucket(last component) just above it (RefTreePath). The owner signs,
+// with ed25519, the bytes
 //
-//	grove sigrefs v1\n
+//	grove sigrefs v2\n
 //	rid <RID>\n
 //	parent <oid of previous sigrefs commit, or "none">\n
-//	\n
-//	<ref list>
+//	refs <oid of the ref tree>\n
 //
 // Binding the RID stops replay into another project; binding the parent stops
 // an old list from being re-wrapped as a newer commit (rollback).
+//
+// # Signed refs (version 1, read only)
+//
+// The refs listed one per line as "<oid> <refname>\n", sorted by refname,
+// signed as "grove sigrefs v1\nrid <RID>\nparent <oid|none>\n\n<list>".
 //
 // # Identity document (version 1)
 //

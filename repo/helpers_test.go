@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -225,9 +227,32 @@ func hasProblem(ps []repo.Problem, ns, ref string) bool {
 	return false
 }
 
-// writeSigrefs writes, with git itself, a sigrefs commit in grove's format:
-// refs signed by s for rid as the successor of parent.
+// writeSigrefs writes, with git itself, a sigrefs commit in grove's format
+// (version 2): refs signed by s for rid as the successor of parent.
 func writeSigrefs(t testing.TB, r *repo.Repo, s protocol.Signer, rid protocol.RID, parent string, refs protocol.RefList) string {
+	t.Helper()
+	return writeSigrefsTree(t, r, s, rid, parent, gitRefTree(t, r.Path, refs))
+}
+
+// writeSigrefsTree signs and commits, with git, an already built ref tree.
+func writeSigrefsTree(t testing.TB, r *repo.Repo, s protocol.Signer, rid protocol.RID, parent, tree string) string {
+	t.Helper()
+	sr, err := protocol.SignRefTree(s, rid, parent, tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := gitIn(t, r.Path, sr.Signature, "hash-object", "-w", "--stdin")
+	top := gitIn(t, r.Path, []byte("040000 tree "+tree+"\trefs\n100644 blob "+sig+"\tsignature\n"), "mktree")
+	args := []string{"commit-tree", top, "-m", "grove sigrefs"}
+	if parent != "" {
+		args = append(args, "-p", parent)
+	}
+	return gitIn(t, r.Path, nil, args...)
+}
+
+// writeSigrefsV1 writes a version 1 sigrefs commit (the list as a blob),
+// as stores made before version 2 hold.
+func writeSigrefsV1(t testing.TB, r *repo.Repo, s protocol.Signer, rid protocol.RID, parent string, refs protocol.RefList) string {
 	t.Helper()
 	sr, err := protocol.SignRefs(s, rid, parent, refs)
 	if err != nil {
@@ -241,6 +266,49 @@ func writeSigrefs(t testing.TB, r *repo.Repo, s protocol.Signer, rid protocol.RI
 		args = append(args, "-p", parent)
 	}
 	return gitIn(t, r.Path, nil, args...)
+}
+
+// gitRefTree builds the signed ref tree of refs with git mktree, following
+// the layout as docs/STORAGE.md states it (each ref's last component in a
+// bucket ".xx", xx = first byte of its SHA-256 in hex) without using
+// grove's own encoder, so the two are checked against each other.
+func gitRefTree(t testing.TB, dir string, refs protocol.RefList) string {
+	t.Helper()
+	type node struct {
+		dirs   map[string]*node
+		leaves map[string]string
+	}
+	newNode := func() *node { return &node{dirs: map[string]*node{}, leaves: map[string]string{}} }
+	root := newNode()
+	for _, ref := range refs {
+		parts := strings.Split(ref.Name, "/")
+		n := root
+		for _, p := range parts[:len(parts)-1] {
+			if n.dirs[p] == nil {
+				n.dirs[p] = newNode()
+			}
+			n = n.dirs[p]
+		}
+		last := parts[len(parts)-1]
+		sum := sha256.Sum256([]byte(last))
+		b := "." + hex.EncodeToString(sum[:1])
+		if n.dirs[b] == nil {
+			n.dirs[b] = newNode()
+		}
+		n.dirs[b].leaves[last] = ref.OID
+	}
+	var write func(n *node) string
+	write = func(n *node) string {
+		var in bytes.Buffer
+		for name, oid := range n.leaves {
+			fmt.Fprintf(&in, "160000 commit %s\t%s\n", oid, name)
+		}
+		for name, sub := range n.dirs {
+			fmt.Fprintf(&in, "040000 tree %s\t%s\n", write(sub), name)
+		}
+		return gitIn(t, dir, in.Bytes(), "mktree", "--missing")
+	}
+	return write(root)
 }
 
 func signedList(t testing.TB, r *repo.Repo, nid protocol.NID) protocol.RefList {

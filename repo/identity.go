@@ -197,7 +197,7 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 		return nil, err
 	}
 	ns := map[string]string{protocol.IdentityRef: root}
-	sig, err := r.signRefs(s, ns, now)
+	sig, err := r.resign(s, "", map[string]string{protocol.IdentityRef: root}, now)
 	if err != nil {
 		return nil, err
 	}

@@ -11,26 +11,35 @@ import (
 	"example.com/grove/protocol"
 )
 
-// Files in a sigrefs commit's tree.
+// Entries of a sigrefs commit's tree: "refs" is the signed ref tree
+// (version 2; a blob of the encoded list in version 1) and "signature" the
+// owner's signature.
 const (
 	sigrefsRefsFile = "refs"
 	sigrefsSigFile  = "signature"
 )
 
+// maxSignature bounds the signature blob read from a peer.
+const maxSignature = 1024
+
 func gitSignature(n protocol.NID, now time.Time) object.Signature {
 	return object.Signature{Name: n.String(), Email: n.String() + "@grove", When: now}
 }
 
-// writeSigrefs writes the sigrefs commit that signs refs (which must not
-// contain the sigrefs ref itself) as the successor of parent.
-func (r *Repo) writeSigrefs(s protocol.Signer, refs protocol.RefList, parent string, now time.Time) (string, error) {
-	sr, err := protocol.SignRefs(s, r.RID, parent, refs)
+// writeSigrefs writes the version 2 sigrefs commit that signs ref tree
+// tree as the successor of parent.
+func (r *Repo) writeSigrefs(s protocol.Signer, tree, parent string, now time.Time) (string, error) {
+	sr, err := protocol.SignRefTree(s, r.RID, parent, tree)
 	if err != nil {
 		return "", err
 	}
-	tree, err := r.writeTree(map[string][]byte{
-		sigrefsRefsFile: refs.Encode(),
-		sigrefsSigFile:  sr.Signature,
+	sig, err := r.WriteObject("blob", sr.Signature)
+	if err != nil {
+		return "", fmt.Errorf("write sigrefs: %w", err)
+	}
+	top, err := r.writeTreeEntries([]protocol.TreeEntry{
+		{Mode: protocol.ModeTree, Name: sigrefsRefsFile, OID: tree},
+		{Mode: 0o100644, Name: sigrefsSigFile, OID: sig},
 	})
 	if err != nil {
 		return "", fmt.Errorf("write sigrefs: %w", err)
@@ -38,8 +47,8 @@ func (r *Repo) writeSigrefs(s protocol.Signer, refs protocol.RefList, parent str
 	c := &object.Commit{
 		Author:    gitSignature(s.NID(), now),
 		Committer: gitSignature(s.NID(), now),
-		Message:   fmt.Sprintf("grove sigrefs\n\n%d refs\n", len(refs)),
-		TreeHash:  tree,
+		Message:   "grove sigrefs\n",
+		TreeHash:  plumbing.NewHash(top),
 	}
 	if parent != "" {
 		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(parent)}
@@ -51,48 +60,123 @@ func (r *Repo) writeSigrefs(s protocol.Signer, refs protocol.RefList, parent str
 	return h.String(), nil
 }
 
-// ReadSigrefs reads and verifies nid's sigrefs commit oid: the signature
-// must be nid's, over this project, this ref list and this commit's parent.
-func (r *Repo) ReadSigrefs(nid protocol.NID, oid string) (protocol.SignedRefs, error) {
-	c, files, err := r.readCommit(oid, protocol.MaxRefList)
+// readSigrefsHead reads nid's sigrefs commit oid and verifies its
+// signature: nid's, over this project, this commit's parent and its refs.
+// For version 2 the refs are the ref tree's oid (SignedRefs.Tree) and are
+// not listed (ReadSigrefs does that); version 1 carries its list.
+func (r *Repo) readSigrefsHead(nid protocol.NID, oid string) (protocol.SignedRefs, error) {
+	fail := func(err error) (protocol.SignedRefs, error) {
+		return protocol.SignedRefs{}, fmt.Errorf("sigrefs %.7s: %w", oid, err)
+	}
+	if !protocol.ValidOID(oid) {
+		return fail(ErrNotFound)
+	}
+	c, err := r.git.CommitObject(plumbing.NewHash(oid))
 	if err != nil {
-		return protocol.SignedRefs{}, err
+		return fail(err)
 	}
 	if len(c.ParentHashes) > 1 {
-		return protocol.SignedRefs{}, fmt.Errorf("sigrefs %s has %d parents", oid, len(c.ParentHashes))
+		return fail(fmt.Errorf("%d parents", len(c.ParentHashes)))
 	}
-	refs, err := protocol.ParseRefList(files[sigrefsRefsFile])
+	es, err := r.readTree(c.TreeHash.String())
 	if err != nil {
-		return protocol.SignedRefs{}, fmt.Errorf("sigrefs %s: %w", oid, err)
+		return fail(err)
 	}
-	sr := protocol.SignedRefs{RID: r.RID, NID: nid, Refs: refs, Signature: files[sigrefsSigFile]}
+	sr := protocol.SignedRefs{RID: r.RID, NID: nid}
 	if len(c.ParentHashes) == 1 {
 		sr.Parent = c.ParentHashes[0].String()
 	}
+	var refs, sig *protocol.TreeEntry
+	for i, e := range es {
+		switch e.Name {
+		case sigrefsRefsFile:
+			refs = &es[i]
+		case sigrefsSigFile:
+			sig = &es[i]
+		}
+	}
+	if refs == nil || sig == nil || sig.Mode != 0o100644 {
+		return fail(fmt.Errorf("want a %q tree and a %q file", sigrefsRefsFile, sigrefsSigFile))
+	}
+	if _, sr.Signature, err = r.readBlob(sig.OID, maxSignature); err != nil {
+		return fail(err)
+	}
+	switch refs.Mode {
+	case protocol.ModeTree:
+		sr.Tree = refs.OID
+	case 0o100644: // version 1
+		_, list, err := r.readBlob(refs.OID, protocol.MaxRefList)
+		if err != nil {
+			return fail(err)
+		}
+		if sr.Refs, err = protocol.ParseRefList(list); err != nil {
+			return fail(err)
+		}
+	default:
+		return fail(fmt.Errorf("%q has mode %o", sigrefsRefsFile, refs.Mode))
+	}
 	if err := sr.Verify(); err != nil {
-		return protocol.SignedRefs{}, fmt.Errorf("sigrefs %s: %w", oid, err)
+		return fail(err)
 	}
 	return sr, nil
 }
 
-// signRefs returns the update that moves nid's sigrefs to sign refs, the
-// namespace's refs after the change (sigrefs itself is ignored). It returns
-// no update when the current sigrefs already lists exactly refs.
-func (r *Repo) signRefs(s protocol.Signer, refs map[string]string, now time.Time) (*RefUpdate, error) {
-	prev := refs[protocol.SigrefsRef]
-	want := make(map[string]string, len(refs))
-	for k, v := range refs {
-		if k != protocol.SigrefsRef {
-			want[k] = v
-		}
+func (r *Repo) readBlob(oid string, limit int64) (string, []byte, error) {
+	kind, data, err := r.ReadObject(oid, limit)
+	if err == nil && kind != "blob" {
+		err = fmt.Errorf("%.7s is a %s, not a blob", oid, kind)
 	}
-	list := protocol.NewRefList(want)
+	return kind, data, err
+}
+
+// ReadSigrefs reads and verifies nid's sigrefs commit oid: the signature
+// must be nid's, over this project, these refs and this commit's parent.
+// The returned Refs are every ref it signs.
+func (r *Repo) ReadSigrefs(nid protocol.NID, oid string) (protocol.SignedRefs, error) {
+	sr, err := r.readSigrefsHead(nid, oid)
+	if err != nil || sr.Tree == "" {
+		return sr, err
+	}
+	if sr.Refs, err = r.readRefTree(sr.Tree); err != nil {
+		return protocol.SignedRefs{}, fmt.Errorf("sigrefs %.7s: %w", oid, err)
+	}
+	return sr, nil
+}
+
+// resign returns the update that moves s's sigrefs from prev ("" for none)
+// to sign the namespace's refs after changes (name → oid, "" for removed;
+// the sigrefs ref itself is ignored). It returns no update when nothing
+// signed changes. Only the changed refs are touched: prev's ref tree is
+// edited, which is what keeps a change cheap in a namespace of many refs.
+func (r *Repo) resign(s protocol.Signer, prev string, changes map[string]string, now time.Time) (*RefUpdate, error) {
+	delete(changes, protocol.SigrefsRef)
+	var base string
 	if prev != "" {
-		if old, err := r.ReadSigrefs(s.NID(), prev); err == nil && string(old.Refs.Encode()) == string(list.Encode()) {
-			return nil, nil
+		old, err := r.readSigrefsHead(s.NID(), prev)
+		if err != nil {
+			return nil, err
+		}
+		base = old.Tree
+		if base == "" { // version 1: its list is the whole state
+			full := old.Refs.Map()
+			for name, oid := range changes {
+				if oid == "" {
+					delete(full, name)
+				} else {
+					full[name] = oid
+				}
+			}
+			changes = full
 		}
 	}
-	oid, err := r.writeSigrefs(s, list, prev, now)
+	tree, err := r.editRefTree(base, changes)
+	if err != nil {
+		return nil, err
+	}
+	if tree == base {
+		return nil, nil
+	}
+	oid, err := r.writeSigrefs(s, tree, prev, now)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +218,7 @@ func (r *Repo) VerifySigrefsUpdate(ctx context.Context, nid protocol.NID, old, n
 		if oid == old {
 			return tip, nil
 		}
-		sr, err := r.ReadSigrefs(nid, oid)
+		sr, err := r.readSigrefsHead(nid, oid)
 		if err != nil {
 			return protocol.SignedRefs{}, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,14 +27,18 @@ func (r *Repo) UpdateNamespace(ctx context.Context, s protocol.Signer, updates [
 
 func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, updates []RefUpdate, now time.Time) error {
 	me := s.NID()
-	// Only this namespace is listed in full: with many peers and many
-	// collaborative objects, listing every namespace would dominate.
-	refs, err := r.NamespaceRefs(ctx, me)
+	p := NamespacePrefix(me)
+	// Only the refs that change are read, from the ref files: a namespace
+	// may hold tens of thousands of collaborative objects, and listing
+	// them all on every change would dominate.
+	f := r.RefFiles()
+	prev, err := f.Get(p + protocol.SigrefsRef)
 	if err != nil {
 		return err
 	}
-	p := NamespacePrefix(me)
+	changes := make(map[string]string, len(updates))
 	var tx []RefUpdate
+	shaped := false // whether branches, tags or the identity move
 	for _, u := range updates {
 		if err := protocol.CheckRefName(u.Name); err != nil {
 			return err
@@ -41,38 +46,69 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 		if u.Name == protocol.SigrefsRef {
 			return fmt.Errorf("ref %s is written by grove only", u.Name)
 		}
-		if refs[u.Name] != u.Old {
+		if _, dup := changes[u.Name]; dup {
+			return fmt.Errorf("ref %s updated twice in one change", u.Name)
+		}
+		cur, err := f.Get(p + u.Name)
+		if err != nil {
+			return err
+		}
+		if cur != u.Old {
 			return fmt.Errorf("ref %s moved while updating it: try again", u.Name)
 		}
-		if u.New == "" {
-			delete(refs, u.Name)
-		} else {
-			refs[u.Name] = u.New
-		}
+		changes[u.Name] = u.New
 		tx = append(tx, RefUpdate{Name: p + u.Name, Old: u.Old, New: u.New})
+		shaped = shaped || u.Name == protocol.IdentityRef ||
+			strings.HasPrefix(u.Name, "refs/heads/") || strings.HasPrefix(u.Name, "refs/tags/")
 	}
-	sig, err := r.signRefs(s, refs, now)
+	signed := make(map[string]string, len(changes))
+	for k, v := range changes {
+		signed[k] = v
+	}
+	sig, err := r.resign(s, prev, signed, now)
 	if err != nil {
 		return err
 	}
 	if sig != nil {
 		tx = append(tx, *sig)
-		refs[protocol.SigrefsRef] = sig.New
+	}
+	if !shaped {
+		// Collaborative objects and the like: no canonical ref can move.
+		return r.UpdateRefs(ctx, tx)
 	}
 	ids, err := r.identityRefs()
 	if err != nil {
 		return err
 	}
-	ids[me.String()] = refs
+	if id, ok := changes[protocol.IdentityRef]; ok {
+		if id == "" {
+			delete(ids, me.String())
+		} else {
+			ids[me.String()] = map[string]string{protocol.IdentityRef: id}
+		}
+	}
 	doc, _, err := r.identityOf(ids)
 	if err != nil {
 		return err
 	}
-	all, cur, err := r.delegateRefs(ctx, doc)
+	all, cur, err := r.delegateRefs(ctx, doc, me)
 	if err != nil {
 		return err
 	}
-	all[me.String()] = refs
+	mine := all[me.String()]
+	if mine == nil {
+		mine = make(map[string]string)
+		all[me.String()] = mine
+	}
+	for name, oid := range changes {
+		switch {
+		case !strings.HasPrefix(name, "refs/heads/") && !strings.HasPrefix(name, "refs/tags/"):
+		case oid == "":
+			delete(mine, name)
+		default:
+			mine[name] = oid
+		}
+	}
 	want, err := r.DeriveCanonical(ctx, doc, all, cur)
 	if err != nil {
 		return err
@@ -81,7 +117,7 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 	if err := r.UpdateRefs(ctx, tx); err != nil {
 		return err
 	}
-	if err := r.setNamespaceHEAD(ctx, me, doc.DefaultBranch, refs); err != nil {
+	if err := r.setNamespaceHEAD(ctx, me, doc.DefaultBranch, mine); err != nil {
 		return err
 	}
 	return r.setHEAD(ctx, doc.DefaultBranch)
@@ -127,11 +163,11 @@ func (r *Repo) identityRefs() (map[string]map[string]string, error) {
 	return out, nil
 }
 
-// delegateRefs returns the delegates' branches and tags (keyed by NID) and
-// the canonical refs, with one git process.
-func (r *Repo) delegateRefs(ctx context.Context, doc *protocol.Identity) (map[string]map[string]string, map[string]string, error) {
+// delegateRefs returns the branches and tags of the delegates and of also
+// (keyed by NID), and the canonical refs, with one git process.
+func (r *Repo) delegateRefs(ctx context.Context, doc *protocol.Identity, also protocol.NID) (map[string]map[string]string, map[string]string, error) {
 	args := []string{"for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/", "refs/tags/"}
-	for _, d := range doc.Delegates {
+	for _, d := range append(slices.Clone(doc.Delegates), also) {
 		p := NamespacePrefix(d)
 		args = append(args, p+"refs/heads/", p+"refs/tags/")
 	}

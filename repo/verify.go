@@ -137,7 +137,7 @@ func (r *Repo) verifySigrefsChain(ctx context.Context, nid protocol.NID, tip str
 		if i > maxSigrefsChain {
 			return fmt.Errorf("signed refs history longer than %d", maxSigrefsChain)
 		}
-		sr, err := r.ReadSigrefs(nid, oid)
+		sr, err := r.readSigrefsHead(nid, oid)
 		if err != nil {
 			return err
 		}
