@@ -86,7 +86,7 @@ func ParseTree(b []byte) ([]TreeEntry, error) {
 			return nil, fmt.Errorf("%w: bad name %q", ErrInvalidTree, name)
 		}
 		e := TreeEntry{Mode: uint32(mode), Name: name, OID: hex.EncodeToString(b[nul+1 : nul+21])}
-		if n := len(es); n > 0 && treeKey(es[n-1]) >= treeKey(e) {
+		if n := len(es); n > 0 && (treeKey(es[n-1]) >= treeKey(e) || es[n-1].Name == e.Name) {
 			return nil, fmt.Errorf("%w: %q not in order or duplicate", ErrInvalidTree, name)
 		}
 		es = append(es, e)
