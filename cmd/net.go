@@ -14,7 +14,7 @@ import (
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
-	p2psync "example.com/grove/sync"
+	"example.com/grove/sync/control"
 )
 
 // noSyncEnv, set in the environment of the git that `grove clone` runs,
@@ -33,7 +33,7 @@ func parseRID(s string) (protocol.RID, error) {
 // checkAddrs makes sure every address is a multiaddr ending in /p2p/NID.
 func checkAddrs(addrs []string) error {
 	for _, a := range addrs {
-		if _, err := p2psync.ParseAddr(a); err != nil {
+		if _, err := control.ParseAddr(a); err != nil {
 			return usagef("%v", err)
 		}
 	}
@@ -45,7 +45,7 @@ func rememberPeers(h repo.Home, addrs []string) error {
 	if len(addrs) == 0 {
 		return nil
 	}
-	pol, err := p2psync.LoadPolicy(h)
+	pol, err := control.LoadPolicy(h)
 	if err != nil {
 		return err
 	}
@@ -64,20 +64,21 @@ func (e *env) info(format string, a ...any) {
 
 // tempNode starts a node in this process, on loopback, for one command run
 // with no node running; it dials addrs (or else the remembered peers) and
-// returns how many answered. The caller closes it.
-func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (*p2psync.Node, int, error) {
+// returns how many answered. The caller closes it. Only grove-node has
+// e.nodes: grove hands such commands to it first (runNodeProgram).
+func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (Node, int, error) {
 	key, err := e.key()
 	if err != nil {
 		return nil, 0, err
 	}
 	if len(addrs) == 0 {
-		pol, err := p2psync.LoadPolicy(h)
+		pol, err := control.LoadPolicy(h)
 		if err != nil {
 			return nil, 0, err
 		}
 		addrs = pol.Peers
 	}
-	n, err := p2psync.New(ctx, p2psync.Config{Home: h, Key: key})
+	n, err := e.nodes.Start(ctx, NodeConfig{Home: h, Key: key})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -88,7 +89,7 @@ func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (*p2psyn
 		wg.Go(func() {
 			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			if _, err := n.Connect(dctx, a); err == nil {
+			if err := n.Connect(dctx, a); err == nil {
 				mu.Lock()
 				connected++
 				mu.Unlock()
@@ -100,7 +101,7 @@ func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (*p2psyn
 }
 
 func noPeersError(rid protocol.RID, err error) error {
-	if errors.Is(err, p2psync.ErrNoPeers) {
+	if errors.Is(err, control.ErrNoPeers) {
 		return fmt.Errorf("no peer has project %s: pass --from ADDRESS, or 'grove connect ADDRESS' first", rid)
 	}
 	return err
@@ -120,7 +121,7 @@ node. Prints the peer's NID.`,
 }
 
 func connectRun(ctx context.Context, e *env, addr string) error {
-	nid, err := p2psync.ParseAddr(addr)
+	nid, err := control.ParseAddr(addr)
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -193,7 +194,7 @@ func seedRun(ctx context.Context, e *env, o *seedOptions, arg string) error {
 		defer cancel()
 		return cl.Seed(sctx, rid)
 	}
-	pol, err := p2psync.LoadPolicy(h)
+	pol, err := control.LoadPolicy(h)
 	if err != nil {
 		return err
 	}
@@ -228,7 +229,7 @@ func newUnseedCmd(e *env) *cobra.Command {
 				defer cancel()
 				return cl.Unseed(ctx, rid)
 			}
-			pol, err := p2psync.LoadPolicy(h)
+			pol, err := control.LoadPolicy(h)
 			if err != nil {
 				return err
 			}
@@ -242,12 +243,16 @@ func newUnseedCmd(e *env) *cobra.Command {
 
 // fetchProject gets a project that is not stored yet, through the running
 // node or a node started for the purpose, and seeds it.
-func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, from []string) (*p2psync.FetchResult, error) {
+func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, from []string) (*control.FetchResult, error) {
+	cl := runningNode(h)
+	if cl == nil && e.nodes == nil {
+		return nil, e.runNodeProgram(ctx)
+	}
 	e.info("Fetching %s…", rid)
-	var res *p2psync.FetchResult
+	var res *control.FetchResult
 	var err error
 	line := e.progress(0)
-	if cl := runningNode(h); cl != nil {
+	if cl != nil {
 		// The control socket answers once, at the end: no byte counts.
 		stop := line.spin("Fetching through the running node")
 		res, err = cl.Clone(ctx, rid, from)
@@ -257,7 +262,7 @@ func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, fr
 		if terr != nil {
 			return nil, terr
 		}
-		res, err = n.Clone(ctx, rid, from, line.fetchOptions()...)
+		res, err = n.Clone(ctx, rid, from, line.fetchProgress())
 		n.Close()
 		line.clear()
 	}
@@ -417,7 +422,7 @@ needs a running node.`,
 }
 
 type syncJSON struct {
-	Fetched   []*p2psync.FetchResult `json:"fetched"`
+	Fetched   []*control.FetchResult `json:"fetched"`
 	Announced bool                   `json:"announced"`
 }
 
@@ -443,10 +448,13 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 		doFetch, doAnnounce = true, true
 	}
 	cl := runningNode(h)
-	out := syncJSON{Fetched: []*p2psync.FetchResult{}}
+	if doFetch && cl == nil && e.nodes == nil {
+		return e.runNodeProgram(ctx)
+	}
+	out := syncJSON{Fetched: []*control.FetchResult{}}
 	var fetchErr error
 	if doFetch {
-		var results []*p2psync.FetchResult
+		var results []*control.FetchResult
 		line := e.progress(0)
 		if cl != nil {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)
@@ -462,9 +470,9 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 				return err
 			}
 			if connected == 0 {
-				fetchErr = p2psync.ErrNoPeers
+				fetchErr = control.ErrNoPeers
 			} else {
-				results, fetchErr = n.Sync(fctx, r.RID, connected, line.fetchOptions()...)
+				results, fetchErr = n.Sync(fctx, r.RID, connected, line.fetchProgress())
 			}
 			n.Close()
 			line.clear()
@@ -557,7 +565,7 @@ listings and is the default name of 'grove remote add'.`,
 			if err != nil {
 				return err
 			}
-			pol, err := p2psync.LoadPolicy(h)
+			pol, err := control.LoadPolicy(h)
 			if err != nil {
 				return err
 			}
@@ -584,7 +592,7 @@ func newUnfollowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pol, err := p2psync.LoadPolicy(h)
+			pol, err := control.LoadPolicy(h)
 			if err != nil {
 				return err
 			}
@@ -643,7 +651,7 @@ func remoteAddRun(ctx context.Context, e *env, o *remoteAddOptions, arg string) 
 		if err != nil {
 			return err
 		}
-		pol, err := p2psync.LoadPolicy(h)
+		pol, err := control.LoadPolicy(h)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ import (
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
-	p2psync "example.com/grove/sync"
+	"example.com/grove/sync/control"
 )
 
 // publicPort is where --public listens, on TCP and QUIC.
@@ -45,14 +45,14 @@ type nodeFiles struct {
 func filesOf(h repo.Home) nodeFiles {
 	d := h.NodeDir()
 	return nodeFiles{
-		dir: d, sock: p2psync.ControlPath(h), pid: filepath.Join(d, "pid"),
+		dir: d, sock: control.Path(h), pid: filepath.Join(d, "pid"),
 		addrs: filepath.Join(d, "addrs"), log: filepath.Join(d, "log"), lock: filepath.Join(d, "lock"),
 	}
 }
 
 // runningNode returns a client for the home's node, or nil when none runs.
-func runningNode(h repo.Home) *p2psync.Client {
-	c, err := p2psync.Dial(h)
+func runningNode(h repo.Home) *control.Client {
+	c, err := control.Dial(h)
 	if err != nil {
 		return nil
 	}
@@ -140,12 +140,15 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 func nodeStartRun(ctx context.Context, e *env, o *nodeStartOptions) error {
+	if e.nodes == nil {
+		return e.runNodeProgram(ctx)
+	}
 	level, err := parseLevel(o.LogLevel)
 	if err != nil {
 		return err
 	}
 	for _, a := range slices.Concat(o.Bootstrap, o.Relays) {
-		if _, err := p2psync.ParseAddr(a); err != nil {
+		if _, err := control.ParseAddr(a); err != nil {
 			return usagef("%v", err)
 		}
 	}
@@ -370,7 +373,7 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 	defer logf.Close()
 	log := slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: level}))
 
-	pol, err := p2psync.LoadPolicy(h)
+	pol, err := control.LoadPolicy(h)
 	if err != nil {
 		return err
 	}
@@ -388,7 +391,7 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 			listen = append(listen, fmt.Sprintf("%s/tcp/%d", ip, publicPort), fmt.Sprintf("%s/udp/%d/quic-v1", ip, publicPort))
 		}
 	}
-	n, err := p2psync.New(ctx, p2psync.Config{
+	n, err := e.nodes.Start(ctx, NodeConfig{
 		Home: h, Key: key, Listen: listen, Bootstrap: o.Bootstrap, Relays: o.Relays,
 		RelayService: o.RelayService, MDNS: o.MDNS, Log: log,
 	})
@@ -421,7 +424,7 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 			continue
 		}
 		dialing.Go(func() {
-			if _, err := n.Connect(dctx, a); err != nil && dctx.Err() == nil {
+			if err := n.Connect(dctx, a); err != nil && dctx.Err() == nil {
 				log.Info("remembered peer unreachable", "addr", a, "err", err)
 			}
 		})
@@ -433,7 +436,7 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 			fmt.Fprintln(e.io.Err, "Node running; Ctrl-C stops it")
 		}
 	}
-	if err := p2psync.Serve(ctx, n, fs.sock); err != nil {
+	if err := n.Serve(ctx, fs.sock); err != nil {
 		log.Error("control socket", "err", err)
 		return err
 	}
@@ -646,12 +649,12 @@ func newNodePeersCmd(e *env) *cobra.Command {
 				return err
 			}
 			if peers == nil {
-				peers = []p2psync.PeerInfo{}
+				peers = []control.PeerInfo{}
 			}
 			if o.JSON {
 				return writeJSON(e.io.Out, peers)
 			}
-			pol, _ := p2psync.LoadPolicy(h)
+			pol, _ := control.LoadPolicy(h)
 			rows := [][]string{}
 			for _, p := range peers {
 				alias := ""

@@ -3,11 +3,8 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
-
-	p2psync "example.com/grove/sync"
 )
 
 // progressLine is one status line on stderr that redraws in place. It
@@ -55,19 +52,19 @@ func (l *progressLine) clear() {
 	}
 }
 
-// fetchOptions returns the options that draw a fetch's progress on l, or
-// none when l does not draw.
-func (l *progressLine) fetchOptions() []p2psync.FetchOption {
+// fetchProgress returns what draws a fetch's status lines on l ("" ends
+// the fetch and clears the line), or nil when l does not draw.
+func (l *progressLine) fetchProgress() func(string) {
 	if l.w == nil {
 		return nil
 	}
-	return []p2psync.FetchOption{p2psync.WithProgress(func(p p2psync.FetchProgress) {
-		if p.Phase == p2psync.PhaseDone {
+	return func(s string) {
+		if s == "" {
 			l.clear()
 			return
 		}
-		l.set(fetchLine(p))
-	})}
+		l.set(s)
+	}
 }
 
 // spin redraws "label… 3s" until the returned stop is called; stop waits
@@ -96,45 +93,4 @@ func (l *progressLine) spin(label string) (stop func()) {
 		<-done
 		l.clear()
 	}
-}
-
-// fetchLine is the status line for one fetch's progress.
-func fetchLine(p p2psync.FetchProgress) string {
-	who := shortPeer(p.Peer.String())
-	switch p.Phase {
-	case p2psync.PhaseNegotiating:
-		return fmt.Sprintf("Negotiating with %s…", who)
-	case p2psync.PhaseVerifying:
-		return fmt.Sprintf("Verifying %s from %s…", humanBytes(p.Bytes), who)
-	}
-	s := fmt.Sprintf("Receiving from %s: %s", who, humanBytes(p.Bytes))
-	if p.Elapsed >= 100*time.Millisecond {
-		s += ", " + humanBytes(int64(float64(p.Bytes)/p.Elapsed.Seconds())) + "/s"
-	}
-	return s
-}
-
-// shortPeer shortens a peer ID to its first 6 and last 3 characters.
-func shortPeer(s string) string {
-	if len(s) <= 12 {
-		return s
-	}
-	return s[:6] + "…" + s[len(s)-3:]
-}
-
-// humanBytes writes n in B, KiB, MiB or GiB, with one decimal past bytes.
-func humanBytes(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	f := float64(n)
-	unit := ""
-	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
-		f /= 1024
-		unit = u
-		if f < 1024 {
-			break
-		}
-	}
-	return strings.TrimSpace(fmt.Sprintf("%.1f %s", f, unit))
 }

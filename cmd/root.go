@@ -17,6 +17,12 @@ import (
 type env struct {
 	io  IO
 	now func() time.Time
+	// args are the program's arguments, for handing the command line to
+	// grove-node.
+	args []string
+	// nodes start libp2p nodes in this process: nil in grove, which runs
+	// grove-node instead (runNodeProgram).
+	nodes Nodes
 }
 
 // cli is the shared environment grove and grove-tui both use.
@@ -50,9 +56,17 @@ func (e *env) project(ctx context.Context, flagRID string) (*repo.Repo, error) {
 
 // Grove runs the grove command line with args and returns the exit code.
 func Grove(ctx context.Context, args []string, io IO) int {
-	e := &env{io: io, now: time.Now}
+	return run(ctx, &env{io: io, now: time.Now, args: args})
+}
+
+// run runs the command line e.args.
+func run(ctx context.Context, e *env) int {
+	if e.args == nil {
+		e.args = []string{} // cobra reads os.Args for nil
+	}
+	io := e.io
 	root := newRoot(e)
-	root.SetArgs(args)
+	root.SetArgs(e.args)
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)

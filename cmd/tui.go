@@ -2,12 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -50,9 +44,10 @@ The UI is the program grove-tui, installed next to grove.`,
 }
 
 // tuiRun replaces grove with grove-tui, so that the terminal, signals and
-// the exit code are the UI's own.
+// the exit code are the UI's own. The environment goes through whole:
+// GROVE_HOME, GROVE_PASSPHRASE, TERM, VISUAL and EDITOR are the UI's too.
 func tuiRun(ctx context.Context, e *env, o *tuiOptions) error {
-	path, err := findTUI()
+	path, err := findProgram(tuiProgram)
 	if err != nil {
 		return err
 	}
@@ -60,47 +55,7 @@ func tuiRun(ctx context.Context, e *env, o *tuiOptions) error {
 	if o.Repo != "" {
 		argv = append(argv, "--repo="+o.Repo)
 	}
-	if isStdio(e.io) {
-		// The environment goes through whole: GROVE_HOME,
-		// GROVE_PASSPHRASE, TERM, VISUAL and EDITOR are the UI's too.
-		err := syscall.Exec(path, argv, os.Environ())
-		return fmt.Errorf("run %s: %w", path, err)
-	}
-	// Streams that are not this process's own (a test calling Grove)
-	// cannot be handed over: run the UI as a child on them instead.
-	c := exec.CommandContext(ctx, path, argv[1:]...)
-	c.Stdin, c.Stdout, c.Stderr = e.io.In, e.io.Out, e.io.Err
-	err = c.Run()
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		return &silentError{code: max(ee.ExitCode(), 1)} // -1: killed by a signal
-	}
-	return err
-}
-
-// findTUI looks for grove-tui next to the running grove, then on PATH.
-func findTUI() (string, error) {
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), tuiProgram)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(tuiProgram); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s is not installed next to grove: run 'go install ./cmd/...'", tuiProgram)
-}
-
-// isStdio reports whether io's streams are this process's standard ones,
-// which an exec'd program inherits.
-func isStdio(io IO) bool {
-	for fd, s := range []any{io.In, io.Out, io.Err} {
-		f, ok := s.(*os.File)
-		if !ok || f.Fd() != uintptr(fd) {
-			return false
-		}
-	}
-	return true
+	return execProgram(ctx, e, path, argv)
 }
 
 // announce asks a running node, if any, to tell peers about a change;

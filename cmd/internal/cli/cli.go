@@ -18,7 +18,7 @@ import (
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
-	p2psync "example.com/grove/sync"
+	"example.com/grove/sync/control"
 )
 
 // IO is what a program reads and writes, injected so tests can capture it.
@@ -148,7 +148,7 @@ func (e *Env) Project(ctx context.Context, flagRID string) (*repo.Repo, error) {
 // Announce asks a running node, if any, to tell peers about a change to
 // project rid; with none the change waits in storage for the next sync.
 func Announce(ctx context.Context, h repo.Home, rid protocol.RID) {
-	if c, err := p2psync.Dial(h); err == nil {
+	if c, err := control.Dial(h); err == nil {
 		c.Announce(ctx, rid)
 	}
 }

@@ -1,0 +1,40 @@
+package cmd_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDeps keeps libp2p's host, transports, DHT and gossip out of grove and
+// git-remote-grove, whose package init every call and every git fetch would
+// pay: a node runs in grove-node (cmd/netcmd), and the light programs reach
+// it through sync/control.
+func TestDeps(t *testing.T) {
+	forbidden := map[string]string{
+		"github.com/libp2p/go-libp2p":         "the host",
+		"github.com/libp2p/go-libp2p-kad-dht": "the DHT",
+		"github.com/libp2p/go-libp2p-pubsub":  "gossip",
+		"github.com/quic-go/quic-go":          "the QUIC transport",
+		"example.com/grove/sync":              "the node",
+		"example.com/grove/cmd/netcmd":        "grove-node",
+	}
+	for _, prog := range []string{"./grove", "./git-remote-grove"} {
+		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, prog).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", prog, err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) == 0 {
+			t.Fatalf("go list %s listed no dependencies", prog)
+		}
+		for _, d := range deps {
+			if why, ok := forbidden[d]; ok {
+				t.Errorf("%s links %s (%s): it belongs to grove-node", prog, d, why)
+			}
+			if strings.HasPrefix(d, "github.com/pion/") {
+				t.Errorf("%s links %s (WebRTC): it belongs to grove-node", prog, d)
+			}
+		}
+	}
+}
