@@ -78,6 +78,7 @@ func (r *Repo) Accept(ctx context.Context, q *Quarantine, consider func(protocol
 	if err != nil {
 		return nil, err
 	}
+	empty := len(local) == 0
 	res := &AcceptResult{}
 	var tx []RefUpdate
 	var heads []protocol.NID
@@ -143,7 +144,14 @@ func (r *Repo) Accept(ctx context.Context, q *Quarantine, consider func(protocol
 		return nil, err
 	}
 	tx = append(tx, canonicalUpdates(cur, want)...)
-	if err := r.UpdateRefs(ctx, tx); err != nil {
+	if r.unpublished && empty && len(cur) == 0 {
+		// A clone into storage nobody else can see yet, with no refs
+		// before: one packed-refs file instead of a loose file per ref.
+		err = r.writePackedRefs(tx)
+	} else {
+		err = r.UpdateRefs(ctx, tx)
+	}
+	if err != nil {
 		return nil, err
 	}
 	for _, nid := range heads {
@@ -223,15 +231,17 @@ func CreateEmpty(ctx context.Context, h Home, rid protocol.RID) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create storage: %w", err)
 	}
-	if _, err := runGit(ctx, tmp, nil, "init", "--bare", "--quiet"); err != nil {
+	if err := initStorage(tmp, ""); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	if err := configureStorage(ctx, tmp); err != nil {
+	r, err := openPath(tmp, rid)
+	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	return openPath(tmp, rid)
+	r.unpublished = true
+	return r, nil
 }
 
 // Publish moves a storage made by CreateEmpty to its place in h.
@@ -249,6 +259,7 @@ func (r *Repo) Publish(h Home) error {
 		return err
 	}
 	r.git = g.git
+	r.unpublished = false
 	return nil
 }
 

@@ -179,10 +179,7 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 		return nil, fmt.Errorf("create storage: %w", err)
 	}
 	defer os.RemoveAll(tmp) // no-op once renamed
-	if _, err := runGit(ctx, tmp, nil, "init", "--bare", "--quiet", "--initial-branch="+doc.DefaultBranch); err != nil {
-		return nil, err
-	}
-	if err := configureStorage(ctx, tmp); err != nil {
+	if err := initStorage(tmp, doc.DefaultBranch); err != nil {
 		return nil, err
 	}
 	r, err := openPath(tmp, protocol.RID{})
@@ -230,18 +227,28 @@ const storageConfig = `
 	logAllRefUpdates = false
 `
 
-// configureStorage sets the git options every storage needs, appended to
-// the config git init wrote (one file write instead of a git per option).
-func configureStorage(ctx context.Context, dir string) error {
-	f, err := os.OpenFile(filepath.Join(dir, "config"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("configure storage: %w", err)
+// initStorage makes dir (which exists and is empty) a bare repository with
+// the storage configuration, as `git init --bare` would but without a git
+// process: only the files git needs, no sample hooks or description.
+func initStorage(dir, branch string) error {
+	if branch == "" {
+		branch = "main"
 	}
-	if _, err := f.WriteString(storageConfig); err != nil {
-		f.Close()
-		return fmt.Errorf("configure storage: %w", err)
+	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags", "hooks", "info"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return fmt.Errorf("create storage: %w", err)
+		}
 	}
-	return f.Close()
+	config := "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n" + storageConfig
+	for name, data := range map[string]string{
+		"HEAD":   "ref: refs/heads/" + branch + "\n",
+		"config": config,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			return fmt.Errorf("create storage: %w", err)
+		}
+	}
+	return nil
 }
 
 // setNamespaceHEAD points nid's namespace HEAD at its default branch, so

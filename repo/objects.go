@@ -243,3 +243,67 @@ func (f *RefFiles) Namespaces() ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// List returns every ref whose full name starts with prefix (which ends in
+// "/", e.g. "refs/namespaces/"), loose or packed, by full name, as
+// `git for-each-ref` would, without starting git. Symbolic refs and files
+// that are not refs (locks, garbage) are skipped. Loose refs are read
+// before packed-refs, the order in which a concurrent `git pack-refs`
+// cannot hide a ref.
+func (f *RefFiles) List(prefix string) (map[string]string, error) {
+	out := make(map[string]string)
+	root := filepath.Join(f.dir, filepath.FromSlash(strings.TrimSuffix(prefix, "/")))
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasSuffix(path, ".lock") {
+			return nil
+		}
+		rel, err := filepath.Rel(f.dir, path)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted meanwhile; packed-refs may still have it
+		}
+		if err != nil {
+			return err
+		}
+		if s := strings.TrimSpace(string(b)); protocol.ValidOID(s) {
+			out[filepath.ToSlash(rel)] = s
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list refs %s: %w", prefix, err)
+	}
+	f.loaded = false // read packed-refs after the loose refs, not before
+	p, err := f.packedRefs()
+	if err != nil {
+		return nil, err
+	}
+	for len(p) > 0 {
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line, p = p[:i], p[i+1:]
+		} else {
+			p = nil
+		}
+		if len(line) <= 41 || line[40] != ' ' {
+			continue // header, peeled line or garbage
+		}
+		name := string(line[41:])
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		if _, loose := out[name]; !loose && protocol.ValidOID(string(line[:40])) {
+			out[name] = string(line[:40])
+		}
+	}
+	return out, nil
+}

@@ -84,11 +84,7 @@ func (q *Quarantine) Dir() string { return q.dir }
 
 // Refs returns the quarantine's refs by full name.
 func (q *Quarantine) Refs(ctx context.Context) (map[string]string, error) {
-	out, err := runGit(ctx, q.dir, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/")
-	if err != nil {
-		return nil, err
-	}
-	return parseRefLines(out, ""), nil
+	return (&RefFiles{dir: q.dir}).List("refs/")
 }
 
 // View returns the quarantine as a Repo for reading: it sees the storage's

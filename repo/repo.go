@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,6 +32,9 @@ type Repo struct {
 	Path string
 	RID  protocol.RID
 	git  *git.Repository
+	// unpublished is a storage made by CreateEmpty that Publish has not
+	// moved into place: no other process knows its path.
+	unpublished bool
 }
 
 // Open opens the storage of project rid in h.
@@ -92,25 +97,21 @@ func NamespacePrefix(nid protocol.NID) string {
 // e.g. refs/heads/main) keyed by NID string. Namespaces whose name is not a
 // valid NID are skipped: nothing verifiable can live there.
 func (r *Repo) Namespaces(ctx context.Context) (map[string]map[string]string, error) {
-	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/namespaces/")
+	refs, err := r.RefFiles().List("refs/namespaces/")
 	if err != nil {
 		return nil, err
 	}
 	all := make(map[string]map[string]string)
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		oid, full, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
+	for full, oid := range refs {
 		rest := strings.TrimPrefix(full, "refs/namespaces/")
 		ns, name, ok := strings.Cut(rest, "/")
 		if !ok || !strings.HasPrefix(name, "refs/") {
 			continue // the namespace's HEAD
 		}
-		if _, err := protocol.ParseNID(ns); err != nil {
-			continue
-		}
 		if all[ns] == nil {
+			if _, err := protocol.ParseNID(ns); err != nil {
+				continue
+			}
 			all[ns] = make(map[string]string)
 		}
 		all[ns][name] = oid
@@ -121,35 +122,34 @@ func (r *Repo) Namespaces(ctx context.Context) (map[string]map[string]string, er
 // NamespaceRefs returns nid's refs by their names inside the namespace.
 func (r *Repo) NamespaceRefs(ctx context.Context, nid protocol.NID) (map[string]string, error) {
 	p := NamespacePrefix(nid)
-	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", p)
+	refs, err := r.RefFiles().List(p)
 	if err != nil {
 		return nil, err
 	}
-	return parseRefLines(out, p), nil
+	m := make(map[string]string, len(refs))
+	for full, oid := range refs {
+		if name := strings.TrimPrefix(full, p); strings.HasPrefix(name, "refs/") {
+			m[name] = oid
+		}
+	}
+	return m, nil
 }
 
 // CanonicalRefs returns the project's top-level branches and tags.
 func (r *Repo) CanonicalRefs(ctx context.Context) (map[string]string, error) {
-	out, err := r.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/", "refs/tags/")
+	f := r.RefFiles()
+	heads, err := f.List("refs/heads/")
 	if err != nil {
 		return nil, err
 	}
-	return parseRefLines(out, ""), nil
-}
-
-func parseRefLines(out []byte, prefix string) map[string]string {
-	m := make(map[string]string)
-	for _, line := range strings.Split(string(out), "\n") {
-		oid, name, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		name, ok = strings.CutPrefix(name, prefix)
-		if ok && strings.HasPrefix(name, "refs/") {
-			m[name] = oid
-		}
+	tags, err := f.List("refs/tags/")
+	if err != nil {
+		return nil, err
 	}
-	return m
+	for k, v := range tags {
+		heads[k] = v
+	}
+	return heads, nil
 }
 
 // RefUpdate is one change in a ref transaction. Old "" means the ref must
@@ -186,6 +186,23 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 		return fmt.Errorf("update refs: %w", err)
 	}
 	return nil
+}
+
+// writePackedRefs writes the refs of updates, which must all be creations,
+// as the storage's packed-refs file, replacing any: only for a storage no
+// other process can see and that has no refs yet.
+func (r *Repo) writePackedRefs(updates []RefUpdate) error {
+	sorted := slices.Clone(updates)
+	slices.SortFunc(sorted, func(a, b RefUpdate) int { return strings.Compare(a.Name, b.Name) })
+	var b bytes.Buffer
+	b.WriteString("# pack-refs with: sorted \n")
+	for i, u := range sorted {
+		if u.Old != "" || u.New == "" || (i > 0 && sorted[i-1].Name == u.Name) {
+			return fmt.Errorf("write packed refs: %s is not a new ref", u.Name)
+		}
+		fmt.Fprintf(&b, "%s %s\n", u.New, u.Name)
+	}
+	return WriteFileAtomic(filepath.Join(r.Path, "packed-refs"), b.Bytes(), 0o644)
 }
 
 // writeBlob stores data as a blob and returns its oid.

@@ -164,37 +164,30 @@ func (r *Repo) identityRefs() (map[string]map[string]string, error) {
 }
 
 // delegateRefs returns the branches and tags of the delegates and of also
-// (keyed by NID), and the canonical refs, with one git process.
+// (keyed by NID), and the canonical refs, read from the ref files.
 func (r *Repo) delegateRefs(ctx context.Context, doc *protocol.Identity, also protocol.NID) (map[string]map[string]string, map[string]string, error) {
-	args := []string{"for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/", "refs/tags/"}
-	for _, d := range append(slices.Clone(doc.Delegates), also) {
-		p := NamespacePrefix(d)
-		args = append(args, p+"refs/heads/", p+"refs/tags/")
-	}
-	out, err := r.Git(ctx, nil, args...)
+	cur, err := r.CanonicalRefs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	f := r.RefFiles()
 	all := make(map[string]map[string]string)
-	cur := make(map[string]string)
-	for _, line := range strings.Split(string(out), "\n") {
-		oid, full, ok := strings.Cut(line, " ")
-		if !ok {
+	for _, d := range append(slices.Clone(doc.Delegates), also) {
+		ns := d.String()
+		if all[ns] != nil {
 			continue
 		}
-		rest, inNS := strings.CutPrefix(full, "refs/namespaces/")
-		if !inNS {
-			cur[full] = oid
-			continue
+		all[ns] = make(map[string]string)
+		p := NamespacePrefix(d)
+		for _, kind := range []string{"refs/heads/", "refs/tags/"} {
+			refs, err := f.List(p + kind)
+			if err != nil {
+				return nil, nil, err
+			}
+			for full, oid := range refs {
+				all[ns][strings.TrimPrefix(full, p)] = oid
+			}
 		}
-		ns, name, ok := strings.Cut(rest, "/")
-		if !ok {
-			continue
-		}
-		if all[ns] == nil {
-			all[ns] = make(map[string]string)
-		}
-		all[ns][name] = oid
 	}
 	return all, cur, nil
 }

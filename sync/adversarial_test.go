@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"encoding/binary"
+	pathpkg "path"
 	"strings"
 	"testing"
 	"time"
@@ -140,9 +141,12 @@ func TestStaleCopyIsIgnored(t *testing.T) {
 	older := git(t, st, "rev-parse", newest+"~1")
 	forged := git(t, st, "commit-tree", git(t, st, "rev-parse", older+"^{tree}"), "-p", newest, "-m", "rollback")
 	git(t, st, "update-ref", ns+gproto.SigrefsRef, forged)
-	for _, l := range strings.Split(runStdin(t, st, "", "cat-file", "-p", older+":refs"), "\n") {
-		if oid, name, ok := strings.Cut(l, " "); ok {
-			git(t, st, "update-ref", ns+name, oid)
+	// The older ref tree: "160000 commit <oid>\t<dirs>/<bucket>/<last>".
+	for _, l := range strings.Split(git(t, st, "ls-tree", "-r", older+":refs"), "\n") {
+		meta, path, ok := strings.Cut(l, "\t")
+		if f := strings.Fields(meta); ok && len(f) == 3 {
+			dir, last := pathpkg.Split(path)
+			git(t, st, "update-ref", ns+pathpkg.Dir(pathpkg.Clean(dir))+"/"+last, f[2])
 		}
 	}
 	fetchRejected(t, a, b, e, rid, "bad signature")
