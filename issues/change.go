@@ -45,28 +45,62 @@ const SignatureTrailer = protocol.SignatureTrailer
 // makes up the commit is bound, so a signed change cannot be re-wrapped
 // into another commit, object type or project.
 func Payload(rid protocol.RID, typ, tree string, parents []string, author protocol.NID, unix int64) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "grove cob v1\nrid %s\ntype %s\ntree %s\n", rid, typ, tree)
+	return appendPayload(nil, rid.String(), typ, tree, parents, author.String(), unix)
+}
+
+func appendPayload(b []byte, rid, typ, tree string, parents []string, author string, unix int64) []byte {
+	b = append(b, "grove cob v1\nrid "...)
+	b = append(b, rid...)
+	b = append(b, "\ntype "...)
+	b = append(b, typ...)
+	b = append(b, "\ntree "...)
+	b = append(b, tree...)
+	b = append(b, '\n')
 	for _, p := range parents {
-		fmt.Fprintf(&b, "parent %s\n", p)
+		b = append(b, "parent "...)
+		b = append(b, p...)
+		b = append(b, '\n')
 	}
-	fmt.Fprintf(&b, "author %s\ntime %d\n", author, unix)
-	return b.Bytes()
+	b = append(b, "author "...)
+	b = append(b, author...)
+	b = append(b, "\ntime "...)
+	b = strconv.AppendInt(b, unix, 10)
+	return append(b, '\n')
 }
 
 // encodeCommit returns the canonical bytes of a change commit: the only
 // form a valid change may have.
 func encodeCommit(typ, tree string, parents []string, author protocol.NID, unix int64, sig []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(256 + 48*len(parents))
-	fmt.Fprintf(&b, "tree %s\n", tree)
+	return appendCommit(make([]byte, 0, 256+48*len(parents)), typ, tree, parents, author.String(), unix, sig)
+}
+
+func appendCommit(b []byte, typ, tree string, parents []string, author string, unix int64, sig []byte) []byte {
+	b = append(b, "tree "...)
+	b = append(b, tree...)
+	b = append(b, '\n')
 	for _, p := range parents {
-		fmt.Fprintf(&b, "parent %s\n", p)
+		b = append(b, "parent "...)
+		b = append(b, p...)
+		b = append(b, '\n')
 	}
-	who := fmt.Sprintf("%s <%s@grove> %d +0000", author, author, unix)
-	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s\n\n%s: %s %s\n", who, who, typ,
-		SignatureTrailer, author, base64.RawStdEncoding.EncodeToString(sig))
-	return b.Bytes()
+	for _, role := range [2]string{"author ", "committer "} {
+		b = append(b, role...)
+		b = append(b, author...)
+		b = append(b, " <"...)
+		b = append(b, author...)
+		b = append(b, "@grove> "...)
+		b = strconv.AppendInt(b, unix, 10)
+		b = append(b, " +0000\n"...)
+	}
+	b = append(b, '\n')
+	b = append(b, typ...)
+	b = append(b, "\n\n"...)
+	b = append(b, SignatureTrailer...)
+	b = append(b, ": "...)
+	b = append(b, author...)
+	b = append(b, ' ')
+	b = base64.RawStdEncoding.AppendEncode(b, sig)
+	return append(b, '\n')
 }
 
 // rawChange is a change commit's fields, parsed but not yet verified.
@@ -89,7 +123,9 @@ func parseCommit(oid string, data []byte) (*rawChange, error) {
 		return nil, bad("no message")
 	}
 	c := &rawChange{oid: oid}
-	for _, line := range strings.Split(head, "\n") {
+	for head != "" {
+		var line string
+		line, head, _ = strings.Cut(head, "\n")
 		k, v, _ := strings.Cut(line, " ")
 		switch k {
 		case "tree":
@@ -100,6 +136,7 @@ func parseCommit(oid string, data []byte) (*rawChange, error) {
 			}
 			c.parents = append(c.parents, v)
 		case "author":
+			// <name> <<email>> <unix> <zone>: four fields.
 			f := strings.Fields(v)
 			if len(f) != 4 {
 				return nil, bad("bad author")
@@ -136,39 +173,49 @@ func parseCommit(oid string, data []byte) (*rawChange, error) {
 	return c, nil
 }
 
-// nidCache parses each NID once: parsing costs more than verifying.
-type nidCache map[string]protocol.NID
+// nidCache parses each NID once: parsing costs more than verifying. It
+// keeps each NID's canonical string too, which costs a base58 encoding.
+type nidCache map[string]nidEntry
 
-func (m nidCache) get(s string) (protocol.NID, error) {
-	if n, ok := m[s]; ok {
-		return n, nil
+type nidEntry struct {
+	nid protocol.NID
+	str string // nid.String()
+}
+
+func (m nidCache) get(s string) (nidEntry, error) {
+	if e, ok := m[s]; ok {
+		return e, nil
 	}
 	n, err := protocol.ParseNID(s)
 	if err != nil {
-		return protocol.NID{}, err
+		return nidEntry{}, err
 	}
-	m[s] = n
-	return n, nil
+	e := nidEntry{n, n.String()}
+	m[s] = e
+	return e, nil
 }
 
-// verify checks that c is a canonical change of type typ in project rid,
-// signed by its author, and returns the author.
-func (c *rawChange) verify(rid protocol.RID, typ string, raw []byte, nids nidCache) (protocol.NID, error) {
+// verify checks that c is a canonical change of type typ in project rid
+// (rid is the RID's string), signed by its author, and returns the author.
+// buf is scratch space; the grown buffer is returned for the next call.
+func (c *rawChange) verify(rid, typ string, raw []byte, nids nidCache, buf []byte) (protocol.NID, []byte, error) {
 	bad := func(why string) error { return fmt.Errorf("%w %.7s: %s", ErrInvalidChange, c.oid, why) }
 	if c.typ != typ {
-		return protocol.NID{}, bad("type " + strconv.Quote(c.typ) + " is not " + typ)
+		return protocol.NID{}, buf, bad("type " + strconv.Quote(c.typ) + " is not " + typ)
 	}
-	nid, err := nids.get(c.author)
+	e, err := nids.get(c.author)
 	if err != nil {
-		return protocol.NID{}, bad("author is not a node ID")
+		return protocol.NID{}, buf, bad("author is not a node ID")
 	}
-	if !bytes.Equal(encodeCommit(typ, c.tree, c.parents, nid, c.unix, c.sig), raw) {
-		return protocol.NID{}, bad("not in canonical form")
+	buf = appendCommit(buf[:0], typ, c.tree, c.parents, e.str, c.unix, c.sig)
+	if !bytes.Equal(buf, raw) {
+		return protocol.NID{}, buf, bad("not in canonical form")
 	}
-	if !nid.Verify(Payload(rid, typ, c.tree, c.parents, nid, c.unix), c.sig) {
-		return protocol.NID{}, bad("bad signature")
+	buf = appendPayload(buf[:0], rid, typ, c.tree, c.parents, e.str, c.unix)
+	if !e.nid.Verify(buf, c.sig) {
+		return protocol.NID{}, buf, bad("bad signature")
 	}
-	return nid, nil
+	return e.nid, buf, nil
 }
 
 // TreeEntry is one file of a change's tree.

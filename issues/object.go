@@ -80,6 +80,8 @@ func Load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string, tips []string, nids nidCache) (*Object, error) {
 	nodes := make(map[string]*node)
 	queue := append([]string(nil), tips...)
+	rs := rid.String()
+	var buf []byte
 	for len(queue) > 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -103,7 +105,8 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 			continue
 		}
 		n.raw = raw
-		author, err := raw.verify(rid, typ, data, nids)
+		author, b, err := raw.verify(rs, typ, data, nids, buf)
+		buf = b
 		if err != nil {
 			continue
 		}
