@@ -99,13 +99,26 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 	}
 	opts := tui.Options{
 		Source:   src.source(),
-		Renderer: lipgloss.NewRenderer(e.IO.Out),
+		Renderer: renderer(e.IO.Out),
 		Now:      e.Now,
 		RID:      rid,
 		Editor:   strings.Fields(firstNonEmpty(e.Getenv("VISUAL"), e.Getenv("EDITOR"))),
 		Poll:     2 * time.Second,
 	}
 	return tui.Run(ctx, opts, e.IO.In, e.IO.Out)
+}
+
+// renderer returns a renderer for out with its colour profile and
+// background already known. Asking the terminal for its background (an OSC
+// 11 query) has to happen before the UI starts reading the terminal: once
+// bubbletea reads input, it takes the terminal's answer for keys, and the
+// query then waits out termenv's 5 s timeout in the middle of the first
+// frame.
+func renderer(out io.Writer) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(out)
+	r.ColorProfile()
+	r.HasDarkBackground()
+	return r
 }
 
 func firstNonEmpty(ss ...string) string {
