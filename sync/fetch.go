@@ -40,9 +40,13 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	m.Lock()
 	defer m.Unlock()
 	start := time.Now()
+	var o fetchOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	rep := newReporter(opts, p)
 	rep.setPhase(PhaseNegotiating)
-	res, err := n.fetch(ctx, p, rid, rep)
+	res, err := n.fetch(ctx, p, rid, o.only, rep)
 	rep.finish(err)
 	if res == nil {
 		res = &FetchResult{Peer: p.String()}
@@ -60,7 +64,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	return res, nil
 }
 
-func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, rep *reporter) (*FetchResult, error) {
+func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gproto.NID, rep *reporter) (*FetchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	r, err := repo.Open(n.cfg.Home, rid)
@@ -78,14 +82,30 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, rep *report
 			}
 		}()
 	}
-	local, err := r.Namespaces(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The quarantine starts with the refs the storage has, so git updates
+	// only what moved; negotiation also offers the storage's other refs
+	// (alternates).
 	seed := make(map[string]string)
-	for ns, refs := range local {
+	refspec := "+refs/namespaces/*:refs/namespaces/*"
+	if only != nil && !fresh {
+		p := repo.NamespacePrefix(*only)
+		refs, err := r.NamespaceRefs(ctx, *only)
+		if err != nil {
+			return nil, err
+		}
 		for name, oid := range refs {
-			seed[repo.NamespacePrefix(mustNID(ns))+name] = oid
+			seed[p+name] = oid
+		}
+		refspec = "+" + p + "*:" + p + "*"
+	} else {
+		local, err := r.Namespaces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for ns, refs := range local {
+			for name, oid := range refs {
+				seed[repo.NamespacePrefix(mustNID(ns))+name] = oid
+			}
 		}
 	}
 	q, err := r.NewQuarantine("fetch", seed, "", map[string]string{
@@ -103,7 +123,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, rep *report
 	rep.watch(&s.bytes)
 	defer rep.unwatch()
 	c := exec.CommandContext(ctx, "git", "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
-		"--no-auto-gc", url, "+refs/namespaces/*:refs/namespaces/*")
+		"--no-auto-gc", "--no-show-forced-updates", url, refspec)
 	c.Dir = q.Dir()
 	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0")
 	var stderr bytes.Buffer
@@ -138,7 +158,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, rep *report
 	rep.setPhase(PhaseVerifying)
 	var doc *gproto.Identity
 	if !fresh {
-		doc, _, _ = r.Identity(ctx)
+		doc, _ = n.identity(ctx, r)
 	}
 	pol, err := LoadPolicy(n.cfg.Home)
 	if err != nil {
@@ -147,7 +167,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, rep *report
 	me := n.NID()
 	tAccept := time.Now()
 	acc, err := r.Accept(ctx, q, func(nid gproto.NID) bool {
-		return !nid.Equal(me) && pol.FollowsIn(doc, nid)
+		return !nid.Equal(me) && (only == nil || nid.Equal(*only)) && pol.FollowsIn(doc, nid)
 	})
 	if err != nil {
 		n.strike(p, err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	gproto "example.com/grove/protocol"
@@ -30,6 +32,12 @@ func (t *topic) close() {
 // provides it on the DHT. Private projects are never gossiped in the open
 // nor provided.
 func (n *Node) join(rid gproto.RID) error {
+	n.mu.Lock()
+	_, joined := n.topics[rid.String()]
+	n.mu.Unlock()
+	if joined {
+		return nil
+	}
 	r, err := repo.Open(n.cfg.Home, rid)
 	if errors.Is(err, repo.ErrNotFound) {
 		return nil // joined once it is cloned
@@ -37,7 +45,7 @@ func (n *Node) join(rid gproto.RID) error {
 	if err != nil {
 		return err
 	}
-	doc, _, err := r.Identity(n.ctx)
+	doc, err := n.identity(n.ctx, r)
 	if err != nil {
 		return err
 	}
@@ -52,7 +60,11 @@ func (n *Node) join(rid gproto.RID) error {
 	name := gproto.Topic(rid)
 	if err := n.ps.RegisterTopicValidator(name, func(ctx context.Context, from peer.ID, m *pubsub.Message) bool {
 		a, err := gproto.ParseAnnouncement(m.Data)
-		return err == nil && a.RID == rid
+		if err != nil || a.RID != rid {
+			return false
+		}
+		m.ValidatorData = a // verified once, here
+		return true
 	}); err != nil {
 		return fmt.Errorf("topic validator: %w", err)
 	}
@@ -88,11 +100,24 @@ func (n *Node) leave(rid gproto.RID) {
 	n.mu.Lock()
 	t := n.topics[rid.String()]
 	delete(n.topics, rid.String())
+	delete(n.idents, rid)
 	n.mu.Unlock()
 	if t != nil {
 		t.close()
 		n.ps.UnregisterTopicValidator(gproto.Topic(rid))
 	}
+}
+
+// TopicPeers returns the peers this node sees in rid's announcement topic:
+// those an announcement reaches at once.
+func (n *Node) TopicPeers(rid gproto.RID) []peer.ID {
+	n.mu.Lock()
+	t := n.topics[rid.String()]
+	n.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	return t.t.ListPeers()
 }
 
 func (n *Node) readTopic(ctx context.Context, rid gproto.RID, sub *pubsub.Subscription) {
@@ -104,18 +129,60 @@ func (n *Node) readTopic(ctx context.Context, rid gproto.RID, sub *pubsub.Subscr
 		if m.ReceivedFrom == n.host.ID() {
 			continue
 		}
-		a, err := gproto.ParseAnnouncement(m.Data)
-		if err != nil {
-			continue // the validator already refused it
+		a, ok := m.ValidatorData.(gproto.Announcement)
+		if !ok {
+			continue // the validator refused it
 		}
-		n.onAnnouncement(ctx, a, m.ReceivedFrom)
+		n.onAnnouncement(ctx, a, m.Data, m.GetFrom(), m.ReceivedFrom)
 	}
+}
+
+// maxSources bounds the peers asked for one announced update.
+const maxSources = 8
+
+// wanted is an announced update of one namespace that this node is
+// fetching.
+type wanted struct {
+	a   gproto.Announcement
+	raw []byte // the announcement as signed by its NID, to pass on
+	// queue are the peers still to ask, in order; offered are all peers
+	// ever queued; tries counts the fetches made.
+	queue   []peer.ID
+	offered map[peer.ID]bool
+	tries   int
+	// next is a newer announcement of the same namespace that arrived
+	// during the fetch; it is fetched afterwards.
+	next *wanted
+}
+
+func newWanted(a gproto.Announcement, raw []byte) *wanted {
+	return &wanted{a: a, raw: raw, offered: map[peer.ID]bool{}}
+}
+
+// offer queues p as a source of the update. has says p announced it
+// itself, so it is asked again even if it was asked before (it may have
+// been fetching then).
+func (w *wanted) offer(p peer.ID, has bool) {
+	if p == "" || len(w.offered) >= maxSources || slices.Contains(w.queue, p) || w.offered[p] && !has {
+		return
+	}
+	w.offered[p] = true
+	w.queue = append(w.queue, p)
 }
 
 // onAnnouncement fetches the announced namespace if this node seeds the
 // project, follows the announcer, and does not have those signed refs.
-func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, via peer.ID) {
+// from is the peer that published the message (the NID itself, or a peer
+// that passes on an update it took), via the one that delivered it. It
+// does no git work and starts the fetch at once; while a fetch of the
+// namespace runs, further announcements only add sources or queue the
+// next update, so no namespace is fetched twice at the same time.
+func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, raw []byte, from, via peer.ID) {
 	if a.NID.Equal(n.NID()) {
+		return
+	}
+	key := a.RID.String() + "/" + a.NID.String()
+	if n.offer(key, a, raw, from, via) {
 		return
 	}
 	pol, err := LoadPolicy(n.cfg.Home)
@@ -126,23 +193,155 @@ func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, via pe
 	if err != nil {
 		return
 	}
-	doc, _, err := r.Identity(ctx)
+	if have, err := r.RefFiles().Get(repo.NamespacePrefix(a.NID) + gproto.SigrefsRef); err != nil || have == a.Sigrefs {
+		return
+	}
+	doc, err := n.identity(ctx, r)
 	if err != nil || !pol.FollowsIn(doc, a.NID) {
 		return
 	}
-	refs, err := r.NamespaceRefs(ctx, a.NID)
-	if err != nil || refs[gproto.SigrefsRef] == a.Sigrefs {
+	n.log.Debug("announcement", "rid", a.RID, "nid", a.NID, "sigrefs", a.Sigrefs, "from", from, "via", via)
+	n.mu.Lock()
+	if n.wants[key] != nil {
+		n.mu.Unlock()
+		n.offer(key, a, raw, from, via)
 		return
 	}
-	n.log.Debug("announcement", "rid", a.RID, "nid", a.NID, "sigrefs", a.Sigrefs, "via", via)
-	n.wg.Go(func() {
-		// The announcer has it; the peer that relayed it may too.
-		for _, p := range []peer.ID{a.NID.PeerID(), via} {
-			if _, err := n.Fetch(ctx, p, a.RID); err == nil {
-				return
-			}
+	w := newWanted(a, raw)
+	n.sources(w, from, via)
+	n.wants[key] = w
+	n.mu.Unlock()
+	n.wg.Go(func() { n.fetchWanted(ctx, key, w) })
+}
+
+// offer adds an announcement to the fetch of its namespace that is
+// running, if there is one, and reports whether it was taken care of:
+// fetched already, being fetched, or queued to be fetched next. Only the
+// newest announcement (by its signed time) waits; older ones are dropped.
+func (n *Node) offer(key string, a gproto.Announcement, raw []byte, from, via peer.ID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if slices.Contains(n.fetched[key], a.Sigrefs) {
+		return true
+	}
+	w := n.wants[key]
+	switch {
+	case w == nil:
+		return false
+	case w.a.Sigrefs == a.Sigrefs:
+		n.sources(w, from, via)
+	case w.next != nil && w.next.a.Sigrefs == a.Sigrefs:
+		n.sources(w.next, from, via)
+	case a.Time > w.a.Time && (w.next == nil || a.Time > w.next.a.Time):
+		w.next = newWanted(a, raw)
+		n.sources(w.next, from, via)
+	}
+	return true
+}
+
+// sources queues the peers that may have w's update: the announcer first
+// when it is connected (it has the update for sure), then a peer that
+// passed the update on after taking it, then the peer that relayed the
+// message. n.mu is held.
+func (n *Node) sources(w *wanted, from, via peer.ID) {
+	author := w.a.NID.PeerID()
+	connected := n.host.Network().Connectedness(author) == network.Connected
+	if connected {
+		w.offer(author, false)
+	}
+	if from != author {
+		w.offer(from, true)
+	}
+	w.offer(via, false)
+	w.offer(author, false)
+}
+
+// fetchWanted fetches w's update, then each newer one that arrived
+// meanwhile. An update it took is passed on: peers that are not connected
+// to its author, or that asked this node too early, learn that this node
+// has it now.
+func (n *Node) fetchWanted(ctx context.Context, key string, w *wanted) {
+	for {
+		got := n.fetchAnnounced(ctx, w)
+		n.mu.Lock()
+		if got {
+			f := append(n.fetched[key], w.a.Sigrefs)
+			n.fetched[key] = f[max(0, len(f)-4):]
 		}
-	})
+		next := w.next
+		if next == nil || ctx.Err() != nil {
+			delete(n.wants, key)
+		} else {
+			n.wants[key] = next
+		}
+		n.mu.Unlock()
+		if next == nil || ctx.Err() != nil {
+			if got {
+				n.passOn(ctx, w)
+			}
+			return
+		}
+		w = next
+	}
+}
+
+// fetchAnnounced asks w's sources in turn, only for the announced
+// namespace, until this node holds the announced signed refs. It reports
+// whether a fetch brought them.
+func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
+	for ctx.Err() == nil {
+		if n.storedSigrefs(w.a.RID, w.a.NID) == w.a.Sigrefs {
+			return false // a sync brought it meanwhile
+		}
+		n.mu.Lock()
+		if len(w.queue) == 0 || w.tries >= 2*maxSources {
+			n.mu.Unlock()
+			return false
+		}
+		p := w.queue[0]
+		w.queue = w.queue[1:]
+		w.tries++
+		n.mu.Unlock()
+		if p == n.host.ID() {
+			continue
+		}
+		t0 := time.Now()
+		res, err := n.Fetch(ctx, p, w.a.RID, onlyNamespace(w.a.NID))
+		got := n.storedSigrefs(w.a.RID, w.a.NID) == w.a.Sigrefs
+		n.log.Debug("announced update", "rid", w.a.RID, "nid", w.a.NID, "sigrefs", w.a.Sigrefs, "peer", p,
+			"got", got, "took", time.Since(t0), "err", err, "updated", res != nil && len(res.Updated) > 0)
+		if got {
+			return true
+		}
+	}
+	return false
+}
+
+// storedSigrefs is nid's signed refs in this node's copy of rid, read from
+// the ref files ("" if none).
+func (n *Node) storedSigrefs(rid gproto.RID, nid gproto.NID) string {
+	r, err := repo.Open(n.cfg.Home, rid)
+	if err != nil {
+		return ""
+	}
+	oid, _ := r.RefFiles().Get(repo.NamespacePrefix(nid) + gproto.SigrefsRef)
+	return oid
+}
+
+// passOn publishes, unchanged, the announcement of an update this node
+// took, so that peers can fetch it from here. Each node passes on an
+// update at most once (only after a fetch that brought it), and a node
+// that holds it already ignores the copy, so this ends.
+func (n *Node) passOn(ctx context.Context, w *wanted) {
+	n.mu.Lock()
+	t := n.topics[w.a.RID.String()]
+	n.mu.Unlock()
+	if t == nil || len(t.t.ListPeers()) == 0 {
+		return
+	}
+	if err := t.t.Publish(ctx, w.raw); err != nil {
+		n.log.Debug("pass on announcement", "rid", w.a.RID, "nid", w.a.NID, "err", err)
+	}
 }
 
 // Announce tells rid's peers that this node's namespace moved. Private
@@ -152,11 +351,10 @@ func (n *Node) Announce(ctx context.Context, rid gproto.RID) error {
 	if err != nil {
 		return err
 	}
-	refs, err := r.NamespaceRefs(ctx, n.NID())
+	sig, err := r.RefFiles().Get(repo.NamespacePrefix(n.NID()) + gproto.SigrefsRef)
 	if err != nil {
 		return err
 	}
-	sig := refs[gproto.SigrefsRef]
 	if sig == "" {
 		return fmt.Errorf("nothing to announce: you have no refs in %s", rid)
 	}

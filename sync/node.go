@@ -86,6 +86,12 @@ type Node struct {
 	strikes map[peer.ID]int
 	synced  map[string]time.Time // RID → last successful sync
 	fetches map[string]*sync.Mutex
+	idents  map[gproto.RID]cachedIdentity
+	// wants are the announced namespaces being fetched, by rid/nid.
+	wants map[string]*wanted
+	// fetched are, by rid/nid, the last signed refs fetched after an
+	// announcement, so late copies of that announcement are ignored.
+	fetched map[string][]string
 }
 
 // New starts a node: host, DHT, gossip, git proxy; then it dials its
@@ -162,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel,
 		topics: map[string]*topic{}, strikes: map[peer.ID]int{},
 		synced: map[string]time.Time{}, fetches: map[string]*sync.Mutex{},
+		idents: map[gproto.RID]cachedIdentity{}, wants: map[string]*wanted{}, fetched: map[string][]string{},
 	}
 	fail := func(err error) (*Node, error) {
 		n.Close()

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	gproto "example.com/grove/protocol"
 )
 
 // Phase is the stage a fetch is in.
@@ -34,6 +36,15 @@ type FetchOption func(*fetchOptions)
 
 type fetchOptions struct {
 	progress func(FetchProgress)
+	// only, when set, narrows the fetch to one namespace.
+	only *gproto.NID
+}
+
+// onlyNamespace fetches only nid's namespace: the peer lists only its
+// refs, and only it is verified and moved. A project not stored yet is
+// fetched whole.
+func onlyNamespace(nid gproto.NID) FetchOption {
+	return func(o *fetchOptions) { o.only = &nid }
 }
 
 // WithProgress has each fetch call f on every phase change and, while git

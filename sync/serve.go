@@ -36,7 +36,7 @@ func (n *Node) serveGit(s network.Stream) {
 		s.Reset()
 		return
 	}
-	r, err := n.readable(req.RID, remote.String())
+	r, pol, err := n.readable(req.RID, remote.String())
 	if err != nil {
 		n.log.Debug("refused fetch", "peer", remote, "rid", req.RID, "err", err)
 		gproto.WriteMessage(s, gproto.FetchResponse{Error: errNotFound})
@@ -49,11 +49,8 @@ func (n *Node) serveGit(s network.Stream) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	args := []string{"-c", "uploadpack.allowFilter=true"}
-	pol, _ := LoadPolicy(n.cfg.Home)
-	if pol != nil {
-		for _, b := range pol.Blocked {
-			args = append(args, "-c", "uploadpack.hideRefs=refs/namespaces/"+b+"/")
-		}
+	for _, b := range pol.Blocked {
+		args = append(args, "-c", "uploadpack.hideRefs=refs/namespaces/"+b+"/")
 	}
 	args = append(args, "upload-pack", "--strict", "--timeout=120", r.Path)
 	c := exec.CommandContext(ctx, "git", args...)
@@ -82,25 +79,30 @@ func (n *Node) serveGit(s network.Stream) {
 	s.CloseWrite()
 }
 
-// readable opens project rid if peer may read it.
-func (n *Node) readable(rid gproto.RID, peerID string) (*repo.Repo, error) {
+// readable opens project rid if peer may read it, and returns it with the
+// node's policy.
+func (n *Node) readable(rid gproto.RID, peerID string) (*repo.Repo, *Policy, error) {
 	r, err := repo.Open(n.cfg.Home, rid)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	doc, _, err := r.Identity(n.ctx)
+	doc, err := n.identity(n.ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	nid, err := gproto.ParseNID(peerID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if pol, err := LoadPolicy(n.cfg.Home); err == nil && pol.IsBlocked(nid) {
-		return nil, errors.New("blocked")
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pol.IsBlocked(nid) {
+		return nil, nil, errors.New("blocked")
 	}
 	if !MayRead(doc, nid) {
-		return nil, errors.New("not on the allow list")
+		return nil, nil, errors.New("not on the allow list")
 	}
-	return r, nil
+	return r, pol, nil
 }

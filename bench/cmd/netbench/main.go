@@ -18,9 +18,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"example.com/grove/bench/gitgen"
@@ -33,24 +36,34 @@ func main() {
 	commits := flag.Int("commits", 3000, "commits in the generated history")
 	runs := flag.Int("runs", 5, "timed runs of each measurement")
 	peers := flag.String("peers", "2,5,10", "seeding peer counts for propagation")
+	only := flag.String("only", "", "measure only this: clone, fetch or propagation (default all)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the propagation runs to this file")
 	flag.Parse()
-	if err := run(*commits, *runs, *peers); err != nil {
+	if err := run(*commits, *runs, *peers, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "netbench:", err)
 		os.Exit(1)
 	}
 }
+
+// cpuProfile is where -cpuprofile writes.
+var cpuProfile string
 
 type env struct {
 	tmp string
 	ctx context.Context
 }
 
-func run(commits, runs int, peerCounts string) error {
+func run(commits, runs int, peerCounts, only string) error {
+	measure := func(what string) bool { return only == "" || only == what }
 	tmp, err := os.MkdirTemp("", "netbench")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	if os.Getenv("NETBENCH_KEEP") == "" {
+		defer os.RemoveAll(tmp)
+	} else {
+		fmt.Fprintln(os.Stderr, "netbench: keeping", tmp)
+	}
 	for k, v := range map[string]string{
 		"HOME": tmp, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": filepath.Join(tmp, "gitconfig"),
 		"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
@@ -81,7 +94,7 @@ func run(commits, runs int, peerCounts string) error {
 
 	// Clone: grove over libp2p vs git clone --mirror from git daemon.
 	var groveT, gitT, ratios []float64
-	for i := 0; i <= runs; i++ {
+	for i := 0; i <= runs && measure("clone"); i++ {
 		b, err := e.node(fmt.Sprintf("clone%d", i))
 		if err != nil {
 			return err
@@ -103,11 +116,41 @@ func run(commits, runs int, peerCounts string) error {
 		}
 		groveT, gitT, ratios = append(groveT, g), append(gitT, n), append(ratios, g/n)
 	}
-	objects := strings.TrimSpace(out("git", "-C", storage, "rev-list", "--all", "--objects", "--count"))
-	fmt.Printf("| clone from a peer, %d commits (%s objects) | grove %.0f ms | git daemon %.0f ms | %.2fx |\n",
-		commits, objects, 1000*median(groveT), 1000*median(gitT), median(ratios))
+	if measure("clone") {
+		objects := strings.TrimSpace(out("git", "-C", storage, "rev-list", "--all", "--objects", "--count"))
+		fmt.Printf("| clone from a peer, %d commits (%s objects) | grove %.0f ms | git daemon %.0f ms | %.2fx |\n",
+			commits, objects, 1000*median(groveT), 1000*median(gitT), median(ratios))
+	}
+	if measure("fetch") {
+		if err := e.incremental(origin, rid, url, daemonBytes); err != nil {
+			return err
+		}
+	}
 
-	// Incremental fetch of 1 and 100 commits.
+	// Propagation: a push announced by origin reaches N seeding peers.
+	for _, f := range strings.Split(peerCounts, ",") {
+		if !measure("propagation") {
+			break
+		}
+		var count int
+		fmt.Sscan(f, &count)
+		if count <= 0 {
+			continue
+		}
+		ms, err := e.propagation(origin, rid, count, runs)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| push reaches %d seeding peers (announce, fetch, verify) | median %.0f ms | max %.0f ms | |\n",
+			count, median(ms), ms[len(ms)-1])
+	}
+	return nil
+}
+
+// incremental fetches 0, 1 and 100 new commits from origin, with grove and
+// with git from git daemon.
+func (e *env) incremental(origin *benchNode, rid gproto.RID, url string, daemonBytes *atomic.Int64) error {
+	tmp := e.tmp
 	b, err := e.node("incremental")
 	if err != nil {
 		return err
@@ -147,20 +190,6 @@ func run(commits, runs int, peerCounts string) error {
 			g.Seconds()/d.Seconds(), float64(res.Bytes)/float64(max(daemonBytes.Load(), 1)))
 	}
 
-	// Propagation: a push announced by origin reaches N seeding peers.
-	for _, f := range strings.Split(peerCounts, ",") {
-		var count int
-		fmt.Sscan(f, &count)
-		if count <= 0 {
-			continue
-		}
-		ms, err := e.propagation(origin, rid, count, runs)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("| push reaches %d seeding peers (announce, fetch, verify) | median %.0f ms | max %.0f ms | |\n",
-			count, median(ms), ms[len(ms)-1])
-	}
 	return nil
 }
 
@@ -179,7 +208,7 @@ func (e *env) node(name string) (*benchNode, error) {
 	h := repo.Home{Dir: filepath.Join(e.tmp, name)}
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("NETBENCH_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
 	}
 	n, err := p2psync.New(e.ctx, p2psync.Config{Home: h, Key: k, Log: log})
 	if err != nil {
@@ -259,37 +288,111 @@ func (e *env) propagation(origin *benchNode, rid gproto.RID, count, runs int) ([
 			s.Connect(e.ctx, seeders[i-1].Addrs()[0])
 		}
 	}
-	time.Sleep(2 * time.Second) // let GossipSub graft its mesh (heartbeat is 1 s)
+	// Steady state before the clock starts: every seeder sees origin in the
+	// project's topic and origin sees every seeder (subscriptions travel
+	// when peers connect), one GossipSub heartbeat (1 s) has grafted the
+	// mesh, and one untimed round has warmed connections and caches.
+	ready := time.Now().Add(30 * time.Second)
+	for !inTopic(origin, rid, seeders) {
+		if time.Now().After(ready) {
+			return nil, fmt.Errorf("propagation to %d peers: topic not formed after 30 s", count)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := e.round(origin, rid, seeders, "warm-up"); err != nil {
+		return nil, err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%d", cpuProfile, count))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var out []float64
 	for r := 0; r < runs; r++ {
-		if err := e.commit(origin, rid, fmt.Sprintf("propagate %d/%d", count, r)); err != nil {
+		d, err := e.round(origin, rid, seeders, fmt.Sprintf("run %d", r))
+		if err != nil {
 			return nil, err
 		}
-		want := sigrefs(origin.home, rid, origin.key.NID())
-		t0 := time.Now()
-		if err := origin.Announce(e.ctx, rid); err != nil {
-			return nil, err
-		}
-		deadline := t0.Add(30 * time.Second)
-		for {
-			done := 0
-			for _, s := range seeders {
-				if sigrefs(s.home, rid, origin.key.NID()) == want {
-					done++
-				}
-			}
-			if done == len(seeders) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("propagation to %d peers: only %d after 30 s", count, done)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		out = append(out, float64(time.Since(t0).Milliseconds()))
+		out = append(out, float64(d.Milliseconds()))
 	}
 	sort.Float64s(out)
 	return out, nil
+}
+
+// inTopic reports whether origin and every seeder see each other in rid's
+// topic.
+func inTopic(origin *benchNode, rid gproto.RID, seeders []*benchNode) bool {
+	op := origin.TopicPeers(rid)
+	for _, s := range seeders {
+		if !slices.Contains(op, s.Host().ID()) || !slices.Contains(s.TopicPeers(rid), origin.Host().ID()) {
+			return false
+		}
+	}
+	return true
+}
+
+// round commits on origin, announces it and returns how long until every
+// seeder holds origin's new signed refs.
+func (e *env) round(origin *benchNode, rid gproto.RID, seeders []*benchNode, name string) (time.Duration, error) {
+	if err := e.commit(origin, rid, "propagate "+name); err != nil {
+		return 0, err
+	}
+	want := sigrefs(origin.home, rid, origin.key.NID())
+	self0, children0 := cpu()
+	t0 := time.Now()
+	if err := origin.Announce(e.ctx, rid); err != nil {
+		return 0, err
+	}
+	deadline := t0.Add(30 * time.Second)
+	arrived := make([]time.Duration, len(seeders))
+	for {
+		done := 0
+		for i, s := range seeders {
+			if arrived[i] > 0 {
+				done++
+			} else if sigrefs(s.home, rid, origin.key.NID()) == want {
+				arrived[i] = time.Since(t0)
+				done++
+			}
+		}
+		if done == len(seeders) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("propagation to %d peers: only %d after 30 s", len(seeders), done)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	d := time.Since(t0)
+	self1, children1 := cpu()
+	if os.Getenv("NETBENCH_LOG") != "" {
+		var b strings.Builder
+		for i, d := range arrived {
+			fmt.Fprintf(&b, " %d=%dms", i, d.Milliseconds())
+		}
+		fmt.Fprintf(os.Stderr, "propagation %d peers, %s, announced at %s, CPU: nodes %d ms, git %d ms; arrived:%s\n",
+			len(seeders), name, t0.UTC().Format("15:04:05.000000"), (self1 - self0).Milliseconds(), (children1 - children0).Milliseconds(), b.String())
+	}
+	return d, nil
+}
+
+// cpu returns the CPU time (user and system) of this process and of the
+// children it has waited for (the git processes).
+func cpu() (self, children time.Duration) {
+	var s, c syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &s)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &c)
+	d := func(u syscall.Rusage) time.Duration {
+		return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	}
+	return d(s), d(c)
 }
 
 func sigrefs(h repo.Home, rid gproto.RID, nid gproto.NID) string {
