@@ -12,12 +12,13 @@ import (
 // it through sync/control.
 func TestDeps(t *testing.T) {
 	forbidden := map[string]string{
-		"github.com/libp2p/go-libp2p":         "the host",
-		"github.com/libp2p/go-libp2p-kad-dht": "the DHT",
-		"github.com/libp2p/go-libp2p-pubsub":  "gossip",
-		"github.com/quic-go/quic-go":          "the QUIC transport",
-		"example.com/grove/sync":              "the node",
-		"example.com/grove/cmd/netcmd":        "grove-node",
+		"github.com/libp2p/go-libp2p":                    "the host",
+		"github.com/libp2p/go-libp2p-kad-dht":            "the DHT",
+		"github.com/libp2p/go-libp2p-pubsub":             "gossip",
+		"github.com/quic-go/quic-go":                     "the QUIC transport",
+		"github.com/prometheus/client_golang/prometheus": "the host's metrics",
+		"example.com/grove/sync":                         "the node",
+		"example.com/grove/cmd/netcmd":                   "grove-node",
 	}
 	for _, prog := range []string{"./grove", "./git-remote-grove"} {
 		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, prog).Output()
