@@ -3,6 +3,7 @@ package issues
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 2"
+const indexSchema = "grove-issues-index 3"
 
 // The issues table keeps what filters need in columns and everything List
 // prints in one encoded column, row (see appendRow), so that listing reads
@@ -800,8 +801,10 @@ func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
 
 // appendRow encodes what List returns of an issue: each string as its
 // length in decimal, a colon and its bytes; each list as its length and a
-// colon, then its strings; each number in decimal and a colon.
+// colon, then its strings; each number in decimal and a colon. The sort
+// key, created and ID, comes first.
 func appendRow(b []byte, is *Issue) []byte {
+	b = appendNum(b, is.Created.Unix())
 	for _, f := range [...]string{is.ID, is.Title, is.State, is.Reason, is.Author} {
 		b = appendField(b, f)
 	}
@@ -812,7 +815,6 @@ func appendRow(b []byte, is *Issue) []byte {
 		}
 	}
 	b = appendNum(b, int64(len(is.Comments)))
-	b = appendNum(b, is.Created.Unix())
 	return appendNum(b, is.Updated.Unix())
 }
 
@@ -833,16 +835,29 @@ type rowReader struct {
 }
 
 func (r *rowReader) num() int64 {
-	i := strings.IndexByte(r.s, ':')
-	if i < 0 {
+	s := r.s
+	i, neg := 0, false
+	if i < len(s) && s[i] == '-' {
+		neg, i = true, 1
+	}
+	var n int64
+	start := i
+	for ; i < len(s) && s[i] != ':'; i++ {
+		c := s[i]
+		if c < '0' || c > '9' || i-start >= 18 {
+			r.bad = true
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if i == start || i == len(s) {
 		r.bad = true
 		return 0
 	}
-	n, err := strconv.ParseInt(r.s[:i], 10, 64)
-	if err != nil {
-		r.bad = true
+	r.s = s[i+1:]
+	if neg {
+		return -n
 	}
-	r.s = r.s[i+1:]
 	return n
 }
 
@@ -873,9 +888,18 @@ func (r *rowReader) list() []string {
 	return r.strs[a:len(r.strs):len(r.strs)]
 }
 
+// key decodes the sort key at the start of a row.
+func (r *rowReader) key(row string) (created int64, id string, ok bool) {
+	r.s, r.bad = row, false
+	created = r.num()
+	id = r.field()
+	return created, id, !r.bad
+}
+
 // summary decodes one row into s.
 func (r *rowReader) summary(row string, s *Summary) bool {
 	r.s, r.bad = row, false
+	s.Created = unixTime(r.num())
 	s.ID = r.field()
 	s.Title = r.field()
 	s.State = r.field()
@@ -884,7 +908,6 @@ func (r *rowReader) summary(row string, s *Summary) bool {
 	s.Labels = r.list()
 	s.Assignees = r.list()
 	s.CommentCount = int(r.num())
-	s.Created = unixTime(r.num())
 	s.Updated = unixTime(r.num())
 	return !r.bad && r.s == ""
 }
@@ -935,38 +958,70 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	out := make([]Summary, 0, min(most, 1<<20))
+	most = min(most, 1<<20)
 	rows, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
+	// Rows are read and sorted by their keys first, then decoded in
+	// order: sorting small keys with no pointers moves far less than
+	// sorting summaries.
+	type key struct {
+		created int64
+		pre     uint64 // the ID's first 8 bytes, big-endian
+		i       int
+	}
+	keys := make([]key, 0, most)
+	ids := make([]string, 0, most)
+	all := make([]string, 0, most)
 	var rd rowReader
 	for rows.Next() {
 		var row string
 		if err := rows.Scan(&row); err != nil {
 			return nil, fmt.Errorf("index: %w", err)
 		}
-		out = append(out, Summary{})
-		if !rd.summary(row, &out[len(out)-1]) {
+		c, id, ok := rd.key(row)
+		if !ok || len(id) < 8 {
 			return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
 		}
+		keys = append(keys, key{c, binary.BigEndian.Uint64([]byte(id[:8])), len(all)})
+		ids = append(ids, id)
+		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	if !slices.IsSortedFunc(out, compareSummaries) {
-		slices.SortFunc(out, compareSummaries)
+	// Newest first, then by ID.
+	cmp := func(a, b key) int {
+		switch {
+		case a.created != b.created:
+			return cmpDesc(a.created, b.created)
+		case a.pre != b.pre:
+			if a.pre < b.pre {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(ids[a.i], ids[b.i])
+	}
+	if !slices.IsSortedFunc(keys, cmp) {
+		slices.SortFunc(keys, cmp)
+	}
+	out := make([]Summary, len(keys))
+	for i, k := range keys {
+		if !rd.summary(all[k.i], &out[i]) {
+			return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, all[k.i])
+		}
 	}
 	return out, nil
 }
 
-// compareSummaries orders newest first, then by ID.
-func compareSummaries(a, b Summary) int {
-	if c := b.Created.Compare(a.Created); c != 0 {
-		return c
+func cmpDesc(a, b int64) int {
+	if a > b {
+		return -1
 	}
-	return strings.Compare(a.ID, b.ID)
+	return 1
 }
 
 // Resolve returns the ID of the one issue whose ID starts with prefix.
