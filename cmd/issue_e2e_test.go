@@ -1,25 +1,52 @@
 package cmd_test
 
 import (
+	"context"
 	"encoding/json"
-	"os"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
 )
 
-// syncFrom copies peer from's namespace of project rid into p's storage with
-// plain git, as the network's fetch will: refs and objects of one
-// namespace, nothing else.
+// syncFrom copies peer from's namespace of project rid into p's storage the
+// way the network's fetch does, minus the network: git fetches it into a
+// quarantine and repo.Accept verifies it and moves the refs (with the
+// canonical refs) in one transaction.
 func (p *peer) syncFrom(from *peer, rid string) {
 	p.t.Helper()
-	dst := p.storage(rid)
-	if _, err := os.Stat(dst); err != nil {
-		os.MkdirAll(filepath.Dir(dst), 0o700)
-		p.run(p.work, "git", "init", "-q", "--bare", dst)
+	ctx := context.Background()
+	id, err := protocol.ParseRID(rid)
+	if err != nil {
+		p.t.Fatal(err)
 	}
+	h := repo.Home{Dir: filepath.Join(p.work, ".grove")}
+	r, err := repo.Open(h, id)
+	if errors.Is(err, repo.ErrNotFound) {
+		r, err = repo.CreateEmpty(ctx, h, id)
+	}
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	q, err := r.NewQuarantine("fetch", nil, "", map[string]string{"fetch.fsckObjects": "true"})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer q.Close()
 	ns := "refs/namespaces/" + from.nid + "/"
-	p.run(dst, "git", "fetch", "-q", from.storage(rid), "+"+ns+"*:"+ns+"*")
+	p.run(q.Dir(), "git", "fetch", "-q", from.storage(rid), "+"+ns+"*:"+ns+"*")
+	res, err := r.Accept(ctx, q, nil)
+	if err != nil || len(res.Rejected) > 0 {
+		p.t.Fatalf("accept %s's namespace: %+v, %v", from.nid, res, err)
+	}
+	if !strings.HasSuffix(r.Path, rid+".git") {
+		if err := r.Publish(h); err != nil {
+			p.t.Fatal(err)
+		}
+	}
 }
 
 // TestIssueOfflineSync: an issue filed offline reaches another peer once
