@@ -414,7 +414,13 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	}
 	all := false
 	if identMoved || stored == "" {
-		doc, _, err := ix.store.Repo.Identity(ctx)
+		// The identity refs are read already: repo.Identity would list
+		// every ref of every namespace to find them again.
+		idents := make(map[string]string, len(cur))
+		for ns, s := range cur {
+			idents[ns] = s.ident
+		}
+		doc, _, err := ix.store.Repo.IdentityOf(idents)
 		if err != nil {
 			return 0, err
 		}
@@ -430,7 +436,7 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	for _, ns := range changedNS {
 		var tips map[string]string
 		if _, ok := cur[ns]; ok {
-			if tips, err = ix.store.NamespaceTips(ctx, ns, IssueType); err != nil {
+			if tips, err = ix.namespaceTips(ns); err != nil {
 				return 0, err
 			}
 		}
@@ -467,6 +473,22 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	}
 	ix.rules = &rules
 	return n, nil
+}
+
+// namespaceTips returns the tips of every issue in namespace ns: id → oid.
+func (ix *Index) namespaceTips(ns string) (map[string]string, error) {
+	p := "refs/namespaces/" + ns + "/" + RefPrefix(IssueType)
+	refs, err := ix.store.Repo.ScanRefs(p)
+	if err != nil {
+		return nil, err
+	}
+	tips := make(map[string]string, len(refs))
+	for name, oid := range refs {
+		if id, ok := strings.CutPrefix(name, p); ok && protocol.ValidOID(id) {
+			tips[id] = oid
+		}
+	}
+	return tips, nil
 }
 
 // diffTips replaces namespace ns's tips in the index by tips and marks the

@@ -2,10 +2,15 @@ package repo_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
 
@@ -75,4 +80,78 @@ func TestObjectReader(t *testing.T) {
 	gitIn(t, r.Path, nil, "repack", "-a", "-d", "-q")
 	gitIn(t, r.Path, nil, "prune-packed")
 	t.Run("packed", check)
+}
+
+// TestScanRefs lists the same refs as RefFiles.List: loose ones over
+// packed ones, nested names, and no locks, symbolic refs or garbage.
+func TestScanRefs(t *testing.T) {
+	k := testKey(t, 1)
+	_, r := newProject(t, "refs", k)
+	c1 := commit(t, r, "one")
+	c2 := commit(t, r, "two", c1)
+	ns := "refs/namespaces/" + k.NID().String() + "/"
+	for name, oid := range map[string]string{
+		"refs/cobs/grove.issue/" + strings.Repeat("a", 40): c1,
+		"refs/cobs/grove.issue/" + strings.Repeat("b", 40): c1,
+		"refs/cobs/grove.patch/" + strings.Repeat("c", 40): c2,
+		"refs/heads/deep/er/branch":                        c2,
+	} {
+		gitIn(t, r.Path, nil, "update-ref", ns+name, oid)
+	}
+	gitIn(t, r.Path, nil, "pack-refs", "--all")
+	// After packing: one ref moves loose, one is new, and noise appears.
+	gitIn(t, r.Path, nil, "update-ref", ns+"refs/cobs/grove.issue/"+strings.Repeat("a", 40), c2)
+	gitIn(t, r.Path, nil, "update-ref", ns+"refs/cobs/grove.issue/"+strings.Repeat("d", 40), c2)
+	dir := filepath.Join(r.Path, filepath.FromSlash(ns), "refs", "cobs", "grove.issue")
+	os.WriteFile(filepath.Join(dir, strings.Repeat("e", 40)+".lock"), []byte(c1+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "symbolic"), []byte("ref: refs/heads/main\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "garbage"), bytes.Repeat([]byte("x"), 4096), 0o644)
+	for _, prefix := range []string{ns + "refs/cobs/grove.issue/", ns + "refs/cobs/", ns, "refs/namespaces/", "refs/nothing/"} {
+		got, err := r.ScanRefs(prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := r.RefFiles().List(prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("ScanRefs(%s) = %v\nwant %v", prefix, got, want)
+		}
+	}
+	if got, _ := r.ScanRefs(ns + "refs/cobs/grove.issue/"); len(got) != 3 || got[ns+"refs/cobs/grove.issue/"+strings.Repeat("a", 40)] != c2 {
+		t.Errorf("issue refs: %v", got)
+	}
+}
+
+// TestIdentityOf finds the identity Identity finds, from the identity refs
+// alone.
+func TestIdentityOf(t *testing.T) {
+	k := testKey(t, 1)
+	_, r := newProject(t, "ident", k)
+	want, wantTip, err := r.Identity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := r.RefFiles().Get(repo.NamespacePrefix(k.NID()) + protocol.IdentityRef)
+	if err != nil || tip == "" {
+		t.Fatal(tip, err)
+	}
+	tests := []struct {
+		name    string
+		in      map[string]string
+		wantTip string
+	}{
+		{"own namespace", map[string]string{k.NID().String(): tip}, wantTip},
+		{"none, the root", map[string]string{}, r.RID.OID()},
+		{"empty ref", map[string]string{k.NID().String(): ""}, r.RID.OID()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, gotTip, err := r.IdentityOf(tt.in)
+			if err != nil || gotTip != tt.wantTip || doc.Name != want.Name {
+				t.Fatalf("IdentityOf = %v %s %v, want %s", doc, gotTip, err, tt.wantTip)
+			}
+		})
+	}
 }
