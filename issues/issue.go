@@ -177,12 +177,14 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 	var comments []*Comment
 	byID := make(map[string]*Comment)
 	reacts := make(map[string]map[string]map[string]bool) // target → emoji → NID
+	var names nidNames
 	for _, ch := range obj.Changes {
 		who := ch.Author
 		if !rules.CanSee(who) {
 			continue
 		}
-		triage := rules.CanTriage(who, is.Author)
+		whoS := names.of(who)
+		triage := whoS == is.Author || has(rules.Delegates, who) // rules.CanTriage
 		changed, commented := false, false
 		for _, raw := range ch.Actions {
 			var a Action
@@ -195,7 +197,7 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 					is.Title, changed = a.Title, true
 				}
 			case ActBody:
-				if who.String() == is.Author && validBody(a.Body) {
+				if whoS == is.Author && validBody(a.Body) {
 					is.Body, changed = a.Body, true
 				}
 			case ActState:
@@ -223,13 +225,13 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 				if a.ReplyTo != "" && byID[a.ReplyTo] == nil {
 					continue
 				}
-				c := &Comment{ID: ch.OID, Author: who.String(), Body: a.Body, Created: ch.Time, ReplyTo: a.ReplyTo}
+				c := &Comment{ID: ch.OID, Author: whoS, Body: a.Body, Created: ch.Time, ReplyTo: a.ReplyTo}
 				comments = append(comments, c)
 				byID[c.ID] = c
 				commented, changed = true, true
 			case ActCommentEdit:
 				c := byID[a.Comment]
-				if c == nil || c.Author != who.String() || !validComment(a.Body) {
+				if c == nil || c.Author != whoS || !validComment(a.Body) {
 					continue
 				}
 				t := ch.Time
@@ -247,9 +249,9 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 					m[a.Emoji] = make(map[string]bool)
 				}
 				if a.Undo {
-					delete(m[a.Emoji], who.String())
+					delete(m[a.Emoji], whoS)
 				} else {
-					m[a.Emoji][who.String()] = true
+					m[a.Emoji][whoS] = true
 				}
 				changed = true
 			}
@@ -267,6 +269,27 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 		is.Comments = append(is.Comments, *c)
 	}
 	return is, nil
+}
+
+// nidNames remembers the strings of the few NIDs one issue has: each
+// String is a base58 encoding.
+type nidNames []struct {
+	nid protocol.NID
+	s   string
+}
+
+func (ns *nidNames) of(n protocol.NID) string {
+	for _, e := range *ns {
+		if e.nid.Equal(n) {
+			return e.s
+		}
+	}
+	s := n.String()
+	*ns = append(*ns, struct {
+		nid protocol.NID
+		s   string
+	}{n, s})
+	return s
 }
 
 func validNID(s string) bool {
