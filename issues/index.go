@@ -856,6 +856,8 @@ type rowReader struct {
 	strs []string
 }
 
+// num decodes a number in the form appendNum writes, and only that form:
+// no sign but a minus, no leading zero, no "-0".
 func (r *rowReader) num() int64 {
 	s := r.s
 	i, neg := 0, false
@@ -866,13 +868,13 @@ func (r *rowReader) num() int64 {
 	start := i
 	for ; i < len(s) && s[i] != ':'; i++ {
 		c := s[i]
-		if c < '0' || c > '9' || i-start >= 18 {
+		if c < '0' || c > '9' || i-start >= 18 || i > start && n == 0 {
 			r.bad = true
 			return 0
 		}
 		n = n*10 + int64(c-'0')
 	}
-	if i == start || i == len(s) {
+	if i == start || i == len(s) || neg && n == 0 {
 		r.bad = true
 		return 0
 	}
