@@ -123,7 +123,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 	rep.watch(&s.bytes)
 	defer rep.unwatch()
 	c := exec.CommandContext(ctx, "git", "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
-		"--no-auto-gc", "--no-show-forced-updates", url, refspec)
+		"--no-auto-gc", url, refspec)
 	c.Dir = q.Dir()
 	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0")
 	var stderr bytes.Buffer
