@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -76,6 +77,66 @@ func (c *common) load(to int, f func(ctx context.Context) tea.Msg) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		return pageMsg{to: to, msg: f(ctx)}
+	}
+}
+
+// progressMsg tells a page how far a load that reports progress got; next
+// waits for the load's next message.
+type progressMsg struct {
+	done, total int
+	next        tea.Cmd
+}
+
+// progressEvery is how often a load's progress reaches the page at most.
+const progressEvery = 50 * time.Millisecond
+
+// loadWithProgress is load for work that may take long but says how far
+// it got, such as building an index: what f tells progress reaches page to
+// as progressMsgs (each with the command that waits for the next
+// message), and the timeout bounds the time between two reports rather
+// than the whole load.
+func (c *common) loadWithProgress(to int, f func(ctx context.Context, progress func(done, total int)) tea.Msg) tea.Cmd {
+	timeout := c.timeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithCancel(context.Background())
+		watchdog := time.AfterFunc(timeout, cancel)
+		res := make(chan tea.Msg, 1)
+		prog := make(chan progressMsg, 1)
+		var mu sync.Mutex
+		var last time.Time
+		report := func(done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			watchdog.Reset(timeout)
+			if t := time.Now(); t.Sub(last) >= progressEvery {
+				last = t
+				select {
+				case prog <- progressMsg{done: done, total: total}:
+				default: // the page has not taken the last one yet
+				}
+			}
+		}
+		go func() {
+			defer cancel()
+			defer watchdog.Stop()
+			res <- f(ctx, report)
+		}()
+		var wait tea.Cmd
+		wait = func() tea.Msg {
+			select {
+			case m := <-res:
+				return pageMsg{to: to, msg: m}
+			default:
+			}
+			select {
+			case m := <-res:
+				return pageMsg{to: to, msg: m}
+			case p := <-prog:
+				p.next = wait
+				return pageMsg{to: to, msg: p}
+			}
+		}
+		return wait()
 	}
 }
 

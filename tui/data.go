@@ -26,6 +26,10 @@ type Source struct {
 // Projects lists the projects in local storage.
 type Projects interface {
 	Projects(ctx context.Context) ([]Project, error)
+	// Project returns project rid as Projects lists it, except for the
+	// counts of open issues and patches, which it may leave zero: a
+	// project's page shows them in its tabs and must not wait for them.
+	Project(ctx context.Context, rid string) (Project, error)
 	// Stamp is a cheap value that changes whenever anything the UI shows
 	// may have changed (a namespace's signed refs moved, a node started or
 	// stopped); the UI polls it and reloads the open view when it moves.
@@ -55,7 +59,11 @@ type IssueFilter struct {
 
 // Issues reads and writes a project's issues.
 type Issues interface {
-	ListIssues(ctx context.Context, rid string, f IssueFilter) ([]IssueSummary, error)
+	// ListIssues lists the issues f selects, newest first. When the
+	// source must first build or bring up to date an index, it tells
+	// progress (if not nil) how many issues of how many it has done, now
+	// and then; progress must not block.
+	ListIssues(ctx context.Context, rid string, f IssueFilter, progress func(done, total int)) ([]IssueSummary, error)
 	Issue(ctx context.Context, rid, id string) (*Issue, error)
 	NewIssue(ctx context.Context, rid string, n NewIssue) (string, error)
 	// Comment adds a comment, replying to the comment replyTo unless "".

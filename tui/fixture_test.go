@@ -156,13 +156,24 @@ func (f *fixture) Projects(ctx context.Context) ([]Project, error) {
 	return append([]Project{}, f.projects...), nil
 }
 
+func (f *fixture) Project(ctx context.Context, rid string) (Project, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.projects {
+		if p.RID == rid {
+			return p, nil
+		}
+	}
+	return Project{}, fmt.Errorf("project %s: %w", rid, ErrNotFound)
+}
+
 func (f *fixture) Stamp(ctx context.Context) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return fmt.Sprint(f.stamp), nil
 }
 
-func (f *fixture) ListIssues(ctx context.Context, rid string, fl IssueFilter) ([]IssueSummary, error) {
+func (f *fixture) ListIssues(ctx context.Context, rid string, fl IssueFilter, progress func(done, total int)) ([]IssueSummary, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []IssueSummary

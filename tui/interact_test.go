@@ -2,11 +2,15 @@ package tui
 
 import (
 	"bytes"
+	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 )
 
@@ -181,27 +185,160 @@ func TestResize(t *testing.T) {
 	}
 }
 
-// TestManyIssues: a list of 10,000 issues draws only its window.
-func TestManyIssues(t *testing.T) {
+// countingIssues is the fixture's issues with a count of the queries, each
+// held until release is closed when release is not nil.
+type countingIssues struct {
+	*fixture
+	mu      sync.Mutex
+	queries []IssueFilter
+	release chan struct{}
+}
+
+func (c *countingIssues) ListIssues(ctx context.Context, rid string, f IssueFilter, progress func(done, total int)) ([]IssueSummary, error) {
+	c.mu.Lock()
+	c.queries = append(c.queries, f)
+	rel := c.release
+	c.mu.Unlock()
+	if rel != nil {
+		<-rel
+	}
+	return c.fixture.ListIssues(ctx, rid, f, progress)
+}
+
+func (c *countingIssues) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queries)
+}
+
+// manyIssues is the fixture with 10,000 more issues in project A, half of
+// them closed.
+func manyIssues() *fixture {
 	f := newFixture()
 	base := f.issues[ridA][0]
 	for i := range 10000 {
 		c := *base
 		c.ID = strings.Repeat("0", 30) + itoa(1000000000+i)
 		c.Thread = nil
+		if i%2 == 1 {
+			c.State = "closed"
+		}
 		f.issues[ridA] = append(f.issues[ridA], &c)
 	}
-	d := newDriver(t, f, ridA, 80, 24)
-	start := time.Now()
-	d.keys("G")
-	for range 100 {
-		d.keys("k")
-		_ = d.m.View()
+	return f
+}
+
+// TestManyIssues: with 10,000 issues, a frame draws only the rows in view,
+// and moving, paging and changing the state or label filter ask the source
+// nothing: the list is queried once, and again only for a new search.
+func TestManyIssues(t *testing.T) {
+	f := manyIssues()
+	src := &countingIssues{fixture: f}
+	var clock atomic.Int64 // calls to Now: every row drawn asks it once
+	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA,
+		Now: func() time.Time { clock.Add(1); return now }}
+	o.Source.Issues = src
+	d := &driver{t: t, m: New(o)}
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	d.run(d.m.Init())
+	tab := d.m.top().(*projectPage).tabs[0].(*issuesTab)
+	if n := src.count(); n != 1 {
+		t.Fatalf("opening asked for the issues %d times, want 1", n)
 	}
-	if el := time.Since(start); el > time.Second {
-		t.Errorf("100 moves and draws over 10,000 issues took %v", el)
+	if !strings.Contains(d.screen(), "of 5003") {
+		t.Errorf("no scroll position over the 5,003 open issues:\n%s", d.screen())
 	}
-	if !strings.Contains(d.screen(), "of 10003") {
-		t.Errorf("no scroll position:\n%s", d.screen())
+	rows := tab.list.height
+	for _, k := range []string{"j", "down", "k", "space", "G", "k", "g", "pgdown", "s", "s", "j", "s", "L", "b", "u", "g", "enter", "G", "esc", "j", "s", "s"} {
+		if k == "pgdown" {
+			d.send(tea.KeyMsg{Type: tea.KeyPgDown})
+		} else {
+			d.keys(k)
+		}
+		clock.Store(0)
+		v := tab.View()
+		if lines := strings.Count(v, "\n") + 1; lines != rows+2 {
+			t.Fatalf("after %s the issues tab drew %d lines, want %d (its rows, header and filter line)", k, lines, rows+2)
+		}
+		if n := clock.Load(); n > int64(rows) {
+			t.Fatalf("after %s a frame drew %d rows, want at most the %d in view", k, n, rows)
+		}
+	}
+	if n := src.count(); n != 1 {
+		t.Errorf("moving and filtering asked for the issues %d times in all, want 1: %+v", n, src.queries)
+	}
+	if !strings.Contains(d.screen(), "of 10004") {
+		t.Errorf("no scroll position over all 10,004 issues after s, s, s, L bug, esc, s, s:\n%s", d.screen())
+	}
+}
+
+// TestSearchWhileQuerying: letters typed while a query runs are asked in
+// one query when it returns, and the list shows the newest search.
+func TestSearchWhileQuerying(t *testing.T) {
+	f := manyIssues()
+	src := &countingIssues{fixture: f}
+	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now }}
+	o.Source.Issues = src
+	m := New(o)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	// Run commands as bubbletea does, each in its own goroutine.
+	msgs := make(chan tea.Msg, 16)
+	pending := 0
+	var start func(tea.Cmd)
+	start = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		pending++
+		go func() { msgs <- c() }()
+	}
+	handle := func(msg tea.Msg) {
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				start(c)
+			}
+			return
+		}
+		if msg != nil {
+			_, c := m.Update(msg)
+			start(c)
+		}
+	}
+	settle := func() {
+		for pending > 0 {
+			select {
+			case msg := <-msgs:
+				pending--
+				handle(msg)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("a command did not finish")
+			}
+		}
+	}
+	start(m.Init())
+	settle()
+	src.mu.Lock()
+	src.release = make(chan struct{})
+	src.mu.Unlock()
+	handle(keyMsg("/"))
+	for _, r := range "crash" {
+		handle(keyMsg(string(r)))
+		// The first letter's query is running (held); the rest wait.
+		for src.count() < 2 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(src.release)
+	settle()
+	handle(keyMsg("enter"))
+	if n := src.count(); n != 3 {
+		t.Errorf("typing crash asked %d queries, want 3 (open, c, then crash): %+v", n, src.queries)
+	}
+	if last := src.queries[len(src.queries)-1]; last.Search != "crash" || last.State != "" {
+		t.Errorf("last query = %+v, want the search crash in every state", last)
+	}
+	sc := ansi.Strip(m.View())
+	if !strings.Contains(sc, "search: crash") || !strings.Contains(sc, "10001 issues") && !strings.Contains(sc, "of 5001") {
+		t.Errorf("the list is not the answer to crash:\n%s", sc)
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -11,18 +12,28 @@ import (
 
 // issuesTab lists a project's issues from the index: filtered by state and
 // label, searched with /.
+//
+// The source is asked only for the search: the tab keeps every issue the
+// search matches and filters by state and label itself, so s and L answer
+// in the same frame. Only one query runs at a time; a search typed while
+// one runs waits for it, and then only the newest text is asked.
 type issuesTab struct {
-	c      *common
-	id     int
-	rid    string
-	w, h   int
-	list   list
-	issues []IssueSummary
-	filter IssueFilter
-	seq    int // the newest query asked; older answers are dropped
-	loaded bool
-	err    error
-	prompt prompt
+	c       *common
+	id      int
+	rid     string
+	w, h    int
+	list    list
+	all     []IssueSummary // every issue the search matches, newest first
+	issues  []IssueSummary // all, filtered by state and label: the rows
+	filter  IssueFilter
+	seq     int  // the newest query asked; older answers are dropped
+	running bool // a query is running
+	queued  bool // and another was asked meanwhile
+	done    int  // while the source builds its index: issues done
+	total   int  // and to do
+	loaded  bool
+	err     error
+	prompt  prompt
 }
 
 type issuesMsg struct {
@@ -42,9 +53,20 @@ func (t *issuesTab) Reload() tea.Cmd {
 		return nil
 	}
 	t.seq++
-	seq, src, rid, f := t.seq, t.c.src.Issues, t.rid, t.filter
-	return t.c.load(t.id, func(ctx context.Context) tea.Msg {
-		is, err := src.ListIssues(ctx, rid, f)
+	if t.running {
+		t.queued = true
+		return nil
+	}
+	return t.query()
+}
+
+// query asks the source for the issues the search matches, in every state
+// and with any label.
+func (t *issuesTab) query() tea.Cmd {
+	t.running = true
+	seq, src, rid, f := t.seq, t.c.src.Issues, t.rid, IssueFilter{Search: t.filter.Search}
+	return t.c.loadWithProgress(t.id, func(ctx context.Context, progress func(done, total int)) tea.Msg {
+		is, err := src.ListIssues(ctx, rid, f, progress)
 		return issuesMsg{seq, is, err}
 	})
 }
@@ -65,6 +87,45 @@ func (t *issuesTab) selected() (IssueSummary, bool) {
 	return IssueSummary{}, false
 }
 
+// refilter makes the rows again from all after the state or label filter
+// or the data changed; keep leaves the cursor on the issue it was on.
+func (t *issuesTab) refilter(keep bool) {
+	cur, had := t.selected()
+	f := t.filter
+	match := func(is *IssueSummary) bool {
+		return (f.State == "" || is.State == f.State) && (f.Label == "" || slices.Contains(is.Labels, f.Label))
+	}
+	n := 0
+	for i := range t.all {
+		if match(&t.all[i]) {
+			n++
+		}
+	}
+	if n == len(t.all) {
+		t.issues = t.all // often all open: no copy
+	} else {
+		t.issues = make([]IssueSummary, 0, n)
+		for i := range t.all {
+			if match(&t.all[i]) {
+				t.issues = append(t.issues, t.all[i])
+			}
+		}
+	}
+	if !keep {
+		t.list.cursor, t.list.offset = 0, 0
+	}
+	t.list.setLen(len(t.issues))
+	if keep && had {
+		for i, is := range t.issues {
+			if is.ID == cur.ID {
+				t.list.cursor = i
+				t.list.scroll()
+				break
+			}
+		}
+	}
+}
+
 func (t *issuesTab) Update(msg tea.Msg) (page, tea.Cmd) {
 	k := t.c.keys
 	switch msg := msg.(type) {
@@ -72,24 +133,27 @@ func (t *issuesTab) Update(msg tea.Msg) (page, tea.Cmd) {
 		if msg.to != t.id {
 			return t, nil
 		}
-		if m, ok := msg.msg.(issuesMsg); ok && m.seq == t.seq {
-			t.loaded = true
-			t.err = m.err
-			if m.err == nil {
-				// Keep the cursor on the same issue across reloads.
-				cur, had := t.selected()
-				t.issues = m.issues
-				t.list.setLen(len(t.issues))
-				if had {
-					for i, is := range t.issues {
-						if is.ID == cur.ID {
-							t.list.cursor = i
-							t.list.scroll()
-							break
-						}
-					}
+		switch m := msg.msg.(type) {
+		case progressMsg:
+			t.done, t.total = m.done, m.total
+			return t, m.next
+		case issuesMsg:
+			t.running = false
+			t.done, t.total = 0, 0
+			var cmd tea.Cmd
+			if t.queued {
+				t.queued = false
+				cmd = t.query()
+			}
+			if m.seq == t.seq {
+				t.loaded = true
+				t.err = m.err
+				if m.err == nil {
+					t.all = m.issues
+					t.refilter(true)
 				}
 			}
+			return t, cmd
 		}
 		return t, nil
 	case tea.KeyMsg:
@@ -117,13 +181,19 @@ func (t *issuesTab) Update(msg tea.Msg) (page, tea.Cmd) {
 			default:
 				t.filter.State = "open"
 			}
-			t.list.cursor, t.list.offset = 0, 0
-			return t, t.Reload()
+			t.refilter(false)
+			return t, nil
 		case key.Matches(msg, k.New):
 			return t, push(newIssueForm(t.c, t.rid))
 		case msg.String() == "esc" && (t.filter.Search != "" || t.filter.Label != ""):
-			t.filter.Search, t.filter.Label = "", ""
-			return t, t.Reload()
+			var cmd tea.Cmd
+			if t.filter.Search != "" {
+				t.filter.Search = ""
+				cmd = t.Reload()
+			}
+			t.filter.Label = ""
+			t.refilter(true)
+			return t, cmd
 		}
 	}
 	t.list.update(msg, k)
@@ -136,8 +206,7 @@ func (t *issuesTab) updatePrompt(msg tea.KeyMsg) tea.Cmd {
 		t.prompt.close()
 		if t.prompt.kind == "label" {
 			t.filter.Label = strings.TrimSpace(t.prompt.value())
-			t.list.cursor, t.list.offset = 0, 0
-			return t.Reload()
+			t.refilter(false)
 		}
 		return nil
 	case "esc":
@@ -176,6 +245,9 @@ func (t *issuesTab) filterLine() string {
 	if info := t.list.scrollInfo(); info != "" && len(t.issues) > t.list.height {
 		right = st.Dim.Render(info)
 	}
+	if t.loaded && t.total > 0 {
+		right = st.Dim.Render(indexing(t.done, t.total))
+	}
 	return spread(left, right+" ", t.w)
 }
 
@@ -187,6 +259,8 @@ func (t *issuesTab) View() string {
 		body = st.Dim.Render("  issues are not available")
 	case t.err != nil:
 		body = " " + errorText(st, "issues", t.err)
+	case !t.loaded && t.total > 0:
+		body = st.Dim.Render("  " + indexing(t.done, t.total))
 	case !t.loaded:
 		body = st.Dim.Render("  loading issues…")
 	case len(t.issues) == 0:
@@ -200,6 +274,11 @@ func (t *issuesTab) View() string {
 		bottom = " " + t.prompt.view()
 	}
 	return t.filterHeader() + "\n" + body + "\n" + bottom
+}
+
+// indexing says how far a build of the issue index got.
+func indexing(done, total int) string {
+	return "indexing issues: " + itoa(done) + " of " + itoa(total) + " (" + itoa(done*100/max(total, 1)) + "%)"
 }
 
 func (t *issuesTab) filterHeader() string {

@@ -44,28 +44,24 @@ func newProjectPage(c *common, pr Project, byRID bool) *projectPage {
 	return p
 }
 
+// Init loads the first tab. A page opened by RID loads its header once the
+// tab has its first answer: the list comes first, and on a busy machine
+// the two would only slow each other down.
 func (p *projectPage) Init() tea.Cmd {
 	p.started[p.active] = true
-	cmds := []tea.Cmd{p.tabs[p.active].Init()}
-	if p.needLoad {
-		cmds = append(cmds, p.loadProject())
+	cmd := p.tabs[p.active].Init()
+	if cmd == nil && p.needLoad {
+		p.needLoad = false
+		return p.loadProject()
 	}
-	return tea.Batch(cmds...)
+	return cmd
 }
 
 func (p *projectPage) loadProject() tea.Cmd {
 	src, rid := p.c.src.Projects, p.project.RID
 	return p.c.load(p.id, func(ctx context.Context) tea.Msg {
-		ps, err := src.Projects(ctx)
-		if err != nil {
-			return projectMsg{err: err}
-		}
-		for _, pr := range ps {
-			if pr.RID == rid {
-				return projectMsg{project: pr}
-			}
-		}
-		return projectMsg{err: fmt.Errorf("project %s: %w", rid, ErrNotFound)}
+		pr, err := src.Project(ctx, rid)
+		return projectMsg{project: pr, err: err}
 	})
 }
 
@@ -121,6 +117,10 @@ func (p *projectPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			return p, nil
 		}
 		var cmds []tea.Cmd
+		if p.needLoad {
+			p.needLoad = false
+			cmds = append(cmds, p.loadProject())
+		}
 		for i := range p.tabs {
 			var cmd tea.Cmd
 			p.tabs[i], cmd = p.tabs[i].Update(msg)

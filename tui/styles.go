@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strconv"
+
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 )
@@ -30,10 +32,46 @@ var (
 	cBorder = lipgloss.AdaptiveColor{Light: "#D1D5DB", Dark: "#4B5563"}
 )
 
+// resolve picks c's shade for r's background and converts it to r's
+// colour profile once. Left to lipgloss, an adaptive hex colour is
+// converted on every Render, and on a 256-colour terminal that means
+// finding the nearest of 256 colours in HSLuv, which was most of what
+// drawing a list cost.
+func resolve(r *lipgloss.Renderer, c lipgloss.AdaptiveColor) lipgloss.TerminalColor {
+	hex := c.Light
+	if r.HasDarkBackground() {
+		hex = c.Dark
+	}
+	switch p := r.ColorProfile(); p {
+	case termenv.Ascii:
+		return lipgloss.NoColor{}
+	case termenv.TrueColor:
+		return lipgloss.Color(hex)
+	default:
+		switch v := p.Convert(termenv.RGBColor(hex)).(type) {
+		case termenv.ANSI256Color:
+			return lipgloss.Color(strconv.Itoa(int(v)))
+		case termenv.ANSIColor:
+			return lipgloss.Color(strconv.Itoa(int(v)))
+		}
+		return lipgloss.Color(hex)
+	}
+}
+
 // NewStyles makes the styles with renderer r.
 func NewStyles(r *lipgloss.Renderer) *Styles {
 	n := r.NewStyle
 	s := &Styles{r: r}
+	var (
+		cAccent = resolve(r, cAccent)
+		cDim    = resolve(r, cDim)
+		cGreen  = resolve(r, cGreen)
+		cRed    = resolve(r, cRed)
+		cPurple = resolve(r, cPurple)
+		cYellow = resolve(r, cYellow)
+		cSelBg  = resolve(r, cSelBg)
+		cBorder = resolve(r, cBorder)
+	)
 	s.App = n()
 	s.Header = n().Bold(true).Foreground(cAccent)
 	s.Crumb = n().Foreground(cDim)

@@ -204,3 +204,22 @@ func TestScreens(t *testing.T) {
 		}
 	}
 }
+
+// TestResolvedColours: styles drawn with colours resolved once look as
+// lipgloss draws the adaptive colours, on every kind of terminal.
+func TestResolvedColours(t *testing.T) {
+	for _, p := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		for _, dark := range []bool{true, false} {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(p)
+			r.SetHasDarkBackground(dark)
+			for _, c := range []lipgloss.AdaptiveColor{cAccent, cDim, cGreen, cRed, cPurple, cYellow, cSelBg, cBorder} {
+				want := r.NewStyle().Foreground(c).Background(c).Render("x")
+				got := r.NewStyle().Foreground(resolve(r, c)).Background(resolve(r, c)).Render("x")
+				if got != want {
+					t.Errorf("profile %v, dark %v, %v: got %q, want %q", p, dark, c, got, want)
+				}
+			}
+		}
+	}
+}

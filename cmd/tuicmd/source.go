@@ -116,26 +116,11 @@ func (s *adapter) Projects(ctx context.Context) ([]tui.Project, error) {
 		if err != nil {
 			return nil, err
 		}
-		doc, _, err := r.Identity(ctx)
+		p, err := s.project(ctx, r, pol, self)
 		if err != nil {
-			return nil, fmt.Errorf("project %s: %w", rid, err)
+			return nil, err
 		}
-		p := tui.Project{
-			RID: rid.String(), Name: doc.Name, Description: doc.Description,
-			DefaultBranch: doc.DefaultBranch, Visibility: doc.Visibility.Type,
-			Seeding: pol.Seeding(rid),
-		}
-		for _, d := range doc.Delegates {
-			p.Delegates = append(p.Delegates, d.String())
-		}
-		if nss, err := r.RefFiles().Namespaces(); err == nil {
-			for _, ns := range nss {
-				if ns != self {
-					p.Peers++
-				}
-			}
-		}
-		err = s.withIndex(ctx, r, func(ix *issues.Index) error {
+		err = s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
 			l, err := ix.List(ctx, issues.Filter{State: issues.StateOpen})
 			p.OpenIssues = len(l)
 			return err
@@ -150,6 +135,47 @@ func (s *adapter) Projects(ctx context.Context) ([]tui.Project, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
 	return out, nil
+}
+
+// Project is one project without its counts, which cost a pass over its
+// issue index and its patches.
+func (s *adapter) Project(ctx context.Context, rid string) (tui.Project, error) {
+	r, err := s.open(rid)
+	if errors.Is(err, repo.ErrNotFound) {
+		return tui.Project{}, fmt.Errorf("project %s: %w", rid, tui.ErrNotFound)
+	}
+	if err != nil {
+		return tui.Project{}, err
+	}
+	pol, err := p2psync.LoadPolicy(s.home)
+	if err != nil {
+		return tui.Project{}, err
+	}
+	return s.project(ctx, r, pol, s.names().self)
+}
+
+// project describes r from its identity, the policy and its namespaces.
+func (s *adapter) project(ctx context.Context, r *repo.Repo, pol *p2psync.Policy, self string) (tui.Project, error) {
+	doc, _, err := r.Identity(ctx)
+	if err != nil {
+		return tui.Project{}, fmt.Errorf("project %s: %w", r.RID, err)
+	}
+	p := tui.Project{
+		RID: r.RID.String(), Name: doc.Name, Description: doc.Description,
+		DefaultBranch: doc.DefaultBranch, Visibility: doc.Visibility.Type,
+		Seeding: pol.Seeding(r.RID),
+	}
+	for _, d := range doc.Delegates {
+		p.Delegates = append(p.Delegates, d.String())
+	}
+	if nss, err := r.RefFiles().Namespaces(); err == nil {
+		for _, ns := range nss {
+			if ns != self {
+				p.Peers++
+			}
+		}
+	}
+	return p, nil
 }
 
 // Stamp hashes every namespace's signed refs in every project, the policy
@@ -186,8 +212,13 @@ func (s *adapter) Stamp(ctx context.Context) (string, error) {
 // withIndex opens project r's issue index (bringing it up to date), runs
 // f and closes it again: the index is locked while open, and the CLI must
 // be able to write while the UI is up.
-func (s *adapter) withIndex(ctx context.Context, r *repo.Repo, f func(*issues.Index) error) error {
-	ix, err := issues.OpenIndex(ctx, issues.IndexPath(s.home, r.RID), issues.NewStore(r))
+// progress, if not nil, hears how a rebuild goes.
+func (s *adapter) withIndex(ctx context.Context, r *repo.Repo, progress func(done, total int), f func(*issues.Index) error) error {
+	var opts []issues.IndexOption
+	if progress != nil {
+		opts = append(opts, issues.WithProgress(progress))
+	}
+	ix, err := issues.OpenIndex(ctx, issues.IndexPath(s.home, r.RID), issues.NewStore(r), opts...)
 	if err != nil {
 		return fmt.Errorf("issue index: %w", err)
 	}
@@ -195,23 +226,30 @@ func (s *adapter) withIndex(ctx context.Context, r *repo.Repo, f func(*issues.In
 	return f(ix)
 }
 
-func (s *adapter) ListIssues(ctx context.Context, rid string, f tui.IssueFilter) ([]tui.IssueSummary, error) {
+func (s *adapter) ListIssues(ctx context.Context, rid string, f tui.IssueFilter, progress func(done, total int)) ([]tui.IssueSummary, error) {
 	r, err := s.open(rid)
 	if err != nil {
 		return nil, err
 	}
 	n := s.names()
 	var out []tui.IssueSummary
-	err = s.withIndex(ctx, r, func(ix *issues.Index) error {
+	err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
 		l, err := ix.List(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search})
 		if err != nil {
 			return err
 		}
 		out = make([]tui.IssueSummary, len(l))
+		// A few authors write most issues: name each once.
+		authors := make(map[string]string)
 		for i, is := range l {
+			a, ok := authors[is.Author]
+			if !ok {
+				a = n.of(is.Author)
+				authors[is.Author] = a
+			}
 			out[i] = tui.IssueSummary{
 				ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason,
-				Author: n.of(is.Author), Labels: is.Labels, Comments: is.CommentCount,
+				Author: a, Labels: is.Labels, Comments: is.CommentCount,
 				Created: is.Created, Updated: is.Updated,
 			}
 		}
@@ -229,7 +267,7 @@ func (s *adapter) issue(ctx context.Context, rid, id string) (*issues.Store, *is
 	st := issues.NewStore(r)
 	var full string
 	var rules issues.Rules
-	err = s.withIndex(ctx, r, func(ix *issues.Index) error {
+	err = s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
 		if full, err = ix.Resolve(ctx, id); err != nil {
 			return err
 		}
