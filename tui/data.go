@@ -25,7 +25,10 @@ type Source struct {
 
 // Projects lists the projects in local storage.
 type Projects interface {
-	Projects(ctx context.Context) ([]Project, error)
+	// Projects lists the projects with their counts of open issues and
+	// patches. When it must first build an issue index, it tells progress
+	// (if not nil) how far it got, as Issues.ListIssues does.
+	Projects(ctx context.Context, progress func(done, total int)) ([]Project, error)
 	// Project returns project rid as Projects lists it, except for the
 	// counts of open issues and patches, which it may leave zero: a
 	// project's page shows them in its tabs and must not wait for them.

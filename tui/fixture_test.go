@@ -150,7 +150,7 @@ func (f *fixture) source() Source {
 	return Source{Projects: f, Issues: f, Patches: f, Code: f, Peers: f}
 }
 
-func (f *fixture) Projects(ctx context.Context) ([]Project, error) {
+func (f *fixture) Projects(ctx context.Context, progress func(done, total int)) ([]Project, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]Project{}, f.projects...), nil

@@ -272,6 +272,76 @@ func TestManyIssues(t *testing.T) {
 	}
 }
 
+// async runs a Model as bubbletea does: each command in a goroutine of its
+// own, each message back through Update in the test's goroutine.
+type async struct {
+	t       *testing.T
+	m       *Model
+	msgs    chan tea.Msg
+	pending int
+}
+
+func newAsync(t *testing.T, o Options) *async {
+	a := &async{t: t, m: New(o), msgs: make(chan tea.Msg, 16)}
+	a.m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	a.start(a.m.Init())
+	return a
+}
+
+func (a *async) start(c tea.Cmd) {
+	if c == nil {
+		return
+	}
+	a.pending++
+	go func() { a.msgs <- c() }()
+}
+
+func (a *async) send(msg tea.Msg) {
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range b {
+			a.start(c)
+		}
+		return
+	}
+	if msg != nil {
+		_, c := a.m.Update(msg)
+		a.start(c)
+	}
+}
+
+// next handles one message from a command.
+func (a *async) next() {
+	a.t.Helper()
+	select {
+	case msg := <-a.msgs:
+		a.pending--
+		a.send(msg)
+	case <-time.After(5 * time.Second):
+		a.t.Fatalf("no command finished in 5s; the screen:\n%s", a.screen())
+	}
+}
+
+// settle handles messages until no command is left.
+func (a *async) settle() {
+	a.t.Helper()
+	for a.pending > 0 {
+		a.next()
+	}
+}
+
+// waitFor handles messages until the screen shows s.
+func (a *async) waitFor(s string) {
+	a.t.Helper()
+	for !strings.Contains(a.screen(), s) {
+		if a.pending == 0 {
+			a.t.Fatalf("%q is not on the screen, and nothing is left to wait for:\n%s", s, a.screen())
+		}
+		a.next()
+	}
+}
+
+func (a *async) screen() string { return ansi.Strip(a.m.View()) }
+
 // TestSearchWhileQuerying: letters typed while a query runs are asked in
 // one query when it returns, and the list shows the newest search.
 func TestSearchWhileQuerying(t *testing.T) {
@@ -279,66 +349,71 @@ func TestSearchWhileQuerying(t *testing.T) {
 	src := &countingIssues{fixture: f}
 	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now }}
 	o.Source.Issues = src
-	m := New(o)
-	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	// Run commands as bubbletea does, each in its own goroutine.
-	msgs := make(chan tea.Msg, 16)
-	pending := 0
-	var start func(tea.Cmd)
-	start = func(c tea.Cmd) {
-		if c == nil {
-			return
-		}
-		pending++
-		go func() { msgs <- c() }()
-	}
-	handle := func(msg tea.Msg) {
-		if b, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range b {
-				start(c)
-			}
-			return
-		}
-		if msg != nil {
-			_, c := m.Update(msg)
-			start(c)
-		}
-	}
-	settle := func() {
-		for pending > 0 {
-			select {
-			case msg := <-msgs:
-				pending--
-				handle(msg)
-			case <-time.After(5 * time.Second):
-				t.Fatalf("a command did not finish")
-			}
-		}
-	}
-	start(m.Init())
-	settle()
+	a := newAsync(t, o)
+	a.settle()
 	src.mu.Lock()
 	src.release = make(chan struct{})
 	src.mu.Unlock()
-	handle(keyMsg("/"))
+	a.send(keyMsg("/"))
 	for _, r := range "crash" {
-		handle(keyMsg(string(r)))
+		a.send(keyMsg(string(r)))
 		// The first letter's query is running (held); the rest wait.
-		for src.count() < 2 {
-			time.Sleep(time.Millisecond)
+		for deadline := time.Now().Add(5 * time.Second); src.count() < 2; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the search's first query did not start")
+			}
 		}
 	}
 	close(src.release)
-	settle()
-	handle(keyMsg("enter"))
+	a.settle()
+	a.send(keyMsg("enter"))
 	if n := src.count(); n != 3 {
 		t.Errorf("typing crash asked %d queries, want 3 (open, c, then crash): %+v", n, src.queries)
 	}
 	if last := src.queries[len(src.queries)-1]; last.Search != "crash" || last.State != "" {
 		t.Errorf("last query = %+v, want the search crash in every state", last)
 	}
-	sc := ansi.Strip(m.View())
-	if !strings.Contains(sc, "search: crash") || !strings.Contains(sc, "10001 issues") && !strings.Contains(sc, "of 5001") {
+	sc := a.screen()
+	if !strings.Contains(sc, "search: crash") || !strings.Contains(sc, "of 5001") { // 5,001 of them open
 		t.Errorf("the list is not the answer to crash:\n%s", sc)
+	}
+}
+
+// buildingIssues is the fixture's issues behind an index that takes a while
+// to build: ListIssues reports progress every step for steps steps.
+type buildingIssues struct {
+	*fixture
+	steps int
+	step  time.Duration
+}
+
+func (b *buildingIssues) ListIssues(ctx context.Context, rid string, f IssueFilter, progress func(done, total int)) ([]IssueSummary, error) {
+	for i := range b.steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		progress(i, b.steps)
+		time.Sleep(b.step)
+	}
+	return b.fixture.ListIssues(ctx, rid, f, progress)
+}
+
+// TestIndexProgress: while the source builds its index the issues tab
+// says how far it got, and a build that keeps reporting outlives the
+// timeout, which bounds the time between two reports.
+func TestIndexProgress(t *testing.T) {
+	f := newFixture()
+	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now },
+		Timeout: 300 * time.Millisecond}
+	o.Source.Issues = &buildingIssues{fixture: f, steps: 60, step: 10 * time.Millisecond}
+	a := newAsync(t, o)
+	a.waitFor("indexing issues: ")
+	if !strings.Contains(a.screen(), " of 60 (") {
+		t.Errorf("no progress on the screen:\n%s", a.screen())
+	}
+	a.waitFor("Crash on start")
+	a.settle()
+	if strings.Contains(a.screen(), "cannot load") {
+		t.Errorf("the build was cut off:\n%s", a.screen())
 	}
 }

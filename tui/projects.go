@@ -17,6 +17,10 @@ type projectsPage struct {
 	projects []Project
 	loaded   bool
 	err      error
+	running  bool // a load is running
+	queued   bool // and another was asked meanwhile
+	done     int  // while the source builds an issue index: issues done
+	total    int  // and to do
 }
 
 type projectsMsg struct {
@@ -31,9 +35,14 @@ func newProjectsPage(c *common) *projectsPage {
 func (p *projectsPage) Init() tea.Cmd { return p.Reload() }
 
 func (p *projectsPage) Reload() tea.Cmd {
+	if p.running {
+		p.queued = true
+		return nil
+	}
+	p.running = true
 	src := p.c.src.Projects
-	return p.c.load(p.id, func(ctx context.Context) tea.Msg {
-		ps, err := src.Projects(ctx)
+	return p.c.loadWithProgress(p.id, func(ctx context.Context, progress func(done, total int)) tea.Msg {
+		ps, err := src.Projects(ctx, progress)
 		return projectsMsg{ps, err}
 	})
 }
@@ -52,10 +61,20 @@ func (p *projectsPage) Update(msg tea.Msg) (page, tea.Cmd) {
 		if msg.to != p.id {
 			return p, nil
 		}
-		if m, ok := msg.msg.(projectsMsg); ok {
+		switch m := msg.msg.(type) {
+		case progressMsg:
+			p.done, p.total = m.done, m.total
+			return p, m.next
+		case projectsMsg:
+			p.running = false
+			p.done, p.total = 0, 0
 			p.loaded = true
 			p.projects, p.err = m.projects, m.err
 			p.list.setLen(len(p.projects))
+			if p.queued {
+				p.queued = false
+				return p, p.Reload()
+			}
 		}
 		return p, nil
 	case tea.KeyMsg:
@@ -77,6 +96,8 @@ func (p *projectsPage) View() string {
 	switch {
 	case p.err != nil:
 		return errorText(st, "projects", p.err)
+	case !p.loaded && p.total > 0:
+		return st.Dim.Render("  " + indexing(p.done, p.total))
 	case !p.loaded:
 		return st.Dim.Render("  loading projects…")
 	case len(p.projects) == 0:

@@ -159,7 +159,7 @@ func TestPatchesAdapter(t *testing.T) {
 	if l, _ := src.Patches.ListPatches(ctx, rid, ""); len(l) != 1 || l[0].Accepted != 1 {
 		t.Fatalf("all: %+v", l)
 	}
-	if ps, err := src.Projects.Projects(ctx); err != nil || len(ps) != 1 || ps[0].OpenPatches != 1 {
+	if ps, err := src.Projects.Projects(ctx, nil); err != nil || len(ps) != 1 || ps[0].OpenPatches != 1 {
 		t.Fatalf("projects %+v %v", ps, err)
 	}
 }

@@ -100,7 +100,7 @@ func (n names) of(nid string) string {
 }
 
 // Projects lists local storage with counts from each issue index.
-func (s *adapter) Projects(ctx context.Context) ([]tui.Project, error) {
+func (s *adapter) Projects(ctx context.Context, progress func(done, total int)) ([]tui.Project, error) {
 	rids, err := repo.List(s.home)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *adapter) Projects(ctx context.Context) ([]tui.Project, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
+		err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
 			l, err := ix.List(ctx, issues.Filter{State: issues.StateOpen})
 			p.OpenIssues = len(l)
 			return err
