@@ -19,7 +19,7 @@ import (
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
-	p2psync "example.com/grove/sync"
+	"example.com/grove/sync/control"
 	"example.com/grove/tui"
 )
 
@@ -72,7 +72,7 @@ type names struct {
 
 func (s *adapter) names() names {
 	n := names{alias: map[string]string{}, follows: map[string]bool{}}
-	if pol, err := p2psync.LoadPolicy(s.home); err == nil {
+	if pol, err := control.LoadPolicy(s.home); err == nil {
 		for nid, a := range pol.Follows {
 			n.follows[nid] = true
 			if a != "" {
@@ -105,7 +105,7 @@ func (s *adapter) Projects(ctx context.Context, progress func(done, total int)) 
 	if err != nil {
 		return nil, err
 	}
-	pol, err := p2psync.LoadPolicy(s.home)
+	pol, err := control.LoadPolicy(s.home)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (s *adapter) Project(ctx context.Context, rid string) (tui.Project, error) 
 	if err != nil {
 		return tui.Project{}, err
 	}
-	pol, err := p2psync.LoadPolicy(s.home)
+	pol, err := control.LoadPolicy(s.home)
 	if err != nil {
 		return tui.Project{}, err
 	}
@@ -155,7 +155,7 @@ func (s *adapter) Project(ctx context.Context, rid string) (tui.Project, error) 
 }
 
 // project describes r from its identity, the policy and its namespaces.
-func (s *adapter) project(ctx context.Context, r *repo.Repo, pol *p2psync.Policy, self string) (tui.Project, error) {
+func (s *adapter) project(ctx context.Context, r *repo.Repo, pol *control.Policy, self string) (tui.Project, error) {
 	doc, _, err := r.Identity(ctx)
 	if err != nil {
 		return tui.Project{}, fmt.Errorf("project %s: %w", r.RID, err)
@@ -572,15 +572,15 @@ func (s *adapter) Peers(ctx context.Context, rid string) ([]tui.Peer, error) {
 
 // Node asks a running node for its state over the control socket.
 func (s *adapter) Node(ctx context.Context) (tui.NodeState, error) {
-	c, err := p2psync.Dial(s.home)
-	if errors.Is(err, p2psync.ErrNotRunning) {
+	c, err := control.Dial(s.home)
+	if errors.Is(err, control.ErrNotRunning) {
 		return tui.NodeState{}, nil
 	}
 	if err != nil {
 		return tui.NodeState{}, err
 	}
 	st, err := c.Status(ctx)
-	if errors.Is(err, p2psync.ErrNotRunning) {
+	if errors.Is(err, control.ErrNotRunning) {
 		return tui.NodeState{}, nil
 	}
 	if err != nil {
@@ -591,7 +591,7 @@ func (s *adapter) Node(ctx context.Context) (tui.NodeState, error) {
 
 // nodeAnswers reports whether something listens on h's control socket.
 func nodeAnswers(h repo.Home) bool {
-	c, err := net.DialTimeout("unix", p2psync.ControlPath(h), 200*time.Millisecond)
+	c, err := net.DialTimeout("unix", control.Path(h), 200*time.Millisecond)
 	if err != nil {
 		return false
 	}
