@@ -667,8 +667,10 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	var werr error
 	var once sync.Once
 	r := ix.store.Repo
+	objects := r.NewObjectReader() // its forks share the mapped packs
+	defer objects.Close()
 	for range workers {
-		rd := r.NewObjectReader()
+		rd := objects.Fork()
 		nids := make(nidCache)
 		wg.Go(func() {
 			defer rd.Close()

@@ -14,7 +14,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"example.com/grove/protocol"
 )
@@ -23,25 +26,51 @@ import (
 // walk over thousands of small objects (an index rebuild) is bound by the
 // cost of each open, so loose objects are read with plain system calls,
 // relative to a kept descriptor of their fan-out directory, through one
-// reused inflater. Packed objects are read through go-git, with a handle
-// of the reader's own.
+// reused inflater, and packed ones from packs mapped once (pack.go).
+// Anything else (alternates, a pack format it does not know) is read
+// through go-git.
 type ObjectReader struct {
-	r    *Repo
-	dirs [256]int // descriptors of objects/xx; 0 when not open
-	file fdReader
-	br   *bufio.Reader
-	zr   io.ReadCloser
-	hdr  []byte
-	pack *Repo // go-git handle for packed objects, opened when first needed
+	r     *Repo
+	dirs  [256]int // descriptors of objects/xx; 0 when not open
+	file  fdReader
+	br    *bufio.Reader
+	zr    io.ReadCloser
+	hdr   []byte
+	packs packReader
+	alt   int8                // 1 if the storage has alternates, -1 if not, 0 unknown
+	git   *filesystem.Storage // made when first needed
 }
 
 // NewObjectReader returns a reader of r's objects. Close it when done.
 func (r *Repo) NewObjectReader() *ObjectReader {
-	return &ObjectReader{r: r, br: bufio.NewReaderSize(nil, 16<<10), hdr: make([]byte, 0, 32)}
+	o := &ObjectReader{r: r, br: bufio.NewReaderSize(nil, 16<<10), hdr: make([]byte, 0, 32)}
+	o.packs.ps = newPacks(filepath.Join(r.Path, "objects"))
+	return o
 }
 
-// Close releases the reader's descriptors.
+// Fork returns another reader of the same objects, for another goroutine,
+// that shares o's mapped packs. Close it too.
+func (o *ObjectReader) Fork() *ObjectReader {
+	f := &ObjectReader{r: o.r, br: bufio.NewReaderSize(nil, 16<<10), hdr: make([]byte, 0, 32)}
+	ps := o.packs.ps
+	ps.mu.Lock()
+	ps.refs++
+	ps.mu.Unlock()
+	f.packs.ps = ps
+	return f
+}
+
+// Close releases the reader's descriptors, and the mapped packs when no
+// reader shares them any more.
 func (o *ObjectReader) Close() error {
+	if o.packs.ps != nil {
+		o.packs.ps.release()
+		o.packs.ps = nil
+	}
+	if o.git != nil {
+		o.git.Close()
+		o.git = nil
+	}
 	for i, fd := range o.dirs {
 		if fd > 0 {
 			syscall.Close(fd)
@@ -89,14 +118,29 @@ func (o *ObjectReader) ReadObject(oid string, limit int64) (string, []byte, erro
 	if kind, data, ok, err := o.readLoose(oid, limit); ok || err != nil {
 		return kind, data, err
 	}
-	if o.pack == nil {
-		p, err := openPath(o.r.Path, o.r.RID)
-		if err != nil {
-			return "", nil, err
-		}
-		o.pack = p
+	kind, data, err := o.packs.read(oid, limit)
+	switch {
+	case err == nil || errors.Is(err, ErrTooLarge):
+		return kind, data, err
+	case errors.Is(err, errNotPacked) && o.alternates() < 0:
+		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)
 	}
-	return o.pack.readPacked(oid, limit)
+	if o.git == nil {
+		o.git = filesystem.NewStorageWithOptions(osfs.New(o.r.Path), cache.NewObjectLRU(4*cache.MiByte),
+			filesystem.Options{KeepDescriptors: true, AlternatesFS: osfs.New("/")})
+	}
+	return readEncoded(o.git, oid, limit)
+}
+
+// alternates reports whether the storage borrows objects from another.
+func (o *ObjectReader) alternates() int8 {
+	if o.alt == 0 {
+		o.alt = -1
+		if _, err := os.Stat(filepath.Join(o.r.Path, "objects", "info", "alternates")); err == nil {
+			o.alt = 1
+		}
+	}
+	return o.alt
 }
 
 // dir returns a descriptor of the fan-out directory objects/xx, or -1.
@@ -194,9 +238,9 @@ func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []b
 	return kind, data, true, nil
 }
 
-// readPacked reads object oid through go-git (packs, alternates).
-func (r *Repo) readPacked(oid string, limit int64) (string, []byte, error) {
-	obj, err := r.git.Storer.EncodedObject(plumbing.AnyObject, plumbing.NewHash(oid))
+// readEncoded reads object oid through go-git (packs, alternates).
+func readEncoded(st *filesystem.Storage, oid string, limit int64) (string, []byte, error) {
+	obj, err := st.EncodedObject(plumbing.AnyObject, plumbing.NewHash(oid))
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)
 	}

@@ -155,3 +155,71 @@ func TestIdentityOf(t *testing.T) {
 		})
 	}
 }
+
+// TestObjectReaderDeltas reads back every object of a pack made of delta
+// chains, with offset and with ref deltas, from readers that share the
+// mapped packs on several goroutines.
+func TestObjectReaderDeltas(t *testing.T) {
+	for _, ofs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("offset deltas %v", ofs), func(t *testing.T) {
+			_, r := newProject(t, "deltas", testKey(t, 1))
+			want := map[string][]byte{}
+			text := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog\n"), 200)
+			for i := range 300 {
+				b := append([]byte(fmt.Sprintf("version %d\n", i)), text...)
+				b = append(b, fmt.Sprintf("tail %d\n", i*i)...)
+				text[(i*37)%len(text)] = byte('a' + i%26) // drift, so chains form
+				oid, err := r.WriteObject("blob", b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[oid] = b
+			}
+			var list strings.Builder
+			for oid := range want {
+				list.WriteString(oid + "\n")
+			}
+			args := []string{"pack-objects", "-q", "--depth=50", "--window=50"}
+			if ofs {
+				args = append(args, "--delta-base-offset")
+			}
+			gitIn(t, r.Path, []byte(list.String()), append(args, filepath.Join(r.Path, "objects", "pack", "pack"))...)
+			gitIn(t, r.Path, nil, "prune-packed")
+			for oid := range want {
+				if _, err := os.Stat(filepath.Join(r.Path, "objects", oid[:2], oid[2:])); err == nil {
+					t.Fatalf("%s is still loose", oid)
+				}
+			}
+			idx, _ := filepath.Glob(filepath.Join(r.Path, "objects", "pack", "*.idx"))
+			if out := gitIn(t, r.Path, nil, "verify-pack", "-s", idx[0]); !strings.Contains(out, "chain length = 3") {
+				t.Fatalf("no delta chains to test:\n%s", out)
+			}
+			rd := r.NewObjectReader()
+			defer rd.Close()
+			errs := make(chan error, 3)
+			for g := range 3 {
+				f := rd.Fork()
+				go func() {
+					defer f.Close()
+					for oid, b := range want {
+						kind, data, err := f.ReadObject(oid, 1<<20)
+						if err != nil || kind != "blob" || !bytes.Equal(data, b) {
+							errs <- fmt.Errorf("reader %d: %s: %s %d bytes, %v", g, oid, kind, len(data), err)
+							return
+						}
+						if _, _, err := f.ReadObject(oid, 100); !errors.Is(err, repo.ErrTooLarge) {
+							errs <- fmt.Errorf("reader %d: %s over the limit: %v", g, oid, err)
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for range 3 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
