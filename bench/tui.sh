@@ -72,6 +72,15 @@ waitfor() {
 	done
 }
 
+# waitgone REGEX: poll until no line matches.
+waitgone() {
+	local deadline=$(( $(now) + 60000000000 ))
+	while screen | grep -Eq -- "$1"; do
+		[ "$(now)" -lt "$deadline" ] || { echo "tui.sh: /$1/ still on screen after 60s" >&2; exit 1; }
+		sleep 0.003
+	done
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 row='^▌ [●✕] [0-9a-f]{7} '
@@ -108,14 +117,18 @@ for i in $(seq "$runs"); do
 	start
 	waitfor 'grove ›' >>"$work/first"
 	waitfor "$row" >>"$work/open"
+	# The header (project name) loads after the list; time keys after it.
+	waitgone "^grove › ${rid:0:4}"
 	# j: the marker moves to the next row.
-	before=$(sel)
-	t0=$(now); keys j
-	while [ "$(sel)" = "$before" ]; do
-		[ $(( ($(now) - t0) / 1000000000 )) -lt 60 ] || { echo "tui.sh: j did not move the cursor" >&2; exit 1; }
-		sleep 0.003
+	for _ in 1 2 3; do
+		before=$(sel)
+		t0=$(now); keys j
+		while [ "$(sel)" = "$before" ]; do
+			[ $(( ($(now) - t0) / 1000000000 )) -lt 60 ] || { echo "tui.sh: j did not move the cursor" >&2; exit 1; }
+			sleep 0.003
+		done
+		echo $(( ($(now) - t0) / 1000000 )) >>"$work/j"
 	done
-	echo $(( ($(now) - t0) / 1000000 )) >>"$work/j"
 	# pgdn: the window scrolls.
 	t0=$(now); keys PageDown; waitfor ' [2-9][0-9]*-[0-9]+ of [0-9]+ *$' >>"$work/pgdn"
 	# s: open → closed → all, each a new query.
