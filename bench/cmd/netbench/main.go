@@ -439,8 +439,14 @@ func gitDaemon(dir string) (url string, served *atomic.Int64, stop func(), err e
 	ln.Close()
 	cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), "--base-path="+dir, dir)
+	// git runs git-daemon as a child: stop them together, as a group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return "", nil, nil, err
+	}
+	kill := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -450,14 +456,14 @@ func gitDaemon(dir string) (url string, served *atomic.Int64, stop func(), err e
 			break
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
+			kill()
 			return "", nil, nil, fmt.Errorf("git daemon did not start")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	pl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		cmd.Process.Kill()
+		kill()
 		return "", nil, nil, err
 	}
 	served = new(atomic.Int64)
@@ -480,5 +486,5 @@ func gitDaemon(dir string) (url string, served *atomic.Int64, stop func(), err e
 			}()
 		}
 	}()
-	return "git://" + pl.Addr().String(), served, func() { pl.Close(); cmd.Process.Kill(); cmd.Wait() }, nil
+	return "git://" + pl.Addr().String(), served, func() { pl.Close(); kill() }, nil
 }
