@@ -115,7 +115,9 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 // Identity returns the project's current identity document and the oid of
 // its commit: the longest valid identity history any namespace holds.
 func (r *Repo) Identity(ctx context.Context) (*protocol.Identity, string, error) {
-	all, err := r.Namespaces(ctx)
+	// Only each namespace's identity ref: listing every ref would read
+	// every collaborative object's ref file too.
+	all, err := r.identityRefs()
 	if err != nil {
 		return nil, "", err
 	}
