@@ -383,23 +383,29 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 	if err != nil {
 		return err
 	}
-	defer is.Close()
-	list, err := is.ix.List(ctx, f)
-	if err != nil {
-		return err
-	}
+	// The index is closed, and its lock let go, before anything is
+	// printed: output into a pipe that nobody reads (grove issue list |
+	// less) must not hold up every other issue command.
 	if o.JSON {
+		list, err := is.ix.List(ctx, f)
+		if cerr := is.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
 		return writeJSON(e.io.Out, list)
 	}
-	if len(list) == 0 {
-		if e.io.ErrTTY {
-			fmt.Fprintln(e.io.Err, "No issues match.")
-		}
-		return nil
-	}
-	rows := make([][]string, 0, len(list))
+	// Rows are made as the index hands out summaries, into one backing
+	// array of cells: a 10,000-issue list then allocates little besides.
+	var rows [][]string
+	var cells []string
 	short := make(map[string]string)
-	for _, s := range list {
+	dates := make(map[int]string)
+	err = is.ix.Each(ctx, f, func(n int, s *issues.Summary) error {
+		if rows == nil {
+			rows, cells = make([][]string, 0, n), make([]string, 0, 6*n)
+		}
 		if _, ok := short[s.Author]; !ok {
 			short[s.Author] = shortNID(s.Author)
 		}
@@ -407,7 +413,27 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		if s.Reason != "" {
 			state += " (" + s.Reason + ")"
 		}
-		rows = append(rows, []string{s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), short[s.Author], s.Created.Format("2006-01-02")})
+		y, m, d := s.Created.Date()
+		day := y*10000 + int(m)*100 + d
+		if _, ok := dates[day]; !ok {
+			dates[day] = s.Created.Format("2006-01-02")
+		}
+		c := len(cells)
+		cells = append(cells, s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), short[s.Author], dates[day])
+		rows = append(rows, cells[c:len(cells):len(cells)])
+		return nil
+	})
+	if cerr := is.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		if e.io.ErrTTY {
+			fmt.Fprintln(e.io.Err, "No issues match.")
+		}
+		return nil
 	}
 	return table(e.io.Out, rows)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
 )
@@ -70,8 +69,11 @@ func plainTable(rows [][]string) bool {
 			return false
 		}
 		for _, c := range r {
-			if strings.ContainsAny(c, "\t\n\v\f") || strings.IndexByte(c, tabwriter.Escape) >= 0 {
-				return false
+			for i := 0; i < len(c); i++ {
+				switch c[i] {
+				case '\t', '\n', '\v', '\f', tabwriter.Escape:
+					return false
+				}
 			}
 		}
 	}

@@ -952,13 +952,34 @@ func ftsQuery(q string) string {
 
 // List returns the issues f selects, newest first (then by ID).
 func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
+	var out []Summary
+	err := ix.Each(ctx, f, func(n int, s *Summary) error {
+		if out == nil {
+			out = make([]Summary, 0, n)
+		}
+		out = append(out, *s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []Summary{}
+	}
+	return out, nil
+}
+
+// Each calls fn with each issue f selects, in List's order, and how many
+// there are. The summary is fn's only until it returns (its strings and
+// slices stay valid): a caller that prints a list need not hold all of it.
+func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) error) error {
 	q := "SELECT i.row FROM issues i"
 	var where []string
 	var args []any
 	if f.Search != "" {
 		fq := ftsQuery(f.Search)
 		if fq == "" {
-			return []Summary{}, nil
+			return nil
 		}
 		q += " JOIN fts ON fts.rowid = i.n"
 		where = append(where, "fts MATCH ?")
@@ -982,12 +1003,12 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 	// The largest rowid bounds the count, with no scan.
 	var most int64
 	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return fmt.Errorf("index: %w", err)
 	}
 	most = min(most, 1<<20)
 	rows, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
 	// Rows are read and sorted by their keys first, then decoded in
@@ -1005,18 +1026,18 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 	for rows.Next() {
 		var row string
 		if err := rows.Scan(&row); err != nil {
-			return nil, fmt.Errorf("index: %w", err)
+			return fmt.Errorf("index: %w", err)
 		}
 		c, id, ok := rd.key(row)
 		if !ok || len(id) < 8 {
-			return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
 		}
 		keys = append(keys, key{c, binary.BigEndian.Uint64([]byte(id[:8])), len(all)})
 		ids = append(ids, id)
 		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return fmt.Errorf("index: %w", err)
 	}
 	// Newest first, then by ID.
 	cmp := func(a, b key) int {
@@ -1034,13 +1055,16 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 	if !slices.IsSortedFunc(keys, cmp) {
 		slices.SortFunc(keys, cmp)
 	}
-	out := make([]Summary, len(keys))
-	for i, k := range keys {
-		if !rd.summary(all[k.i], &out[i]) {
-			return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, all[k.i])
+	var sum Summary
+	for _, k := range keys {
+		if !rd.summary(all[k.i], &sum) {
+			return fmt.Errorf("%w: issue row %.60q", errCorrupt, all[k.i])
+		}
+		if err := fn(len(keys), &sum); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func cmpDesc(a, b int64) int {
