@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issues benchmark: fill a home with N issues of 3 comments each through the
 # library, then time the CLI (new, comment, list, search) warm and after a
-# cold index rebuild, both as whole processes and in process.
+# cold index rebuild, both as whole processes and in process; last, the
+# cold rebuild again after git repack, from packed objects.
 #
 #   bench/issues.sh [N...]        (default: 1000 10000)
 #
@@ -16,6 +17,16 @@ go build -o "$bin/grove" ./cmd/grove
 go build -o "$bin/git-remote-grove" ./cmd/git-remote-grove
 go build -o "$bin/issuesgen" ./bench/issues
 export PATH=$bin:$PATH
+
+# peak runs a command once and prints its peak resident memory in MiB.
+peak() {
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'
+	else
+		"$@" >/dev/null
+		printf '?'
+	fi
+}
 
 # ms runs a command K times and prints the median wall time in ms.
 ms() {
@@ -41,6 +52,8 @@ for n in "${@:-1000 10000}"; do
 	rm -f "$db"
 	echo "   cold rebuild (grove issue list, no index):   $(ms 1 grove issue list -R "$rid" --state all) ms"
 	echo "   cold rebuild, median of 3 (incl. rm):       $(ms 3 sh -c "rm -f '$db'; grove issue list -R '$rid' --state all") ms"
+	rm -f "$db"
+	echo "   cold rebuild, peak memory:                  $(peak grove issue list -R "$rid" --state all) MiB"
 	echo "   grove issue list --state all (warm):        $(ms 11 grove issue list -R "$rid" --state all) ms"
 	echo "   grove issue list --json (warm):             $(ms 11 grove issue list -R "$rid" --state all --json) ms"
 	echo "   grove issue list --search 'timeout' (warm): $(ms 11 grove issue list -R "$rid" --state all --search timeout) ms"
@@ -51,4 +64,11 @@ for n in "${@:-1000 10000}"; do
 	echo "   grove --help (process start, no work):      $(ms 11 grove --help) ms"
 	echo "   in process (go test -bench, no process start):"
 	GROVE_BENCH_HOME=$home go test -run '^$' -bench . -benchtime 10x ./bench/issues | grep '^Benchmark' | sed 's/^/     /'
+	# The same rebuild from packs, as a storage is after fetches or gc.
+	git -C "$home/storage/$rid.git" repack -a -d -q
+	git -C "$home/storage/$rid.git" prune-packed
+	rm -f "$db"
+	echo "   cold rebuild, packed storage:               $(ms 1 grove issue list -R "$rid" --state all) ms"
+	rm -f "$db"
+	echo "   cold rebuild, packed storage, peak memory:  $(peak grove issue list -R "$rid" --state all) MiB"
 done
