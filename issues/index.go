@@ -648,10 +648,7 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM issues LIMIT 1)").Scan(&have); err != nil {
 		return 0, err
 	}
-	w, err := newIssueWriter(ctx, tx, have == 0)
-	if err != nil {
-		return 0, err
-	}
+	w := newIssueWriter(tx, have == 0)
 	defer w.close()
 	type result struct {
 		id string
@@ -731,39 +728,63 @@ func scanTips(ctx context.Context, st *sql.Stmt, id string, tips map[string][]st
 	return rows.Err()
 }
 
-// issueWriter replaces issue rows with prepared statements.
+// issueWriter replaces issue rows. Each statement is prepared when first
+// needed and then reused: a rebuild runs them thousands of times, a local
+// change (Noted) once or not at all.
 type issueWriter struct {
-	fresh                                               bool // no rows yet: nothing to delete
-	find, del, delFTS, delLabels, ins, insFTS, insLabel *sql.Stmt
-	row, text                                           []byte
+	tx    *sql.Tx
+	fresh bool // no rows yet: nothing to delete
+	stmts [nStmts]*sql.Stmt
+	row   []byte
+	text  []byte
 }
 
-func newIssueWriter(ctx context.Context, tx *sql.Tx, fresh bool) (*issueWriter, error) {
-	w := &issueWriter{fresh: fresh}
-	for _, s := range []struct {
-		st  **sql.Stmt
-		sql string
-	}{
-		{&w.find, "SELECT n FROM issues WHERE id = ?"},
-		{&w.delFTS, "DELETE FROM fts WHERE rowid = ?"},
-		{&w.del, "DELETE FROM issues WHERE n = ?"},
-		{&w.delLabels, "DELETE FROM labels WHERE id = ?"},
-		{&w.ins, "INSERT INTO issues(id, state, author, row) VALUES (?, ?, ?, ?)"},
-		{&w.insFTS, "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)"},
-		{&w.insLabel, "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)"},
-	} {
-		st, err := tx.PrepareContext(ctx, s.sql)
+const (
+	stFind = iota
+	stDelFTS
+	stDel
+	stDelLabels
+	stIns
+	stInsFTS
+	stInsLabel
+	nStmts
+)
+
+var writerSQL = [nStmts]string{
+	stFind:      "SELECT n FROM issues WHERE id = ?",
+	stDelFTS:    "DELETE FROM fts WHERE rowid = ?",
+	stDel:       "DELETE FROM issues WHERE n = ?",
+	stDelLabels: "DELETE FROM labels WHERE id = ?",
+	stIns:       "INSERT INTO issues(id, state, author, row) VALUES (?, ?, ?, ?)",
+	stInsFTS:    "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)",
+	stInsLabel:  "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)",
+}
+
+func newIssueWriter(tx *sql.Tx, fresh bool) *issueWriter {
+	return &issueWriter{tx: tx, fresh: fresh}
+}
+
+func (w *issueWriter) stmt(ctx context.Context, i int) (*sql.Stmt, error) {
+	if w.stmts[i] == nil {
+		st, err := w.tx.PrepareContext(ctx, writerSQL[i])
 		if err != nil {
-			w.close()
 			return nil, err
 		}
-		*s.st = st
+		w.stmts[i] = st
 	}
-	return w, nil
+	return w.stmts[i], nil
+}
+
+func (w *issueWriter) exec(ctx context.Context, i int, args ...any) (sql.Result, error) {
+	st, err := w.stmt(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 func (w *issueWriter) close() {
-	for _, s := range []*sql.Stmt{w.find, w.del, w.delFTS, w.delLabels, w.ins, w.insFTS, w.insLabel} {
+	for _, s := range w.stmts {
 		if s != nil {
 			s.Close()
 		}
@@ -772,20 +793,25 @@ func (w *issueWriter) close() {
 
 // remove deletes issue id's rows, if it has any.
 func (w *issueWriter) remove(ctx context.Context, id string) error {
+	find, err := w.stmt(ctx, stFind)
+	if err != nil {
+		return err
+	}
 	var n int64
-	err := w.find.QueryRowContext(ctx, id).Scan(&n)
+	err = find.QueryRowContext(ctx, id).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	for _, st := range []*sql.Stmt{w.delFTS, w.del} {
-		if _, err := st.ExecContext(ctx, n); err != nil {
-			return err
-		}
+	if _, err := w.exec(ctx, stDelFTS, n); err != nil {
+		return err
 	}
-	_, err = w.delLabels.ExecContext(ctx, id)
+	if _, err := w.exec(ctx, stDel, n); err != nil {
+		return err
+	}
+	_, err = w.exec(ctx, stDelLabels, id)
 	return err
 }
 
@@ -799,7 +825,7 @@ func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
 		return nil // no valid issue under this ID
 	}
 	w.row = appendRow(w.row[:0], is)
-	res, err := w.ins.ExecContext(ctx, id, is.State, is.Author, string(w.row))
+	res, err := w.exec(ctx, stIns, id, is.State, is.Author, string(w.row))
 	if err != nil {
 		return err
 	}
@@ -812,11 +838,11 @@ func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
 		w.text = append(w.text, c.Body...)
 		w.text = append(w.text, '\n')
 	}
-	if _, err := w.insFTS.ExecContext(ctx, n, is.Title, is.Body, string(w.text)); err != nil {
+	if _, err := w.exec(ctx, stInsFTS, n, is.Title, is.Body, string(w.text)); err != nil {
 		return err
 	}
 	for _, l := range is.Labels {
-		if _, err := w.insLabel.ExecContext(ctx, id, l); err != nil {
+		if _, err := w.exec(ctx, stInsLabel, id, l); err != nil {
 			return err
 		}
 	}
