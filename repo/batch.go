@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
@@ -237,7 +238,7 @@ func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []b
 }
 
 // readEncoded reads object oid through go-git (packs, alternates).
-func readEncoded(st *filesystem.Storage, oid string, limit int64) (string, []byte, error) {
+func readEncoded(st storer.EncodedObjectStorer, oid string, limit int64) (string, []byte, error) {
 	obj, err := st.EncodedObject(plumbing.AnyObject, plumbing.NewHash(oid))
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)

@@ -242,7 +242,14 @@ func writeSigrefsTree(t testing.TB, r *repo.Repo, s protocol.Signer, rid protoco
 		t.Fatal(err)
 	}
 	sig := gitIn(t, r.Path, sr.Signature, "hash-object", "-w", "--stdin")
-	top := gitIn(t, r.Path, []byte("040000 tree "+tree+"\trefs\n100644 blob "+sig+"\tsignature\n"), "mktree")
+	return commitSigrefs(t, r, "040000 tree "+tree+"\trefs\n100644 blob "+sig+"\tsignature\n", parent)
+}
+
+// commitSigrefs commits, with git, a sigrefs tree made of entries (mktree
+// input) as the successor of parent.
+func commitSigrefs(t testing.TB, r *repo.Repo, entries, parent string) string {
+	t.Helper()
+	top := gitIn(t, r.Path, []byte(entries), "mktree")
 	args := []string{"commit-tree", top, "-m", "grove sigrefs"}
 	if parent != "" {
 		args = append(args, "-p", parent)
@@ -260,12 +267,7 @@ func writeSigrefsV1(t testing.TB, r *repo.Repo, s protocol.Signer, rid protocol.
 	}
 	list := gitIn(t, r.Path, refs.Encode(), "hash-object", "-w", "--stdin")
 	sig := gitIn(t, r.Path, sr.Signature, "hash-object", "-w", "--stdin")
-	tree := gitIn(t, r.Path, []byte("100644 blob "+list+"\trefs\n100644 blob "+sig+"\tsignature\n"), "mktree")
-	args := []string{"commit-tree", tree, "-m", "grove sigrefs"}
-	if parent != "" {
-		args = append(args, "-p", parent)
-	}
-	return gitIn(t, r.Path, nil, args...)
+	return commitSigrefs(t, r, "100644 blob "+list+"\trefs\n100644 blob "+sig+"\tsignature\n", parent)
 }
 
 // gitRefTree builds the signed ref tree of refs with git mktree, following

@@ -68,27 +68,7 @@ func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
 	if kind, data, ok, err := r.readLoose(oid, limit); ok || err != nil {
 		return kind, data, err
 	}
-	obj, err := r.git.Storer.EncodedObject(plumbing.AnyObject, plumbing.NewHash(oid))
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("object %s: %w", oid, err)
-	}
-	if obj.Size() > limit {
-		return "", nil, fmt.Errorf("object %s: %w: %d bytes, limit %d", oid, ErrTooLarge, obj.Size(), limit)
-	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return "", nil, fmt.Errorf("object %s: %w", oid, err)
-	}
-	defer rd.Close()
-	data := make([]byte, 0, obj.Size())
-	buf := bytes.NewBuffer(data)
-	if _, err := io.Copy(buf, io.LimitReader(rd, limit+1)); err != nil {
-		return "", nil, fmt.Errorf("object %s: %w", oid, err)
-	}
-	return obj.Type().String(), buf.Bytes(), nil
+	return readEncoded(r.git.Storer, oid, limit)
 }
 
 // zlibReaders are reused: a new inflater costs more than a small object.
