@@ -25,7 +25,8 @@ func (p *peer) syncFrom(from *peer, rid string) {
 	}
 	h := repo.Home{Dir: filepath.Join(p.work, ".grove")}
 	r, err := repo.Open(h, id)
-	if errors.Is(err, repo.ErrNotFound) {
+	fresh := errors.Is(err, repo.ErrNotFound)
+	if fresh {
 		r, err = repo.CreateEmpty(ctx, h, id)
 	}
 	if err != nil {
@@ -42,7 +43,7 @@ func (p *peer) syncFrom(from *peer, rid string) {
 	if err != nil || len(res.Rejected) > 0 {
 		p.t.Fatalf("accept %s's namespace: %+v, %v", from.nid, res, err)
 	}
-	if !strings.HasSuffix(r.Path, rid+".git") {
+	if fresh {
 		if err := r.Publish(h); err != nil {
 			p.t.Fatal(err)
 		}

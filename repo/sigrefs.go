@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -149,7 +150,10 @@ func (r *Repo) ReadSigrefs(nid protocol.NID, oid string) (protocol.SignedRefs, e
 // signed changes. Only the changed refs are touched: prev's ref tree is
 // edited, which is what keeps a change cheap in a namespace of many refs.
 func (r *Repo) resign(s protocol.Signer, prev string, changes map[string]string, now time.Time) (*RefUpdate, error) {
-	delete(changes, protocol.SigrefsRef)
+	if _, ok := changes[protocol.SigrefsRef]; ok {
+		changes = maps.Clone(changes)
+		delete(changes, protocol.SigrefsRef)
+	}
 	var base string
 	if prev != "" {
 		old, err := r.readSigrefsHead(s.NID(), prev)

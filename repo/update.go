@@ -61,11 +61,7 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 		shaped = shaped || u.Name == protocol.IdentityRef ||
 			strings.HasPrefix(u.Name, "refs/heads/") || strings.HasPrefix(u.Name, "refs/tags/")
 	}
-	signed := make(map[string]string, len(changes))
-	for k, v := range changes {
-		signed[k] = v
-	}
-	sig, err := r.resign(s, prev, signed, now)
+	sig, err := r.resign(s, prev, changes, now)
 	if err != nil {
 		return err
 	}
