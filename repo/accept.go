@@ -258,7 +258,7 @@ func (r *Repo) Publish(h Home) error {
 	if err != nil {
 		return err
 	}
-	r.git = g.git
+	r.objects = g.objects
 	r.unpublished = false
 	return nil
 }

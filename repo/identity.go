@@ -71,7 +71,7 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 		if len(chain) > maxIdentityChain {
 			return nil, 0, fmt.Errorf("identity history longer than %d revisions", maxIdentityChain)
 		}
-		c, err := r.git.CommitObject(plumbing.NewHash(oid))
+		c, err := object.GetCommit(r.objects, plumbing.NewHash(oid))
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}

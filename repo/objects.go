@@ -36,7 +36,7 @@ func (r *Repo) WriteObject(kind string, data []byte) (string, error) {
 	if err != nil || (t != plumbing.BlobObject && t != plumbing.TreeObject && t != plumbing.CommitObject) {
 		return "", fmt.Errorf("write object: bad kind %q", kind)
 	}
-	obj := r.git.Storer.NewEncodedObject()
+	obj := r.objects.NewEncodedObject()
 	obj.SetType(t)
 	obj.SetSize(int64(len(data)))
 	w, err := obj.Writer()
@@ -49,7 +49,7 @@ func (r *Repo) WriteObject(kind string, data []byte) (string, error) {
 	if err := w.Close(); err != nil {
 		return "", err
 	}
-	h, err := r.git.Storer.SetEncodedObject(obj)
+	h, err := r.objects.SetEncodedObject(obj)
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", kind, err)
 	}
@@ -68,7 +68,7 @@ func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
 	if kind, data, ok, err := r.readLoose(oid, limit); ok || err != nil {
 		return kind, data, err
 	}
-	return readEncoded(r.git.Storer, oid, limit)
+	return readEncoded(r.objects, oid, limit)
 }
 
 // zlibReaders are reused: a new inflater costs more than a small object.
@@ -119,7 +119,7 @@ func (r *Repo) HasObject(oid string) bool {
 	if !protocol.ValidOID(oid) {
 		return false
 	}
-	return r.git.Storer.HasEncodedObject(plumbing.NewHash(oid)) == nil
+	return r.objects.HasEncodedObject(plumbing.NewHash(oid)) == nil
 }
 
 // RefFiles reads refs straight from the files git keeps them in (loose ref

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -104,11 +103,7 @@ func (q *Quarantine) Refs(ctx context.Context) (map[string]string, error) {
 // the view took over a second on a storage with a few dozen packs.
 func (q *Quarantine) View() (*Repo, error) {
 	st := filesystem.NewStorageWithOptions(osfs.New(q.dir), cache.NewObjectLRUDefault(), filesystem.Options{})
-	g, err := git.Open(&chainStorage{Storage: st, base: q.r.git.Storer}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", q.dir, err)
-	}
-	return &Repo{Path: q.dir, RID: q.r.RID, git: g}, nil
+	return &Repo{Path: q.dir, RID: q.r.RID, objects: &chainStorage{Storage: st, base: q.r.objects}}, nil
 }
 
 // chainStorage reads objects from base, then from its own Storage.

@@ -14,11 +14,11 @@ import (
 	"strings"
 
 	"github.com/go-git/go-billy/v5/osfs"
-	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"example.com/grove/protocol"
@@ -31,7 +31,9 @@ var ErrNotFound = errors.New("not found")
 type Repo struct {
 	Path string
 	RID  protocol.RID
-	git  *git.Repository
+	// objects is go-git's object store of the storage (go-git's lower
+	// layers only: its root package links every transport).
+	objects storer.EncodedObjectStorer
 	// unpublished is a storage made by CreateEmpty that Publish has not
 	// moved into place: no other process knows its path.
 	unpublished bool
@@ -51,11 +53,7 @@ func openPath(path string, rid protocol.RID) (*Repo, error) {
 	// go-git follows only with a filesystem rooted at "/".
 	st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(),
 		filesystem.Options{AlternatesFS: osfs.New("/")})
-	g, err := git.Open(st, nil)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return &Repo{Path: path, RID: rid, git: g}, nil
+	return &Repo{Path: path, RID: rid, objects: st}, nil
 }
 
 // List returns the projects stored in h, sorted.
@@ -207,7 +205,7 @@ func (r *Repo) writePackedRefs(updates []RefUpdate) error {
 
 // writeBlob stores data as a blob and returns its oid.
 func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
-	obj := r.git.Storer.NewEncodedObject()
+	obj := r.objects.NewEncodedObject()
 	obj.SetType(plumbing.BlobObject)
 	w, err := obj.Writer()
 	if err != nil {
@@ -219,7 +217,7 @@ func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
 	if err := w.Close(); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return r.git.Storer.SetEncodedObject(obj)
+	return r.objects.SetEncodedObject(obj)
 }
 
 // writeTree stores a flat tree of regular files.
@@ -237,20 +235,20 @@ func (r *Repo) writeTree(files map[string][]byte) (plumbing.Hash, error) {
 		}
 		t.Entries = append(t.Entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
 	}
-	obj := r.git.Storer.NewEncodedObject()
+	obj := r.objects.NewEncodedObject()
 	if err := t.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return r.git.Storer.SetEncodedObject(obj)
+	return r.objects.SetEncodedObject(obj)
 }
 
 // writeCommit stores a commit.
 func (r *Repo) writeCommit(c *object.Commit) (plumbing.Hash, error) {
-	obj := r.git.Storer.NewEncodedObject()
+	obj := r.objects.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return r.git.Storer.SetEncodedObject(obj)
+	return r.objects.SetEncodedObject(obj)
 }
 
 // readCommit reads the commit oid and the files of its (flat) tree, each
@@ -259,7 +257,7 @@ func (r *Repo) readCommit(oid string, limit int64) (*object.Commit, map[string][
 	if !protocol.ValidOID(oid) {
 		return nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
 	}
-	c, err := r.git.CommitObject(plumbing.NewHash(oid))
+	c, err := object.GetCommit(r.objects, plumbing.NewHash(oid))
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit %s: %w", oid, err)
 	}
@@ -272,7 +270,7 @@ func (r *Repo) readCommit(oid string, limit int64) (*object.Commit, map[string][
 		if e.Mode != filemode.Regular {
 			continue
 		}
-		b, err := r.git.BlobObject(e.Hash)
+		b, err := object.GetBlob(r.objects, e.Hash)
 		if err != nil {
 			return nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
 		}

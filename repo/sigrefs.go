@@ -72,7 +72,7 @@ func (r *Repo) readSigrefsHead(nid protocol.NID, oid string) (protocol.SignedRef
 	if !protocol.ValidOID(oid) {
 		return fail(ErrNotFound)
 	}
-	c, err := r.git.CommitObject(plumbing.NewHash(oid))
+	c, err := object.GetCommit(r.objects, plumbing.NewHash(oid))
 	if err != nil {
 		return fail(err)
 	}
