@@ -20,6 +20,17 @@ func TestDeps(t *testing.T) {
 		"example.com/grove/sync":                         "the node",
 		"example.com/grove/cmd/netcmd":                   "grove-node",
 	}
+	// Nor what only other programs need: every call pays a linked
+	// package's init, and the binary's size in page faults.
+	light := map[string]string{
+		"github.com/go-git/go-git/v5":                    "go-git's root package, which links every transport: repo uses its lower packages",
+		"net/http":                                       "HTTP (go-git's transports)",
+		"github.com/spf13/cobra/doc":                     "man page generation: it belongs to grove-man",
+		"github.com/russross/blackfriday/v2":             "markdown for man pages: it belongs to grove-man",
+		"github.com/cpuguy83/go-md2man/v2/md2man":        "roff for man pages: it belongs to grove-man",
+		"example.com/grove/cmd/mancmd":                   "grove-man",
+		"github.com/go-git/go-git/v5/plumbing/transport": "go-git's transports",
+	}
 	for _, prog := range []string{"./grove", "./git-remote-grove"} {
 		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, prog).Output()
 		if err != nil {
@@ -32,6 +43,12 @@ func TestDeps(t *testing.T) {
 		for _, d := range deps {
 			if why, ok := forbidden[d]; ok {
 				t.Errorf("%s links %s (%s): it belongs to grove-node", prog, d, why)
+			}
+			if why, ok := light[d]; ok {
+				t.Errorf("%s links %s (%s)", prog, d, why)
+			}
+			if strings.HasPrefix(d, "github.com/go-git/go-git/v5/plumbing/transport/") {
+				t.Errorf("%s links %s (go-git's transports)", prog, d)
 			}
 			if strings.HasPrefix(d, "github.com/pion/") {
 				t.Errorf("%s links %s (WebRTC): it belongs to grove-node", prog, d)

@@ -1,27 +1,36 @@
 package cmd
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 )
+
+// manProgram writes the man pages (cmd/grove-man); grove runs it so that
+// grove itself does not link the man page renderer.
+const manProgram = "grove-man"
 
 func newManCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:    "man DIR",
 		Short:  "Write man pages for every command into DIR",
 		Hidden: true,
+		Long: `Write man pages for every command into DIR.
+
+The pages are written by the program grove-man, installed next to grove.`,
 		Example: `  grove man /usr/local/share/man/man1
   grove man ./man && man ./man/grove-init.1`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := os.MkdirAll(args[0], 0o755); err != nil {
-				return fmt.Errorf("man pages: %w", err)
+			path, err := findProgram(manProgram)
+			if err != nil {
+				return err
 			}
-			hdr := &doc.GenManHeader{Title: "GROVE", Section: "1", Source: "Grove"}
-			return doc.GenManTree(c.Root(), hdr, args[0])
+			return execProgram(c.Context(), e, path, []string{manProgram, args[0]})
 		},
 	}
+}
+
+// Command returns grove's command tree, for documentation generators; it
+// is not wired to any streams and must not be executed.
+func Command() *cobra.Command {
+	return newRoot(&env{io: IO{}, args: []string{}})
 }

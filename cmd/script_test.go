@@ -15,19 +15,22 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"example.com/grove/cmd"
+	"example.com/grove/cmd/mancmd"
 	"example.com/grove/cmd/netcmd"
 	"example.com/grove/cmd/tuicmd"
 )
 
 // TestMain puts our programs on PATH, so the scripts' `git clone grove://…`
 // runs our helper through the real git binary, `grove tui` finds
-// grove-tui and `grove node start` finds grove-node.
+// grove-tui, `grove man` finds grove-man and `grove node start` finds
+// grove-node.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"grove":            func() { os.Exit(cmd.Grove(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"git-remote-grove": func() { os.Exit(cmd.RemoteHelper(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"grove-tui":        func() { os.Exit(tuicmd.Main(context.Background(), os.Args[1:], tuicmd.Stdio())) },
 		"grove-node":       func() { os.Exit(netcmd.Main(context.Background(), os.Args[1:], netcmd.Stdio())) },
+		"grove-man":        func() { os.Exit(mancmd.Main(context.Background(), os.Args[1:], mancmd.Stdio())) },
 	})
 }
 
