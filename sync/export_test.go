@@ -1,6 +1,12 @@
 package sync
 
-import "github.com/libp2p/go-libp2p/core/peer"
+import (
+	"context"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	gproto "example.com/grove/protocol"
+)
 
 // OnlyNamespace narrows a fetch to one namespace, for tests.
 var OnlyNamespace = onlyNamespace
@@ -11,3 +17,15 @@ func (n *Node) Refuse(p peer.ID) {
 	n.gater.block(p)
 	n.host.Network().ClosePeer(p)
 }
+
+// FetchUpdate takes announcement a's update from p as an update pack,
+// for tests; ErrNoUpdate says p could not serve one.
+func (n *Node) FetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement) (*FetchResult, error) {
+	return n.fetchUpdate(ctx, p, a)
+}
+
+// ErrNoUpdate is errNoUpdate, for tests.
+var ErrNoUpdate = errNoUpdate
+
+// UpdatesTaken is how many updates n took as update packs.
+func (n *Node) UpdatesTaken() int64 { return n.updatesTaken.Load() }

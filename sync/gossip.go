@@ -306,7 +306,11 @@ func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
 			continue
 		}
 		t0 := time.Now()
-		res, err := n.Fetch(ctx, p, w.a.RID, onlyNamespace(w.a.NID))
+		res, err := n.fetchUpdate(ctx, p, w.a)
+		if errors.Is(err, errNoUpdate) {
+			n.log.Debug("update pack", "rid", w.a.RID, "nid", w.a.NID, "peer", p, "err", err)
+			res, err = n.Fetch(ctx, p, w.a.RID, onlyNamespace(w.a.NID))
+		}
 		got := n.storedSigrefs(w.a.RID, w.a.NID) == w.a.Sigrefs
 		n.log.Debug("announced update", "rid", w.a.RID, "nid", w.a.NID, "sigrefs", w.a.Sigrefs, "peer", p,
 			"got", got, "took", time.Since(t0), "err", err, "updated", res != nil && len(res.Updated) > 0)
@@ -370,6 +374,9 @@ func (n *Node) Announce(ctx context.Context, rid gproto.RID) error {
 	a, err := gproto.NewAnnouncement(n.cfg.Key, rid, sig, n.cfg.Now())
 	if err != nil {
 		return err
+	}
+	if prev, err := r.SigrefsParent(n.NID(), sig); err == nil {
+		n.prepareUpdate(r, n.NID(), prev, sig)
 	}
 	if len(t.t.ListPeers()) > 0 {
 		return t.t.Publish(ctx, a.Encode())

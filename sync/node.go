@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -92,6 +93,10 @@ type Node struct {
 	// fetched are, by rid/nid, the last signed refs fetched after an
 	// announcement, so late copies of that announcement are ignored.
 	fetched map[string][]string
+	// updates are the update packs this node made for its peers;
+	// updatesTaken counts the updates it took as update packs.
+	updates      updatePacks
+	updatesTaken atomic.Int64
 }
 
 // New starts a node: host, DHT, gossip, git proxy; then it dials its
@@ -190,6 +195,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(fmt.Errorf("start gossip: %w", err))
 	}
 	h.SetStreamHandler(protocol.ID(gproto.GitProtocolID), n.serveGit)
+	h.SetStreamHandler(protocol.ID(gproto.UpdateProtocolID), n.serveUpdate)
 	if n.proxy, err = newGitProxy(n); err != nil {
 		return fail(err)
 	}

@@ -1,0 +1,339 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"example.com/grove/protocol"
+)
+
+// ErrUnavailable is returned by UpdatePack when this storage cannot make
+// the pack asked for: it lacks one of the two revisions, or the pack would
+// be too large.
+var ErrUnavailable = errors.New("update not available here")
+
+// maxNegatives bounds the unchanged branches and tags UpdatePack names as
+// known to the receiver, so a namespace of many refs costs git little.
+const maxNegatives = 256
+
+// refDiff is one ref that differs between two signed ref states.
+type refDiff struct {
+	Name     string
+	Old, New string // "" for absent
+}
+
+// UpdatePack returns a pack, at most max bytes, of the objects that take
+// nid's namespace from sigrefs commit have to want: everything reachable
+// from want's signed refs (and the sigrefs commit itself) that is not
+// reachable from have's. The pack is thin: its deltas may use objects a
+// holder of have has. It returns ErrUnavailable when it cannot serve that.
+//
+// Only the refs that differ are read (the two ref trees are walked
+// together and equal subtrees skipped), so an update of one ref among
+// thousands is as cheap as in a namespace of one.
+func (r *Repo) UpdatePack(ctx context.Context, nid protocol.NID, have, want string, max int64) ([]byte, error) {
+	hs, err := r.readSigrefsHead(nid, have)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	ws, err := r.readSigrefsHead(nid, want)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	diffs, err := r.diffSigrefs(nid, hs, ws)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	var in bytes.Buffer
+	fmt.Fprintf(&in, "%s\n^%s\n", want, have)
+	created := false
+	for _, d := range diffs {
+		if d.New != "" {
+			fmt.Fprintf(&in, "%s\n", d.New)
+		}
+		if d.Old != "" {
+			fmt.Fprintf(&in, "^%s\n", d.Old)
+		} else {
+			created = true
+		}
+	}
+	if created {
+		// A new ref usually starts from an existing branch: name the
+		// receiver's branches and tags so their history is not sent.
+		known, err := r.branchesAt(hs)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		for _, oid := range known {
+			fmt.Fprintf(&in, "^%s\n", oid)
+		}
+	}
+	c := GitCommand(ctx, r.Path, "pack-objects", "--stdout", "--thin", "--revs", "--delta-base-offset", "-q")
+	c.Stdin = &in
+	out, err := c.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("pack-objects: %w", err)
+	}
+	pack, rerr := io.ReadAll(io.LimitReader(out, max+1))
+	if int64(len(pack)) > max {
+		c.Process.Kill()
+		c.Wait()
+		return nil, fmt.Errorf("%w: pack over %d bytes", ErrUnavailable, max)
+	}
+	if err := c.Wait(); err != nil || rerr != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, &GitError{Args: []string{"pack-objects"}, Stderr: errb.String(), Err: errors.Join(err, rerr)})
+	}
+	return pack, nil
+}
+
+// diffSigrefs lists the refs that differ between two signed states of one
+// namespace, sorted by name.
+func (r *Repo) diffSigrefs(nid protocol.NID, a, b protocol.SignedRefs) ([]refDiff, error) {
+	var out []refDiff
+	if a.Tree != "" && b.Tree != "" {
+		if err := r.diffRefTrees(a.Tree, b.Tree, "", 0, &out); err != nil {
+			return nil, err
+		}
+	} else {
+		am, err := r.sigrefsMap(a)
+		if err != nil {
+			return nil, err
+		}
+		bm, err := r.sigrefsMap(b)
+		if err != nil {
+			return nil, err
+		}
+		for name, oid := range bm {
+			if am[name] != oid {
+				out = append(out, refDiff{Name: name, Old: am[name], New: oid})
+			}
+		}
+		for name, oid := range am {
+			if _, ok := bm[name]; !ok {
+				out = append(out, refDiff{Name: name, Old: oid})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// sigrefsMap returns every ref sr signs, reading its ref tree if it has
+// one.
+func (r *Repo) sigrefsMap(sr protocol.SignedRefs) (map[string]string, error) {
+	if sr.Tree == "" {
+		return sr.Refs.Map(), nil
+	}
+	refs, err := r.readRefTree(sr.Tree)
+	if err != nil {
+		return nil, err
+	}
+	return refs.Map(), nil
+}
+
+// diffRefTrees appends the refs that differ between ref trees a and b
+// ("" for none) under prefix. Subtrees with equal oids are not read.
+func (r *Repo) diffRefTrees(a, b, prefix string, depth int, out *[]refDiff) error {
+	if a == b {
+		return nil
+	}
+	if depth > maxRefTreeDepth+1 {
+		return fmt.Errorf("ref tree nested deeper than %d", maxRefTreeDepth)
+	}
+	if len(*out) > protocol.MaxRefs {
+		return fmt.Errorf("more than %d refs", protocol.MaxRefs)
+	}
+	read := func(oid string) ([]protocol.TreeEntry, error) {
+		if oid == "" {
+			return nil, nil
+		}
+		return r.readTree(oid)
+	}
+	ae, err := read(a)
+	if err != nil {
+		return err
+	}
+	be, err := read(b)
+	if err != nil {
+		return err
+	}
+	byName := make(map[string][2]protocol.TreeEntry, len(ae)+len(be))
+	for _, e := range ae {
+		p := byName[e.Name]
+		p[0] = e
+		byName[e.Name] = p
+	}
+	for _, e := range be {
+		p := byName[e.Name]
+		p[1] = e
+		byName[e.Name] = p
+	}
+	for name, p := range byName {
+		x, y := p[0], p[1]
+		if x.OID == y.OID && x.Mode == y.Mode {
+			continue
+		}
+		// A bucket directory holds gitlinks named by the ref's last
+		// component; it adds nothing to the name.
+		sub := prefix + name + "/"
+		if protocol.IsRefBucket(name) {
+			sub = prefix
+		}
+		// Inside a bucket every entry is a ref; elsewhere every entry is
+		// a directory (readRefTree checks the form on the receiving side).
+		if x.Mode == protocol.ModeGitlink || y.Mode == protocol.ModeGitlink {
+			d := refDiff{Name: prefix + name}
+			if x.Mode == protocol.ModeGitlink {
+				d.Old = x.OID
+			}
+			if y.Mode == protocol.ModeGitlink {
+				d.New = y.OID
+			}
+			*out = append(*out, d)
+			continue
+		}
+		if err := r.diffRefTrees(treeOID(x), treeOID(y), sub, depth+1, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// treeOID is e's oid if it is a tree, else "".
+func treeOID(e protocol.TreeEntry) string {
+	if e.Mode == protocol.ModeTree {
+		return e.OID
+	}
+	return ""
+}
+
+// branchesAt returns the oids of up to maxNegatives branches and tags that
+// sr signs.
+func (r *Repo) branchesAt(sr protocol.SignedRefs) ([]string, error) {
+	var out []string
+	if sr.Tree == "" {
+		for _, ref := range sr.Refs {
+			if (strings.HasPrefix(ref.Name, "refs/heads/") || strings.HasPrefix(ref.Name, "refs/tags/")) && len(out) < maxNegatives {
+				out = append(out, ref.OID)
+			}
+		}
+		return out, nil
+	}
+	es, err := r.readTree(sr.Tree)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		if e.Name != "refs" || e.Mode != protocol.ModeTree {
+			continue
+		}
+		kinds, err := r.readTree(e.OID)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kinds {
+			if (k.Name != "heads" && k.Name != "tags") || k.Mode != protocol.ModeTree {
+				continue
+			}
+			var refs protocol.RefList
+			if err := r.walkRefTree(k.OID, "refs/"+k.Name+"/", 2, &refs); err != nil {
+				return nil, err
+			}
+			for _, ref := range refs {
+				if len(out) < maxNegatives {
+					out = append(out, ref.OID)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// AcceptPack takes an update of nid's namespace to sigrefs commit want
+// that arrived as pack (made by UpdatePack on a peer): git indexes it
+// into a quarantine with fsck checks (index-pack --strict also refuses
+// objects whose links lead nowhere), the refs want signs are read from it,
+// every ref that moves must point at an object that is here, and then
+// Accept verifies the namespace and moves it exactly as after a fetch.
+// consider is the policy, as for Accept.
+func (r *Repo) AcceptPack(ctx context.Context, nid protocol.NID, want string, pack []byte, consider func(protocol.NID) bool) (*AcceptResult, error) {
+	local, err := r.NamespaceRefs(ctx, nid)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.NewQuarantine("fetch", nil, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	if _, err := runGit(ctx, q.Dir(), pack, "index-pack", "--strict", "--fix-thin", "--stdin",
+		"--max-input-size="+strconv.Itoa(protocol.MaxUpdatePack)); err != nil {
+		return nil, fmt.Errorf("update pack: %w", err)
+	}
+	view, err := q.View()
+	if err != nil {
+		return nil, err
+	}
+	sr, err := view.ReadSigrefs(nid, want)
+	if err != nil {
+		return nil, err
+	}
+	refs := sr.Refs.Map()
+	refs[protocol.SigrefsRef] = want
+	full := make(map[string]string, len(refs))
+	p := NamespacePrefix(nid)
+	for name, oid := range refs {
+		if local[name] != oid && !view.HasObject(oid) {
+			return nil, fmt.Errorf("update pack: %s points at %.7s, which did not arrive", name, oid)
+		}
+		full[p+name] = oid
+	}
+	if err := q.setRefs(full); err != nil {
+		return nil, err
+	}
+	return r.Accept(ctx, q, func(n protocol.NID) bool {
+		return n.Equal(nid) && (consider == nil || consider(n))
+	})
+}
+
+// setRefs replaces the quarantine's refs with refs (full names).
+func (q *Quarantine) setRefs(refs map[string]string) error {
+	var b strings.Builder
+	for _, name := range sortedKeys(refs) {
+		fmt.Fprintf(&b, "%s %s\n", refs[name], name)
+	}
+	tmp := filepath.Join(q.dir, "packed-refs.new")
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("quarantine refs: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(q.dir, "packed-refs")); err != nil {
+		return fmt.Errorf("quarantine refs: %w", err)
+	}
+	return nil
+}
+
+// SigrefsParent returns the previous revision of nid's sigrefs commit oid
+// ("" for the first), after checking its signature.
+func (r *Repo) SigrefsParent(nid protocol.NID, oid string) (string, error) {
+	sr, err := r.readSigrefsHead(nid, oid)
+	if err != nil {
+		return "", err
+	}
+	return sr.Parent, nil
+}

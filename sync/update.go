@@ -1,0 +1,266 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// An announced update usually reaches many peers that all hold the
+// namespace's previous revision. Rather than run a git negotiation (and an
+// upload-pack and pack-objects here) for each of them, a node makes the
+// pack from that revision to the announced one once and hands the same
+// bytes to every peer that asks (/grove/update/1). The receiver indexes it
+// with git's fsck checks and verifies it exactly like a fetch. Anything
+// this path cannot do (a peer that is further behind, an old peer, a
+// large update) falls back to a fetch.
+
+// updateTimeout bounds one update exchange, either side.
+const updateTimeout = 30 * time.Second
+
+// A node keeps at most maxUpdatePacks update packs ready, of at most
+// updatePackBudget bytes together.
+const (
+	maxUpdatePacks   = 16
+	updatePackBudget = 16 << 20
+)
+
+// errNoUpdate means the update path could not be used; a fetch follows.
+var errNoUpdate = errors.New("no update pack")
+
+// updatePacks are the update packs a node made, by rid/nid/have/want, so
+// that the peers an announcement reaches at once share one pack-objects.
+type updatePacks struct {
+	mu    sync.Mutex
+	packs map[string]*updatePack
+	order []string // keys, oldest first
+}
+
+type updatePack struct {
+	done chan struct{}
+	pack []byte
+	err  error
+}
+
+// size is what p holds, 0 until it is made.
+func (p *updatePack) size() int {
+	select {
+	case <-p.done:
+		return len(p.pack)
+	default:
+		return 0
+	}
+}
+
+// get returns the pack for req, making it (once, however many ask at the
+// same time) if it is not cached.
+func (u *updatePacks) get(ctx context.Context, r *repo.Repo, req gproto.UpdateRequest) ([]byte, error) {
+	key := req.RID.String() + "/" + req.NID.String() + "/" + req.Have + "/" + req.Want
+	u.mu.Lock()
+	if u.packs == nil {
+		u.packs = make(map[string]*updatePack)
+	}
+	p, ok := u.packs[key]
+	if !ok {
+		p = &updatePack{done: make(chan struct{})}
+		u.packs[key] = p
+		u.order = append(u.order, key)
+		if len(u.order) > maxUpdatePacks {
+			delete(u.packs, u.order[0])
+			u.order = u.order[1:]
+		}
+	}
+	u.mu.Unlock()
+	if !ok {
+		p.pack, p.err = r.UpdatePack(ctx, req.NID, req.Have, req.Want, gproto.MaxUpdatePack)
+		close(p.done)
+		if p.err != nil {
+			// Only packs are kept: this node may get what it lacked.
+			u.forget(key, p)
+		}
+		u.trim()
+	}
+	select {
+	case <-p.done:
+		return p.pack, p.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// trim drops the oldest packs until the rest fit the budget.
+func (u *updatePacks) trim() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	total := 0
+	for _, k := range u.order {
+		total += u.packs[k].size()
+	}
+	for total > updatePackBudget && len(u.order) > 1 {
+		total -= u.packs[u.order[0]].size()
+		delete(u.packs, u.order[0])
+		u.order = u.order[1:]
+	}
+}
+
+func (u *updatePacks) forget(key string, p *updatePack) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.packs[key] == p {
+		delete(u.packs, key)
+		u.order = slices.DeleteFunc(u.order, func(k string) bool { return k == key })
+	}
+}
+
+// prepareUpdate makes, in the background, the pack that peers holding
+// sigrefs have will ask for to reach want: the announcer's own previous
+// revision is what nearly every seeder holds.
+func (n *Node) prepareUpdate(r *repo.Repo, nid gproto.NID, have, want string) {
+	if have == "" {
+		return
+	}
+	req := gproto.UpdateRequest{RID: r.RID, NID: nid, Have: have, Want: want}
+	n.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(n.ctx, updateTimeout)
+		defer cancel()
+		if _, err := n.updates.get(ctx, r, req); err != nil {
+			n.log.Debug("prepare update pack", "rid", r.RID, "nid", nid, "err", err)
+		}
+	})
+}
+
+// serveUpdate answers a /grove/update/1 stream.
+func (n *Node) serveUpdate(s network.Stream) {
+	defer s.Close()
+	remote := s.Conn().RemotePeer()
+	s.SetDeadline(time.Now().Add(updateTimeout))
+	var req gproto.UpdateRequest
+	err := gproto.ReadMessage(s, gproto.MaxMessage, &req)
+	if err == nil {
+		err = req.Validate()
+	}
+	if err != nil {
+		n.strike(remote, err)
+		s.Reset()
+		return
+	}
+	r, pol, err := n.readable(req.RID, remote.String())
+	if err != nil || pol.IsBlocked(req.NID) {
+		n.log.Debug("refused update", "peer", remote, "rid", req.RID, "err", err)
+		gproto.WriteMessage(s, gproto.UpdateResponse{Error: errNotFound})
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, updateTimeout)
+	defer cancel()
+	pack, err := n.updates.get(ctx, r, req)
+	if err != nil {
+		n.log.Debug("no update pack", "peer", remote, "rid", req.RID, "nid", req.NID, "err", err)
+		gproto.WriteMessage(s, gproto.UpdateResponse{Error: gproto.UpdateUnavailable})
+		return
+	}
+	if err := gproto.WriteMessage(s, gproto.UpdateResponse{Size: int64(len(pack))}); err != nil {
+		return
+	}
+	if _, err := s.Write(pack); err != nil {
+		s.Reset()
+		return
+	}
+	s.CloseWrite()
+}
+
+// fetchUpdate takes announcement a's update from p as an update pack, if
+// this node holds an earlier revision of that namespace. It returns
+// errNoUpdate (wrapped) when p cannot serve one, so the caller fetches.
+// The caller holds no fetch lock.
+func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement) (*FetchResult, error) {
+	m := n.fetchLock(a.RID)
+	m.Lock()
+	defer m.Unlock()
+	start := time.Now()
+	r, err := repo.Open(n.cfg.Home, a.RID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	have, err := r.RefFiles().Get(repo.NamespacePrefix(a.NID) + gproto.SigrefsRef)
+	if err != nil || have == "" || have == a.Sigrefs {
+		return nil, fmt.Errorf("%w: no earlier revision here", errNoUpdate)
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	s, err := n.host.NewStream(ctx, p, protocol.ID(gproto.UpdateProtocolID))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	req := gproto.UpdateRequest{RID: a.RID, NID: a.NID, Have: have, Want: a.Sigrefs}
+	if err := gproto.WriteMessage(s, req); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	var resp gproto.UpdateResponse
+	if err := gproto.ReadMessage(s, gproto.MaxMessage, &resp); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	if resp.Error != "" {
+		return nil, fmt.Errorf("%w: peer says %s", errNoUpdate, resp.Error)
+	}
+	if resp.Size <= 0 || resp.Size > gproto.MaxUpdatePack || resp.Size > n.cfg.Limits.MaxPack {
+		err := fmt.Errorf("update pack of %d bytes is over the limit", resp.Size)
+		n.strike(p, err)
+		s.Reset()
+		return nil, err
+	}
+	pack := make([]byte, resp.Size)
+	if _, err := io.ReadFull(s, pack); err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	tAccept := time.Now()
+	doc, _ := n.identity(ctx, r)
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	me := n.NID()
+	acc, err := r.AcceptPack(ctx, a.NID, a.Sigrefs, pack, func(nid gproto.NID) bool {
+		return !nid.Equal(me) && pol.FollowsIn(doc, nid)
+	})
+	if err != nil {
+		// Whether the pack was bad or this node lacks a base it should
+		// have, a fetch sorts it out (and strikes a peer that sends bad
+		// data); rejected namespaces come back in acc, not here.
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	n.updatesTaken.Add(1)
+	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged, Bytes: resp.Size,
+		Duration: time.Since(start).Round(time.Millisecond).String()}
+	for _, u := range acc.Updated {
+		res.Updated = append(res.Updated, u.String())
+	}
+	for _, rej := range acc.Rejected {
+		res.Rejected = append(res.Rejected, rej.Error())
+	}
+	if len(acc.Rejected) > 0 {
+		n.strike(p, acc.Rejected[0])
+	}
+	n.mu.Lock()
+	n.synced[a.RID.String()] = time.Now()
+	n.mu.Unlock()
+	n.log.Info("took update", "peer", p, "rid", a.RID, "nid", a.NID, "bytes", resp.Size, "updated", len(res.Updated), "took", time.Since(start), "accept", time.Since(tAccept))
+	return res, nil
+}

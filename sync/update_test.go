@@ -1,0 +1,129 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	gproto "example.com/grove/protocol"
+	p2psync "example.com/grove/sync"
+)
+
+// announcement returns n's signed announcement of its current sigrefs.
+func (n *testNode) announcement(rid gproto.RID) gproto.Announcement {
+	n.t.Helper()
+	a, err := gproto.NewAnnouncement(n.key, rid, n.sigrefs(rid, n.NID()), time.Now())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return a
+}
+
+// A seeder one revision behind takes an update as an update pack: one
+// exchange, no git negotiation, and the result verifies like a fetch.
+func TestUpdatePackFromAnnouncer(t *testing.T) {
+	a, b := startNode(t), startNode(t)
+	rid := a.project("update")
+	ctx := context.Background()
+	if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		a.commit(rid, fmt.Sprintf("change %d", i))
+		res, err := b.FetchUpdate(ctx, a.Host().ID(), a.announcement(rid))
+		if err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		if !slices.Equal(res.Updated, []string{a.NID().String()}) || res.Bytes == 0 {
+			t.Fatalf("update %d: %+v", i, res)
+		}
+		if got, want := b.sigrefs(rid, a.NID()), a.sigrefs(rid, a.NID()); got != want {
+			t.Fatalf("update %d: b has %s, want %s", i, got, want)
+		}
+	}
+	b.verify(rid)
+}
+
+// What the update path cannot serve is refused with ErrNoUpdate, and
+// changes nothing: the caller fetches instead.
+func TestUpdatePackUnavailable(t *testing.T) {
+	a, b, c := startNode(t), startNode(t), startNode(t)
+	rid := a.project("unavailable")
+	ctx := context.Background()
+	for _, n := range []*testNode{b, c} {
+		if _, err := n.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.commit(rid, "ahead")
+	ann := a.announcement(rid)
+	// c does not hold the announced revision yet.
+	if _, err := c.Connect(ctx, b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	before := c.sigrefs(rid, a.NID())
+	if _, err := c.FetchUpdate(ctx, b.Host().ID(), ann); !errors.Is(err, p2psync.ErrNoUpdate) {
+		t.Fatalf("update from a peer without it: %v, want ErrNoUpdate", err)
+	}
+	if got := c.sigrefs(rid, a.NID()); got != before {
+		t.Fatalf("c's refs moved to %s", got)
+	}
+	// A node with no earlier revision of the namespace fetches.
+	d := startNode(t)
+	if _, err := d.FetchUpdate(ctx, a.Host().ID(), ann); !errors.Is(err, p2psync.ErrNoUpdate) {
+		t.Fatalf("update into a node without the project: %v, want ErrNoUpdate", err)
+	}
+	// Once b has it, b serves it.
+	if _, err := b.FetchUpdate(ctx, a.Host().ID(), ann); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FetchUpdate(ctx, b.Host().ID(), ann); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.sigrefs(rid, a.NID()), a.sigrefs(rid, a.NID()); got != want {
+		t.Fatalf("c has %s, want %s", got, want)
+	}
+	c.verify(rid)
+}
+
+// Seeders that hear an announcement take it as an update pack.
+func TestAnnouncementTakenAsUpdatePack(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("gossip update")
+	ctx := context.Background()
+	if err := a.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	seeders := []*testNode{startNode(t), startNode(t), startNode(t)}
+	for _, s := range seeders {
+		if _, err := s.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "topic peers", func() bool {
+		return len(a.TopicPeers(rid)) == len(seeders)
+	})
+	a.commit(rid, "announced")
+	want := a.sigrefs(rid, a.NID())
+	// Announce until every seeder has it, bounded: a fresh mesh needs a
+	// heartbeat.
+	deadline := time.Now().Add(20 * time.Second)
+	for slices.ContainsFunc(seeders, func(s *testNode) bool { return s.sigrefs(rid, a.NID()) != want }) {
+		if time.Now().After(deadline) {
+			t.Fatal("the update did not reach every seeder")
+		}
+		if err := a.Announce(ctx, rid); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i, s := range seeders {
+		if s.UpdatesTaken() != 1 {
+			t.Errorf("seeder %d took %d update packs, want 1 (and no fetch)", i, s.UpdatesTaken())
+		}
+		s.verify(rid)
+	}
+}
