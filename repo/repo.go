@@ -160,30 +160,40 @@ type RefUpdate struct {
 
 const zeroOID = "0000000000000000000000000000000000000000"
 
-// UpdateRefs applies updates in one git ref transaction: all or nothing, and
-// nothing if any ref is no longer at its Old value.
+// UpdateRefs applies updates in one ref transaction: all or nothing, and
+// nothing if any ref is no longer at its Old value (ErrRefMoved) or another
+// process holds its lock (ErrRefLocked). It writes the ref files as git
+// does (refTx), in this process: starting git update-ref for it was most
+// of an issue command's time after start-up.
 func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
-	var b bytes.Buffer
-	b.WriteString("start\n")
-	for _, u := range updates {
-		old := u.Old
-		if old == "" {
-			old = zeroOID
-		}
-		if u.New == "" {
-			fmt.Fprintf(&b, "delete %s %s\n", u.Name, old)
-		} else {
-			fmt.Fprintf(&b, "update %s %s %s\n", u.Name, u.New, old)
-		}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	b.WriteString("prepare\ncommit\n")
-	if _, err := r.Git(ctx, b.Bytes(), "update-ref", "--stdin"); err != nil {
+	t := &refTx{dir: r.Path, updates: updates, objects: r.hasObjectFast}
+	if err := t.commit(); err != nil {
 		return fmt.Errorf("update refs: %w", err)
 	}
 	return nil
+}
+
+// hasObjectFast reports whether the storage holds object oid as it is now:
+// a loose object (those a ref update names were usually just written), or
+// one in any pack, including packs that arrived after r was opened (a push
+// or fetch migrates them), which r's go-git store would not see.
+func (r *Repo) hasObjectFast(oid string) bool {
+	if !protocol.ValidOID(oid) {
+		return false
+	}
+	if _, err := os.Lstat(filepath.Join(r.Path, "objects", oid[:2], oid[2:])); err == nil {
+		return true
+	}
+	o := r.NewObjectReader()
+	defer o.Close()
+	_, _, err := o.ReadObject(oid, 0)
+	return err == nil || errors.Is(err, ErrTooLarge)
 }
 
 // writePackedRefs writes the refs of updates, which must all be creations,

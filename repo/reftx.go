@@ -1,0 +1,351 @@
+package repo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"example.com/grove/protocol"
+)
+
+// ErrRefLocked is returned when another process holds a ref's lock file
+// for longer than a ref transaction waits.
+var ErrRefLocked = errors.New("ref is locked by another process")
+
+// Lock waits, as git's core.filesRefLockTimeout and
+// core.packedRefsTimeout defaults do.
+const (
+	refLockWait    = 100 * time.Millisecond
+	packedLockWait = time.Second
+)
+
+// refTx is one ref transaction written the way git's files backend writes
+// one, so that git and grove can share a storage: every ref's
+// "<ref>.lock" is created exclusively, the old values are checked under
+// the locks, deletions leave packed-refs first (under packed-refs.lock),
+// and each lock is renamed over its ref. The storage keeps no reflogs
+// (core.logAllRefUpdates = false). A process that dies before the renames
+// leaves every ref as it was (and lock files, as git does).
+type refTx struct {
+	dir     string
+	updates []RefUpdate
+	locks   []string // lock files held, removed by unlock
+	dirs    []string // directories made for locks, parents first
+	objects func(oid string) bool
+}
+
+// commit runs the transaction: all of it, or none of it when a ref is
+// locked or no longer at its Old value.
+func (t *refTx) commit() (err error) {
+	defer t.unlock()
+	seen := make(map[string]bool, len(t.updates))
+	for _, u := range t.updates {
+		if err := checkFullRefName(u.Name); err != nil {
+			return err
+		}
+		if seen[u.Name] {
+			return fmt.Errorf("ref %s: updated twice in one transaction", u.Name)
+		}
+		seen[u.Name] = true
+		if u.New == "" && u.Old == "" {
+			return fmt.Errorf("delete %s: no old value to check", u.Name)
+		}
+		if u.New != "" && (!protocol.ValidOID(u.New) || u.New == zeroOID) {
+			return fmt.Errorf("ref %s: bad new value %q", u.Name, u.New)
+		}
+		if u.New != "" && t.objects != nil && !t.objects(u.New) {
+			return fmt.Errorf("ref %s: object %s: %w", u.Name, u.New, ErrNotFound)
+		}
+	}
+	for _, u := range t.updates {
+		if err := t.lock(u.Name, refLockWait); err != nil {
+			return err
+		}
+	}
+	f := &RefFiles{dir: t.dir}
+	var deleted []string
+	for _, u := range t.updates {
+		cur, err := t.current(f, u.Name)
+		if err != nil {
+			return err
+		}
+		if cur != u.Old {
+			if u.Old == "" {
+				return fmt.Errorf("ref %s: exists (at %s): %w", u.Name, cur, ErrRefMoved)
+			}
+			return fmt.Errorf("ref %s: at %q, not %s: %w", u.Name, cur, u.Old, ErrRefMoved)
+		}
+		if u.New == "" {
+			deleted = append(deleted, u.Name)
+			continue
+		}
+		if u.Old == "" {
+			if err := checkPackedConflict(f, u.Name); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(t.lockPath(u.Name), []byte(u.New+"\n"), 0o644); err != nil {
+			return fmt.Errorf("write ref %s: %w", u.Name, err)
+		}
+	}
+	if len(deleted) > 0 {
+		if err := t.unpack(f, deleted); err != nil {
+			return err
+		}
+	}
+	for _, u := range t.updates {
+		p := filepath.Join(t.dir, filepath.FromSlash(u.Name))
+		if u.New == "" {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("delete ref %s: %w", u.Name, err)
+			}
+			continue
+		}
+		if err := os.Rename(t.lockPath(u.Name), p); err != nil {
+			return fmt.Errorf("write ref %s: %w", u.Name, err)
+		}
+		t.forget(t.lockPath(u.Name))
+	}
+	return nil
+}
+
+// ErrRefMoved is returned when a ref is not at the value a transaction
+// expects.
+var ErrRefMoved = errors.New("ref moved")
+
+func (t *refTx) lockPath(name string) string {
+	return filepath.Join(t.dir, filepath.FromSlash(name)) + ".lock"
+}
+
+// lock creates name's lock file, waiting up to wait for another holder.
+// Directories it makes for the lock are removed again by unlock if they
+// are still empty then.
+func (t *refTx) lock(name string, wait time.Duration) error {
+	p := t.lockPath(name)
+	deadline := time.Now().Add(wait)
+	for pause, tries := time.Millisecond, 0; ; tries++ {
+		fd, err := syscall.Open(p, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
+		if err == nil {
+			syscall.Close(fd)
+			t.locks = append(t.locks, p)
+			return nil
+		}
+		switch {
+		case err == syscall.ENOENT && tries < 5:
+			// A directory is missing, or another transaction's unlock
+			// removed an empty one just now.
+			if err := t.mkdirs(filepath.Dir(p)); err != nil {
+				return fmt.Errorf("lock ref %s: %w", name, err)
+			}
+			continue
+		case err == syscall.EINTR:
+			continue
+		case err != syscall.EEXIST:
+			return fmt.Errorf("lock ref %s: %w", name, err)
+		case time.Now().After(deadline):
+			return fmt.Errorf("ref %s: %s exists: %w", name, filepath.Base(p), ErrRefLocked)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 20*time.Millisecond)
+	}
+}
+
+// mkdirs makes dir and its missing parents inside the storage, noting
+// each one it made.
+func (t *refTx) mkdirs(dir string) error {
+	if dir == t.dir || len(dir) < len(t.dir) {
+		return nil
+	}
+	if fi, err := os.Lstat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is a ref, not a directory", dir)
+		}
+		return nil
+	}
+	if err := t.mkdirs(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil
+		}
+		return err
+	}
+	t.dirs = append(t.dirs, dir)
+	return nil
+}
+
+// forget drops a lock that a rename consumed.
+func (t *refTx) forget(p string) {
+	for i, l := range t.locks {
+		if l == p {
+			t.locks = append(t.locks[:i], t.locks[i+1:]...)
+			return
+		}
+	}
+}
+
+// unlock removes the lock files still held.
+func (t *refTx) unlock() {
+	for _, p := range t.locks {
+		os.Remove(p)
+	}
+	for i := len(t.dirs) - 1; i >= 0; i-- {
+		os.Remove(t.dirs[i]) // only if empty: a ref or lock keeps it
+	}
+	t.locks, t.dirs = nil, nil
+}
+
+// current reads name's value under its lock: the loose file, else
+// packed-refs, "" if neither has it. A symbolic or unreadable loose ref is
+// an error, not a ref to overwrite.
+func (t *refTx) current(f *RefFiles, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(t.dir, filepath.FromSlash(name)))
+	switch {
+	case err == nil:
+		s := strings.TrimSpace(string(b))
+		if !protocol.ValidOID(s) {
+			return "", fmt.Errorf("ref %s: not a plain ref (%.40q)", name, s)
+		}
+		return s, nil
+	case errors.Is(err, fs.ErrNotExist), isNotDir(err):
+	default:
+		return "", fmt.Errorf("read ref %s: %w", name, err)
+	}
+	f.loaded = false // the packed-refs of now, under the lock
+	return f.packedGet(name)
+}
+
+// unpack removes names from packed-refs, under packed-refs.lock, before
+// their loose files go: otherwise a deleted ref would show its packed
+// value again.
+func (t *refTx) unpack(f *RefFiles, names []string) error {
+	p, err := f.packedRefs()
+	if err != nil || len(p) == 0 {
+		return err
+	}
+	drop := make(map[string]bool, len(names))
+	any := false
+	for _, n := range names {
+		if v, _ := f.packedGet(n); v != "" {
+			drop[n], any = true, true
+		}
+	}
+	if !any {
+		return nil
+	}
+	if err := t.lock("packed-refs", packedLockWait); err != nil {
+		return err
+	}
+	f.loaded = false
+	if p, err = f.packedRefs(); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	skipPeeled := false
+	for len(p) > 0 {
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line, p = p[:i+1], p[i+1:]
+		} else {
+			p = nil
+		}
+		if len(line) > 0 && line[0] == '^' {
+			if !skipPeeled {
+				out.Write(line)
+			}
+			continue
+		}
+		skipPeeled = false
+		if len(line) > 41 && line[40] == ' ' && drop[string(bytes.TrimRight(line[41:], "\n"))] {
+			skipPeeled = true
+			continue
+		}
+		out.Write(line)
+	}
+	lp := t.lockPath("packed-refs")
+	if err := os.WriteFile(lp, out.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write packed-refs: %w", err)
+	}
+	if err := os.Rename(lp, filepath.Join(t.dir, "packed-refs")); err != nil {
+		return fmt.Errorf("write packed-refs: %w", err)
+	}
+	t.forget(lp)
+	return nil
+}
+
+// packedGet returns name's value in packed-refs, "" if it has none.
+func (f *RefFiles) packedGet(name string) (string, error) {
+	p, err := f.packedRefs()
+	if err != nil {
+		return "", err
+	}
+	if i := findPacked(p, name); i >= 0 {
+		return string(p[i-41 : i-1]), nil
+	}
+	return "", nil
+}
+
+// findPacked returns the offset of name as a whole ref line in packed-refs
+// p ("<oid> <name>\n"), or -1.
+func findPacked(p []byte, name string) int {
+	for off := 0; ; {
+		i := bytes.Index(p[off:], []byte(name))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + len(name)
+		if i >= 41 && p[i-1] == ' ' && (i == 41 || p[i-42] == '\n') && (end == len(p) || p[end] == '\n') &&
+			protocol.ValidOID(string(p[i-41:i-1])) {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+// checkPackedConflict refuses to create name where packed-refs has a ref
+// that is one of its directories, or that lives under it (a loose one
+// would have failed to lock already).
+func checkPackedConflict(f *RefFiles, name string) error {
+	p, err := f.packedRefs()
+	if err != nil || len(p) == 0 {
+		return err
+	}
+	for d := name; ; {
+		i := strings.LastIndexByte(d, '/')
+		if i <= len("refs") {
+			break
+		}
+		d = d[:i]
+		if findPacked(p, d) >= 0 {
+			return fmt.Errorf("ref %s: %s exists", name, d)
+		}
+	}
+	if bytes.Contains(p, []byte(" "+name+"/")) {
+		return fmt.Errorf("ref %s: refs exist under it", name)
+	}
+	return nil
+}
+
+// checkFullRefName checks a full ref name as git's check-ref-format would
+// for the names grove writes.
+func checkFullRefName(name string) error {
+	if !strings.HasPrefix(name, "refs/") || strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".lock") ||
+		strings.Contains(name, "//") || strings.Contains(name, "..") || strings.Contains(name, "/.") ||
+		strings.Contains(name, "@{") || strings.ContainsAny(name, " ~^:?*[\\\x7f") {
+		return fmt.Errorf("bad ref name %q", name)
+	}
+	for _, c := range []byte(name) {
+		if c < 0x20 {
+			return fmt.Errorf("bad ref name %q", name)
+		}
+	}
+	return nil
+}
