@@ -67,6 +67,11 @@ type Issues interface {
 	// progress (if not nil) how many issues of how many it has done, now
 	// and then; progress must not block.
 	ListIssues(ctx context.Context, rid string, f IssueFilter, progress func(done, total int)) ([]IssueSummary, error)
+	// IssuePage lists the first limit issues f selects, in ListIssues'
+	// order, and how many f selects in all: what the first screen of a
+	// long list shows while ListIssues reads the rest. It builds or
+	// updates the index as ListIssues does, telling progress.
+	IssuePage(ctx context.Context, rid string, f IssueFilter, limit int, progress func(done, total int)) ([]IssueSummary, int, error)
 	Issue(ctx context.Context, rid, id string) (*Issue, error)
 	NewIssue(ctx context.Context, rid string, n NewIssue) (string, error)
 	// Comment adds a comment, replying to the comment replyTo unless "".

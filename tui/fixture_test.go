@@ -194,6 +194,14 @@ func (f *fixture) ListIssues(ctx context.Context, rid string, fl IssueFilter, pr
 	return out, nil
 }
 
+func (f *fixture) IssuePage(ctx context.Context, rid string, fl IssueFilter, limit int, progress func(done, total int)) ([]IssueSummary, int, error) {
+	l, err := f.ListIssues(ctx, rid, fl, progress)
+	if err != nil {
+		return nil, 0, err
+	}
+	return l[:min(limit, len(l))], len(l), nil
+}
+
 func contains(l []string, s string) bool {
 	for _, x := range l {
 		if x == s {

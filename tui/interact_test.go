@@ -380,22 +380,42 @@ func TestSearchWhileQuerying(t *testing.T) {
 }
 
 // buildingIssues is the fixture's issues behind an index that takes a while
-// to build: ListIssues reports progress every step for steps steps.
+// to build: the first query, a page or the whole list, reports progress
+// every step for steps steps.
 type buildingIssues struct {
 	*fixture
 	steps int
 	step  time.Duration
+	built atomic.Bool
 }
 
-func (b *buildingIssues) ListIssues(ctx context.Context, rid string, f IssueFilter, progress func(done, total int)) ([]IssueSummary, error) {
+func (b *buildingIssues) build(ctx context.Context, progress func(done, total int)) error {
+	if b.built.Load() {
+		return nil
+	}
 	for i := range b.steps {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		progress(i, b.steps)
 		time.Sleep(b.step)
 	}
+	b.built.Store(true)
+	return nil
+}
+
+func (b *buildingIssues) ListIssues(ctx context.Context, rid string, f IssueFilter, progress func(done, total int)) ([]IssueSummary, error) {
+	if err := b.build(ctx, progress); err != nil {
+		return nil, err
+	}
 	return b.fixture.ListIssues(ctx, rid, f, progress)
+}
+
+func (b *buildingIssues) IssuePage(ctx context.Context, rid string, f IssueFilter, limit int, progress func(done, total int)) ([]IssueSummary, int, error) {
+	if err := b.build(ctx, progress); err != nil {
+		return nil, 0, err
+	}
+	return b.fixture.IssuePage(ctx, rid, f, limit, progress)
 }
 
 // TestIndexProgress: while the source builds its index the issues tab
@@ -416,4 +436,44 @@ func TestIndexProgress(t *testing.T) {
 	if strings.Contains(a.screen(), "cannot load") {
 		t.Errorf("the build was cut off:\n%s", a.screen())
 	}
+}
+
+// TestFirstPageFirst: the first screen of a long list is drawn from the
+// page the source answers first, while the whole list is still being read
+// (held here until release); when the whole list comes, the list stays as
+// it was (the header, loaded meanwhile, names the project). A state filter
+// changed meanwhile waits for the whole list.
+func TestFirstPageFirst(t *testing.T) {
+	f := manyIssues()
+	src := &countingIssues{fixture: f, release: make(chan struct{})}
+	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now }}
+	o.Source.Issues = src
+	a := newAsync(t, o)
+	a.waitFor("Crash on start")
+	if !strings.Contains(a.screen(), "1-17 of 5003") { // 5,003 open
+		t.Errorf("the first page does not say how many issues there are:\n%s", a.screen())
+	}
+	a.send(keyMsg("j"))
+	a.send(keyMsg("j"))
+	list := func() string { return strings.SplitN(a.screen(), "\n", 5)[4] }
+	paged := list()
+	close(src.release)
+	a.settle()
+	if n := src.count(); n != 1 {
+		t.Errorf("asked for the whole list %d times, want 1", n)
+	}
+	if sc := list(); sc != paged {
+		t.Errorf("the whole list changed the screen; with the first page it was\n%s\nnow it is\n%s", paged, sc)
+	}
+
+	src = &countingIssues{fixture: f, release: make(chan struct{})}
+	o.Source.Issues = src
+	a = newAsync(t, o)
+	a.waitFor("Crash on start")
+	a.send(keyMsg("s"))
+	if sc := a.screen(); !strings.Contains(sc, "loading issues…") || !strings.Contains(sc, "state: closed") {
+		t.Errorf("s on the first page does not wait for the whole list:\n%s", sc)
+	}
+	close(src.release)
+	a.waitFor("of 5001") // 5,001 closed
 }

@@ -17,6 +17,10 @@ import (
 // search matches and filters by state and label itself, so s and L answer
 // in the same frame. Only one query runs at a time; a search typed while
 // one runs waits for it, and then only the newest text is asked.
+//
+// The first query asks for a page first: the newest rows the filter
+// selects and how many it selects, which is all the first screen draws,
+// then for everything. Until everything is in, the rows are that page.
 type issuesTab struct {
 	c       *common
 	id      int
@@ -25,6 +29,8 @@ type issuesTab struct {
 	list    list
 	all     []IssueSummary // every issue the search matches, newest first
 	issues  []IssueSummary // all, filtered by state and label: the rows
+	paged   bool           // not loaded yet, and issues is the first page
+	ofPage  int            // how many issues the page's filter selects
 	filter  IssueFilter
 	seq     int  // the newest query asked; older answers are dropped
 	running bool // a query is running
@@ -41,6 +47,19 @@ type issuesMsg struct {
 	issues []IssueSummary
 	err    error
 }
+
+// issuesPageMsg is the first page of a first query; next loads the rest.
+type issuesPageMsg struct {
+	seq    int
+	issues []IssueSummary
+	total  int
+	err    error
+	next   tea.Cmd
+}
+
+// firstPage is how many rows the first query asks for before the rest:
+// more than a terminal shows.
+const firstPage = 200
 
 func newIssuesTab(c *common, rid string) *issuesTab {
 	return &issuesTab{c: c, id: c.id(), rid: rid, filter: IssueFilter{State: "open"}, prompt: newPrompt(c.st)}
@@ -61,13 +80,22 @@ func (t *issuesTab) Reload() tea.Cmd {
 }
 
 // query asks the source for the issues the search matches, in every state
-// and with any label.
+// and with any label; while the tab has nothing to show, it first asks
+// for the page of them the filter shows first.
 func (t *issuesTab) query() tea.Cmd {
 	t.running = true
 	seq, src, rid, f := t.seq, t.c.src.Issues, t.rid, IssueFilter{Search: t.filter.Search}
-	return t.c.loadWithProgress(t.id, func(ctx context.Context, progress func(done, total int)) tea.Msg {
+	all := t.c.loadWithProgress(t.id, func(ctx context.Context, progress func(done, total int)) tea.Msg {
 		is, err := src.ListIssues(ctx, rid, f, progress)
 		return issuesMsg{seq, is, err}
+	})
+	if t.loaded {
+		return all
+	}
+	pf := t.filter
+	return t.c.loadWithProgress(t.id, func(ctx context.Context, progress func(done, total int)) tea.Msg {
+		is, n, err := src.IssuePage(ctx, rid, pf, firstPage, progress)
+		return issuesPageMsg{seq: seq, issues: is, total: n, err: err, next: all}
 	})
 }
 
@@ -91,6 +119,12 @@ func (t *issuesTab) selected() (IssueSummary, bool) {
 // or the data changed; keep leaves the cursor on the issue it was on.
 func (t *issuesTab) refilter(keep bool) {
 	cur, had := t.selected()
+	if !t.loaded {
+		// A page filtered otherwise: wait for everything.
+		t.issues, t.paged = nil, false
+		t.list.setLen(0)
+		return
+	}
 	f := t.filter
 	match := func(is *IssueSummary) bool {
 		return (f.State == "" || is.State == f.State) && (f.Label == "" || slices.Contains(is.Labels, f.Label))
@@ -137,9 +171,23 @@ func (t *issuesTab) Update(msg tea.Msg) (page, tea.Cmd) {
 		case progressMsg:
 			t.done, t.total = m.done, m.total
 			return t, m.next
+		case issuesPageMsg:
+			t.done, t.total = 0, 0
+			if t.queued {
+				// The filter changed meanwhile: start again for it.
+				t.queued = false
+				return t, t.query()
+			}
+			if m.err == nil && !t.loaded {
+				t.issues, t.paged, t.ofPage = m.issues, true, m.total
+				t.list.setLen(len(t.issues))
+			}
+			// On an error the whole list's query says what is wrong.
+			return t, m.next
 		case issuesMsg:
 			t.running = false
 			t.done, t.total = 0, 0
+			t.paged = false
 			var cmd tea.Cmd
 			if t.queued {
 				t.queued = false
@@ -241,11 +289,15 @@ func (t *issuesTab) filterLine() string {
 		parts = append(parts, st.Dim.Render("search:")+" "+st.Bold.Render(t.filter.Search))
 	}
 	left := " " + strings.Join(parts, "  ")
-	right := st.Dim.Render(plural(len(t.issues), "issue"))
-	if info := t.list.scrollInfo(); info != "" && len(t.issues) > t.list.height {
-		right = st.Dim.Render(info)
+	n := len(t.issues)
+	if t.paged {
+		n = t.ofPage
 	}
-	if t.loaded && t.total > 0 {
+	right := st.Dim.Render(plural(n, "issue"))
+	if n > t.list.height {
+		right = st.Dim.Render(t.list.scrollInfo(n))
+	}
+	if (t.loaded || t.paged) && t.total > 0 {
 		right = st.Dim.Render(indexing(t.done, t.total))
 	}
 	return spread(left, right+" ", t.w)
@@ -259,9 +311,9 @@ func (t *issuesTab) View() string {
 		body = st.Dim.Render("  issues are not available")
 	case t.err != nil:
 		body = " " + errorText(st, "issues", t.err)
-	case !t.loaded && t.total > 0:
+	case !t.loaded && !t.paged && t.total > 0:
 		body = st.Dim.Render("  " + indexing(t.done, t.total))
-	case !t.loaded:
+	case !t.loaded && !t.paged:
 		body = st.Dim.Render("  loading issues…")
 	case len(t.issues) == 0:
 		body = st.Dim.Render("  no issues match — press n to file one")

@@ -102,11 +102,13 @@ func (l *list) render(st *Styles, w int, focused bool, row func(i, w int) string
 	return strings.Join(lines, "\n")
 }
 
-// scrollInfo says where the window is, e.g. "12-31 of 10000".
-func (l *list) scrollInfo() string {
+// scrollInfo says where the window is among n rows, e.g. "12-31 of
+// 10000"; n is more than the list's own rows while only the first of
+// them are loaded.
+func (l *list) scrollInfo(n int) string {
 	if l.n == 0 {
 		return ""
 	}
 	from, to := l.window()
-	return itoa(from+1) + "-" + itoa(to) + " of " + itoa(l.n)
+	return itoa(from+1) + "-" + itoa(to) + " of " + itoa(n)
 }

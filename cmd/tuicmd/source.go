@@ -121,8 +121,8 @@ func (s *adapter) Projects(ctx context.Context, progress func(done, total int)) 
 			return nil, err
 		}
 		err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
-			l, err := ix.List(ctx, issues.Filter{State: issues.StateOpen})
-			p.OpenIssues = len(l)
+			_, n, err := ix.Page(ctx, issues.Filter{State: issues.StateOpen}, 0, 0)
+			p.OpenIssues = n
 			return err
 		})
 		if err != nil {
@@ -231,31 +231,50 @@ func (s *adapter) ListIssues(ctx context.Context, rid string, f tui.IssueFilter,
 	if err != nil {
 		return nil, err
 	}
-	n := s.names()
 	var out []tui.IssueSummary
 	err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
 		l, err := ix.List(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search})
-		if err != nil {
-			return err
-		}
-		out = make([]tui.IssueSummary, len(l))
-		// A few authors write most issues: name each once.
-		authors := make(map[string]string)
-		for i, is := range l {
-			a, ok := authors[is.Author]
-			if !ok {
-				a = n.of(is.Author)
-				authors[is.Author] = a
-			}
-			out[i] = tui.IssueSummary{
-				ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason,
-				Author: a, Labels: is.Labels, Comments: is.CommentCount,
-				Created: is.Created, Updated: is.Updated,
-			}
-		}
-		return nil
+		out = s.summaries(l)
+		return err
 	})
 	return out, err
+}
+
+// IssuePage reads only the page from the index, and the count.
+func (s *adapter) IssuePage(ctx context.Context, rid string, f tui.IssueFilter, limit int, progress func(done, total int)) ([]tui.IssueSummary, int, error) {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []tui.IssueSummary
+	var total int
+	err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
+		l, n, err := ix.Page(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search}, 0, limit)
+		out, total = s.summaries(l), n
+		return err
+	})
+	return out, total, err
+}
+
+// summaries converts the index's summaries for the UI.
+func (s *adapter) summaries(l []issues.Summary) []tui.IssueSummary {
+	n := s.names()
+	out := make([]tui.IssueSummary, len(l))
+	// A few authors write most issues: name each once.
+	authors := make(map[string]string)
+	for i, is := range l {
+		a, ok := authors[is.Author]
+		if !ok {
+			a = n.of(is.Author)
+			authors[is.Author] = a
+		}
+		out[i] = tui.IssueSummary{
+			ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason,
+			Author: a, Labels: is.Labels, Comments: is.CommentCount,
+			Created: is.Created, Updated: is.Updated,
+		}
+	}
+	return out
 }
 
 // issue resolves id and loads the issue and its object.
