@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,10 @@ import (
 // the pack asked for: it lacks one of the two revisions, or the pack would
 // be too large.
 var ErrUnavailable = errors.New("update not available here")
+
+// unpackLimit is the object count from which an update pack is kept as a
+// pack rather than unpacked into loose objects (git's fetch.unpackLimit).
+const unpackLimit = 100
 
 // maxNegatives bounds the unchanged branches and tags UpdatePack names as
 // known to the receiver, so a namespace of many refs costs git little.
@@ -266,9 +271,9 @@ func (r *Repo) branchesAt(sr protocol.SignedRefs) ([]string, error) {
 }
 
 // AcceptPack takes an update of nid's namespace to sigrefs commit want
-// that arrived as pack (made by UpdatePack on a peer): git indexes it
-// into a quarantine with fsck checks (index-pack --strict also refuses
-// objects whose links lead nowhere), the refs want signs are read from it,
+// that arrived as pack (made by UpdatePack on a peer): git unpacks it
+// into a quarantine with fsck checks (--strict also refuses objects whose
+// links lead nowhere), the refs want signs are read from it,
 // every ref that moves must point at an object that is here, and then
 // Accept verifies the namespace and moves it exactly as after a fetch.
 // consider is the policy, as for Accept.
@@ -282,8 +287,15 @@ func (r *Repo) AcceptPack(ctx context.Context, nid protocol.NID, want string, pa
 		return nil, err
 	}
 	defer q.Close()
-	if _, err := runGit(ctx, q.Dir(), pack, "index-pack", "--strict", "--fix-thin", "--stdin",
-		"--max-input-size="+strconv.Itoa(protocol.MaxUpdatePack)); err != nil {
+	// Few objects become loose objects, as git's own fetch.unpackLimit
+	// does: a pack per update would pile up, and every reader of the
+	// storage pays for each pack index it has.
+	args := []string{"unpack-objects", "--strict", "-q"}
+	if len(pack) < 12 || binary.BigEndian.Uint32(pack[8:12]) >= unpackLimit {
+		args = []string{"index-pack", "--strict", "--fix-thin", "--stdin"}
+	}
+	args = append(args, "--max-input-size="+strconv.Itoa(protocol.MaxUpdatePack))
+	if _, err := runGit(ctx, q.Dir(), pack, args...); err != nil {
 		return nil, fmt.Errorf("update pack: %w", err)
 	}
 	view, err := q.View()
