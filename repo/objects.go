@@ -32,28 +32,82 @@ func (r *Repo) Reopen() (*Repo, error) { return openPath(r.Path, r.RID) }
 // WriteObject stores a git object of kind "blob", "tree" or "commit" and
 // returns its oid.
 func (r *Repo) WriteObject(kind string, data []byte) (string, error) {
-	t, err := plumbing.ParseObjectType(kind)
-	if err != nil || (t != plumbing.BlobObject && t != plumbing.TreeObject && t != plumbing.CommitObject) {
+	switch kind {
+	case "blob", "tree", "commit":
+	default:
 		return "", fmt.Errorf("write object: bad kind %q", kind)
 	}
-	obj := r.objects.NewEncodedObject()
-	obj.SetType(t)
-	obj.SetSize(int64(len(data)))
-	w, err := obj.Writer()
-	if err != nil {
-		return "", err
-	}
-	if _, err := w.Write(data); err != nil {
-		return "", err
-	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	h, err := r.objects.SetEncodedObject(obj)
+	oid, err := r.writeLoose(kind, data)
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", kind, err)
 	}
-	return h.String(), nil
+	return oid, nil
+}
+
+// writeLoose stores an object as a loose file, as git does: compressed at
+// git's core.looseCompression default (zlib level 1), written to a
+// temporary file in its directory and renamed into place, so a reader sees
+// all of it or nothing. An object that is already loose is not rewritten.
+func (r *Repo) writeLoose(kind string, data []byte) (string, error) {
+	t, err := plumbing.ParseObjectType(kind)
+	if err != nil {
+		return "", err
+	}
+	h := plumbing.NewHasher(t, int64(len(data)))
+	h.Write(data)
+	oid := h.Sum().String()
+	dir := filepath.Join(r.Path, "objects", oid[:2])
+	final := filepath.Join(dir, oid[2:])
+	if _, err := os.Lstat(final); err == nil {
+		return oid, nil
+	}
+	r.zmu.Lock()
+	if r.zw == nil {
+		r.zw, _ = zlib.NewWriterLevel(&r.zbuf, zlib.BestSpeed)
+	}
+	r.zbuf.Reset()
+	r.zw.Reset(&r.zbuf)
+	r.zw.Write([]byte(kind + " " + strconv.Itoa(len(data)) + "\x00"))
+	r.zw.Write(data)
+	err = r.zw.Close()
+	z := r.zbuf.Bytes()
+	if err == nil {
+		err = writeTempRename(dir, final, z)
+	}
+	r.zmu.Unlock()
+	if err != nil {
+		return "", fmt.Errorf("object %s: %w", oid, err)
+	}
+	return oid, nil
+}
+
+// writeTempRename writes data to a new file in dir (made if missing) and
+// renames it to final, read-only as git leaves objects.
+func writeTempRename(dir, final string, data []byte) error {
+	f, err := os.CreateTemp(dir, "tmp_obj_")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			f, err = os.CreateTemp(dir, "tmp_obj_")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o444)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // ErrTooLarge is returned when an object is bigger than the caller allows.

@@ -208,3 +208,42 @@ func TestUpdateRefsConcurrent(t *testing.T) {
 	}
 	gitIn(t, r.Path, nil, "fsck", "--no-dangling")
 }
+
+// TestWriteObjectGitReads: objects written in process have git's oids,
+// read back in git, pass fsck, and writing one twice is harmless.
+func TestWriteObjectGitReads(t *testing.T) {
+	_, r := newProject(t, "objects", testKey(t, 1))
+	big := []byte(strings.Repeat("all work and no play\n", 5000))
+	for _, o := range []struct {
+		kind string
+		data []byte
+	}{
+		{"blob", []byte("hello\n")},
+		{"blob", nil},
+		{"blob", big},
+		{"tree", nil},
+		{"commit", []byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor a <a@b> 1 +0000\ncommitter a <a@b> 1 +0000\n\nm\n")},
+	} {
+		for range 2 {
+			oid, err := r.WriteObject(o.kind, o.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := gitIn(t, r.Path, o.data, "hash-object", "-t", o.kind, "--stdin", "--literally"); oid != want {
+				t.Fatalf("%s of %d bytes: oid %s, git says %s", o.kind, len(o.data), oid, want)
+			}
+			if got := gitIn(t, r.Path, nil, "cat-file", "-t", oid); got != o.kind {
+				t.Fatalf("%s: git reads a %s", oid, got)
+			}
+			if o.kind == "blob" {
+				if got, _ := gitTry(r.Path, nil, "cat-file", "blob", oid); got != strings.TrimSpace(string(o.data)) {
+					t.Fatalf("%s: git reads other contents", oid)
+				}
+			}
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.Path, "objects", "*", "tmp_obj_*")); len(left) > 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	gitIn(t, r.Path, nil, "fsck", "--strict", "--no-dangling")
+}

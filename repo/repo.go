@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -34,6 +36,10 @@ type Repo struct {
 	// objects is go-git's object store of the storage (go-git's lower
 	// layers only: its root package links every transport).
 	objects storer.EncodedObjectStorer
+	// zmu guards the compressor that writeLoose reuses.
+	zmu  sync.Mutex
+	zw   *zlib.Writer
+	zbuf bytes.Buffer
 	// unpublished is a storage made by CreateEmpty that Publish has not
 	// moved into place: no other process knows its path.
 	unpublished bool
@@ -215,19 +221,11 @@ func (r *Repo) writePackedRefs(updates []RefUpdate) error {
 
 // writeBlob stores data as a blob and returns its oid.
 func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
-	obj := r.objects.NewEncodedObject()
-	obj.SetType(plumbing.BlobObject)
-	w, err := obj.Writer()
+	oid, err := r.writeLoose("blob", data)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if _, err := w.Write(data); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := w.Close(); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return r.objects.SetEncodedObject(obj)
+	return plumbing.NewHash(oid), nil
 }
 
 // writeTree stores a flat tree of regular files.
@@ -245,20 +243,36 @@ func (r *Repo) writeTree(files map[string][]byte) (plumbing.Hash, error) {
 		}
 		t.Entries = append(t.Entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
 	}
-	obj := r.objects.NewEncodedObject()
-	if err := t.Encode(obj); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return r.objects.SetEncodedObject(obj)
+	return r.writeEncoded(plumbing.TreeObject, t)
 }
 
 // writeCommit stores a commit.
 func (r *Repo) writeCommit(c *object.Commit) (plumbing.Hash, error) {
-	obj := r.objects.NewEncodedObject()
-	if err := c.Encode(obj); err != nil {
+	return r.writeEncoded(plumbing.CommitObject, c)
+}
+
+// writeEncoded stores what go-git encodes as an object of kind t.
+func (r *Repo) writeEncoded(t plumbing.ObjectType, o interface {
+	Encode(plumbing.EncodedObject) error
+}) (plumbing.Hash, error) {
+	obj := &plumbing.MemoryObject{}
+	obj.SetType(t)
+	if err := o.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return r.objects.SetEncodedObject(obj)
+	rd, err := obj.Reader()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	oid, err := r.writeLoose(t.String(), data)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return plumbing.NewHash(oid), nil
 }
 
 // readCommit reads the commit oid and the files of its (flat) tree, each
