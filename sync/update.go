@@ -30,10 +30,12 @@ import (
 const updateTimeout = 30 * time.Second
 
 // A node keeps at most maxUpdatePacks update packs ready, of at most
-// updatePackBudget bytes together.
+// updatePackBudget bytes together, and makes at most maxUpdateBuilds at a
+// time: a peer asking for many different ones waits its turn.
 const (
 	maxUpdatePacks   = 16
 	updatePackBudget = 16 << 20
+	maxUpdateBuilds  = 2
 )
 
 // errNoUpdate means the update path could not be used; a fetch follows.
@@ -42,9 +44,10 @@ var errNoUpdate = errors.New("no update pack")
 // updatePacks are the update packs a node made, by rid/nid/have/want, so
 // that the peers an announcement reaches at once share one pack-objects.
 type updatePacks struct {
-	mu    sync.Mutex
-	packs map[string]*updatePack
-	order []string // keys, oldest first
+	mu     sync.Mutex
+	packs  map[string]*updatePack
+	order  []string // keys, oldest first
+	builds chan struct{}
 }
 
 type updatePack struct {
@@ -70,6 +73,7 @@ func (u *updatePacks) get(ctx context.Context, r *repo.Repo, req gproto.UpdateRe
 	u.mu.Lock()
 	if u.packs == nil {
 		u.packs = make(map[string]*updatePack)
+		u.builds = make(chan struct{}, maxUpdateBuilds)
 	}
 	p, ok := u.packs[key]
 	if !ok {
@@ -83,7 +87,7 @@ func (u *updatePacks) get(ctx context.Context, r *repo.Repo, req gproto.UpdateRe
 	}
 	u.mu.Unlock()
 	if !ok {
-		p.pack, p.err = r.UpdatePack(ctx, req.NID, req.Have, req.Want, gproto.MaxUpdatePack)
+		p.pack, p.err = u.build(ctx, r, req)
 		close(p.done)
 		if p.err != nil {
 			// Only packs are kept: this node may get what it lacked.
@@ -97,6 +101,17 @@ func (u *updatePacks) get(ctx context.Context, r *repo.Repo, req gproto.UpdateRe
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// build makes one pack when a build slot is free.
+func (u *updatePacks) build(ctx context.Context, r *repo.Repo, req gproto.UpdateRequest) ([]byte, error) {
+	select {
+	case u.builds <- struct{}{}:
+		defer func() { <-u.builds }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return r.UpdatePack(ctx, req.NID, req.Have, req.Want, gproto.MaxUpdatePack)
 }
 
 // trim drops the oldest packs until the rest fit the budget.
