@@ -16,6 +16,7 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 		tea.WithOutput(out),
 		tea.WithAltScreen(),
 		tea.WithMouseCellMotion(),
+		tea.WithFPS(fps),
 	)
 	_, err := p.Run()
 	if err == tea.ErrProgramKilled && ctx.Err() != nil {
@@ -23,3 +24,9 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	}
 	return err
 }
+
+// fps is how often bubbletea draws a changed view at most: each frame
+// waits for the next tick, so the first screen and the answer to every
+// key wait up to one tick (8 ms at 120, bubbletea's most; 17 ms at its
+// default 60). An idle tick draws nothing.
+const fps = 120

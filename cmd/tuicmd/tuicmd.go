@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -113,8 +114,15 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 // 11 query) has to happen before the UI starts reading the terminal: once
 // bubbletea reads input, it takes the terminal's answer for keys, and the
 // query then waits out termenv's 5 s timeout in the middle of the first
-// frame.
+// frame. Bubbletea's init asks it for lipgloss's default renderer, which
+// draws on standard output: there the answer is reused, not asked again.
 func renderer(out io.Writer) *lipgloss.Renderer {
+	if f, ok := out.(*os.File); ok && f == os.Stdout {
+		r := lipgloss.DefaultRenderer()
+		r.ColorProfile()
+		r.HasDarkBackground()
+		return r
+	}
 	r := lipgloss.NewRenderer(out)
 	r.ColorProfile()
 	r.HasDarkBackground()
