@@ -333,7 +333,9 @@ func (d *demo) story(ctx context.Context) error {
 	return d.collaborate(ctx, rid, repoDir, bobRepo)
 }
 
-var patchIDPattern = regexp.MustCompile(`patch ([0-9a-f]{7,40})`)
+// patchIDPattern finds the patch ID the helper prints after a push; it is
+// compiled when the demo runs, not at every grove start.
+const patchIDPattern = `patch ([0-9a-f]{7,40})`
 
 // collaborate is the second half: an offline issue and a reviewed patch.
 func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) error {
@@ -381,7 +383,7 @@ func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) 
 	if err != nil {
 		return err
 	}
-	m := patchIDPattern.FindStringSubmatch(pushOut)
+	m := regexp.MustCompile(patchIDPattern).FindStringSubmatch(pushOut)
 	if m == nil {
 		return fmt.Errorf("demo: the push did not say which patch it opened")
 	}
