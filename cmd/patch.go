@@ -363,7 +363,8 @@ func newPatchListCmd(e *env) *cobra.Command {
 	return c
 }
 
-// verdictSummary counts the newest revision's accepts and rejects.
+// verdictSummary counts the newest revision's accepts and rejects, in
+// words: "+1 -0" would read as a diff stat.
 func verdictSummary(p *issues.Patch) string {
 	acc, rej := 0, 0
 	for _, v := range p.Verdicts(p.Latest().ID) {
@@ -373,7 +374,23 @@ func verdictSummary(p *issues.Patch) string {
 			rej++
 		}
 	}
-	return fmt.Sprintf("+%d -%d", acc, rej)
+	switch {
+	case acc == 0 && rej == 0:
+		return "no verdicts"
+	case rej == 0:
+		return fmt.Sprintf("%d accepted", acc)
+	case acc == 0:
+		return fmt.Sprintf("%d rejected", rej)
+	}
+	return fmt.Sprintf("%d accepted, %d rejected", acc, rej)
+}
+
+// plural returns "1 revision" or "n revisions".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // --- show
@@ -461,7 +478,7 @@ func patchShowRun(ctx context.Context, e *env, o *patchShowOptions, prefix strin
 
 func printPatch(e *env, p *issues.Patch) {
 	w := e.io.Out
-	fmt.Fprintf(w, "%s\n%s · opened by %s on %s · %d revision(s) · %s\n", p.Title, p.State, shortNID(p.Author), p.Created.Format("2006-01-02 15:04"), len(p.Revisions), verdictSummary(p))
+	fmt.Fprintf(w, "%s\n%s · opened by %s on %s · %s · %s\n", p.Title, p.State, shortNID(p.Author), p.Created.Format("2006-01-02 15:04"), plural(len(p.Revisions), "revision"), verdictSummary(p))
 	if len(p.Labels) > 0 {
 		fmt.Fprintf(w, "labels: %s\n", strings.Join(p.Labels, ", "))
 	}
