@@ -187,14 +187,13 @@ func (t *issuesTab) Update(msg tea.Msg) (page, tea.Cmd) {
 		case issuesMsg:
 			t.running = false
 			t.done, t.total = 0, 0
-			t.paged = false
 			var cmd tea.Cmd
 			if t.queued {
 				t.queued = false
 				cmd = t.query()
 			}
 			if m.seq == t.seq {
-				t.loaded = true
+				t.loaded, t.paged = true, false
 				t.err = m.err
 				if m.err == nil {
 					t.all = m.issues
