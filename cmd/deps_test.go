@@ -30,6 +30,8 @@ func TestDeps(t *testing.T) {
 		"github.com/cpuguy83/go-md2man/v2/md2man":        "roff for man pages: it belongs to grove-man",
 		"example.com/grove/cmd/mancmd":                   "grove-man",
 		"github.com/go-git/go-git/v5/plumbing/transport": "go-git's transports",
+		"github.com/go-git/go-git/v5/plumbing/object":    "go-git's object package (OpenPGP, diffs, tree walks): repo encodes and parses its commits itself",
+		"github.com/ProtonMail/go-crypto/openpgp":        "OpenPGP (go-git's commit signatures)",
 	}
 	for _, prog := range []string{"./grove", "./git-remote-grove"} {
 		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, prog).Output()

@@ -8,9 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"example.com/grove/protocol"
 )
 
@@ -31,7 +28,7 @@ func (r *Repo) writeIdentity(s protocol.Signer, doc *protocol.Identity, parents 
 	if err != nil {
 		return "", fmt.Errorf("write identity: %w", err)
 	}
-	sig, err := s.Sign(protocol.IdentityPayload(tree.String(), parents))
+	sig, err := s.Sign(protocol.IdentityPayload(tree, parents))
 	if err != nil {
 		return "", fmt.Errorf("sign identity: %w", err)
 	}
@@ -39,20 +36,18 @@ func (r *Repo) writeIdentity(s protocol.Signer, doc *protocol.Identity, parents 
 	if len(parents) > 0 {
 		title = "Update " + doc.Name
 	}
-	c := &object.Commit{
+	c := &gitCommit{
 		Author:    gitSignature(s.NID(), now),
 		Committer: gitSignature(s.NID(), now),
 		Message:   title + "\n\n" + protocol.IdentitySignature{NID: s.NID(), Signature: sig}.Trailer() + "\n",
-		TreeHash:  tree,
-	}
-	for _, p := range parents {
-		c.ParentHashes = append(c.ParentHashes, plumbing.NewHash(p))
+		Tree:      tree,
+		Parents:   parents,
 	}
 	h, err := r.writeCommit(c)
 	if err != nil {
 		return "", fmt.Errorf("write identity: %w", err)
 	}
-	return h.String(), nil
+	return h, nil
 }
 
 // VerifyIdentity walks the identity history ending at tip back to the
@@ -71,14 +66,14 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 		if len(chain) > maxIdentityChain {
 			return nil, 0, fmt.Errorf("identity history longer than %d revisions", maxIdentityChain)
 		}
-		c, err := object.GetCommit(r.objects, plumbing.NewHash(oid))
+		c, err := r.readCommitObject(oid)
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}
-		if len(c.ParentHashes) != 1 {
+		if len(c.Parents) != 1 {
 			return nil, 0, fmt.Errorf("identity %s does not descend from the project's root %s", oid, r.RID.OID())
 		}
-		oid = c.ParentHashes[0].String()
+		oid = c.Parents[0]
 	}
 	var prev *protocol.Identity
 	for i := len(chain) - 1; i >= 0; i-- {
@@ -95,15 +90,12 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}
-		var parents []string
-		for _, p := range c.ParentHashes {
-			parents = append(parents, p.String())
-		}
+		parents := c.Parents
 		signers := doc
 		if prev != nil {
 			signers = prev
 		}
-		payload := protocol.IdentityPayload(c.TreeHash.String(), parents)
+		payload := protocol.IdentityPayload(c.Tree, parents)
 		if err := protocol.VerifyIdentitySignatures(payload, sigs, signers.Delegates, signers.Threshold); err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,10 +15,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
@@ -220,99 +216,85 @@ func (r *Repo) writePackedRefs(updates []RefUpdate) error {
 }
 
 // writeBlob stores data as a blob and returns its oid.
-func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
-	oid, err := r.writeLoose("blob", data)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return plumbing.NewHash(oid), nil
+func (r *Repo) writeBlob(data []byte) (string, error) {
+	return r.writeLoose("blob", data)
 }
 
 // writeTree stores a flat tree of regular files.
-func (r *Repo) writeTree(files map[string][]byte) (plumbing.Hash, error) {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	t := &object.Tree{}
-	for _, n := range names {
-		h, err := r.writeBlob(files[n])
+func (r *Repo) writeTree(files map[string][]byte) (string, error) {
+	es := make([]protocol.TreeEntry, 0, len(files))
+	for n, data := range files {
+		oid, err := r.writeBlob(data)
 		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("write blob %s: %w", n, err)
+			return "", fmt.Errorf("write blob %s: %w", n, err)
 		}
-		t.Entries = append(t.Entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+		es = append(es, protocol.TreeEntry{Mode: 0o100644, Name: n, OID: oid})
 	}
-	return r.writeEncoded(plumbing.TreeObject, t)
+	// Plain files only: git's order is the names' byte order.
+	slices.SortFunc(es, func(a, b protocol.TreeEntry) int { return strings.Compare(a.Name, b.Name) })
+	return r.writeLoose("tree", protocol.EncodeTree(es))
 }
 
 // writeCommit stores a commit.
-func (r *Repo) writeCommit(c *object.Commit) (plumbing.Hash, error) {
-	return r.writeEncoded(plumbing.CommitObject, c)
+func (r *Repo) writeCommit(c *gitCommit) (string, error) {
+	return r.writeLoose("commit", c.encode())
 }
 
-// writeEncoded stores what go-git encodes as an object of kind t.
-func (r *Repo) writeEncoded(t plumbing.ObjectType, o interface {
-	Encode(plumbing.EncodedObject) error
-}) (plumbing.Hash, error) {
-	obj := &plumbing.MemoryObject{}
-	obj.SetType(t)
-	if err := o.Encode(obj); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	data, err := io.ReadAll(rd)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	oid, err := r.writeLoose(t.String(), data)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return plumbing.NewHash(oid), nil
-}
+// maxCommitObject and maxFlatTree bound the commit and tree objects
+// readCommit reads.
+const (
+	maxCommitObject = 4 << 20
+	maxFlatTree     = 1 << 20
+)
 
 // readCommit reads the commit oid and the files of its (flat) tree, each
 // bounded by limit bytes.
-func (r *Repo) readCommit(oid string, limit int64) (*object.Commit, map[string][]byte, error) {
+func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byte, error) {
 	if !protocol.ValidOID(oid) {
 		return nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
 	}
-	c, err := object.GetCommit(r.objects, plumbing.NewHash(oid))
+	c, err := r.readCommitObject(oid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit %s: %w", oid, err)
 	}
-	t, err := c.Tree()
+	kind, data, err := readEncoded(r.objects, c.Tree, maxFlatTree)
+	if err == nil && kind != "tree" {
+		err = fmt.Errorf("%.7s is a %s, not a tree", c.Tree, kind)
+	}
+	var es []treeEntry
+	if err == nil {
+		es, err = parseTreeLoose(data)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("tree of %s: %w", oid, err)
 	}
-	files := make(map[string][]byte, len(t.Entries))
-	for _, e := range t.Entries {
-		if e.Mode != filemode.Regular {
+	files := make(map[string][]byte, len(es))
+	for _, e := range es {
+		if e.Mode != 0o100644 {
 			continue
 		}
-		b, err := object.GetBlob(r.objects, e.Hash)
+		kind, data, err := readEncoded(r.objects, e.OID, limit)
+		if err == nil && kind != "blob" {
+			err = fmt.Errorf("%.7s is a %s, not a blob", e.OID, kind)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
-		}
-		if b.Size > limit {
-			return nil, nil, fmt.Errorf("blob %s of %s: %d bytes is over the limit of %d", e.Name, oid, b.Size, limit)
-		}
-		rd, err := b.Reader()
-		if err != nil {
-			return nil, nil, err
-		}
-		data, err := io.ReadAll(io.LimitReader(rd, limit))
-		rd.Close()
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s of %s: %w", e.Name, oid, err)
 		}
 		files[e.Name] = data
 	}
 	return c, files, nil
+}
+
+// readCommitObject reads and parses commit oid.
+func (r *Repo) readCommitObject(oid string) (*gitCommit, error) {
+	kind, data, err := readEncoded(r.objects, oid, maxCommitObject)
+	if err != nil {
+		return nil, err
+	}
+	if kind != "commit" {
+		return nil, fmt.Errorf("%.7s is a %s, not a commit", oid, kind)
+	}
+	return parseCommit(data)
 }
 
 // IsAncestor reports whether commit a is an ancestor of (or equal to) b.

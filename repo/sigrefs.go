@@ -6,9 +6,6 @@ import (
 	"maps"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"example.com/grove/protocol"
 )
 
@@ -23,8 +20,8 @@ const (
 // maxSignature bounds the signature blob read from a peer.
 const maxSignature = 1024
 
-func gitSignature(n protocol.NID, now time.Time) object.Signature {
-	return object.Signature{Name: n.String(), Email: n.String() + "@grove", When: now}
+func gitSignature(n protocol.NID, now time.Time) gitSig {
+	return gitSig{Name: n.String(), Email: n.String() + "@grove", When: now}
 }
 
 // writeSigrefs writes the version 2 sigrefs commit that signs ref tree
@@ -45,20 +42,20 @@ func (r *Repo) writeSigrefs(s protocol.Signer, tree, parent string, now time.Tim
 	if err != nil {
 		return "", fmt.Errorf("write sigrefs: %w", err)
 	}
-	c := &object.Commit{
+	c := &gitCommit{
 		Author:    gitSignature(s.NID(), now),
 		Committer: gitSignature(s.NID(), now),
 		Message:   "grove sigrefs\n",
-		TreeHash:  plumbing.NewHash(top),
+		Tree:      top,
 	}
 	if parent != "" {
-		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(parent)}
+		c.Parents = []string{parent}
 	}
 	h, err := r.writeCommit(c)
 	if err != nil {
 		return "", fmt.Errorf("write sigrefs: %w", err)
 	}
-	return h.String(), nil
+	return h, nil
 }
 
 // readSigrefsHead reads nid's sigrefs commit oid and verifies its
@@ -72,20 +69,20 @@ func (r *Repo) readSigrefsHead(nid protocol.NID, oid string) (protocol.SignedRef
 	if !protocol.ValidOID(oid) {
 		return fail(ErrNotFound)
 	}
-	c, err := object.GetCommit(r.objects, plumbing.NewHash(oid))
+	c, err := r.readCommitObject(oid)
 	if err != nil {
 		return fail(err)
 	}
-	if len(c.ParentHashes) > 1 {
-		return fail(fmt.Errorf("%d parents", len(c.ParentHashes)))
+	if len(c.Parents) > 1 {
+		return fail(fmt.Errorf("%d parents", len(c.Parents)))
 	}
-	es, err := r.readTree(c.TreeHash.String())
+	es, err := r.readTree(c.Tree)
 	if err != nil {
 		return fail(err)
 	}
 	sr := protocol.SignedRefs{RID: r.RID, NID: nid}
-	if len(c.ParentHashes) == 1 {
-		sr.Parent = c.ParentHashes[0].String()
+	if len(c.Parents) == 1 {
+		sr.Parent = c.Parents[0]
 	}
 	var refs, sig *protocol.TreeEntry
 	for i, e := range es {
