@@ -12,7 +12,9 @@
 # -w skips the cold run (which deletes the index).
 # Times are wall clock, medians of RUNS runs (default 7); the screen is
 # polled every few ms with capture-pane, so each number carries a few ms
-# of polling. docs/BENCHMARKS.md ("TUI") records a run.
+# of polling, which the round trip of a key echoed by cat measures. The
+# time grove-tui --help takes is the part of an open spent before main.
+# docs/BENCHMARKS.md ("TUI") records a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=7 bindir= n=10000 cold=1
@@ -146,7 +148,13 @@ tmux -S "$sock" new-session -d -s bench -x 120 -y 40 cat
 for i in $(seq "$runs"); do
 	t0=$(now); keys "k$i"; waitfor "k$i" >>"$work/echo"
 done
+# What starting the program costs before it draws anything: grove-tui
+# --help is process start and package init, with no terminal.
+for i in $(seq "$runs"); do
+	t0=$(now); "$tui" --help >/dev/null; echo $(( ($(now) - t0) / 1000000 )) >>"$work/start"
+done
 echo "tmux round trip (a key echoed by cat), median: $(median <"$work/echo") ms"
+echo "grove-tui --help (process start and init), median: $(median <"$work/start") ms"
 echo "warm open to first screen, median of $runs: $(median <"$work/first") ms (runs: $(paste -sd' ' "$work/first"))"
 echo "warm open to first row, median of $runs: $(median <"$work/open") ms (runs: $(paste -sd' ' "$work/open"))"
 echo "j, next row shown, median:             $(median <"$work/j") ms"
