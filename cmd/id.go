@@ -80,12 +80,12 @@ delegates; a single delegate can change a project whose threshold is 1.`,
 	f.StringVar(&name, "name", "", "new name")
 	f.StringVar(&desc, "description", "", "new description")
 	f.StringVar(&branch, "default-branch", "", "new default branch")
-	f.StringArrayVar(&o.AddDelegate, "add-delegate", nil, "make `NID` a delegate (repeatable)")
-	f.StringArrayVar(&o.RemoveDelegate, "remove-delegate", nil, "remove delegate `NID` (repeatable)")
+	stringsVarP(f, &o.AddDelegate, "add-delegate", "", "make `NID` a delegate (repeatable)")
+	stringsVarP(f, &o.RemoveDelegate, "remove-delegate", "", "remove delegate `NID` (repeatable)")
 	f.IntVar(&o.Threshold, "threshold", 0, "delegate signatures needed for canonical refs and identity changes")
 	f.StringVar(&o.Visibility, "visibility", "", "public or private")
-	f.StringArrayVar(&o.Allow, "allow", nil, "let `NID` see the private project (repeatable)")
-	f.StringArrayVar(&o.Disallow, "disallow", nil, "take `NID` off the allow list (repeatable)")
+	stringsVarP(f, &o.Allow, "allow", "", "let `NID` see the private project (repeatable)")
+	stringsVarP(f, &o.Disallow, "disallow", "", "take `NID` off the allow list (repeatable)")
 	return c
 }
 

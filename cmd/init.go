@@ -42,7 +42,7 @@ the default branch there. Prints the RID.`,
 	f.StringVar(&o.Description, "description", "", "one-line description")
 	f.StringVar(&o.DefaultBranch, "default-branch", "", "default branch (default: the current branch)")
 	f.BoolVar(&o.Private, "private", false, "share only with the NIDs given by --allow")
-	f.StringArrayVar(&o.Allow, "allow", nil, "a NID that may see a private project (repeatable)")
+	stringsVarP(f, &o.Allow, "allow", "", "a NID that may see a private project (repeatable)")
 	return c
 }
 

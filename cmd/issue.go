@@ -276,8 +276,8 @@ $EDITOR opens for the body.`,
 	repoFlag(c, &o.Repo)
 	c.Flags().StringVarP(&o.Title, "title", "t", "", "title (required)")
 	o.Body.flags(c, "body")
-	c.Flags().StringArrayVarP(&o.Labels, "label", "l", nil, "add label `L` (repeatable)")
-	c.Flags().StringArrayVarP(&o.Assign, "assign", "a", nil, "assign `NID` (repeatable)")
+	stringsVarP(c.Flags(), &o.Labels, "label", "l", "add label `L` (repeatable)")
+	stringsVarP(c.Flags(), &o.Assign, "assign", "a", "assign `NID` (repeatable)")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print the created issue as JSON")
 	return c
 }
@@ -777,8 +777,8 @@ func newLabelCmd(example string, apply func(ctx context.Context, rid, id string,
 		},
 	}
 	repoFlag(c, &o.Repo)
-	c.Flags().StringArrayVar(&o.Add, "add", nil, "add label `L` (repeatable)")
-	c.Flags().StringArrayVar(&o.Remove, "remove", nil, "remove label `L` (repeatable)")
+	stringsVarP(c.Flags(), &o.Add, "add", "", "add label `L` (repeatable)")
+	stringsVarP(c.Flags(), &o.Remove, "remove", "", "remove label `L` (repeatable)")
 	return c
 }
 
@@ -805,8 +805,8 @@ func newIssueAssignCmd(e *env) *cobra.Command {
 		},
 	}
 	repoFlag(c, &o.Repo)
-	c.Flags().StringArrayVar(&o.Add, "add", nil, "assign `NID` (repeatable)")
-	c.Flags().StringArrayVar(&o.Remove, "remove", nil, "unassign `NID` (repeatable)")
+	stringsVarP(c.Flags(), &o.Add, "add", "", "assign `NID` (repeatable)")
+	stringsVarP(c.Flags(), &o.Remove, "remove", "", "unassign `NID` (repeatable)")
 	return c
 }
 

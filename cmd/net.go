@@ -162,7 +162,7 @@ a project not in local storage yet is fetched from those peers first.`,
 		Args:    exactArgs(1),
 		RunE:    func(c *cobra.Command, args []string) error { return seedRun(c.Context(), e, o, args[0]) },
 	}
-	c.Flags().StringArrayVar(&o.From, "from", nil, "a peer to fetch the project from (repeatable)")
+	stringsVarP(c.Flags(), &o.From, "from", "", "a peer to fetch the project from (repeatable)")
 	return c
 }
 
@@ -301,7 +301,7 @@ node, or a node started for the fetch when none runs.`,
 			return cloneRun(c.Context(), e, o, args[0], dir)
 		},
 	}
-	c.Flags().StringArrayVar(&o.From, "from", nil, "a peer to fetch the project from (repeatable)")
+	stringsVarP(c.Flags(), &o.From, "from", "", "a peer to fetch the project from (repeatable)")
 	return c
 }
 

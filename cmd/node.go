@@ -116,10 +116,10 @@ interrupted.`,
 		RunE: func(c *cobra.Command, args []string) error { return nodeStartRun(c.Context(), e, o) },
 	}
 	f := c.Flags()
-	f.StringArrayVar(&o.Listen, "listen", nil, "a multiaddr to listen on (repeatable; default: loopback TCP and QUIC)")
+	stringsVarP(f, &o.Listen, "listen", "", "a multiaddr to listen on (repeatable; default: loopback TCP and QUIC)")
 	f.BoolVar(&o.Public, "public", false, fmt.Sprintf("listen on all interfaces on port %d", publicPort))
-	f.StringArrayVar(&o.Bootstrap, "bootstrap", nil, "a peer to dial at start, remembered (repeatable)")
-	f.StringArrayVar(&o.Relays, "relay", nil, "a circuit relay to reserve a slot on (repeatable)")
+	stringsVarP(f, &o.Bootstrap, "bootstrap", "", "a peer to dial at start, remembered (repeatable)")
+	stringsVarP(f, &o.Relays, "relay", "", "a circuit relay to reserve a slot on (repeatable)")
 	f.BoolVar(&o.RelayService, "relay-service", false, "relay connections for other peers")
 	f.BoolVar(&o.MDNS, "mdns", false, "discover peers on the local network")
 	f.BoolVar(&o.Foreground, "foreground", false, "run in this process until interrupted")
