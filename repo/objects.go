@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -44,10 +47,11 @@ func (r *Repo) WriteObject(kind string, data []byte) (string, error) {
 	return oid, nil
 }
 
-// writeLoose stores an object as a loose file, as git does: compressed at
-// git's core.looseCompression default (zlib level 1), written to a
+// writeLoose stores an object as a loose file, as git does, written to a
 // temporary file in its directory and renamed into place, so a reader sees
 // all of it or nothing. An object that is already loose is not rewritten.
+// Small objects are stored uncompressed (see storedMax), larger ones at
+// git's core.looseCompression default (zlib level 1).
 func (r *Repo) writeLoose(kind string, data []byte) (string, error) {
 	t, err := plumbing.ParseObjectType(kind)
 	if err != nil {
@@ -61,43 +65,73 @@ func (r *Repo) writeLoose(kind string, data []byte) (string, error) {
 	if _, err := os.Lstat(final); err == nil {
 		return oid, nil
 	}
+	hdr := kind + " " + strconv.Itoa(len(data)) + "\x00"
 	r.zmu.Lock()
-	if r.zw == nil {
-		r.zw, _ = zlib.NewWriterLevel(&r.zbuf, zlib.BestSpeed)
-	}
+	defer r.zmu.Unlock()
 	r.zbuf.Reset()
-	r.zw.Reset(&r.zbuf)
-	r.zw.Write([]byte(kind + " " + strconv.Itoa(len(data)) + "\x00"))
-	r.zw.Write(data)
-	err = r.zw.Close()
-	z := r.zbuf.Bytes()
-	if err == nil {
-		err = writeTempRename(dir, final, z)
+	if len(hdr)+len(data) <= storedMax {
+		r.zbuf.Write(appendStoredZlib(r.zbuf.AvailableBuffer(), hdr, data))
+	} else {
+		if r.zw == nil {
+			r.zw, _ = zlib.NewWriterLevel(&r.zbuf, zlib.BestSpeed)
+		}
+		r.zw.Reset(&r.zbuf)
+		r.zw.Write([]byte(hdr))
+		r.zw.Write(data)
+		if err := r.zw.Close(); err != nil {
+			return "", fmt.Errorf("object %s: %w", oid, err)
+		}
 	}
-	r.zmu.Unlock()
-	if err != nil {
+	if err := writeTempRename(dir, final, r.zbuf.Bytes()); err != nil {
 		return "", fmt.Errorf("object %s: %w", oid, err)
 	}
 	return oid, nil
 }
 
-// writeTempRename writes data to a new file in dir (made if missing) and
-// renames it to final, read-only as git leaves objects.
+// storedMax is the largest object (header included) written as a zlib
+// stream of one stored, uncompressed block: a loose object takes a whole
+// filesystem block however small it is, so deflating a small one saves no
+// disk, while setting up deflate costs a fresh process some 600 KB of
+// compressor state to allocate and clear. git reads either.
+const storedMax = 4000
+
+// appendStoredZlib appends hdr and data as a zlib stream holding one
+// stored deflate block; len(hdr)+len(data) must be at most 65535.
+func appendStoredZlib(b []byte, hdr string, data []byte) []byte {
+	n := len(hdr) + len(data)
+	b = append(b, 0x78, 0x01) // deflate, 32 KiB window, fastest; a multiple of 31
+	b = append(b, 0x01, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+	b = append(b, hdr...)
+	b = append(b, data...)
+	a := adler32.New()
+	a.Write([]byte(hdr))
+	a.Write(data)
+	return binary.BigEndian.AppendUint32(b, a.Sum32())
+}
+
+// writeTempRename writes data to a new read-only file in dir (made if
+// missing) and renames it to final.
 func writeTempRename(dir, final string, data []byte) error {
-	f, err := os.CreateTemp(dir, "tmp_obj_")
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(dir, 0o755); err == nil {
-			f, err = os.CreateTemp(dir, "tmp_obj_")
+	var f *os.File
+	var err error
+	for tries := 0; ; tries++ {
+		tmp := filepath.Join(dir, "tmp_obj_"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+		if errors.Is(err, fs.ErrNotExist) && tries == 0 {
+			if err = os.MkdirAll(dir, 0o755); err == nil {
+				continue
+			}
 		}
+		if errors.Is(err, fs.ErrExist) && tries < 10 {
+			continue
+		}
+		break
 	}
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o444)
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
