@@ -8,7 +8,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/multiformats/go-multibase"
 )
 
 // ErrInvalidNID is returned when a string is not a Grove node ID.
@@ -17,33 +16,44 @@ var ErrInvalidNID = errors.New("invalid node ID")
 // NID identifies a person or node: the libp2p peer ID of an ed25519 key.
 type NID struct {
 	pub ed25519.PublicKey
-	id  peer.ID
+	id  peer.ID // the peer ID's bytes
+	s   string  // and its base58 form
 }
+
+// peerIDPrefix starts the peer ID of every ed25519 key: an identity
+// multihash (0x00) of 36 bytes (0x24), holding libp2p's protobuf PublicKey
+// message: field 1, KeyType Ed25519 (0x08 0x01), then field 2, the 32-byte
+// key (0x12 0x20). libp2p inlines keys this small instead of hashing them,
+// and its deterministic protobuf encoding makes these bytes fixed;
+// TestNIDMatchesLibp2p checks them against peer.IDFromPublicKey.
+const peerIDPrefix = "\x00\x24\x08\x01\x12\x20"
+
+// didKeyPrefix starts the multicodec form of an ed25519 public key in a
+// did:key (0xed 0x01, the varint of 0xed).
+const didKeyPrefix = "\xed\x01"
 
 // NIDFromPublicKey returns the NID of an ed25519 public key.
 func NIDFromPublicKey(pub ed25519.PublicKey) (NID, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return NID{}, fmt.Errorf("%w: public key has %d bytes", ErrInvalidNID, len(pub))
 	}
-	k, err := crypto.UnmarshalEd25519PublicKey(pub)
-	if err != nil {
-		return NID{}, fmt.Errorf("%w: %v", ErrInvalidNID, err)
-	}
-	id, err := peer.IDFromPublicKey(k)
-	if err != nil {
-		return NID{}, fmt.Errorf("%w: %v", ErrInvalidNID, err)
-	}
-	return NID{pub: append(ed25519.PublicKey(nil), pub...), id: id}, nil
+	id := peerIDPrefix + string(pub)
+	return NID{pub: ed25519.PublicKey(id[len(peerIDPrefix):]), id: peer.ID(id), s: base58Encode([]byte(id))}, nil
 }
 
 // ParseNID parses a peer ID ("12D3KooW…") or a did:key ("did:key:z6Mk…").
 func ParseNID(s string) (NID, error) {
 	if rest, ok := strings.CutPrefix(s, "did:key:"); ok {
-		enc, b, err := multibase.Decode(rest)
-		if err != nil || enc != multibase.Base58BTC || len(b) != 2+ed25519.PublicKeySize || b[0] != 0xed || b[1] != 0x01 {
+		b, ok := base58Decode(strings.TrimPrefix(rest, "z"))
+		if !ok || !strings.HasPrefix(rest, "z") || len(b) != len(didKeyPrefix)+ed25519.PublicKeySize || string(b[:len(didKeyPrefix)]) != didKeyPrefix {
 			return NID{}, fmt.Errorf("%w %q: not an ed25519 did:key", ErrInvalidNID, s)
 		}
-		return NIDFromPublicKey(b[2:])
+		return NIDFromPublicKey(b[len(didKeyPrefix):])
+	}
+	// The base58 form of an ed25519 key's peer ID, decoded here; other
+	// forms (a CID, another key type) go through libp2p.
+	if b, ok := base58Decode(s); ok && len(b) == len(peerIDPrefix)+ed25519.PublicKeySize && string(b[:len(peerIDPrefix)]) == peerIDPrefix {
+		return NIDFromPublicKey(b[len(peerIDPrefix):])
 	}
 	id, err := peer.Decode(s)
 	if err != nil {
@@ -67,12 +77,7 @@ func ParseNID(s string) (NID, error) {
 func (n NID) IsZero() bool { return n.id == "" }
 
 // String returns the peer ID form, e.g. "12D3KooW…".
-func (n NID) String() string {
-	if n.id == "" {
-		return ""
-	}
-	return n.id.String()
-}
+func (n NID) String() string { return n.s }
 
 // Short returns an abbreviation for listings.
 func (n NID) Short() string {
@@ -94,8 +99,7 @@ func (n NID) DID() string {
 	if n.id == "" {
 		return ""
 	}
-	s, _ := multibase.Encode(multibase.Base58BTC, append([]byte{0xed, 0x01}, n.pub...))
-	return "did:key:" + s
+	return "did:key:z" + base58Encode(append([]byte(didKeyPrefix), n.pub...))
 }
 
 // Verify reports whether sig is n's signature of msg.

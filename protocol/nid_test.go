@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -181,4 +182,88 @@ func TestKeySign(t *testing.T) {
 	if !k.Private().Public().(ed25519.PublicKey).Equal(k.NID().PublicKey()) {
 		t.Error("Private() does not match NID")
 	}
+}
+
+// TestNIDMatchesLibp2p checks the peer ID and did:key protocol encodes
+// itself against libp2p's and multibase's own encodings, for many keys,
+// and that the CID form of a peer ID still parses.
+func TestNIDMatchesLibp2p(t *testing.T) {
+	for i := range 200 {
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			pub = make(ed25519.PublicKey, ed25519.PublicKeySize) // all zero
+		}
+		n, err := protocol.NIDFromPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lpub, err := crypto.UnmarshalEd25519PublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := peer.IDFromPublicKey(lpub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.String() != id.String() || n.PeerID() != id {
+			t.Fatalf("NID %s, libp2p %s", n, id)
+		}
+		if want := didKey(t, []byte{0xed, 0x01}, pub); n.DID() != want {
+			t.Fatalf("DID %s, multibase %s", n.DID(), want)
+		}
+		for _, s := range []string{id.String(), n.DID(), peer.ToCid(id).String()} {
+			m, err := protocol.ParseNID(s)
+			if err != nil || !m.Equal(n) || m.String() != n.String() || !bytes.Equal(m.PublicKey(), pub) {
+				t.Fatalf("ParseNID(%s) = %s, %v; want %s", s, m, err, n)
+			}
+		}
+	}
+}
+
+// libp2pParseNID is ParseNID as libp2p and multibase alone compute it.
+func libp2pParseNID(s string) (string, bool) {
+	if rest, ok := strings.CutPrefix(s, "did:key:"); ok {
+		enc, b, err := multibase.Decode(rest)
+		if err != nil || enc != multibase.Base58BTC || len(b) != 34 || b[0] != 0xed || b[1] != 0x01 {
+			return "", false
+		}
+		k, err := crypto.UnmarshalEd25519PublicKey(b[2:])
+		if err != nil {
+			return "", false
+		}
+		id, err := peer.IDFromPublicKey(k)
+		return id.String(), err == nil
+	}
+	id, err := peer.Decode(s)
+	if err != nil {
+		return "", false
+	}
+	k, err := id.ExtractPublicKey()
+	if err != nil || k.Type() != crypto.Ed25519 {
+		return "", false
+	}
+	return id.String(), true
+}
+
+// FuzzParseNID: ParseNID accepts exactly what libp2p's decoding accepts,
+// and names the same peer.
+func FuzzParseNID(f *testing.F) {
+	k := testKey(f, 1)
+	for _, s := range []string{k.NID().String(), k.NID().DID(), peer.ToCid(k.NID().PeerID()).String(),
+		"1" + k.NID().String(), k.NID().String()[1:], "did:key:z", "did:key:f00", "", "12D3KooW"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := protocol.ParseNID(s)
+		want, ok := libp2pParseNID(s)
+		if (err == nil) != ok {
+			t.Fatalf("ParseNID(%q) error %v; libp2p accepts: %v", s, err, ok)
+		}
+		if ok && n.String() != want {
+			t.Fatalf("ParseNID(%q) = %s; libp2p %s", s, n, want)
+		}
+	})
 }
