@@ -231,11 +231,16 @@ func (s *adapter) ListIssues(ctx context.Context, rid string, f tui.IssueFilter,
 	if err != nil {
 		return nil, err
 	}
-	var out []tui.IssueSummary
+	out := []tui.IssueSummary{}
 	err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
-		l, err := ix.List(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search})
-		out = s.summaries(l)
-		return err
+		conv := s.converter()
+		return ix.Each(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search}, func(n int, is *issues.Summary) error {
+			if len(out) == 0 {
+				out = make([]tui.IssueSummary, 0, n)
+			}
+			out = append(out, conv(is))
+			return nil
+		})
 	})
 	return out, err
 }
@@ -258,23 +263,33 @@ func (s *adapter) IssuePage(ctx context.Context, rid string, f tui.IssueFilter, 
 
 // summaries converts the index's summaries for the UI.
 func (s *adapter) summaries(l []issues.Summary) []tui.IssueSummary {
-	n := s.names()
+	conv := s.converter()
 	out := make([]tui.IssueSummary, len(l))
+	for i := range l {
+		out[i] = conv(&l[i])
+	}
+	return out
+}
+
+// converter returns a function that converts the index's summaries for
+// the UI (Index.Each's strings and slices outlive its call, so they are
+// kept, not copied).
+func (s *adapter) converter() func(*issues.Summary) tui.IssueSummary {
+	n := s.names()
 	// A few authors write most issues: name each once.
 	authors := make(map[string]string)
-	for i, is := range l {
+	return func(is *issues.Summary) tui.IssueSummary {
 		a, ok := authors[is.Author]
 		if !ok {
 			a = n.of(is.Author)
 			authors[is.Author] = a
 		}
-		out[i] = tui.IssueSummary{
+		return tui.IssueSummary{
 			ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason,
 			Author: a, Labels: is.Labels, Comments: is.CommentCount,
 			Created: is.Created, Updated: is.Updated,
 		}
 	}
-	return out
 }
 
 // issue resolves id and loads the issue and its object.
