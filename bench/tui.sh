@@ -53,7 +53,8 @@ keys() { tmux -S "$sock" send-keys -t bench "$@"; }
 
 # waitfor REGEX [SECONDS]: poll the screen until a line matches (extended
 # regex); print the ms since $t0. Screens seen on the way that match
-# $watch are appended to $work/seen.
+# $watch are appended to $work/seen, and the ms until the first that
+# counts issues indexed is written to $work/counting.
 waitfor() {
 	local deadline=$(( $(now) + ${2:-60} * 1000000000 )) sc
 	while :; do
@@ -64,6 +65,9 @@ waitfor() {
 		fi
 		if [ -n "${watch:-}" ] && grep -Eq -- "$watch" <<<"$sc"; then
 			grep -E -- "$watch" <<<"$sc" | head -1 >>"$work/seen"
+			if [ ! -s "$work/counting" ] && grep -q 'indexing issues: ' <<<"$sc"; then
+				echo $(( ($(now) - t0) / 1000000 )) >"$work/counting"
+			fi
 		fi
 		if [ "$(now)" -gt "$deadline" ]; then
 			echo "tui.sh: /$1/ not on screen after ${2:-60}s:" >&2
@@ -109,6 +113,7 @@ if [ -n "$cold" ]; then
 	echo "cold open (no index), 1 run: first screen $first ms, first row $coldms ms"
 	uniq "$work/seen" | sed 's/^ *//; s/  .*//' >"$work/seen.u"
 	echo "  progress lines seen while it rebuilt: $(wc -l <"$work/seen.u") (first: $(head -1 "$work/seen.u"); last: $(tail -1 "$work/seen.u"))"
+	echo "  first count of issues indexed on screen: $(cat "$work/counting" 2>/dev/null || echo never) ms"
 	keys C-c
 	sleep 0.2
 fi
@@ -137,7 +142,10 @@ for i in $(seq "$runs"); do
 	t0=$(now); keys s; waitfor 'no issues match|state: closed.*( of [0-9]{1,4}| [0-9]+ issues?) *$' >>"$work/state"
 	t0=$(now); keys s; waitfor "$row" >>"$work/all"
 	# / and a search typed at once, then enter: the list is the answer.
-	t0=$(now); keys /; keys -l 'timeout 17'; keys Enter
+	# The search is typed once the prompt shows: a terminal read that
+	# holds / and the letters together is one key of many runes to
+	# bubbletea, which is not /, and enter then opens an issue.
+	t0=$(now); keys /; waitfor '^ /( |$)' >/dev/null; keys -l 'timeout 17'; keys Enter
 	waitfor 'search: timeout 17 .*(of [0-9]{1,4}|[0-9]+ issues?) *$' >>"$work/search"
 	keys C-c
 	sleep 0.2
