@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -68,10 +69,18 @@ func (t *refTx) commit() (err error) {
 			return err
 		}
 	}
+	// packed-refs is read once, under the locks: a git pack-refs running
+	// meanwhile can only copy loose refs into it, and ours stay loose
+	// because it cannot take their locks to prune them.
 	f := &RefFiles{dir: t.dir}
+	raw, err := f.packedRefs()
+	if err != nil {
+		return err
+	}
+	packed := &packedIndex{raw: raw}
 	var deleted []string
 	for _, u := range t.updates {
-		cur, err := t.current(f, u.Name)
+		cur, err := t.current(packed, u.Name)
 		if err != nil {
 			return err
 		}
@@ -86,7 +95,7 @@ func (t *refTx) commit() (err error) {
 			continue
 		}
 		if u.Old == "" {
-			if err := checkPackedConflict(f, u.Name); err != nil {
+			if err := packed.conflict(u.Name); err != nil {
 				return err
 			}
 		}
@@ -95,11 +104,11 @@ func (t *refTx) commit() (err error) {
 		}
 	}
 	if len(deleted) > 0 {
-		if err := t.unpack(f, deleted); err != nil {
+		if err := t.unpack(f, packed, deleted); err != nil {
 			return err
 		}
 	}
-	for _, u := range t.updates {
+	for i, u := range t.updates {
 		p := filepath.Join(t.dir, filepath.FromSlash(u.Name))
 		if u.New == "" {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -110,7 +119,7 @@ func (t *refTx) commit() (err error) {
 		if err := os.Rename(t.lockPath(u.Name), p); err != nil {
 			return fmt.Errorf("write ref %s: %w", u.Name, err)
 		}
-		t.forget(t.lockPath(u.Name))
+		t.forget(i)
 	}
 	return nil
 }
@@ -181,20 +190,15 @@ func (t *refTx) mkdirs(dir string) error {
 	return nil
 }
 
-// forget drops a lock that a rename consumed.
-func (t *refTx) forget(p string) {
-	for i, l := range t.locks {
-		if l == p {
-			t.locks = append(t.locks[:i], t.locks[i+1:]...)
-			return
-		}
-	}
-}
+// forget drops the i-th lock taken, which a rename consumed.
+func (t *refTx) forget(i int) { t.locks[i] = "" }
 
 // unlock removes the lock files still held.
 func (t *refTx) unlock() {
 	for _, p := range t.locks {
-		os.Remove(p)
+		if p != "" {
+			os.Remove(p)
+		}
 	}
 	for i := len(t.dirs) - 1; i >= 0; i-- {
 		os.Remove(t.dirs[i]) // only if empty: a ref or lock keeps it
@@ -205,7 +209,7 @@ func (t *refTx) unlock() {
 // current reads name's value under its lock: the loose file, else
 // packed-refs, "" if neither has it. A symbolic or unreadable loose ref is
 // an error, not a ref to overwrite.
-func (t *refTx) current(f *RefFiles, name string) (string, error) {
+func (t *refTx) current(packed *packedIndex, name string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(t.dir, filepath.FromSlash(name)))
 	switch {
 	case err == nil:
@@ -218,22 +222,17 @@ func (t *refTx) current(f *RefFiles, name string) (string, error) {
 	default:
 		return "", fmt.Errorf("read ref %s: %w", name, err)
 	}
-	f.loaded = false // the packed-refs of now, under the lock
-	return f.packedGet(name)
+	return packed.get(name), nil
 }
 
 // unpack removes names from packed-refs, under packed-refs.lock, before
 // their loose files go: otherwise a deleted ref would show its packed
 // value again.
-func (t *refTx) unpack(f *RefFiles, names []string) error {
-	p, err := f.packedRefs()
-	if err != nil || len(p) == 0 {
-		return err
-	}
+func (t *refTx) unpack(f *RefFiles, packed *packedIndex, names []string) error {
 	drop := make(map[string]bool, len(names))
 	any := false
 	for _, n := range names {
-		if v, _ := f.packedGet(n); v != "" {
+		if packed.get(n) != "" {
 			drop[n], any = true, true
 		}
 	}
@@ -243,8 +242,9 @@ func (t *refTx) unpack(f *RefFiles, names []string) error {
 	if err := t.lock("packed-refs", packedLockWait); err != nil {
 		return err
 	}
-	f.loaded = false
-	if p, err = f.packedRefs(); err != nil {
+	f.loaded = false // again, now under packed-refs.lock
+	p, err := f.packedRefs()
+	if err != nil {
 		return err
 	}
 	var out bytes.Buffer
@@ -276,20 +276,93 @@ func (t *refTx) unpack(f *RefFiles, names []string) error {
 	if err := os.Rename(lp, filepath.Join(t.dir, "packed-refs")); err != nil {
 		return fmt.Errorf("write packed-refs: %w", err)
 	}
-	t.forget(lp)
+	t.forget(len(t.locks) - 1) // taken last, after every ref's
 	return nil
 }
 
-// packedGet returns name's value in packed-refs, "" if it has none.
-func (f *RefFiles) packedGet(name string) (string, error) {
-	p, err := f.packedRefs()
-	if err != nil {
-		return "", err
+// packedIndex answers questions about one reading of packed-refs: the
+// first few by scanning it, the rest from a map and a sorted list of its
+// names, so that a transaction of thousands of refs over a packed-refs of
+// thousands does not scan it once per ref.
+type packedIndex struct {
+	raw   []byte
+	uses  int
+	m     map[string]string
+	names []string // sorted
+}
+
+// scanUses is how many questions are answered by scanning.
+const scanUses = 8
+
+func (p *packedIndex) index() bool {
+	if p.m != nil {
+		return true
 	}
-	if i := findPacked(p, name); i >= 0 {
-		return string(p[i-41 : i-1]), nil
+	if p.uses++; p.uses <= scanUses {
+		return false
 	}
-	return "", nil
+	p.m = make(map[string]string)
+	for b := p.raw; len(b) > 0; {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if len(line) > 41 && line[40] == ' ' && protocol.ValidOID(string(line[:40])) {
+			name := string(line[41:])
+			if _, dup := p.m[name]; !dup {
+				p.m[name] = string(line[:40])
+				p.names = append(p.names, name)
+			}
+		}
+	}
+	slices.Sort(p.names)
+	return true
+}
+
+// get returns name's value in packed-refs, "" if it has none.
+func (p *packedIndex) get(name string) string {
+	if len(p.raw) == 0 {
+		return ""
+	}
+	if p.index() {
+		return p.m[name]
+	}
+	if i := findPacked(p.raw, name); i >= 0 {
+		return string(p.raw[i-41 : i-1])
+	}
+	return ""
+}
+
+// conflict refuses to create name where packed-refs has a ref that is one
+// of its directories, or that lives under it (a loose one would have
+// failed to lock already).
+func (p *packedIndex) conflict(name string) error {
+	if len(p.raw) == 0 {
+		return nil
+	}
+	for d := name; ; {
+		i := strings.LastIndexByte(d, '/')
+		if i <= len("refs") {
+			break
+		}
+		d = d[:i]
+		if p.get(d) != "" {
+			return fmt.Errorf("ref %s: %s exists", name, d)
+		}
+	}
+	under := false
+	if p.index() {
+		i, _ := slices.BinarySearch(p.names, name+"/")
+		under = i < len(p.names) && strings.HasPrefix(p.names[i], name+"/")
+	} else {
+		under = bytes.Contains(p.raw, []byte(" "+name+"/"))
+	}
+	if under {
+		return fmt.Errorf("ref %s: refs exist under it", name)
+	}
+	return nil
 }
 
 // findPacked returns the offset of name as a whole ref line in packed-refs
@@ -308,30 +381,6 @@ func findPacked(p []byte, name string) int {
 		}
 		off = i + 1
 	}
-}
-
-// checkPackedConflict refuses to create name where packed-refs has a ref
-// that is one of its directories, or that lives under it (a loose one
-// would have failed to lock already).
-func checkPackedConflict(f *RefFiles, name string) error {
-	p, err := f.packedRefs()
-	if err != nil || len(p) == 0 {
-		return err
-	}
-	for d := name; ; {
-		i := strings.LastIndexByte(d, '/')
-		if i <= len("refs") {
-			break
-		}
-		d = d[:i]
-		if findPacked(p, d) >= 0 {
-			return fmt.Errorf("ref %s: %s exists", name, d)
-		}
-	}
-	if bytes.Contains(p, []byte(" "+name+"/")) {
-		return fmt.Errorf("ref %s: refs exist under it", name)
-	}
-	return nil
 }
 
 // checkFullRefName checks a full ref name as git's check-ref-format would

@@ -247,3 +247,66 @@ func TestWriteObjectGitReads(t *testing.T) {
 	}
 	gitIn(t, r.Path, nil, "fsck", "--strict", "--no-dangling")
 }
+
+// TestUpdateRefsManyPacked: transactions of many refs over a packed-refs
+// of many (answered from an index of it, not by scanning it per ref) read
+// and check the same as small ones.
+func TestUpdateRefsManyPacked(t *testing.T) {
+	ctx := context.Background()
+	_, r := newProject(t, "reftx", testKey(t, 1))
+	a, b := commit(t, r, "a"), commit(t, r, "b")
+	name := func(i int) string { return fmt.Sprintf("refs/test/many/r%03d", i) }
+	var us []repo.RefUpdate
+	want := map[string]string{}
+	for i := range 30 {
+		us = append(us, repo.RefUpdate{Name: name(i), New: a})
+		want[name(i)] = a
+	}
+	if err := r.UpdateRefs(ctx, us); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, r.Path, nil, "pack-refs", "--all")
+
+	// A wrong old value among many: nothing moves.
+	us = nil
+	for i := range 30 {
+		us = append(us, repo.RefUpdate{Name: name(i), Old: a, New: b})
+	}
+	us[20].Old = b
+	if err := r.UpdateRefs(ctx, us); !errors.Is(err, repo.ErrRefMoved) {
+		t.Fatalf("error %v, want ErrRefMoved", err)
+	}
+	sameRefs(t, forEachRef(t, r, "refs/test/"), want)
+	// A ref under a packed ref, and one over packed refs, among many.
+	for _, bad := range []string{name(3) + "/sub", "refs/test/many"} {
+		us = nil
+		for i := range 15 {
+			us = append(us, repo.RefUpdate{Name: fmt.Sprintf("refs/test/other/r%d", i), New: b})
+		}
+		us = append(us, repo.RefUpdate{Name: bad, New: b})
+		if err := r.UpdateRefs(ctx, us); err == nil {
+			t.Fatalf("created %s among packed refs", bad)
+		}
+		sameRefs(t, forEachRef(t, r, "refs/test/"), want)
+	}
+	// Update all, delete five, create ten.
+	us = nil
+	for i := range 30 {
+		if i%6 == 0 {
+			us = append(us, repo.RefUpdate{Name: name(i), Old: a})
+			delete(want, name(i))
+		} else {
+			us = append(us, repo.RefUpdate{Name: name(i), Old: a, New: b})
+			want[name(i)] = b
+		}
+	}
+	for i := 30; i < 40; i++ {
+		us = append(us, repo.RefUpdate{Name: name(i), New: a})
+		want[name(i)] = a
+	}
+	if err := r.UpdateRefs(ctx, us); err != nil {
+		t.Fatal(err)
+	}
+	sameRefs(t, forEachRef(t, r, "refs/test/"), want)
+	gitIn(t, r.Path, nil, "fsck", "--strict", "--no-dangling")
+}

@@ -174,28 +174,34 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := &refTx{dir: r.Path, updates: updates, objects: r.hasObjectFast}
+	var rd *ObjectReader // one for the whole transaction, made when needed
+	defer func() {
+		if rd != nil {
+			rd.Close()
+		}
+	}()
+	has := func(oid string) bool {
+		if !protocol.ValidOID(oid) {
+			return false
+		}
+		// Usually just written, loose.
+		if _, err := os.Lstat(filepath.Join(r.Path, "objects", oid[:2], oid[2:])); err == nil {
+			return true
+		}
+		// Else in a pack, maybe one that arrived after r was opened (a
+		// push or fetch migrates them), which r's go-git store would not
+		// see; the reader maps the packs once for every ref.
+		if rd == nil {
+			rd = r.NewObjectReader()
+		}
+		_, _, err := rd.ReadObject(oid, 0)
+		return err == nil || errors.Is(err, ErrTooLarge)
+	}
+	t := &refTx{dir: r.Path, updates: updates, objects: has}
 	if err := t.commit(); err != nil {
 		return fmt.Errorf("update refs: %w", err)
 	}
 	return nil
-}
-
-// hasObjectFast reports whether the storage holds object oid as it is now:
-// a loose object (those a ref update names were usually just written), or
-// one in any pack, including packs that arrived after r was opened (a push
-// or fetch migrates them), which r's go-git store would not see.
-func (r *Repo) hasObjectFast(oid string) bool {
-	if !protocol.ValidOID(oid) {
-		return false
-	}
-	if _, err := os.Lstat(filepath.Join(r.Path, "objects", oid[:2], oid[2:])); err == nil {
-		return true
-	}
-	o := r.NewObjectReader()
-	defer o.Close()
-	_, _, err := o.ReadObject(oid, 0)
-	return err == nil || errors.Is(err, ErrTooLarge)
 }
 
 // writePackedRefs writes the refs of updates, which must all be creations,
