@@ -31,6 +31,10 @@ type Options struct {
 	Poll time.Duration
 	// Timeout bounds each call into the source (30 s when 0).
 	Timeout time.Duration
+	// Text renders markdown and highlights code for Renderer's terminal;
+	// nil shows them plain. One with a Start method is started once the
+	// first page has its data, off the event loop.
+	Text TextRenderer
 }
 
 // page is one screen: the project list, a project, an issue, a patch, a
@@ -57,7 +61,7 @@ type common struct {
 	now     func() time.Time
 	editor  []string
 	timeout time.Duration
-	md      *markdown
+	text    TextRenderer
 	nextID  int
 }
 
@@ -170,6 +174,7 @@ type Model struct {
 	stack    []entry
 	help     help.Model
 	fullHelp bool
+	started  bool // the text renderer was told to start
 	w, h     int
 	status   string
 	err      error
@@ -193,7 +198,10 @@ func New(o Options) *Model {
 	}
 	st := NewStyles(r)
 	c := &common{src: o.Source, st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout}
-	c.md = newMarkdown(st)
+	c.text = o.Text
+	if c.text == nil {
+		c.text = plainText{}
+	}
 	h := help.New()
 	h.Styles = help.Styles{
 		ShortKey: st.Key, ShortDesc: st.KeyDesc, ShortSeparator: st.KeySep,
@@ -310,11 +318,32 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.stack[i].p, cmd = m.stack[i].p.Update(msg)
 			cmds = append(cmds, cmd)
 		}
+		if _, progress := msg.msg.(progressMsg); !progress && !m.started {
+			m.started = true
+			cmds = append(cmds, m.startText())
+		}
 		return m, tea.Batch(cmds...)
 	}
 	var cmd tea.Cmd
 	m.stack[len(m.stack)-1].p, cmd = m.top().Update(msg)
 	return m, cmd
+}
+
+// startDelay is how long after the first page's data the text renderer
+// starts: long enough for the first screen to be drawn, so that starting
+// it does not compete with drawing.
+const startDelay = 100 * time.Millisecond
+
+// startText starts the text renderer, if it has to be, after startDelay.
+func (m *Model) startText() tea.Cmd {
+	s, ok := m.c.text.(starter)
+	if !ok {
+		return nil
+	}
+	return tea.Tick(startDelay, func(time.Time) tea.Msg {
+		s.Start()
+		return nil
+	})
 }
 
 // reloadAll reloads the page on top and marks the others to reload when

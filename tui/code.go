@@ -304,7 +304,7 @@ func newFilePage(c *common, rid, rev, label, p string) *filePage {
 func (p *filePage) Init() tea.Cmd { return p.Reload() }
 
 func (p *filePage) Reload() tea.Cmd {
-	src, rid, rev, pth, st := p.c.src.Code, p.rid, p.rev, p.pth, p.c.st
+	src, rid, rev, pth, text := p.c.src.Code, p.rid, p.rev, p.pth, p.c.text
 	return p.c.load(p.id, func(ctx context.Context) tea.Msg {
 		f, err := src.File(ctx, rid, rev, pth)
 		if err != nil {
@@ -314,7 +314,7 @@ func (p *filePage) Reload() tea.Cmd {
 		if !f.Binary {
 			// Highlighting is work, not I/O; doing it here keeps big
 			// files from stalling the event loop.
-			lines = highlight(st, pth, f.Text)
+			lines = text.Highlight(pth, f.Text)
 		}
 		return fileMsg{f: f, lines: lines}
 	})
@@ -461,7 +461,7 @@ func (p *commitPage) build() {
 		}
 	}
 	lines = append(lines, "")
-	rows, _ := diffRows(st, parseDiff(c.Diff), p.w-1, nil)
+	rows, _ := diffRows(st, p.c.text, parseDiff(c.Diff), p.w-1, nil)
 	for _, r := range rows {
 		lines = append(lines, " "+r)
 	}

@@ -94,8 +94,8 @@ func anchor(path string, line int) string { return fmt.Sprintf("%s:%d", path, li
 // notes keyed by anchor(path, line). Wide terminals get the notes in a
 // column beside the diff, aligned with their line; narrow ones get them
 // under it. info[i] is the diff line row i shows, or -1.
-func diffRows(st *Styles, lines []diffLine, width int, notes map[string][]note) (rows []string, info []int) {
-	code := highlightDiff(st, lines)
+func diffRows(st *Styles, text TextRenderer, lines []diffLine, width int, notes map[string][]note) (rows []string, info []int) {
+	code := highlightDiff(text, lines)
 	numW := 4
 	side := width >= 110 && len(notes) > 0
 	diffW, noteW := width, 0
@@ -189,22 +189,22 @@ func diffRows(st *Styles, lines []diffLine, width int, notes map[string][]note) 
 }
 
 // highlightDiff colours the code of each line with the lexer of its file.
-func highlightDiff(st *Styles, lines []diffLine) []string {
+func highlightDiff(r TextRenderer, lines []diffLine) []string {
 	out := make([]string, len(lines))
 	start := 0
 	for start < len(lines) {
 		end := start
 		path := lines[start].path
 		var idx []int
-		var text []string
+		var code []string
 		for end < len(lines) && lines[end].path == path {
 			if k := lines[end].kind; k == '+' || k == '-' || k == ' ' {
 				idx = append(idx, end)
-				text = append(text, lines[end].text)
+				code = append(code, lines[end].text)
 			}
 			end++
 		}
-		hl := highlight(st, path, strings.Join(text, "\n"))
+		hl := r.Highlight(path, strings.Join(code, "\n"))
 		for j, i := range idx {
 			if j < len(hl) {
 				out[i] = hl[j]

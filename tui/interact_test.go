@@ -18,7 +18,7 @@ import (
 // in the text area, sends it, and sees it in the source and on screen.
 func TestCommentFromUI(t *testing.T) {
 	f := newFixture()
-	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Now: func() time.Time { return now }, RID: ridA, Poll: 50 * time.Millisecond})
+	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), Now: func() time.Time { return now }, RID: ridA, Poll: 50 * time.Millisecond})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	w := &watcher{tm: tm}
 	w.waitFor(t, "Crash on start")
@@ -162,7 +162,7 @@ func lineAt(d *driver) string {
 // data), the open view reloads without a key.
 func TestRefreshOnChange(t *testing.T) {
 	f := newFixture()
-	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Now: func() time.Time { return now }, RID: ridA, Poll: 20 * time.Millisecond})
+	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), Now: func() time.Time { return now }, RID: ridA, Poll: 20 * time.Millisecond})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	w := &watcher{tm: tm}
 	w.waitFor(t, "Crash on start")
@@ -235,7 +235,7 @@ func TestManyIssues(t *testing.T) {
 	f := manyIssues()
 	src := &countingIssues{fixture: f}
 	var clock atomic.Int64 // calls to Now: every row drawn asks it once
-	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA,
+	o := Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), RID: ridA,
 		Now: func() time.Time { clock.Add(1); return now }}
 	o.Source.Issues = src
 	d := &driver{t: t, m: New(o)}
@@ -347,7 +347,7 @@ func (a *async) screen() string { return ansi.Strip(a.m.View()) }
 func TestSearchWhileQuerying(t *testing.T) {
 	f := manyIssues()
 	src := &countingIssues{fixture: f}
-	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now }}
+	o := Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), RID: ridA, Now: func() time.Time { return now }}
 	o.Source.Issues = src
 	a := newAsync(t, o)
 	a.settle()
@@ -423,7 +423,7 @@ func (b *buildingIssues) IssuePage(ctx context.Context, rid string, f IssueFilte
 // timeout, which bounds the time between two reports.
 func TestIndexProgress(t *testing.T) {
 	f := newFixture()
-	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now },
+	o := Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), RID: ridA, Now: func() time.Time { return now },
 		Timeout: 300 * time.Millisecond}
 	o.Source.Issues = &buildingIssues{fixture: f, steps: 60, step: 10 * time.Millisecond}
 	a := newAsync(t, o)
@@ -446,7 +446,7 @@ func TestIndexProgress(t *testing.T) {
 func TestFirstPageFirst(t *testing.T) {
 	f := manyIssues()
 	src := &countingIssues{fixture: f, release: make(chan struct{})}
-	o := Options{Source: f.source(), Renderer: plainRenderer(), RID: ridA, Now: func() time.Time { return now }}
+	o := Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), RID: ridA, Now: func() time.Time { return now }}
 	o.Source.Issues = src
 	a := newAsync(t, o)
 	a.waitFor("Crash on start")
@@ -476,4 +476,53 @@ func TestFirstPageFirst(t *testing.T) {
 	}
 	close(src.release)
 	a.waitFor("of 5001") // 5,001 closed
+}
+
+// startingText is a TextRenderer that records when it is started and
+// whether it was used before.
+type startingText struct {
+	TextRenderer
+	mu      sync.Mutex
+	started time.Time
+	used    bool
+}
+
+func (s *startingText) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started.IsZero() {
+		s.started = time.Now()
+	}
+}
+
+func (s *startingText) Markdown(text string, width int) string {
+	s.mu.Lock()
+	s.used = true
+	s.mu.Unlock()
+	return s.TextRenderer.Markdown(text, width)
+}
+
+// TestTextStartsAfterFirstScreen: a text renderer that can start ahead of
+// its use (grove-render) is started once the first page has its data, and
+// not before: its start would compete with drawing the first screen.
+func TestTextStartsAfterFirstScreen(t *testing.T) {
+	f := newFixture()
+	text := &startingText{TextRenderer: testText()}
+	o := Options{Source: f.source(), Renderer: plainRenderer(), Text: text, RID: ridA, Now: func() time.Time { return now }}
+	opened := time.Now()
+	a := newAsync(t, o)
+	a.waitFor("Crash on start")
+	shown := time.Now()
+	a.settle()
+	text.mu.Lock()
+	defer text.mu.Unlock()
+	switch {
+	case text.started.IsZero():
+		t.Errorf("the text renderer was not started")
+	case text.started.Before(shown) && text.started.Sub(opened) < startDelay:
+		t.Errorf("the text renderer started %v after opening, before the first screen", text.started.Sub(opened))
+	}
+	if text.used {
+		t.Errorf("the project page rendered markdown")
+	}
 }

@@ -261,7 +261,7 @@ func (p *issuePage) render(key, text string, w int) string {
 	if s, ok := p.md[key]; ok {
 		return s
 	}
-	s := p.c.md.render(text, w)
+	s := p.c.text.Markdown(text, w)
 	p.md[key] = s
 	return s
 }

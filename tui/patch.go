@@ -145,7 +145,7 @@ func (p *patchPage) build() {
 	if len(pt.Labels) > 0 {
 		add(st.Dim.Render("labels: ") + labelList(st, pt.Labels))
 	}
-	if body := p.c.md.render(pt.Body, p.w-4); body != "" {
+	if body := p.c.text.Markdown(pt.Body, p.w-4); body != "" {
 		add(body)
 	}
 	add("")
@@ -185,7 +185,7 @@ func (p *patchPage) build() {
 			head += st.Dim.Render(" · " + plural(len(rv.Comments), "inline comment"))
 		}
 		add(head)
-		if b := p.c.md.render(rv.Body, p.w-6); b != "" {
+		if b := p.c.text.Markdown(rv.Body, p.w-6); b != "" {
 			for _, l := range strings.Split(b, "\n") {
 				add("  " + l)
 			}
@@ -200,7 +200,7 @@ func (p *patchPage) build() {
 	if len(p.diff) == 0 {
 		add(st.Dim.Render("  no changes"))
 	}
-	drows, dinfo := diffRows(st, p.diff, p.w-2, notes)
+	drows, dinfo := diffRows(st, p.c.text, p.diff, p.w-2, notes)
 	rows = append(rows, drows...)
 	info = append(info, dinfo...)
 	p.setRows(rows, info, p.diff)

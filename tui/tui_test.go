@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+
+	"example.com/grove/tui/render"
 )
 
 // updating reports whether -update was given (the flag is charm's golden
@@ -31,6 +33,10 @@ func plainRenderer() *lipgloss.Renderer {
 	return r
 }
 
+// testText renders markdown and code in the test's process, for
+// plainRenderer's terminal, as grove-render does in its own.
+func testText() TextRenderer { return render.New(termenv.Ascii, true) }
+
 // driver runs a Model in the test's goroutine: it feeds messages to
 // Update and runs the commands that come back, to a fixed point.
 type driver struct {
@@ -41,7 +47,7 @@ type driver struct {
 
 func newDriver(t *testing.T, f *fixture, rid string, w, h int) *driver {
 	t.Helper()
-	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Now: func() time.Time { return now }, RID: rid})
+	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), Now: func() time.Time { return now }, RID: rid})
 	d := &driver{t: t, m: m}
 	d.send(tea.WindowSizeMsg{Width: w, Height: h})
 	d.run(m.Init())

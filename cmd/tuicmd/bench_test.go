@@ -16,6 +16,7 @@ import (
 
 	"example.com/grove/repo"
 	"example.com/grove/tui"
+	"example.com/grove/tui/render"
 )
 
 // These benchmarks run the UI in process over the real adapter and a home
@@ -53,7 +54,7 @@ func newLoop(b *testing.B, h repo.Home, rid string) *loop {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.ANSI256)
 	r.SetHasDarkBackground(true)
-	m := tui.New(tui.Options{Source: newAdapter(h, time.Now).source(), Renderer: r, RID: rid})
+	m := tui.New(tui.Options{Source: newAdapter(h, time.Now).source(), Renderer: r, Text: render.New(termenv.ANSI256, true), RID: rid})
 	l := &loop{b: b, m: m, msgs: make(chan tea.Msg, 64)}
 	l.send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	l.start(m.Init())

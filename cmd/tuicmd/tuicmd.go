@@ -18,6 +18,7 @@ import (
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/repo"
 	"example.com/grove/tui"
+	"example.com/grove/tui/render"
 )
 
 // IO is what the program reads and writes.
@@ -98,9 +99,11 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 	} else if !errors.Is(err, repo.ErrNoKey) {
 		return err
 	}
+	r := renderer(e.IO.Out)
 	opts := tui.Options{
 		Source:   src.source(),
-		Renderer: renderer(e.IO.Out),
+		Renderer: r,
+		Text:     render.New(r.ColorProfile(), r.HasDarkBackground()),
 		Now:      e.Now,
 		RID:      rid,
 		Editor:   strings.Fields(firstNonEmpty(e.Getenv("VISUAL"), e.Getenv("EDITOR"))),
