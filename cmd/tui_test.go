@@ -27,7 +27,7 @@ func TestTUIInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries; skipped with -short")
 	}
-	bin := buildPrograms(t, "grove", "git-remote-grove", "grove-tui")
+	bin := buildPrograms(t, "grove", "git-remote-grove", "grove-tui", "grove-render")
 	p := newPeer(t)
 	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
 	p.env = append(p.env, "PATH="+path)
@@ -117,7 +117,10 @@ func TestTUIInTmux(t *testing.T) {
 	// The newest issue is first; open the older one.
 	keys("j")
 	keys("Enter")
-	waitFor("panics")
+	// grove-render (tui/remote) draws the body's markdown: the stars go.
+	if sc := waitFor("It panics."); strings.Contains(sc, "**panics**") {
+		t.Errorf("the issue's body is not rendered:\n%s", sc)
+	}
 	keys("c")
 	waitFor("Comment on issue")
 	keys("-l", "Seen from tmux.")

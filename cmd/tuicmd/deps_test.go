@@ -8,7 +8,10 @@ import (
 
 // TestDeps keeps the node's network stack out of grove-tui: the UI reads
 // the policy and asks a running node over the control socket
-// (sync/control), and each linked package costs start-up time.
+// (sync/control), and each linked package costs start-up time. Nor does
+// it link glamour and chroma, whose package initialisers cost more than
+// the rest of its start: grove-render draws markdown and code
+// (tui/remote).
 func TestDeps(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "../grove-tui").Output()
 	if err != nil {
@@ -21,6 +24,10 @@ func TestDeps(t *testing.T) {
 			"github.com/quic-go/",
 			"github.com/pion/",
 			"github.com/prometheus/",
+			"github.com/charmbracelet/glamour",
+			"github.com/charmbracelet/glamour/",
+			"github.com/alecthomas/chroma/",
+			"example.com/grove/tui/render",
 		} {
 			if d == banned || strings.HasPrefix(d, banned) && strings.HasSuffix(banned, "/") {
 				t.Errorf("grove-tui links %s", d)

@@ -10,6 +10,8 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/repo"
 	"example.com/grove/tui"
-	"example.com/grove/tui/render"
+	"example.com/grove/tui/remote"
 )
 
 // IO is what the program reads and writes.
@@ -100,16 +102,44 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 		return err
 	}
 	r := renderer(e.IO.Out)
+	// Markdown and code are drawn by grove-render, started once the first
+	// screen is up; without it they show plain.
+	text := remote.New(findRenderer(), r.ColorProfile(), r.HasDarkBackground(), renderTimeout)
+	defer text.Close()
 	opts := tui.Options{
 		Source:   src.source(),
 		Renderer: r,
-		Text:     render.New(r.ColorProfile(), r.HasDarkBackground()),
+		Text:     text,
 		Now:      e.Now,
 		RID:      rid,
 		Editor:   strings.Fields(firstNonEmpty(e.Getenv("VISUAL"), e.Getenv("EDITOR"))),
 		Poll:     2 * time.Second,
 	}
 	return tui.Run(ctx, opts, e.IO.In, e.IO.Out)
+}
+
+// renderProgram is the program that renders markdown and code for the UI
+// (cmd/grove-render): glamour and chroma initialise for longer than the
+// rest of grove-tui, and the first screen does not need them.
+const renderProgram = "grove-render"
+
+// renderTimeout bounds each answer from grove-render, the first one's
+// including its start.
+const renderTimeout = 3 * time.Second
+
+// findRenderer returns the path of grove-render next to this program, or
+// else on $PATH, or "" when there is none.
+func findRenderer() string {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), renderProgram)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(renderProgram); err == nil {
+		return p
+	}
+	return ""
 }
 
 // renderer returns a renderer for out with its colour profile and
