@@ -52,7 +52,8 @@ log() { echo "run.sh: $*" >&2; }
 # Build every binary once into the temporary directory.
 bin=$tmp/bin
 mkdir -p "$bin"
-(cd "$root" && go build -o "$bin/" ./cmd/grove ./cmd/git-remote-grove ./bench/cmd/gitgen ./bench/cmd/netbench)
+# All of cmd: grove starts its node as grove-node, found next to it.
+(cd "$root" && go build -o "$bin/" ./cmd/... ./bench/cmd/gitgen ./bench/cmd/netbench)
 
 rows=$tmp/rows.md
 : >"$rows"
