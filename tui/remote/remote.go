@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/muesli/termenv"
@@ -163,6 +164,8 @@ type Client struct {
 	proc   *proc // nil when not running
 	starts int
 	closed bool
+	// running is proc, for Close to kill without waiting for a call.
+	running atomic.Pointer[proc]
 }
 
 // New returns a client that runs the program at path (none when "") for a
@@ -231,6 +234,7 @@ func (c *Client) start() bool {
 		return false
 	}
 	c.proc = p
+	c.running.Store(p)
 	return true
 }
 
@@ -242,10 +246,15 @@ func (c *Client) stop() {
 	c.proc.kill()
 	c.proc.wait()
 	c.proc = nil
+	c.running.Store(nil)
 }
 
-// Close ends the program; later calls render plain text.
+// Close ends the program; later calls render plain text. A call under way
+// ends at once, with plain text.
 func (c *Client) Close() error {
+	if p := c.running.Load(); p != nil {
+		p.kill()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true

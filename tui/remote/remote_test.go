@@ -187,3 +187,32 @@ func TestLimits(t *testing.T) {
 		t.Errorf("a text over MaxText started the renderer")
 	}
 }
+
+// TestCloseDuringCall: closing ends a call under way at once, with plain
+// text, rather than after the call's timeout.
+func TestCloseDuringCall(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "hangs")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := New(p, termenv.TrueColor, true, 20*time.Second)
+	got := make(chan string, 1)
+	go func() { got <- c.Markdown("It **panics**.", 80) }()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	c.Close()
+	select {
+	case s := <-got:
+		if s != "It **panics**." {
+			t.Errorf("Markdown = %q, want the text as it is", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call did not end when the client closed")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	if s := c.Markdown("x", 80); s != "x" {
+		t.Errorf("Markdown after Close = %q, want %q", s, "x")
+	}
+}
