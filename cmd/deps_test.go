@@ -52,6 +52,9 @@ func TestDeps(t *testing.T) {
 			if strings.HasPrefix(d, "github.com/go-git/go-git/v5/plumbing/transport/") {
 				t.Errorf("%s links %s (go-git's transports)", prog, d)
 			}
+			if strings.HasPrefix(d, "github.com/libp2p/") || d == "github.com/multiformats/go-multiaddr" || strings.HasPrefix(d, "google.golang.org/protobuf/") {
+				t.Errorf("%s links %s (libp2p, its multiaddrs or protobuf): protocol and sync/control do without, so that no call pays their package init", prog, d)
+			}
 			if strings.HasPrefix(d, "github.com/pion/") {
 				t.Errorf("%s links %s (WebRTC): it belongs to grove-node", prog, d)
 			}

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/ipfs/go-cid"
 )
 
 // ErrInvalidNID is returned when a string is not a Grove node ID.
@@ -16,8 +15,8 @@ var ErrInvalidNID = errors.New("invalid node ID")
 // NID identifies a person or node: the libp2p peer ID of an ed25519 key.
 type NID struct {
 	pub ed25519.PublicKey
-	id  peer.ID // the peer ID's bytes
-	s   string  // and its base58 form
+	id  string // the peer ID's bytes
+	s   string // and its base58 form
 }
 
 // peerIDPrefix starts the peer ID of every ed25519 key: an identity
@@ -26,6 +25,8 @@ type NID struct {
 // key (0x12 0x20). libp2p inlines keys this small instead of hashing them,
 // and its deterministic protobuf encoding makes these bytes fixed;
 // TestNIDMatchesLibp2p checks them against peer.IDFromPublicKey.
+// protocol does not link libp2p itself: every grove command would pay its
+// package init.
 const peerIDPrefix = "\x00\x24\x08\x01\x12\x20"
 
 // didKeyPrefix starts the multicodec form of an ed25519 public key in a
@@ -38,7 +39,7 @@ func NIDFromPublicKey(pub ed25519.PublicKey) (NID, error) {
 		return NID{}, fmt.Errorf("%w: public key has %d bytes", ErrInvalidNID, len(pub))
 	}
 	id := peerIDPrefix + string(pub)
-	return NID{pub: ed25519.PublicKey(id[len(peerIDPrefix):]), id: peer.ID(id), s: base58Encode([]byte(id))}, nil
+	return NID{pub: ed25519.PublicKey(id[len(peerIDPrefix):]), id: id, s: base58Encode([]byte(id))}, nil
 }
 
 // ParseNID parses a peer ID ("12D3KooW…") or a did:key ("did:key:z6Mk…").
@@ -50,27 +51,18 @@ func ParseNID(s string) (NID, error) {
 		}
 		return NIDFromPublicKey(b[len(didKeyPrefix):])
 	}
-	// The base58 form of an ed25519 key's peer ID, decoded here; other
-	// forms (a CID, another key type) go through libp2p.
-	if b, ok := base58Decode(s); ok && len(b) == len(peerIDPrefix)+ed25519.PublicKeySize && string(b[:len(peerIDPrefix)]) == peerIDPrefix {
+	// The base58 form of an ed25519 key's peer ID, or its CID form
+	// (CIDv1, codec libp2p-key, whose multihash is those same bytes).
+	isKey := func(b []byte) bool {
+		return len(b) == len(peerIDPrefix)+ed25519.PublicKeySize && string(b[:len(peerIDPrefix)]) == peerIDPrefix
+	}
+	if b, ok := base58Decode(s); ok && isKey(b) {
 		return NIDFromPublicKey(b[len(peerIDPrefix):])
 	}
-	id, err := peer.Decode(s)
-	if err != nil {
-		return NID{}, fmt.Errorf("%w %q", ErrInvalidNID, s)
+	if c, err := cid.Decode(s); err == nil && c.Type() == cid.Libp2pKey && isKey(c.Hash()) {
+		return NIDFromPublicKey(ed25519.PublicKey(c.Hash()[len(peerIDPrefix):]))
 	}
-	k, err := id.ExtractPublicKey()
-	if err != nil {
-		return NID{}, fmt.Errorf("%w %q: key not embedded", ErrInvalidNID, s)
-	}
-	if k.Type() != crypto.Ed25519 {
-		return NID{}, fmt.Errorf("%w %q: not an ed25519 key", ErrInvalidNID, s)
-	}
-	raw, err := k.Raw()
-	if err != nil {
-		return NID{}, fmt.Errorf("%w %q: %v", ErrInvalidNID, s, err)
-	}
-	return NIDFromPublicKey(raw)
+	return NID{}, fmt.Errorf("%w %q: not the peer ID of an ed25519 key", ErrInvalidNID, s)
 }
 
 // IsZero reports whether n is the zero (invalid) NID.
@@ -88,8 +80,9 @@ func (n NID) Short() string {
 	return s
 }
 
-// PeerID returns n as a libp2p peer ID.
-func (n NID) PeerID() peer.ID { return n.id }
+// Multihash returns n's bytes: the identity multihash that a libp2p
+// peer.ID holds.
+func (n NID) Multihash() []byte { return []byte(n.id) }
 
 // PublicKey returns the ed25519 public key of n.
 func (n NID) PublicKey() ed25519.PublicKey { return n.pub }

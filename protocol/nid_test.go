@@ -98,8 +98,8 @@ func TestParseNID(t *testing.T) {
 			if !ed25519.PublicKey(pub).Equal(n.PublicKey()) {
 				t.Errorf("PublicKey() = %x, want %x", n.PublicKey(), pub)
 			}
-			if n.PeerID().String() != peerForm {
-				t.Errorf("PeerID() = %v", n.PeerID())
+			if peer.ID(n.Multihash()).String() != peerForm {
+				t.Errorf("Multihash() = %x", n.Multihash())
 			}
 		})
 	}
@@ -208,7 +208,7 @@ func TestNIDMatchesLibp2p(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.String() != id.String() || n.PeerID() != id {
+		if n.String() != id.String() || peer.ID(n.Multihash()) != id {
 			t.Fatalf("NID %s, libp2p %s", n, id)
 		}
 		if want := didKey(t, []byte{0xed, 0x01}, pub); n.DID() != want {
@@ -252,7 +252,7 @@ func libp2pParseNID(s string) (string, bool) {
 // and names the same peer.
 func FuzzParseNID(f *testing.F) {
 	k := testKey(f, 1)
-	for _, s := range []string{k.NID().String(), k.NID().DID(), peer.ToCid(k.NID().PeerID()).String(),
+	for _, s := range []string{k.NID().String(), k.NID().DID(), peer.ToCid(peer.ID(k.NID().Multihash())).String(),
 		"1" + k.NID().String(), k.NID().String()[1:], "did:key:z", "did:key:f00", "", "12D3KooW"} {
 		f.Add(s)
 	}

@@ -244,7 +244,7 @@ func (n *Node) offer(key string, a gproto.Announcement, raw []byte, from, via pe
 // passed the update on after taking it, then the peer that relayed the
 // message. n.mu is held.
 func (n *Node) sources(w *wanted, from, via peer.ID) {
-	author := w.a.NID.PeerID()
+	author := peer.ID(w.a.NID.Multihash())
 	connected := n.host.Network().Connectedness(author) == network.Connected
 	if connected {
 		w.offer(author, false)

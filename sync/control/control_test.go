@@ -102,8 +102,19 @@ func TestParseAddr(t *testing.T) {
 	}{
 		{"tcp", "/ip4/127.0.0.1/tcp/8776/p2p/" + nid, false},
 		{"quic", "/ip4/127.0.0.1/udp/8776/quic-v1/p2p/" + nid, false},
+		{"ip6", "/ip6/::1/tcp/8776/p2p/" + nid, false},
+		{"dns", "/dns4/tcp/tcp/8776/p2p/" + nid, false},
+		{"relayed", "/ip4/127.0.0.1/tcp/1/p2p/" + nid + "/p2p-circuit/p2p/" + nid, false},
+		{"ipfs", "/ip4/127.0.0.1/tcp/8776/ipfs/" + nid, false},
 		{"no peer", "/ip4/127.0.0.1/tcp/8776", true},
 		{"not a multiaddr", "127.0.0.1:8776", true},
+		{"bad ip4", "/ip4/127.0.0.256/tcp/8776/p2p/" + nid, true},
+		{"ip6 as ip4", "/ip4/::1/tcp/8776/p2p/" + nid, true},
+		{"bad port", "/ip4/127.0.0.1/tcp/65536/p2p/" + nid, true},
+		{"port not a number", "/ip4/127.0.0.1/udp/x/quic-v1/p2p/" + nid, true},
+		{"bad peer", "/ip4/127.0.0.1/tcp/8776/p2p/12D3KooW", true},
+		{"trailing slash", "/ip4/127.0.0.1/tcp/8776/p2p/" + nid + "/", true},
+		{"empty", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
