@@ -14,7 +14,8 @@
 # Times are wall clock, medians of RUNS runs (default 7); the screen is
 # polled every few ms with capture-pane, so each number carries a few ms
 # of polling, which the round trip of a key echoed by cat measures. The
-# time grove-tui --help takes is the part of an open spent before main.
+# time grove-tui --help takes is the part of an open spent before main;
+# the launch floor is the same launch of a program that prints at once.
 # docs/BENCHMARKS.md ("TUI") records a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -152,6 +153,19 @@ for i in $(seq "$runs"); do
 	keys C-c
 	sleep 0.2
 done
+# The launch floor: the same shell exec'ing a program that prints one line
+# at once (sh), until that line is on screen.
+for i in $(seq "$runs"); do
+	tmux -S "$sock" kill-server 2>/dev/null || true
+	tmux -S "$sock" new-session -d -s bench -x 120 -y 40 "env -i PATH=$PATH HOME=$HOME TERM=xterm-256color bash --norc --noprofile"
+	t0=$(now)
+	waitfor '[$#] *$' 10 >/dev/null
+	t0=$(now)
+	keys "exec sh -c 'echo launched; exec sleep 30'" Enter
+	waitfor '^launched' >>"$work/floor"
+	keys C-c
+	sleep 0.2
+done
 # What the harness itself adds: cat echoing a key.
 tmux -S "$sock" kill-server 2>/dev/null || true
 tmux -S "$sock" new-session -d -s bench -x 120 -y 40 cat
@@ -164,6 +178,7 @@ for i in $(seq "$runs"); do
 	t0=$(now); "$tui" --help >/dev/null; echo $(( ($(now) - t0) / 1000000 )) >>"$work/start"
 done
 echo "tmux round trip (a key echoed by cat), median: $(median <"$work/echo") ms"
+echo "launch floor (the same shell exec'ing sh, which prints a line), median: $(median <"$work/floor") ms"
 echo "grove-tui --help (process start and init), median: $(median <"$work/start") ms"
 echo "warm open to first screen, median of $runs: $(median <"$work/first") ms (runs: $(paste -sd' ' "$work/first"))"
 echo "warm open to first row, median of $runs: $(median <"$work/open") ms (runs: $(paste -sd' ' "$work/open"))"
