@@ -234,11 +234,15 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 	if resp.Error != "" {
 		return nil, fmt.Errorf("%w: peer says %s", errNoUpdate, resp.Error)
 	}
-	if resp.Size <= 0 || resp.Size > gproto.MaxUpdatePack || resp.Size > n.cfg.Limits.MaxPack {
-		err := fmt.Errorf("update pack of %d bytes is over the limit", resp.Size)
+	if resp.Size <= 0 || resp.Size > gproto.MaxUpdatePack {
+		err := fmt.Errorf("update pack of %d bytes is over the limit of %d", resp.Size, gproto.MaxUpdatePack)
 		n.strike(p, err)
 		s.Reset()
 		return nil, err
+	}
+	if resp.Size > n.cfg.Limits.MaxPack {
+		s.Reset()
+		return nil, fmt.Errorf("%w: %d bytes is over this node's limit", errNoUpdate, resp.Size)
 	}
 	pack := make([]byte, resp.Size)
 	if _, err := io.ReadFull(s, pack); err != nil {
