@@ -1044,33 +1044,11 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 // there are. The summary is fn's only until it returns (its strings and
 // slices stay valid): a caller that prints a list need not hold all of it.
 func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) error) error {
-	q := "SELECT i.row FROM issues i"
-	var where []string
-	var args []any
-	if f.Search != "" {
-		fq := ftsQuery(f.Search)
-		if fq == "" {
-			return nil
-		}
-		q += " JOIN fts ON fts.rowid = i.n"
-		where = append(where, "fts MATCH ?")
-		args = append(args, fq)
+	from, where, args := pageQuery(f)
+	if from == "" {
+		return nil
 	}
-	if f.State != "" {
-		where = append(where, "i.state = ?")
-		args = append(args, f.State)
-	}
-	if f.Label != "" {
-		where = append(where, "i.id IN (SELECT id FROM labels WHERE label = ?)")
-		args = append(args, f.Label)
-	}
-	if f.Author != "" {
-		where = append(where, "i.author = ?")
-		args = append(args, f.Author)
-	}
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := "SELECT i.row FROM " + from + where
 	// The largest rowid bounds the count, with no scan.
 	var most int64
 	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {

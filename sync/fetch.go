@@ -188,16 +188,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 		return nil, err
 	}
 	n.log.Debug("fetch phases", "rid", rid, "peer", p, "git", tAccept.Sub(tFetch), "accept", time.Since(tAccept), "bytes", s.bytes.Load())
-	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged, Bytes: s.bytes.Load()}
-	for _, u := range acc.Updated {
-		res.Updated = append(res.Updated, u.String())
-	}
-	for _, rej := range acc.Rejected {
-		res.Rejected = append(res.Rejected, rej.Error())
-	}
-	if len(acc.Rejected) > 0 {
-		n.strike(p, acc.Rejected[0])
-	}
+	res := n.fetchResult(p, acc, s.bytes.Load())
 	if fresh {
 		if len(acc.Updated) == 0 {
 			return res, fmt.Errorf("peer %s sent nothing that verifies for %s", p, rid)
@@ -207,6 +198,22 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 		}
 	}
 	return res, nil
+}
+
+// fetchResult reports what Accept did with what p sent (bytes of it),
+// and gives p a strike if a namespace it sent failed verification.
+func (n *Node) fetchResult(p peer.ID, acc *repo.AcceptResult, bytes int64) *FetchResult {
+	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged, Bytes: bytes}
+	for _, u := range acc.Updated {
+		res.Updated = append(res.Updated, u.String())
+	}
+	for _, rej := range acc.Rejected {
+		res.Rejected = append(res.Rejected, rej.Error())
+	}
+	if len(acc.Rejected) > 0 {
+		n.strike(p, acc.Rejected[0])
+	}
+	return res
 }
 
 func mustNID(s string) gproto.NID {

@@ -266,17 +266,8 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
 	}
 	n.updatesTaken.Add(1)
-	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged, Bytes: resp.Size,
-		Duration: time.Since(start).Round(time.Millisecond).String()}
-	for _, u := range acc.Updated {
-		res.Updated = append(res.Updated, u.String())
-	}
-	for _, rej := range acc.Rejected {
-		res.Rejected = append(res.Rejected, rej.Error())
-	}
-	if len(acc.Rejected) > 0 {
-		n.strike(p, acc.Rejected[0])
-	}
+	res := n.fetchResult(p, acc, resp.Size)
+	res.Duration = time.Since(start).Round(time.Millisecond).String()
 	n.mu.Lock()
 	n.synced[a.RID.String()] = time.Now()
 	n.mu.Unlock()
