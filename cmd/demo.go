@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,7 +69,15 @@ func demoRun(ctx context.Context, e *env, o *demoOptions) (err error) {
 		return fmt.Errorf("demo: find this program: %w", err)
 	}
 	bin := filepath.Dir(self)
-	d := &demo{out: e.io.Out, bin: bin, total: 7, path: bin + string(os.PathListSeparator) + e.getenv("PATH")}
+	// A reader that goes away (grove demo | head) must not kill the demo
+	// before it stops the nodes it started: with SIGPIPE ignored the write
+	// fails instead, which ends the story, and the cleanup below runs.
+	signal.Ignore(syscall.SIGPIPE)
+	defer signal.Reset(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := &stopOnError{w: e.io.Out, stop: cancel}
+	d := &demo{out: out, bin: bin, total: 7, path: bin + string(os.PathListSeparator) + e.getenv("PATH")}
 	if _, err := exec.LookPath("git"); err != nil {
 		return fmt.Errorf("demo: git is not on PATH: install git 2.31 or newer")
 	}
@@ -98,7 +108,32 @@ func demoRun(ctx context.Context, e *env, o *demoOptions) (err error) {
 	for _, name := range []string{"alice", "bob", "carol"} {
 		d.peers = append(d.peers, d.newPeer(name))
 	}
-	return d.story(ctx)
+	if err := d.story(ctx); err != nil {
+		if out.err != nil {
+			return fmt.Errorf("demo: output: %w", out.err)
+		}
+		return err
+	}
+	return out.err
+}
+
+// stopOnError writes to w and, at its first failure, calls stop.
+type stopOnError struct {
+	w    io.Writer
+	stop func()
+	err  error
+}
+
+func (s *stopOnError) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err != nil {
+		s.err = err
+		s.stop()
+	}
+	return n, err
 }
 
 func (d *demo) newPeer(name string) *demoPeer {
