@@ -53,7 +53,7 @@ func (r *Repo) UpdatePack(ctx context.Context, nid protocol.NID, have, want stri
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	diffs, err := r.diffSigrefs(nid, hs, ws)
+	diffs, err := r.diffSigrefs(hs, ws)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -109,7 +109,7 @@ func (r *Repo) UpdatePack(ctx context.Context, nid protocol.NID, have, want stri
 
 // diffSigrefs lists the refs that differ between two signed states of one
 // namespace, sorted by name.
-func (r *Repo) diffSigrefs(nid protocol.NID, a, b protocol.SignedRefs) ([]refDiff, error) {
+func (r *Repo) diffSigrefs(a, b protocol.SignedRefs) ([]refDiff, error) {
 	var out []refDiff
 	if a.Tree != "" && b.Tree != "" {
 		if err := r.diffRefTrees(a.Tree, b.Tree, "", 0, &out); err != nil {
