@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"example.com/grove/protocol"
 )
 
 // Commits as repo writes and reads them, without go-git's object package
@@ -128,8 +130,8 @@ func parseHexID(b []byte, header string) (string, error) {
 // parseTreeLoose reads a tree's entries the way go-git's decoder did, with
 // none of protocol.ParseTree's checks of order and modes: for reading the
 // flat trees of identity commits, which were read so before.
-func parseTreeLoose(b []byte) ([]treeEntry, error) {
-	var es []treeEntry
+func parseTreeLoose(b []byte) ([]protocol.TreeEntry, error) {
+	var es []protocol.TreeEntry
 	for len(b) > 0 {
 		sp := bytes.IndexByte(b, ' ')
 		if sp <= 0 {
@@ -144,15 +146,8 @@ func parseTreeLoose(b []byte) ([]treeEntry, error) {
 		if nul < 0 || len(b) < nul+21 {
 			return nil, fmt.Errorf("tree: truncated entry")
 		}
-		es = append(es, treeEntry{Mode: uint32(mode), Name: string(b[:nul]), OID: hex.EncodeToString(b[nul+1 : nul+21])})
+		es = append(es, protocol.TreeEntry{Mode: uint32(mode), Name: string(b[:nul]), OID: hex.EncodeToString(b[nul+1 : nul+21])})
 		b = b[nul+21:]
 	}
 	return es, nil
-}
-
-// treeEntry is one entry of a tree read by parseTreeLoose.
-type treeEntry struct {
-	Mode uint32
-	Name string
-	OID  string
 }

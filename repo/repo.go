@@ -267,7 +267,7 @@ func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byt
 	if err == nil && kind != "tree" {
 		err = fmt.Errorf("%.7s is a %s, not a tree", c.Tree, kind)
 	}
-	var es []treeEntry
+	var es []protocol.TreeEntry
 	if err == nil {
 		es, err = parseTreeLoose(data)
 	}
