@@ -112,9 +112,6 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 // Renderer is the renderer the styles were made with.
 func (s *Styles) Renderer() *lipgloss.Renderer { return s.r }
 
-// Plain reports whether the terminal shows no colours.
-func (s *Styles) Plain() bool { return s.r.ColorProfile() == termenv.Ascii }
-
 // state styles an issue or patch state.
 func (s *Styles) state(st string) string {
 	switch st {
