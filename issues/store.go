@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"example.com/grove/protocol"
@@ -74,27 +73,6 @@ func (s *Store) loadTips(ctx context.Context, typ, id string, tips map[string]st
 		list = append(list, t)
 	}
 	return load(ctx, s.Repo, s.Repo.RID, typ, id, list, s.nids)
-}
-
-// NamespaceTips returns the tips of every object of typ in namespace nid:
-// id → oid.
-func (s *Store) NamespaceTips(ctx context.Context, nid, typ string) (map[string]string, error) {
-	p := "refs/namespaces/" + nid + "/" + RefPrefix(typ)
-	out, err := s.Repo.Git(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)", p)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string)
-	for _, line := range strings.Split(string(out), "\n") {
-		oid, name, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		if id, ok := strings.CutPrefix(name, p); ok && protocol.ValidOID(id) {
-			m[id] = oid
-		}
-	}
-	return m, nil
 }
 
 // Tx collects changes by one signer and moves the signer's refs for all of
