@@ -61,6 +61,15 @@ func newLoop(b *testing.B, h repo.Home, rid string) *loop {
 	return l
 }
 
+// openList returns a loop with the first rows of the open issues drawn
+// and no command left to run.
+func openList(b *testing.B, h repo.Home, rid string) *loop {
+	l := newLoop(b, h, rid)
+	l.until(firstRow.MatchString)
+	l.settle()
+	return l
+}
+
 func (l *loop) start(c tea.Cmd) {
 	if c == nil {
 		return
@@ -147,9 +156,7 @@ func BenchmarkKey(b *testing.B) {
 		{"G-g", []tea.KeyMsg{runes("G"), runes("g")}},
 	} {
 		b.Run(k.name, func(b *testing.B) {
-			l := newLoop(b, h, rid)
-			l.until(firstRow.MatchString)
-			l.settle()
+			l := openList(b, h, rid)
 			l.key(runes("G")) // in the middle, so that j and k both move
 			for range 5000 {
 				l.key(runes("k"))
@@ -168,9 +175,7 @@ func BenchmarkKey(b *testing.B) {
 // until the new list is drawn.
 func BenchmarkState(b *testing.B) {
 	h, rid := benchHome(b)
-	l := newLoop(b, h, rid)
-	l.until(firstRow.MatchString)
-	l.settle()
+	l := openList(b, h, rid)
 	for b.Loop() {
 		for _, want := range []string{"state: closed", "state: all", "state: open"} {
 			l.key(runes("s"))
@@ -183,9 +188,7 @@ func BenchmarkState(b *testing.B) {
 // search prompt (the query it starts runs after the frame).
 func BenchmarkSearchKey(b *testing.B) {
 	h, rid := benchHome(b)
-	l := newLoop(b, h, rid)
-	l.until(firstRow.MatchString)
-	l.settle()
+	l := openList(b, h, rid)
 	l.key(runes("/"))
 	for b.Loop() {
 		l.key(runes("x"))
@@ -200,9 +203,7 @@ func BenchmarkSearchKey(b *testing.B) {
 // prompt until the answer is drawn.
 func BenchmarkSearch(b *testing.B) {
 	h, rid := benchHome(b)
-	l := newLoop(b, h, rid)
-	l.until(firstRow.MatchString)
-	l.settle()
+	l := openList(b, h, rid)
 	for b.Loop() {
 		l.key(runes("/"))
 		for _, r := range "timeout 17" {
