@@ -150,13 +150,10 @@ func findRenderer() string {
 // frame. Bubbletea's init asks it for lipgloss's default renderer, which
 // draws on standard output: there the answer is reused, not asked again.
 func renderer(out io.Writer) *lipgloss.Renderer {
-	if f, ok := out.(*os.File); ok && f == os.Stdout {
-		r := lipgloss.DefaultRenderer()
-		r.ColorProfile()
-		r.HasDarkBackground()
-		return r
+	r := lipgloss.DefaultRenderer()
+	if f, ok := out.(*os.File); !ok || f != os.Stdout {
+		r = lipgloss.NewRenderer(out)
 	}
-	r := lipgloss.NewRenderer(out)
 	r.ColorProfile()
 	r.HasDarkBackground()
 	return r
