@@ -80,13 +80,20 @@ func (s *adapter) names() names {
 			}
 		}
 	}
-	if nid, err := repo.PublicNID(s.home); err == nil {
-		n.self = nid.String()
+	if n.self = s.self(); n.self != "" {
 		if cfg, err := s.home.Config(); err == nil && cfg.Alias != "" {
 			n.alias[n.self] = cfg.Alias
 		}
 	}
 	return n
+}
+
+// self is this home's NID, or "" when it has no key yet.
+func (s *adapter) self() string {
+	if nid, err := repo.PublicNID(s.home); err == nil {
+		return nid.String()
+	}
+	return ""
 }
 
 func (n names) of(nid string) string {
@@ -109,7 +116,7 @@ func (s *adapter) Projects(ctx context.Context, progress func(done, total int)) 
 	if err != nil {
 		return nil, err
 	}
-	self := s.names().self
+	self := s.self()
 	out := []tui.Project{}
 	for _, rid := range rids {
 		r, err := repo.Open(s.home, rid)
@@ -151,7 +158,7 @@ func (s *adapter) Project(ctx context.Context, rid string) (tui.Project, error) 
 	if err != nil {
 		return tui.Project{}, err
 	}
-	return s.project(ctx, r, pol, s.names().self)
+	return s.project(ctx, r, pol, s.self())
 }
 
 // project describes r from its identity, the policy and its namespaces.
