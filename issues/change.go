@@ -173,26 +173,19 @@ func parseCommit(oid string, data []byte) (*rawChange, error) {
 	return c, nil
 }
 
-// nidCache parses each NID once: parsing costs more than verifying. It
-// keeps each NID's canonical string too, which costs a base58 encoding.
-type nidCache map[string]nidEntry
+// nidCache parses each NID once: parsing costs more than verifying.
+type nidCache map[string]protocol.NID
 
-type nidEntry struct {
-	nid protocol.NID
-	str string // nid.String()
-}
-
-func (m nidCache) get(s string) (nidEntry, error) {
-	if e, ok := m[s]; ok {
-		return e, nil
+func (m nidCache) get(s string) (protocol.NID, error) {
+	if n, ok := m[s]; ok {
+		return n, nil
 	}
 	n, err := protocol.ParseNID(s)
 	if err != nil {
-		return nidEntry{}, err
+		return protocol.NID{}, err
 	}
-	e := nidEntry{n, n.String()}
-	m[s] = e
-	return e, nil
+	m[s] = n
+	return n, nil
 }
 
 // verify checks that c is a canonical change of type typ in project rid
@@ -203,19 +196,19 @@ func (c *rawChange) verify(rid, typ string, raw []byte, nids nidCache, buf []byt
 	if c.typ != typ {
 		return protocol.NID{}, buf, bad("type " + strconv.Quote(c.typ) + " is not " + typ)
 	}
-	e, err := nids.get(c.author)
+	nid, err := nids.get(c.author)
 	if err != nil {
 		return protocol.NID{}, buf, bad("author is not a node ID")
 	}
-	buf = appendCommit(buf[:0], typ, c.tree, c.parents, e.str, c.unix, c.sig)
+	buf = appendCommit(buf[:0], typ, c.tree, c.parents, nid.String(), c.unix, c.sig)
 	if !bytes.Equal(buf, raw) {
 		return protocol.NID{}, buf, bad("not in canonical form")
 	}
-	buf = appendPayload(buf[:0], rid, typ, c.tree, c.parents, e.str, c.unix)
-	if !e.nid.Verify(buf, c.sig) {
+	buf = appendPayload(buf[:0], rid, typ, c.tree, c.parents, nid.String(), c.unix)
+	if !nid.Verify(buf, c.sig) {
 		return protocol.NID{}, buf, bad("bad signature")
 	}
-	return e.nid, buf, nil
+	return nid, buf, nil
 }
 
 // TreeEntry is one file of a change's tree.

@@ -177,14 +177,13 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 	var comments []*Comment
 	byID := make(map[string]*Comment)
 	reacts := make(map[string]map[string]map[string]bool) // target → emoji → NID
-	var names nidNames
 	for _, ch := range obj.Changes {
 		who := ch.Author
 		if !rules.CanSee(who) {
 			continue
 		}
-		whoS := names.of(who)
-		triage := whoS == is.Author || has(rules.Delegates, who) // rules.CanTriage
+		whoS := who.String()
+		triage := rules.CanTriage(who, is.Author)
 		changed, commented := false, false
 		for _, raw := range ch.Actions {
 			var a Action
@@ -269,27 +268,6 @@ func Materialize(obj *Object, rules Rules) (*Issue, error) {
 		is.Comments = append(is.Comments, *c)
 	}
 	return is, nil
-}
-
-// nidNames remembers the strings of the few NIDs one issue has: each
-// String is a base58 encoding.
-type nidNames []struct {
-	nid protocol.NID
-	s   string
-}
-
-func (ns *nidNames) of(n protocol.NID) string {
-	for _, e := range *ns {
-		if e.nid.Equal(n) {
-			return e.s
-		}
-	}
-	s := n.String()
-	*ns = append(*ns, struct {
-		nid protocol.NID
-		s   string
-	}{n, s})
-	return s
 }
 
 func validNID(s string) bool {
