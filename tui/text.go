@@ -1,6 +1,10 @@
 package tui
 
-import "strings"
+import (
+	"strings"
+
+	"example.com/grove/tui/remote"
+)
 
 // TextRenderer renders markdown and highlights code for the terminal the
 // styles draw on. grove-tui's runs in a process of its own (tui/remote),
@@ -28,8 +32,4 @@ func (plainText) Markdown(text string, width int) string {
 	return text
 }
 
-func (plainText) Highlight(path, text string) []string {
-	text = strings.ReplaceAll(text, "\t", "    ")
-	text = strings.TrimSuffix(text, "\n")
-	return strings.Split(text, "\n")
-}
+func (plainText) Highlight(path, text string) []string { return remote.Plain(text) }
