@@ -279,10 +279,7 @@ func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byt
 		if e.Mode != 0o100644 {
 			continue
 		}
-		kind, data, err := readEncoded(r.objects, e.OID, limit)
-		if err == nil && kind != "blob" {
-			err = fmt.Errorf("%.7s is a %s, not a blob", e.OID, kind)
-		}
+		_, data, err := r.readBlob(e.OID, limit)
 		if err != nil {
 			return nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
 		}
