@@ -459,8 +459,8 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	}
 	all := false
 	if identMoved || stored == "" {
-		// The identity refs are read already: repo.Identity would list
-		// every ref of every namespace to find them again.
+		// The identity refs are read already (cur): repo.Identity would
+		// read every namespace's again.
 		idents := make(map[string]string, len(cur))
 		for ns, s := range cur {
 			idents[ns] = s.ident
