@@ -50,7 +50,6 @@ type issuesMsg struct {
 
 // issuesPageMsg is the first page of a first query; next loads the rest.
 type issuesPageMsg struct {
-	seq    int
 	issues []IssueSummary
 	total  int
 	err    error
@@ -95,7 +94,7 @@ func (t *issuesTab) query() tea.Cmd {
 	pf := t.filter
 	return t.c.loadWithProgress(t.id, func(ctx context.Context, progress func(done, total int)) tea.Msg {
 		is, n, err := src.IssuePage(ctx, rid, pf, firstPage, progress)
-		return issuesPageMsg{seq: seq, issues: is, total: n, err: err, next: all}
+		return issuesPageMsg{issues: is, total: n, err: err, next: all}
 	})
 }
 
