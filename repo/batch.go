@@ -98,16 +98,6 @@ func (f *fdReader) Read(p []byte) (int, error) {
 	}
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
-
 // ReadObject returns the kind and contents of object oid, as
 // Repo.ReadObject does.
 func (o *ObjectReader) ReadObject(oid string, limit int64) (string, []byte, error) {
@@ -145,9 +135,7 @@ func (o *ObjectReader) alternates() int8 {
 // dir returns a descriptor of the fan-out directory objects/xx, or -1.
 // A directory that does not exist is not remembered: it may appear.
 func (o *ObjectReader) dir(oid string) int {
-	hi, _ := unhex(oid[0])
-	lo, _ := unhex(oid[1])
-	i := int(hi)<<4 | int(lo)
+	i, _ := strconv.ParseUint(oid[:2], 16, 8)
 	if fd := o.dirs[i]; fd > 0 {
 		return fd
 	}
