@@ -42,21 +42,23 @@ type ObjectReader struct {
 
 // NewObjectReader returns a reader of r's objects. Close it when done.
 func (r *Repo) NewObjectReader() *ObjectReader {
+	return newObjectReader(r, newPacks(filepath.Join(r.Path, "objects")))
+}
+
+func newObjectReader(r *Repo, ps *packs) *ObjectReader {
 	o := &ObjectReader{r: r, br: bufio.NewReaderSize(nil, 16<<10), hdr: make([]byte, 0, 32)}
-	o.packs.ps = newPacks(filepath.Join(r.Path, "objects"))
+	o.packs.ps = ps
 	return o
 }
 
 // Fork returns another reader of the same objects, for another goroutine,
 // that shares o's mapped packs. Close it too.
 func (o *ObjectReader) Fork() *ObjectReader {
-	f := &ObjectReader{r: o.r, br: bufio.NewReaderSize(nil, 16<<10), hdr: make([]byte, 0, 32)}
 	ps := o.packs.ps
 	ps.mu.Lock()
 	ps.refs++
 	ps.mu.Unlock()
-	f.packs.ps = ps
-	return f
+	return newObjectReader(o.r, ps)
 }
 
 // Close releases the reader's descriptors, and the mapped packs when no
