@@ -47,11 +47,16 @@ func repoFlag(c *cobra.Command, p *string) {
 
 // issueSession is one command's view of a project's issues: storage,
 // object store and index, opened together and closed together.
+// issueSession is one command's view of a project's issues. Reading or
+// changing one issue works from the refs alone; only listing opens the
+// index (SQLite), so a change neither pays for opening it nor waits on
+// it. The index catches up with changes when it is next opened.
 type issueSession struct {
-	e  *env
-	r  *repo.Repo
-	s  *issues.Store
-	ix *issues.Index
+	e     *env
+	r     *repo.Repo
+	s     *issues.Store
+	ix    *issues.Index // nil until index opens it
+	rules *issues.Rules // nil until rulesOf reads them
 }
 
 func (e *env) openIssues(ctx context.Context, flagRID string) (*issueSession, error) {
@@ -59,40 +64,67 @@ func (e *env) openIssues(ctx context.Context, flagRID string) (*issueSession, er
 	if err != nil {
 		return nil, err
 	}
-	h, err := e.home()
+	return &issueSession{e: e, r: r, s: issues.NewStore(r)}, nil
+}
+
+// index opens the project's issue index, brought up to date with the
+// refs, showing progress when that takes a while.
+func (is *issueSession) index(ctx context.Context) (*issues.Index, error) {
+	if is.ix != nil {
+		return is.ix, nil
+	}
+	h, err := is.e.home()
 	if err != nil {
 		return nil, err
 	}
-	s := issues.NewStore(r)
-	line := e.progress(200 * time.Millisecond)
+	line := is.e.progress(200 * time.Millisecond)
 	var opts []issues.IndexOption
 	if line.w != nil {
 		opts = append(opts, issues.WithProgress(func(done, total int) {
 			line.set(fmt.Sprintf("Indexing issues… %d/%d", done, total))
 		}))
 	}
-	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, r.RID), s, opts...)
+	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, is.r.RID), is.s, opts...)
 	line.clear()
 	if err != nil {
 		return nil, fmt.Errorf("issue index: %w", err)
 	}
-	return &issueSession{e: e, r: r, s: s, ix: ix}, nil
+	is.ix = ix
+	return ix, nil
 }
 
-func (is *issueSession) Close() error { return is.ix.Close() }
+func (is *issueSession) Close() error {
+	if is.ix == nil {
+		return nil
+	}
+	return is.ix.Close()
+}
 
 // resolve returns the full ID of the issue prefix names.
-func (is *issueSession) resolve(ctx context.Context, prefix string) (string, error) {
-	return is.ix.Resolve(ctx, prefix)
+func (is *issueSession) resolve(prefix string) (string, error) {
+	return is.s.Resolve(issues.IssueType, prefix)
+}
+
+// rulesOf returns who may triage and see issues, from the project's
+// identity.
+func (is *issueSession) rulesOf(ctx context.Context) (issues.Rules, error) {
+	if is.rules == nil {
+		r, err := is.s.Rules(ctx)
+		if err != nil {
+			return issues.Rules{}, err
+		}
+		is.rules = &r
+	}
+	return *is.rules, nil
 }
 
 // load resolves prefix and materializes the issue from the git data.
 func (is *issueSession) load(ctx context.Context, prefix string) (*issues.Issue, *issues.Object, issues.Rules, error) {
-	id, err := is.resolve(ctx, prefix)
+	id, err := is.resolve(prefix)
 	if err != nil {
 		return nil, nil, issues.Rules{}, err
 	}
-	rules, err := is.ix.Rules(ctx)
+	rules, err := is.rulesOf(ctx)
 	if err != nil {
 		return nil, nil, issues.Rules{}, err
 	}
@@ -126,9 +158,6 @@ func (is *issueSession) change(ctx context.Context, prefix string, check func(me
 	oid, err := is.s.UpdateIssue(ctx, key, is.e.now(), obj, acts...)
 	if err != nil {
 		return "", usageIfInvalid(err)
-	}
-	if err := is.ix.Noted(ctx, key.NID(), map[string]string{obj.ID: oid}); err != nil {
-		return "", fmt.Errorf("issue index: %w", err)
 	}
 	is.e.announceChange(ctx, is.r)
 	return oid, nil
@@ -313,12 +342,9 @@ func issueNewRun(ctx context.Context, c *cobra.Command, e *env, o *issueNewOptio
 	if err != nil {
 		return usageIfInvalid(err)
 	}
-	if err := is.ix.Noted(ctx, key.NID(), map[string]string{id: id}); err != nil {
-		return fmt.Errorf("issue index: %w", err)
-	}
 	e.announceChange(ctx, is.r)
 	if o.JSON {
-		rules, err := is.ix.Rules(ctx)
+		rules, err := is.rulesOf(ctx)
 		if err != nil {
 			return err
 		}
@@ -383,11 +409,15 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 	if err != nil {
 		return err
 	}
+	ix, err := is.index(ctx)
+	if err != nil {
+		return err
+	}
 	// The index is closed, and its lock let go, before anything is
 	// printed: output into a pipe that nobody reads (grove issue list |
 	// less) must not hold up every other issue command.
 	if o.JSON {
-		list, err := is.ix.List(ctx, f)
+		list, err := ix.List(ctx, f)
 		if cerr := is.Close(); err == nil {
 			err = cerr
 		}
@@ -402,7 +432,7 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 	var cells []string
 	short := make(map[string]string)
 	dates := make(map[int]string)
-	err = is.ix.Each(ctx, f, func(n int, s *issues.Summary) error {
+	err = ix.Each(ctx, f, func(n int, s *issues.Summary) error {
 		if rows == nil {
 			rows, cells = make([][]string, 0, n), make([]string, 0, 6*n)
 		}

@@ -187,24 +187,7 @@ func (s *Store) PatchIDs(ctx context.Context) ([]string, error) {
 
 // ResolvePatch returns the full ID of the patch prefix names.
 func (s *Store) ResolvePatch(ctx context.Context, prefix string) (string, error) {
-	prefix = strings.ToLower(prefix)
-	ids, err := s.PatchIDs(ctx)
-	if err != nil {
-		return "", err
-	}
-	var found []string
-	for _, id := range ids {
-		if strings.HasPrefix(id, prefix) {
-			found = append(found, id)
-		}
-	}
-	switch {
-	case prefix == "" || len(found) == 0:
-		return "", fmt.Errorf("patch %s: %w", prefix, ErrNotFound)
-	case len(found) > 1:
-		return "", fmt.Errorf("patch %w", &AmbiguousError{Prefix: prefix, Matches: len(found)})
-	}
-	return found[0], nil
+	return s.Resolve(PatchType, prefix)
 }
 
 // Patches materializes every visible patch in state (open, merged, closed,

@@ -223,3 +223,42 @@ func TestObjectReaderDeltas(t *testing.T) {
 		})
 	}
 }
+
+// TestRefNames finds by prefix the names List finds, loose and packed,
+// without reading a ref file.
+func TestRefNames(t *testing.T) {
+	k := testKey(t, 1)
+	_, r := newProject(t, "names", k)
+	c1 := commit(t, r, "one")
+	ns := "refs/namespaces/" + k.NID().String() + "/"
+	dir := ns + "refs/cobs/grove.issue/"
+	ids := []string{strings.Repeat("a", 40), "ab" + strings.Repeat("0", 38), strings.Repeat("b", 40)}
+	gitIn(t, r.Path, nil, "update-ref", dir+ids[0], c1)
+	gitIn(t, r.Path, nil, "update-ref", ns+"refs/cobs/grove.patch/"+"ac"+strings.Repeat("1", 38), c1)
+	gitIn(t, r.Path, nil, "pack-refs", "--all")
+	gitIn(t, r.Path, nil, "update-ref", dir+ids[0], commit(t, r, "two", c1)) // loose and packed
+	gitIn(t, r.Path, nil, "update-ref", dir+ids[1], c1)
+	gitIn(t, r.Path, nil, "update-ref", dir+ids[2], c1)
+	os.WriteFile(filepath.Join(r.Path, filepath.FromSlash(dir), "ad"+strings.Repeat("2", 38)+".lock"), []byte(c1+"\n"), 0o644)
+	for _, tt := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"a", ids[:2]},
+		{"ab", ids[1:2]},
+		{"", ids},
+		{"ac", nil},
+		{"c", nil},
+	} {
+		got, err := r.RefFiles().Names(dir, tt.prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			t.Errorf("Names(%q) = %v, want %v", tt.prefix, got, tt.want)
+		}
+	}
+	if got, err := r.RefFiles().Names(ns+"refs/cobs/none/", ""); err != nil || len(got) != 0 {
+		t.Errorf("missing directory: %v, %v", got, err)
+	}
+}

@@ -397,3 +397,58 @@ func (f *RefFiles) List(prefix string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// Names returns the last components of the refs directly below dir (a
+// full ref directory ending in "/", e.g. a namespace's
+// "refs/cobs/grove.issue/") that start with prefix, loose or packed,
+// sorted and without duplicates. It reads directory entries only, never
+// the ref files: finding which object an ID prefix names among 10,000
+// costs one directory read. Entries are not checked: a caller looking for
+// object IDs skips names that are not.
+func (f *RefFiles) Names(dir, prefix string) ([]string, error) {
+	seen := make(map[string]bool)
+	d, err := os.Open(filepath.Join(f.dir, filepath.FromSlash(strings.TrimSuffix(dir, "/"))))
+	switch {
+	case err == nil:
+		names, err := d.Readdirnames(-1)
+		d.Close()
+		if err != nil {
+			return nil, fmt.Errorf("list refs %s: %w", dir, err)
+		}
+		for _, n := range names {
+			if strings.HasPrefix(n, prefix) && !strings.HasSuffix(n, ".lock") {
+				seen[n] = true
+			}
+		}
+	case errors.Is(err, fs.ErrNotExist), isNotDir(err):
+	default:
+		return nil, fmt.Errorf("list refs %s: %w", dir, err)
+	}
+	// packed-refs after the directory, as List reads them.
+	f.loaded = false
+	p, err := f.packedRefs()
+	if err != nil {
+		return nil, err
+	}
+	want := []byte(dir + prefix)
+	for len(p) > 0 {
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line, p = p[:i], p[i+1:]
+		} else {
+			p = nil
+		}
+		if len(line) <= 41 || line[40] != ' ' || !bytes.HasPrefix(line[41:], want) {
+			continue
+		}
+		if n := string(line[41+len(dir):]); !strings.Contains(n, "/") {
+			seen[n] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
