@@ -131,6 +131,9 @@ type Index struct {
 	unlk  func()
 	// progress, if set, is told after each issue rematerialize writes.
 	progress func(done, total int)
+	// listings counts the namespaces Refresh listed in full (tests tell
+	// by it that a moved namespace was diffed instead).
+	listings int
 }
 
 // IndexOption changes how OpenIndex opens an index.
@@ -399,8 +402,10 @@ func (ix *Index) readNamespaces() (map[string]nsState, error) {
 	return out, nil
 }
 
-// Refresh brings the index up to date with the refs: namespaces whose
-// signed refs moved are re-listed, and only issues whose set of tips
+// Refresh brings the index up to date with the refs: for a namespace
+// whose signed refs moved, the refs that moved are found by diffing its
+// old and new signed ref trees (the whole namespace is listed when that
+// cannot be done: see movedTips), and only issues whose set of tips
 // changed are materialized again (all of them when the identity's rules
 // changed). It returns how many issues it materialized.
 func (ix *Index) Refresh(ctx context.Context) (int, error) {
@@ -479,16 +484,30 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	}
 	changed := make(map[string]bool)
 	for _, ns := range changedNS {
-		var tips map[string]string
-		if _, ok := cur[ns]; ok {
-			if tips, err = ix.namespaceTips(ns); err != nil {
-				return 0, err
-			}
+		s, ok := cur[ns]
+		// A namespace that moved from signed refs the index has, with its
+		// identity where it was, is diffed: only its refs that moved are
+		// read. Anything else is listed.
+		var moved map[string]string
+		diffed := false
+		if o := old[ns]; ok && o.sigrefs != "" && o.ident == s.ident {
+			moved, diffed = ix.movedTips(ns, o.sigrefs, s.sigrefs)
 		}
-		if err := diffTips(ctx, tx, ns, tips, changed); err != nil {
+		if diffed {
+			err = setTips(ctx, tx, ns, moved, changed)
+		} else {
+			var tips map[string]string
+			if ok {
+				if tips, err = ix.namespaceTips(ns); err != nil {
+					return 0, err
+				}
+			}
+			err = diffTips(ctx, tx, ns, tips, changed)
+		}
+		if err != nil {
 			return 0, err
 		}
-		if s, ok := cur[ns]; ok {
+		if ok {
 			_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO namespaces(nid, sigrefs, ident) VALUES (?, ?, ?)", ns, s.sigrefs, s.ident)
 		} else {
 			_, err = tx.ExecContext(ctx, "DELETE FROM namespaces WHERE nid = ?", ns)
@@ -520,8 +539,62 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// movedTips returns the issues whose tips differ between namespace ns's
+// signed refs older and newer (id → its tip, "" where it is gone), having
+// checked that each such ref is now where newer signs it. It reports
+// false when it cannot tell: either state does not verify or is no
+// longer here (a gc may drop the older), or the refs disagree with their
+// signature; the namespace is then listed instead.
+func (ix *Index) movedTips(ns, older, newer string) (map[string]string, bool) {
+	nid, err := protocol.ParseNID(ns)
+	if err != nil {
+		return nil, false
+	}
+	r := ix.store.Repo
+	diff, err := r.DiffSigrefs(nid, older, newer)
+	if err != nil {
+		return nil, false
+	}
+	f := r.RefFiles()
+	p := "refs/namespaces/" + ns + "/"
+	pre := RefPrefix(IssueType)
+	moved := make(map[string]string)
+	for _, d := range diff {
+		id, ok := strings.CutPrefix(d.Name, pre)
+		if !ok || !protocol.ValidOID(id) {
+			continue
+		}
+		oid, err := f.Get(p + d.Name)
+		if err != nil || oid != d.New {
+			return nil, false
+		}
+		moved[id] = d.New
+	}
+	return moved, true
+}
+
+// setTips sets namespace ns's tips of the issues in moved (id → tip, ""
+// for none) and marks them changed.
+func setTips(ctx context.Context, tx *sql.Tx, ns string, moved map[string]string, changed map[string]bool) error {
+	for id, oid := range moved {
+		var err error
+		if oid == "" {
+			_, err = tx.ExecContext(ctx, "DELETE FROM tips WHERE id = ? AND nid = ?", id, ns)
+		} else {
+			_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO tips(id, nid, oid) VALUES (?, ?, ?)", id, ns, oid)
+		}
+		if err != nil {
+			return err
+		}
+		changed[id] = true
+	}
+	return nil
+}
+
 // namespaceTips returns the tips of every issue in namespace ns: id → oid.
+// It reads every issue ref of the namespace.
 func (ix *Index) namespaceTips(ns string) (map[string]string, error) {
+	ix.listings++
 	p := "refs/namespaces/" + ns + "/" + RefPrefix(IssueType)
 	refs, err := ix.store.Repo.ScanRefs(p)
 	if err != nil {
