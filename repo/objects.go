@@ -69,7 +69,7 @@ func (r *Repo) writeLoose(kind string, data []byte) (string, error) {
 	r.zmu.Lock()
 	defer r.zmu.Unlock()
 	r.zbuf.Reset()
-	if len(hdr)+len(data) <= storedMax {
+	if n := len(hdr) + len(data); n <= storedMax || kind == "tree" && n <= maxStoredBlock {
 		r.zbuf.Write(appendStoredZlib(r.zbuf.AvailableBuffer(), hdr, data))
 	} else {
 		if r.zw == nil {
@@ -94,6 +94,12 @@ func (r *Repo) writeLoose(kind string, data []byte) (string, error) {
 // disk, while setting up deflate costs a fresh process some 600 KB of
 // compressor state to allocate and clear. git reads either.
 const storedMax = 4000
+
+// maxStoredBlock is the most one stored deflate block holds. Trees up to
+// that size are stored too: they are mostly 20-byte hashes, which deflate
+// does not shrink, and the directory of a namespace's issue buckets (256
+// entries, some 8 KB) is rewritten by every change.
+const maxStoredBlock = 65535
 
 // appendStoredZlib appends hdr and data as a zlib stream holding one
 // stored deflate block; len(hdr)+len(data) must be at most 65535.

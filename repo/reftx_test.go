@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
 
@@ -214,6 +215,16 @@ func TestUpdateRefsConcurrent(t *testing.T) {
 func TestWriteObjectGitReads(t *testing.T) {
 	_, r := newProject(t, "objects", testKey(t, 1))
 	big := []byte(strings.Repeat("all work and no play\n", 5000))
+	// Trees of gitlinks just under and over one stored deflate block.
+	gitlinks := func(n int) []byte {
+		es := make([]protocol.TreeEntry, n)
+		for i := range es {
+			es[i] = protocol.TreeEntry{Mode: protocol.ModeGitlink, Name: fmt.Sprintf("e%05d", i), OID: fmt.Sprintf("%040x", i+1)}
+		}
+		protocol.SortTree(es)
+		return protocol.EncodeTree(es)
+	}
+	stored, deflated := gitlinks(1900), gitlinks(2100)
 	for _, o := range []struct {
 		kind string
 		data []byte
@@ -222,6 +233,8 @@ func TestWriteObjectGitReads(t *testing.T) {
 		{"blob", nil},
 		{"blob", big},
 		{"tree", nil},
+		{"tree", stored},
+		{"tree", deflated},
 		{"commit", []byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor a <a@b> 1 +0000\ncommitter a <a@b> 1 +0000\n\nm\n")},
 	} {
 		for range 2 {
@@ -244,6 +257,22 @@ func TestWriteObjectGitReads(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(r.Path, "objects", "*", "tmp_obj_*")); len(left) > 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+	// The tree that fits one stored block is written as it is; the
+	// bigger one is deflated (gitlinks to distinct oids barely shrink, but
+	// their modes and names do).
+	for _, c := range []struct {
+		data   []byte
+		stored bool
+	}{{stored, true}, {deflated, false}} {
+		oid := gitIn(t, r.Path, c.data, "hash-object", "-t", "tree", "--stdin", "--literally")
+		fi, err := os.Stat(filepath.Join(r.Path, "objects", oid[:2], oid[2:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Size() > int64(len(c.data)); got != c.stored {
+			t.Errorf("tree of %d bytes: %d bytes on disk, stored %v, want %v", len(c.data), fi.Size(), got, c.stored)
+		}
 	}
 	gitIn(t, r.Path, nil, "fsck", "--strict", "--no-dangling")
 }

@@ -290,7 +290,7 @@ func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byt
 
 // readCommitObject reads and parses commit oid.
 func (r *Repo) readCommitObject(oid string) (*gitCommit, error) {
-	kind, data, err := readEncoded(r.objects, oid, maxCommitObject)
+	kind, data, err := r.ReadObject(oid, maxCommitObject)
 	if err != nil {
 		return nil, err
 	}
