@@ -654,68 +654,6 @@ func diffTips(ctx context.Context, tx *sql.Tx, ns string, tips map[string]string
 	return nil
 }
 
-// Noted records a change this process just made in namespace nid (the
-// given issues moved to the given tips) without re-listing the namespace,
-// when the namespace's new signed refs directly follow the ones the index
-// holds; otherwise it refreshes.
-func (ix *Index) Noted(ctx context.Context, nid protocol.NID, moved map[string]string) error {
-	ns := nid.String()
-	f := ix.store.Repo.RefFiles()
-	p := "refs/namespaces/" + ns + "/"
-	sr, err := f.Get(p + protocol.SigrefsRef)
-	if err != nil {
-		return err
-	}
-	ident, err := f.Get(p + protocol.IdentityRef)
-	if err != nil {
-		return err
-	}
-	var had nsState
-	err = ix.db.QueryRowContext(ctx, "SELECT sigrefs, ident FROM namespaces WHERE nid = ?", ns).Scan(&had.sigrefs, &had.ident)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	parent := ""
-	if _, data, err := ix.store.Repo.ReadObject(sr, maxCommitSize); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "parent "); ok {
-				parent = v
-				break
-			}
-			if line == "" {
-				break
-			}
-		}
-	}
-	if had.sigrefs == "" || parent != had.sigrefs || ident != had.ident {
-		_, err := ix.Refresh(ctx)
-		return err
-	}
-	rules, err := ix.Rules(ctx)
-	if err != nil {
-		return err
-	}
-	tx, err := ix.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	changed := make(map[string]bool)
-	for id, oid := range moved {
-		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO tips(id, nid, oid) VALUES (?, ?, ?)", id, ns, oid); err != nil {
-			return err
-		}
-		changed[id] = true
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE namespaces SET sigrefs = ? WHERE nid = ?", sr, ns); err != nil {
-		return err
-	}
-	if _, err := ix.rematerialize(ctx, tx, changed, rules); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // rematerialize loads and materializes the given issues from the tips in
 // the index and replaces their rows. Large batches run on every CPU, each
 // worker with its own object reader; this goroutine writes the rows.
@@ -847,8 +785,8 @@ func scanTips(ctx context.Context, st *sql.Stmt, id string, tips map[string][]st
 }
 
 // issueWriter replaces issue rows. Each statement is prepared when first
-// needed and then reused: a rebuild runs them thousands of times, a local
-// change (Noted) once or not at all.
+// needed and then reused: a rebuild runs them thousands of times, a
+// refresh after one change once or not at all.
 type issueWriter struct {
 	tx    *sql.Tx
 	fresh bool // no rows yet: nothing to delete

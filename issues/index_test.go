@@ -81,12 +81,11 @@ func TestIndexMatchesGit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		oid, err := s.UpdateIssue(ctx, alice, t0.Add(time.Hour), obj, acts...)
-		if err != nil {
+		if _, err := s.UpdateIssue(ctx, alice, t0.Add(time.Hour), obj, acts...); err != nil {
 			t.Fatal(err)
 		}
-		if err := ix.Noted(ctx, alice.NID(), map[string]string{id: oid}); err != nil {
-			t.Fatal(err)
+		if n, err := ix.Refresh(ctx); n != 1 || err != nil {
+			t.Fatalf("refreshed %d issues (%v), want 1", n, err)
 		}
 	}
 	change(ids[3], Action{Type: ActTitle, Title: "sprocket"}, Action{Type: ActLabel, Add: []string{"new"}, Remove: []string{"bug", "ui"}})

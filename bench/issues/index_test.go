@@ -12,7 +12,7 @@ import (
 
 // These benchmarks time the index alone, through the issues package, on
 // the home GROVE_BENCH_HOME names: opening a warm index, listing, and
-// noting a local change.
+// refreshing after a local change.
 
 func benchStore(b *testing.B) (repo.Home, *issues.Store) {
 	home, rid := benchHome(b)
@@ -75,9 +75,10 @@ func BenchmarkIndexSearch(b *testing.B) {
 	}
 }
 
-// BenchmarkIndexNoted files an issue through the library (not timed) and
-// times Index.Noted, which records it.
-func BenchmarkIndexNoted(b *testing.B) {
+// BenchmarkIndexRefreshAfterChange files an issue through the library
+// (not timed) and times Index.Refresh, which finds it from the diff of
+// the namespace's signed refs.
+func BenchmarkIndexRefreshAfterChange(b *testing.B) {
 	h, s := benchStore(b)
 	key, err := repo.LoadKey(h, nil)
 	if err != nil {
@@ -89,13 +90,12 @@ func BenchmarkIndexNoted(b *testing.B) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for b.Loop() {
 		b.StopTimer()
-		id, err := s.CreateIssue(ctx, key, now, issues.NewIssue{Title: "noted", Body: "by the benchmark"})
-		if err != nil {
+		if _, err := s.CreateIssue(ctx, key, now, issues.NewIssue{Title: "refreshed", Body: "by the benchmark"}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if err := ix.Noted(ctx, key.NID(), map[string]string{id: id}); err != nil {
-			b.Fatal(err)
+		if n, err := ix.Refresh(ctx); n != 1 || err != nil {
+			b.Fatal(n, err)
 		}
 	}
 }
