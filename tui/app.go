@@ -32,8 +32,10 @@ type Options struct {
 	// Timeout bounds each call into the source (30 s when 0).
 	Timeout time.Duration
 	// Text renders markdown and highlights code for Renderer's terminal;
-	// nil shows them plain. One with a Start method is started once the
-	// first page has its data, off the event loop.
+	// nil shows them plain. It is called in commands, never from Update,
+	// and text shows plain until its rendering arrives. One with a Start
+	// method is started once the first page has its data, off the event
+	// loop.
 	Text TextRenderer
 }
 
@@ -61,8 +63,12 @@ type common struct {
 	now     func() time.Time
 	editor  []string
 	timeout time.Duration
-	text    TextRenderer
-	nextID  int
+	// text renders markdown and code; it may wait for another process,
+	// so only commands call it. Pages draw from cache, which the Model
+	// fills through text.
+	text   TextRenderer
+	cache  *textCache
+	nextID int
 }
 
 func (c *common) id() int { c.nextID++; return c.nextID }
@@ -167,6 +173,10 @@ type entry struct {
 	stale bool
 }
 
+// A redrawer is a page that draws rendered text from the cache: it lays
+// itself out again when a rendering arrives.
+type redrawer interface{ redraw() }
+
 // Model is the root of the UI: a stack of pages, a header with the
 // breadcrumb and a help bar.
 type Model struct {
@@ -197,7 +207,7 @@ func New(o Options) *Model {
 		timeout = 30 * time.Second
 	}
 	st := NewStyles(r)
-	c := &common{src: o.Source, st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout}
+	c := &common{src: o.Source, st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout, cache: newTextCache()}
 	c.text = o.Text
 	if c.text == nil {
 		c.text = plainText{}
@@ -247,8 +257,15 @@ func (m *Model) checkStamp() tea.Cmd {
 func (m *Model) top() page { return m.stack[len(m.stack)-1].p }
 
 // Update handles app-wide keys and messages and passes the rest to the
-// page on top.
+// page on top; then it starts the renderings the pages asked for while
+// they built.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	return m, tea.Batch(cmd, m.renderQueued())
+}
+
+// update is Update before the renderings start.
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -310,6 +327,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.stamp = msg.stamp
 		}
 		return m, tea.Batch(cmd, m.tick())
+	case renderedMsg:
+		// The page on top may show it; the others take it from the cache
+		// when they build next. A rendering no page shows any more (an
+		// old width or text) changes nothing on screen.
+		m.c.cache.put(msg.key, msg.r)
+		if r, ok := m.top().(redrawer); ok {
+			r.redraw()
+		}
+		return m, nil
 	case pageMsg:
 		// Results go to whichever page in the stack asked for them.
 		var cmds []tea.Cmd
@@ -327,6 +353,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.stack[len(m.stack)-1].p, cmd = m.top().Update(msg)
 	return m, cmd
+}
+
+// renderQueued returns commands that render what the pages asked the
+// cache for, one command a rendering, so that a short body is not held up
+// behind a long diff in the same batch.
+func (m *Model) renderQueued() tea.Cmd {
+	q := m.c.cache.take()
+	if len(q) == 0 {
+		return nil
+	}
+	cmds := make([]tea.Cmd, len(q))
+	for i, k := range q {
+		cmds[i] = renderCmd(m.c.text, k)
+	}
+	return tea.Batch(cmds...)
 }
 
 // startDelay is how long after the first page's data the text renderer

@@ -444,6 +444,10 @@ func (p *commitPage) SetSize(w, h int) {
 	p.build()
 }
 
+func (p *commitPage) redraw() { p.build() }
+
+// build lays out the commit, with its diff as far as it has been
+// highlighted (plain until then).
 func (p *commitPage) build() {
 	if p.full == nil || p.w == 0 {
 		return
@@ -461,7 +465,7 @@ func (p *commitPage) build() {
 		}
 	}
 	lines = append(lines, "")
-	rows, _ := diffRows(st, p.c.text, parseDiff(c.Diff), p.w-1, nil)
+	rows, _ := diffRows(st, p.c.cache, parseDiff(c.Diff), p.w-1, nil)
 	for _, r := range rows {
 		lines = append(lines, " "+r)
 	}

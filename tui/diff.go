@@ -93,8 +93,9 @@ func anchor(path string, line int) string { return fmt.Sprintf("%s:%d", path, li
 // diffRows draws a parsed diff in width cells: one row per diff line, with
 // notes keyed by anchor(path, line). Wide terminals get the notes in a
 // column beside the diff, aligned with their line; narrow ones get them
-// under it. info[i] is the diff line row i shows, or -1.
-func diffRows(st *Styles, text TextRenderer, lines []diffLine, width int, notes map[string][]note) (rows []string, info []int) {
+// under it. info[i] is the diff line row i shows, or -1. The code is
+// coloured as far as text has it highlighted.
+func diffRows(st *Styles, text *textCache, lines []diffLine, width int, notes map[string][]note) (rows []string, info []int) {
 	code := highlightDiff(text, lines)
 	numW := 4
 	side := width >= 110 && len(notes) > 0
@@ -188,8 +189,9 @@ func diffRows(st *Styles, text TextRenderer, lines []diffLine, width int, notes 
 	return rows, info
 }
 
-// highlightDiff colours the code of each line with the lexer of its file.
-func highlightDiff(r TextRenderer, lines []diffLine) []string {
+// highlightDiff colours the code of each line with the lexer of its file,
+// one rendering a file.
+func highlightDiff(r *textCache, lines []diffLine) []string {
 	out := make([]string, len(lines))
 	start := 0
 	for start < len(lines) {
@@ -204,7 +206,7 @@ func highlightDiff(r TextRenderer, lines []diffLine) []string {
 			}
 			end++
 		}
-		hl := r.Highlight(path, strings.Join(code, "\n"))
+		hl := r.highlight(path, strings.Join(code, "\n"))
 		for j, i := range idx {
 			if j < len(hl) {
 				out[i] = hl[j]

@@ -24,7 +24,6 @@ type issuePage struct {
 	order  []threaded // comments in thread order
 	focus  int        // index into order, -1 for none
 	starts []int      // first content line of each comment in order
-	md     map[string]string
 	prompt prompt
 	// follow says the user just wrote a comment: show it when it lands.
 	follow bool
@@ -41,7 +40,7 @@ type issueMsg struct {
 }
 
 func newIssuePage(c *common, rid, id string) *issuePage {
-	p := &issuePage{c: c, id: c.id(), rid: rid, issue: id, focus: -1, md: map[string]string{}, prompt: newPrompt(c.st)}
+	p := &issuePage{c: c, id: c.id(), rid: rid, issue: id, focus: -1, prompt: newPrompt(c.st)}
 	p.vp = newViewport(c)
 	return p
 }
@@ -75,9 +74,6 @@ func (p *issuePage) Title() string { return "issue " + shortID(p.issue) }
 func (p *issuePage) Typing() bool  { return p.prompt.active }
 
 func (p *issuePage) SetSize(w, h int) {
-	if w != p.w {
-		p.md = map[string]string{}
-	}
 	p.w, p.h = w, h
 	p.vp.Width, p.vp.Height = w, max(h-1, 1)
 	p.prompt.setWidth(w)
@@ -99,7 +95,6 @@ func (p *issuePage) Update(msg tea.Msg) (page, tea.Cmd) {
 					seen[c.ID] = true
 				}
 				p.is = m.is
-				p.md = map[string]string{}
 				p.order = thread(m.is.Thread)
 				if p.focus >= len(p.order) {
 					p.focus = len(p.order) - 1
@@ -257,16 +252,10 @@ func thread(cs []Comment) []threaded {
 	return out
 }
 
-func (p *issuePage) render(key, text string, w int) string {
-	if s, ok := p.md[key]; ok {
-		return s
-	}
-	s := p.c.text.Markdown(text, w)
-	p.md[key] = s
-	return s
-}
+func (p *issuePage) redraw() { p.build() }
 
-// build lays out the issue into the viewport.
+// build lays out the issue into the viewport, with markdown as far as it
+// has been rendered (as written until then).
 func (p *issuePage) build() {
 	if p.is == nil || p.w == 0 {
 		return
@@ -292,7 +281,7 @@ func (p *issuePage) build() {
 	}
 	b.WriteString(" " + st.Dim.Render("labels: ") + labels + "   " + st.Dim.Render("assignees: ") + assignees + "\n")
 	b.WriteString(st.TabGap.Render(strings.Repeat("─", p.w)) + "\n")
-	body := p.render("body", is.Body, p.w-2)
+	body := p.c.cache.markdown(is.Body, p.w-2)
 	if body == "" {
 		body = "  " + st.Dim.Render("No description.")
 	}
@@ -316,7 +305,7 @@ func (p *issuePage) build() {
 		head += st.Dim.Render(" · " + shortID(c.ID))
 		b.WriteString(" " + indent + bar + head + "\n")
 		w := p.w - 3 - len(indent)
-		text := p.render(c.ID, c.Body, w)
+		text := p.c.cache.markdown(c.Body, w)
 		for _, line := range strings.Split(text, "\n") {
 			b.WriteString(" " + indent + bar + line + "\n")
 		}

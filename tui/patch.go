@@ -124,7 +124,10 @@ func (e constErr) Error() string { return string(e) }
 
 const errNoLine = constErr("move the cursor to an added or unchanged line of the diff first")
 
-// build lays the patch out as rows: header, revisions, reviews, diff.
+func (p *patchPage) redraw() { p.build() }
+
+// build lays the patch out as rows: header, revisions, reviews, diff, with
+// markdown and code as far as they have been rendered (plain until then).
 func (p *patchPage) build() {
 	if p.p == nil || p.w == 0 {
 		return
@@ -145,7 +148,7 @@ func (p *patchPage) build() {
 	if len(pt.Labels) > 0 {
 		add(st.Dim.Render("labels: ") + labelList(st, pt.Labels))
 	}
-	if body := p.c.text.Markdown(pt.Body, p.w-4); body != "" {
+	if body := p.c.cache.markdown(pt.Body, p.w-4); body != "" {
 		add(body)
 	}
 	add("")
@@ -185,7 +188,7 @@ func (p *patchPage) build() {
 			head += st.Dim.Render(" · " + plural(len(rv.Comments), "inline comment"))
 		}
 		add(head)
-		if b := p.c.text.Markdown(rv.Body, p.w-6); b != "" {
+		if b := p.c.cache.markdown(rv.Body, p.w-6); b != "" {
 			for _, l := range strings.Split(b, "\n") {
 				add("  " + l)
 			}
@@ -200,7 +203,7 @@ func (p *patchPage) build() {
 	if len(p.diff) == 0 {
 		add(st.Dim.Render("  no changes"))
 	}
-	drows, dinfo := diffRows(st, p.c.text, p.diff, p.w-2, notes)
+	drows, dinfo := diffRows(st, p.c.cache, p.diff, p.w-2, notes)
 	rows = append(rows, drows...)
 	info = append(info, dinfo...)
 	p.setRows(rows, info, p.diff)

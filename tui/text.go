@@ -9,7 +9,8 @@ import (
 // TextRenderer renders markdown and highlights code for the terminal the
 // styles draw on. grove-tui's runs in a process of its own (tui/remote),
 // so that the UI does not link glamour and chroma; tests use tui/render
-// in the test's process.
+// in the test's process. The UI calls it in commands, off the event loop,
+// and from several at once.
 type TextRenderer interface {
 	// Markdown returns text rendered for width cells ("" for blank text).
 	Markdown(text string, width int) string

@@ -38,11 +38,15 @@ func plainRenderer() *lipgloss.Renderer {
 func testText() TextRenderer { return render.New(termenv.Ascii, true) }
 
 // driver runs a Model in the test's goroutine: it feeds messages to
-// Update and runs the commands that come back, to a fixed point.
+// Update and runs the commands that come back, to a fixed point. With
+// hold set, renderings (renderedMsg) are kept in held instead, for the
+// test to deliver when it wants.
 type driver struct {
 	t    *testing.T
 	m    *Model
 	quit bool
+	hold bool
+	held []renderedMsg
 }
 
 func newDriver(t *testing.T, f *fixture, rid string, w, h int) *driver {
@@ -66,6 +70,10 @@ func (d *driver) send(msg tea.Msg) {
 		}
 		return
 	}
+	if r, ok := msg.(renderedMsg); ok && d.hold {
+		d.held = append(d.held, r)
+		return
+	}
 	_, cmd := d.m.Update(msg)
 	d.run(cmd)
 }
@@ -86,6 +94,15 @@ func (d *driver) run(cmd tea.Cmd) {
 		}
 	case <-time.After(2 * time.Second):
 		d.t.Logf("dropped a command that did not finish")
+	}
+}
+
+// deliver sends held renderings to the model.
+func (d *driver) deliver(rs ...renderedMsg) {
+	d.t.Helper()
+	for _, r := range rs {
+		_, cmd := d.m.Update(r)
+		d.run(cmd)
 	}
 }
 
