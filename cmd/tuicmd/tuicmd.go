@@ -104,7 +104,7 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 	r := renderer(e.IO.Out)
 	// Markdown and code are drawn by grove-render, started once the first
 	// screen is up; without it they show plain.
-	text := remote.New(findRenderer(), r.ColorProfile(), r.HasDarkBackground(), renderTimeout)
+	text := remote.New(findRenderer(), r.ColorProfile(), r.HasDarkBackground(), renderStartTimeout, renderTimeout)
 	defer text.Close()
 	opts := tui.Options{
 		Source:   src.source(),
@@ -123,9 +123,18 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 // rest of grove-tui, and the first screen does not need them.
 const renderProgram = "grove-render"
 
-// renderTimeout bounds each answer from grove-render, the first one's
-// including its start.
-const renderTimeout = 3 * time.Second
+// Timeouts of grove-render's answers. The UI renders in commands, off the
+// event loop, and shows text plain until its rendering arrives, so a slow
+// answer costs colours for a while, not a frozen screen; a timeout only
+// has to catch a program that hangs, and one cut too soon leaves text
+// plain for good. The first answer includes exec-ing the program and
+// glamour's and chroma's package initialisers, which on a loaded machine
+// (CI: 2 cores, go builds alongside) took more than 3 s; later answers
+// render one text each.
+const (
+	renderStartTimeout = 15 * time.Second
+	renderTimeout      = 5 * time.Second
+)
 
 // findRenderer returns the path of grove-render next to this program, or
 // else on $PATH, or "" when there is none.

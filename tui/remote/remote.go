@@ -158,7 +158,9 @@ type Client struct {
 	launch  func() (*proc, error)
 	profile termenv.Profile
 	dark    bool
-	timeout time.Duration
+	// first bounds a process's first answer, which includes its start;
+	// each bounds every later one.
+	first, each time.Duration
 
 	mu     sync.Mutex
 	proc   *proc // nil when not running
@@ -169,10 +171,12 @@ type Client struct {
 }
 
 // New returns a client that runs the program at path (none when "") for a
-// terminal with colour profile p and a dark background or not, and waits
-// at most timeout for each answer (the first one's includes the start).
-func New(path string, p termenv.Profile, dark bool, timeout time.Duration) *Client {
-	c := &Client{launch: func() (*proc, error) { return run(path) }, profile: p, dark: dark, timeout: timeout}
+// terminal with colour profile p and a dark background or not. It waits at
+// most first for a process's first answer, which includes starting it
+// (loading the program and its package initialisers), and at most each
+// for every later answer.
+func New(path string, p termenv.Profile, dark bool, first, each time.Duration) *Client {
+	c := &Client{launch: func() (*proc, error) { return run(path) }, profile: p, dark: dark, first: first, each: each}
 	if path == "" {
 		c.starts = maxStarts
 	}
@@ -186,6 +190,8 @@ type proc struct {
 	out  *bufio.Reader
 	kill func()
 	wait func()
+	// answered says the process answered once: it has started.
+	answered bool
 }
 
 // run starts the program at path. Its standard error stays closed: the
@@ -281,7 +287,11 @@ func (c *Client) call(req *request) (*response, bool) {
 	p := c.proc
 	// A program that does not answer in time is killed, which ends the
 	// write or read below.
-	timer := time.AfterFunc(c.timeout, p.kill)
+	timeout := c.each
+	if !p.answered {
+		timeout = c.first
+	}
+	timer := time.AfterFunc(timeout, p.kill)
 	var line []byte
 	_, err = p.in.Write(b)
 	if err == nil {
@@ -298,6 +308,7 @@ func (c *Client) call(req *request) (*response, bool) {
 		c.stop()
 		return nil, false
 	}
+	p.answered = true
 	if resp.Err != "" {
 		return nil, false
 	}

@@ -91,7 +91,7 @@ func checkSame(t *testing.T, darks []bool, newClient func(p termenv.Profile, dar
 // render gives in process.
 func TestRoundTrip(t *testing.T) {
 	checkSame(t, []bool{true, false}, func(p termenv.Profile, dark bool) *Client {
-		return &Client{launch: pipeLaunch, profile: p, dark: dark, timeout: 10 * time.Second}
+		return &Client{launch: pipeLaunch, profile: p, dark: dark, first: 10 * time.Second, each: 10 * time.Second}
 	})
 }
 
@@ -109,7 +109,7 @@ func TestProgram(t *testing.T) {
 	// so this process draws light code blocks in dark colours after a dark
 	// one. A grove-render, like grove-tui before it, serves one terminal.
 	checkSame(t, []bool{true}, func(p termenv.Profile, dark bool) *Client {
-		return New(bin, p, dark, 10*time.Second)
+		return New(bin, p, dark, 10*time.Second, 10*time.Second)
 	})
 }
 
@@ -140,7 +140,7 @@ func TestPlainWithout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(tt.path, termenv.TrueColor, true, timeout)
+			c := New(tt.path, termenv.TrueColor, true, timeout, timeout)
 			defer c.Close()
 			for i := range 3 {
 				start := time.Now()
@@ -170,6 +170,52 @@ func TestPlainWithout(t *testing.T) {
 	}
 }
 
+// slowRenderer renders as render does, after a pause for the text "slow".
+type slowRenderer struct {
+	Renderer
+	pause time.Duration
+}
+
+func (s slowRenderer) Markdown(text string, width int) string {
+	if text == "slow" {
+		time.Sleep(s.pause)
+	}
+	return s.Renderer.Markdown(text, width)
+}
+
+// TestFirstAnswerWaitsLonger: a process's first answer, which includes its
+// start, may take up to the first timeout; a later one is cut off after
+// the shorter one.
+func TestFirstAnswerWaitsLonger(t *testing.T) {
+	const first, each, startUp = 5 * time.Second, 100 * time.Millisecond, 300 * time.Millisecond
+	launch := func() (*proc, error) {
+		inR, inW := io.Pipe()
+		outR, outW := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			time.Sleep(startUp) // a slow start, longer than each
+			err := Serve(inR, outW, func(p termenv.Profile, dark bool) Renderer {
+				return slowRenderer{Renderer: newRender(p, dark), pause: 3 * each}
+			})
+			outW.CloseWithError(err)
+		}()
+		return &proc{in: inW, out: bufio.NewReader(outR), kill: func() { inW.Close(); outR.Close() }, wait: func() { <-done }}, nil
+	}
+	c := &Client{launch: launch, profile: termenv.Ascii, dark: true, first: first, each: each}
+	defer c.Close()
+	want := render.New(termenv.Ascii, true).Markdown("It **panics**.", 80)
+	if got := c.Markdown("It **panics**.", 80); got != want {
+		t.Errorf("first answer, after a slow start: Markdown = %q, want %q", got, want)
+	}
+	if got := c.Markdown("slow", 80); got != "slow" {
+		t.Errorf("a later answer slower than each: Markdown = %q, want the text as it is", got)
+	}
+	if c.starts != 1 {
+		t.Errorf("%d starts before the restart, want 1", c.starts)
+	}
+}
+
 // TestLimits: messages over their limit are refused, not read whole.
 func TestLimits(t *testing.T) {
 	long := strings.Repeat("x", maxRequest+1) + "\n"
@@ -177,7 +223,7 @@ func TestLimits(t *testing.T) {
 	if !errors.Is(err, ErrTooLong) {
 		t.Errorf("Serve of a long request: %v, want %v", err, ErrTooLong)
 	}
-	c := &Client{launch: pipeLaunch, profile: termenv.TrueColor, dark: true, timeout: 10 * time.Second}
+	c := &Client{launch: pipeLaunch, profile: termenv.TrueColor, dark: true, first: 10 * time.Second, each: 10 * time.Second}
 	defer c.Close()
 	big := strings.Repeat("a ", MaxText/2+1)
 	if got := c.Markdown(big, 80); got != big {
@@ -195,7 +241,7 @@ func TestCloseDuringCall(t *testing.T) {
 	if err := os.WriteFile(p, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c := New(p, termenv.TrueColor, true, 20*time.Second)
+	c := New(p, termenv.TrueColor, true, 20*time.Second, 20*time.Second)
 	got := make(chan string, 1)
 	go func() { got <- c.Markdown("It **panics**.", 80) }()
 	time.Sleep(200 * time.Millisecond)
