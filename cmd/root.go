@@ -91,30 +91,49 @@ directly with other peers.`,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
-	root.AddCommand(
-		newAuthCmd(e),
-		newSelfCmd(e),
-		newInitCmd(e),
-		newLsCmd(e),
-		newIDCmd(e),
-		newVerifyCmd(e),
-		newIssueCmd(e),
-		newPatchCmd(e),
-		newNodeCmd(e),
-		newConnectCmd(e),
-		newSeedCmd(e),
-		newUnseedCmd(e),
-		newCloneCmd(e),
-		newSyncCmd(e),
-		newFollowCmd(e),
-		newUnfollowCmd(e),
-		newRemoteCmd(e),
-		newManCmd(e),
-		newTUICmd(e),
-		newDemoCmd(e),
-	)
+	// A run that names a command builds only that one: building all of
+	// them costs a fresh process about a millisecond, a thirtieth of
+	// grove issue new. Help, completion, typos and flags first see all.
+	name := ""
+	if len(e.args) > 0 {
+		name = e.args[0]
+	}
+	if mk, ok := commands[name]; ok {
+		root.AddCommand(mk(e))
+		return root
+	}
+	for _, name := range commandOrder {
+		root.AddCommand(commands[name](e))
+	}
 	return root
 }
+
+// commands makes each of grove's commands by name; commandOrder is the
+// order help lists them in.
+var commands = map[string]func(*env) *cobra.Command{
+	"auth":     newAuthCmd,
+	"self":     newSelfCmd,
+	"init":     newInitCmd,
+	"ls":       newLsCmd,
+	"id":       newIDCmd,
+	"verify":   newVerifyCmd,
+	"issue":    newIssueCmd,
+	"patch":    newPatchCmd,
+	"node":     newNodeCmd,
+	"connect":  newConnectCmd,
+	"seed":     newSeedCmd,
+	"unseed":   newUnseedCmd,
+	"clone":    newCloneCmd,
+	"sync":     newSyncCmd,
+	"follow":   newFollowCmd,
+	"unfollow": newUnfollowCmd,
+	"remote":   newRemoteCmd,
+	"man":      newManCmd,
+	"tui":      newTUICmd,
+	"demo":     newDemoCmd,
+}
+
+var commandOrder = []string{"auth", "self", "init", "ls", "id", "verify", "issue", "patch", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "remote", "man", "tui", "demo"}
 
 // args validators that report usage errors (exit 2).
 func exactArgs(n int) cobra.PositionalArgs {
