@@ -8,6 +8,8 @@
 # Prints one markdown table row per measurement. Needs only Go and git; all
 # work happens in a temporary directory that is removed at the end.
 set -euo pipefail
+# Built as the README installs: static, without cgo (see README).
+export CGO_ENABLED=0
 
 runs=9
 commits=3000

@@ -8,6 +8,8 @@
 #
 # Results go to stdout; docs/BENCHMARKS.md "## Issues" records a run.
 set -euo pipefail
+# Built as the README installs: static, without cgo (see README).
+export CGO_ENABLED=0
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -18,6 +18,8 @@
 # and seeding 100 small projects). Loopback only; everything happens in a
 # temporary directory that is removed at the end.
 set -euo pipefail
+# Built as the README installs: static, without cgo (see README).
+export CGO_ENABLED=0
 
 size= quick=0 out=
 while getopts "s:qo:" opt; do

@@ -18,6 +18,8 @@
 # the launch floor is the same launch of a program that prints at once.
 # docs/BENCHMARKS.md ("TUI") records a run.
 set -euo pipefail
+# Built as the README installs: static, without cgo (see README).
+export CGO_ENABLED=0
 cd "$(dirname "$0")/.."
 runs=7 bindir= n=10000 cold=1
 while getopts r:b:n:w o; do
