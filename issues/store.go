@@ -26,6 +26,9 @@ type Store struct {
 	// Rand supplies root nonces (crypto/rand when nil).
 	Rand io.Reader
 	nids nidCache
+	// listings counts the ref directories read to resolve a prefix, for
+	// tests to tell which way an answer came.
+	listings int
 }
 
 // NewStore returns the object store of project r.
