@@ -216,25 +216,178 @@ func (r *Repo) HasObject(oid string) bool {
 	return r.objects.HasEncodedObject(plumbing.NewHash(oid)) == nil
 }
 
+// packedRefs is one reading of a packed-refs file. Its lines are
+// "<oid> SP <name> LF", each optionally followed by peeled lines
+// "^<oid> LF"; a line of another shape is skipped. When the header names
+// the "sorted" trait, as git pack-refs writes it, lookups search the
+// bytes by bisection, trusting the order as git does; otherwise they scan
+// every line.
+type packedRefs struct {
+	b      []byte
+	body   int // offset of the first line after the header
+	sorted bool
+}
+
+func parsePackedRefs(b []byte) packedRefs {
+	p := packedRefs{b: b}
+	const hdr = "# pack-refs with:"
+	if !bytes.HasPrefix(b, []byte(hdr)) {
+		return p
+	}
+	eol := bytes.IndexByte(b, '\n')
+	if eol < 0 {
+		return packedRefs{b: b, body: len(b)}
+	}
+	p.body = eol + 1
+	for _, t := range strings.Split(string(b[len(hdr):eol]), " ") {
+		if t == "sorted" {
+			p.sorted = true
+		}
+	}
+	return p
+}
+
+// refLine splits a ref line ("<oid> <name>") into its oid and name.
+func refLine(line []byte) (oid, name []byte, ok bool) {
+	if len(line) <= 41 || line[40] != ' ' {
+		return nil, nil, false
+	}
+	return line[:40], line[41:], true
+}
+
+// line returns the line that starts at off, without its LF, and the offset
+// of the next one.
+func (p packedRefs) line(off int) (line []byte, next int) {
+	if i := bytes.IndexByte(p.b[off:], '\n'); i >= 0 {
+		return p.b[off : off+i], off + i + 1
+	}
+	return p.b[off:], len(p.b)
+}
+
+// seek returns, in a sorted file, the start of a line from which the
+// first ref line is the first whose name is not less than key, or len(b).
+func (p packedRefs) seek(key string) int {
+	// lo and hi are line starts; refs before lo are < key, refs from hi on
+	// are >= key.
+	lo, hi := p.body, len(p.b)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		s := lo + bytes.LastIndexByte(p.b[lo:mid], '\n') + 1
+		// The first ref line from s on, before hi.
+		r, found := s, false
+		for r < hi {
+			line, next := p.line(r)
+			if _, name, ok := refLine(line); ok {
+				if string(name) < key {
+					lo = next
+				} else {
+					hi = r
+				}
+				found = true
+				break
+			}
+			r = next
+		}
+		if !found {
+			hi = s // no ref in [s, hi)
+		}
+	}
+	return lo
+}
+
+// scan calls fn with the oid and name of each ref line whose name starts
+// with prefix, in file order, until fn returns false. The slices point
+// into the file's bytes.
+func (p packedRefs) scan(prefix string, fn func(oid, name []byte) bool) {
+	off := p.body
+	if p.sorted {
+		off = p.seek(prefix)
+	}
+	for off < len(p.b) {
+		line, next := p.line(off)
+		off = next
+		oid, name, ok := refLine(line)
+		if !ok {
+			continue // peeled line or garbage
+		}
+		if len(name) >= len(prefix) && string(name[:len(prefix)]) == prefix {
+			if !fn(oid, name) {
+				return
+			}
+		} else if p.sorted {
+			return // past the names with prefix
+		}
+	}
+}
+
+// dirs calls fn with each directory right below prefix (which ends in
+// "/") that holds a ref: "a" for "<prefix>a/b". A sorted file is read a
+// few lines per directory, skipping the refs within each.
+func (p packedRefs) dirs(prefix string, fn func(dir []byte)) {
+	if !p.sorted {
+		p.scan(prefix, func(_, name []byte) bool {
+			if j := bytes.IndexByte(name[len(prefix):], '/'); j > 0 {
+				fn(name[len(prefix) : len(prefix)+j])
+			}
+			return true
+		})
+		return
+	}
+	for key := prefix; ; {
+		var name []byte
+		for off := p.seek(key); name == nil && off < len(p.b); {
+			var line []byte
+			line, off = p.line(off)
+			_, name, _ = refLine(line)
+		}
+		if name == nil || len(name) < len(prefix) || string(name[:len(prefix)]) != prefix {
+			return
+		}
+		if j := bytes.IndexByte(name[len(prefix):], '/'); j > 0 {
+			fn(name[len(prefix) : len(prefix)+j])
+			key = string(name[:len(prefix)+j]) + "0" // '0' follows '/': past the directory
+		} else {
+			key = string(name) + "\x00" // the next name
+		}
+	}
+}
+
+// get returns the oid of the first line for name, "" if there is none.
+// With valid, lines whose oid is not a valid one are skipped.
+func (p packedRefs) get(name string, valid bool) string {
+	var oid string
+	p.scan(name, func(o, n []byte) bool {
+		if string(n) != name {
+			return !p.sorted // sorted: name itself comes first
+		}
+		if valid && !protocol.ValidOID(string(o)) {
+			return true
+		}
+		oid = string(o)
+		return false
+	})
+	return oid
+}
+
 // RefFiles reads refs straight from the files git keeps them in (loose ref
 // files first, then packed-refs), with no git process: for hot read paths
 // that look up a few refs among many. It reads packed-refs at most once.
 type RefFiles struct {
 	dir    string
-	packed []byte
+	packed packedRefs
 	loaded bool
 }
 
 // RefFiles returns a reader of the storage's refs.
 func (r *Repo) RefFiles() *RefFiles { return &RefFiles{dir: r.Path} }
 
-func (f *RefFiles) packedRefs() ([]byte, error) {
+func (f *RefFiles) packedRefs() (packedRefs, error) {
 	if !f.loaded {
 		b, err := os.ReadFile(filepath.Join(f.dir, "packed-refs"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read packed-refs: %w", err)
+			return packedRefs{}, fmt.Errorf("read packed-refs: %w", err)
 		}
-		f.packed, f.loaded = b, true
+		f.packed, f.loaded = parsePackedRefs(b), true
 	}
 	return f.packed, nil
 }
@@ -258,17 +411,8 @@ func (f *RefFiles) Get(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// packed-refs is sorted by name; a linear scan is still cheap and
-	// does not trust the file's order.
-	sc := bufio.NewScanner(bytes.NewReader(p))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(line) > 41 && line[40] == ' ' && string(line[41:]) == name {
-			return string(line[:40]), nil
-		}
-	}
-	return "", nil
+	// Bisection when git wrote it sorted, else a scan.
+	return p.get(name, false), nil
 }
 
 func isNotDir(err error) bool {
@@ -293,22 +437,7 @@ func (f *RefFiles) Namespaces() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	const pre = " refs/namespaces/"
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		line := p
-		if i >= 0 {
-			line, p = p[:i], p[i+1:]
-		} else {
-			p = nil
-		}
-		if len(line) > 40+len(pre) && string(line[40:40+len(pre)]) == pre {
-			rest := line[40+len(pre):]
-			if j := bytes.IndexByte(rest, '/'); j > 0 {
-				seen[string(rest[:j])] = true
-			}
-		}
-	}
+	p.dirs("refs/namespaces/", func(ns []byte) { seen[string(ns)] = true })
 	out := make([]string, 0, len(seen))
 	for ns := range seen {
 		if _, err := protocol.ParseNID(ns); err == nil {
@@ -386,21 +515,12 @@ func (f *RefFiles) List(prefix string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for len(p) > 0 {
-		line := p
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line, p = p[:i], p[i+1:]
-		} else {
-			p = nil
+	p.scan(prefix, func(oid, name []byte) bool {
+		if _, loose := out[string(name)]; !loose && protocol.ValidOID(string(oid)) {
+			out[string(name)] = string(oid)
 		}
-		if len(line) <= 41 || line[40] != ' ' || !bytes.HasPrefix(line[41:], []byte(prefix)) {
-			continue // header, peeled line, garbage or another prefix
-		}
-		name := string(line[41:])
-		if _, loose := out[name]; !loose && protocol.ValidOID(string(line[:40])) {
-			out[name] = string(line[:40])
-		}
-	}
+		return true
+	})
 	return out, nil
 }
 
@@ -436,21 +556,12 @@ func (f *RefFiles) Names(dir, prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := []byte(dir + prefix)
-	for len(p) > 0 {
-		line := p
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line, p = p[:i], p[i+1:]
-		} else {
-			p = nil
+	p.scan(dir+prefix, func(_, name []byte) bool {
+		if n := name[len(dir):]; bytes.IndexByte(n, '/') < 0 {
+			seen[string(n)] = true
 		}
-		if len(line) <= 41 || line[40] != ' ' || !bytes.HasPrefix(line[41:], want) {
-			continue
-		}
-		if n := string(line[41+len(dir):]); !strings.Contains(n, "/") {
-			seen[n] = true
-		}
-	}
+		return true
+	})
 	out := make([]string, 0, len(seen))
 	for n := range seen {
 		out = append(out, n)

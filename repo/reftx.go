@@ -77,7 +77,7 @@ func (t *refTx) commit() (err error) {
 	if err != nil {
 		return err
 	}
-	packed := &packedIndex{raw: raw}
+	packed := &packedIndex{packed: raw, raw: raw.b}
 	var deleted []string
 	for _, u := range t.updates {
 		cur, err := t.current(packed, u.Name)
@@ -243,10 +243,11 @@ func (t *refTx) unpack(f *RefFiles, packed *packedIndex, names []string) error {
 		return err
 	}
 	f.loaded = false // again, now under packed-refs.lock
-	p, err := f.packedRefs()
+	pr, err := f.packedRefs()
 	if err != nil {
 		return err
 	}
+	p := pr.b
 	var out bytes.Buffer
 	skipPeeled := false
 	for len(p) > 0 {
@@ -280,15 +281,17 @@ func (t *refTx) unpack(f *RefFiles, packed *packedIndex, names []string) error {
 	return nil
 }
 
-// packedIndex answers questions about one reading of packed-refs: the
-// first few by scanning it, the rest from a map and a sorted list of its
-// names, so that a transaction of thousands of refs over a packed-refs of
-// thousands does not scan it once per ref.
+// packedIndex answers questions about one reading of packed-refs: by
+// bisection when the file is sorted; otherwise the first few by scanning
+// it, the rest from a map and a sorted list of its names, so that a
+// transaction of thousands of refs over a packed-refs of thousands does
+// not scan it once per ref.
 type packedIndex struct {
-	raw   []byte
-	uses  int
-	m     map[string]string
-	names []string // sorted
+	packed packedRefs
+	raw    []byte
+	uses   int
+	m      map[string]string
+	names  []string // sorted
 }
 
 // scanUses is how many questions are answered by scanning.
@@ -326,6 +329,9 @@ func (p *packedIndex) get(name string) string {
 	if len(p.raw) == 0 {
 		return ""
 	}
+	if p.packed.sorted {
+		return p.packed.get(name, true)
+	}
 	if p.index() {
 		return p.m[name]
 	}
@@ -353,7 +359,12 @@ func (p *packedIndex) conflict(name string) error {
 		}
 	}
 	under := false
-	if p.index() {
+	if p.packed.sorted {
+		p.packed.scan(name+"/", func(_, _ []byte) bool {
+			under = true
+			return false
+		})
+	} else if p.index() {
 		i, _ := slices.BinarySearch(p.names, name+"/")
 		under = i < len(p.names) && strings.HasPrefix(p.names[i], name+"/")
 	} else {

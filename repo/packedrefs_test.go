@@ -1,0 +1,517 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"example.com/grove/protocol"
+)
+
+const sortedHeader = "# pack-refs with: peeled fully-peeled sorted \n"
+
+type packedLine struct{ oid, name string }
+
+// linearRefs is the reference reading of packed-refs b: every line of ref
+// shape after the header, in file order.
+func linearRefs(b []byte) []packedLine {
+	if bytes.HasPrefix(b, []byte("# pack-refs with:")) {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return nil
+		}
+		b = b[i+1:]
+	}
+	var out []packedLine
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if len(line) > 41 && line[40] == ' ' {
+			out = append(out, packedLine{string(line[:40]), string(line[41:])})
+		}
+	}
+	return out
+}
+
+func linearGet(refs []packedLine, name string, valid bool) string {
+	for _, r := range refs {
+		if r.name == name && (!valid || protocol.ValidOID(r.oid)) {
+			return r.oid
+		}
+	}
+	return ""
+}
+
+func linearScan(refs []packedLine, prefix string) []packedLine {
+	var out []packedLine
+	for _, r := range refs {
+		if strings.HasPrefix(r.name, prefix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func linearDirs(refs []packedLine, prefix string) []string {
+	var out []string
+	for _, r := range linearScan(refs, prefix) {
+		if j := strings.IndexByte(r.name[len(prefix):], '/'); j > 0 {
+			out = append(out, r.name[len(prefix):len(prefix)+j])
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// sortedOK reports whether b says it is sorted and its ref lines are.
+func sortedOK(b []byte) bool {
+	if !parsePackedRefs(b).sorted {
+		return false
+	}
+	refs := linearRefs(b)
+	return slices.IsSortedFunc(refs, func(a, b packedLine) int { return strings.Compare(a.name, b.name) })
+}
+
+func scanAll(p packedRefs, prefix string) []packedLine {
+	var out []packedLine
+	p.scan(prefix, func(oid, name []byte) bool {
+		out = append(out, packedLine{string(oid), string(name)})
+		return true
+	})
+	return out
+}
+
+func dirsAll(p packedRefs, prefix string) []string {
+	var out []string
+	p.dirs(prefix, func(d []byte) { out = append(out, string(d)) })
+	slices.Sort(out) // in the order of the names, where "a-b" precedes "a/"
+	if !p.sorted {
+		out = slices.Compact(out) // a sorted file names each once
+	}
+	return out
+}
+
+// checkPacked compares p's answers for q with the linear reading of b.
+func checkPacked(t *testing.T, b []byte, q string) {
+	t.Helper()
+	p := parsePackedRefs(b)
+	refs := linearRefs(b)
+	for _, valid := range []bool{false, true} {
+		if got, want := p.get(q, valid), linearGet(refs, q, valid); got != want {
+			t.Fatalf("get(%q, %v) = %q, want %q\n%s", q, valid, got, want, b)
+		}
+	}
+	if got, want := scanAll(p, q), linearScan(refs, q); !slices.Equal(got, want) {
+		t.Fatalf("scan(%q) = %q, want %q\n%s", q, got, want, b)
+	}
+	if got, want := dirsAll(p, q), linearDirs(refs, q); !slices.Equal(got, want) {
+		t.Fatalf("dirs(%q) = %q, want %q\n%s", q, got, want, b)
+	}
+}
+
+func randOID(rng *rand.Rand) string {
+	const hex = "0123456789abcdef"
+	var b [40]byte
+	for i := range b {
+		b[i] = hex[rng.IntN(16)]
+	}
+	return string(b[:])
+}
+
+// testNIDs returns n distinct NIDs.
+func testNIDs(t testing.TB, n int) []string {
+	var out []string
+	for i := range n {
+		k, err := protocol.NewKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i + 1)}, ed25519.SeedSize)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k.NID().String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+type packedShape int
+
+const (
+	shapeSorted   packedShape = iota // git's header with "sorted"
+	shapeNoHeader                    // sorted lines, no header: unsorted
+	shapeNoTrait                     // header without "sorted"
+	shapeShuffled                    // header without "sorted", lines shuffled
+)
+
+// genPacked returns a packed-refs file of random names, and the names and
+// queries to ask of it.
+func genPacked(rng *rand.Rand, nids []string, shape packedShape) (b []byte, queries []string) {
+	comps := []string{"a", "b", "ab", "a-b", "a.b", "a0", "0", "z", "zz"}
+	set := map[string]bool{}
+	for range 1 + rng.IntN(60) {
+		var name string
+		if rng.IntN(3) == 0 {
+			name = "refs/namespaces/" + nids[rng.IntN(len(nids))] + "/refs/"
+		} else {
+			name = "refs/"
+		}
+		for i := range 1 + rng.IntN(3) {
+			if i > 0 {
+				name += "/"
+			}
+			name += comps[rng.IntN(len(comps))]
+		}
+		set[name] = true
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var lines []string
+	for _, n := range names {
+		if rng.IntN(10) == 0 { // a duplicate, first with a bad oid
+			lines = append(lines, strings.Repeat("X", 40)+" "+n+"\n")
+		}
+		l := randOID(rng) + " " + n + "\n"
+		if rng.IntN(4) == 0 {
+			l += "^" + randOID(rng) + "\n"
+		}
+		if rng.IntN(15) == 0 {
+			l += "garbage\n\n"
+		}
+		lines = append(lines, l)
+	}
+	switch shape {
+	case shapeSorted:
+		b = append(b, sortedHeader...)
+	case shapeNoTrait, shapeShuffled:
+		b = append(b, "# pack-refs with: peeled fully-peeled \n"...)
+	}
+	if shape == shapeShuffled {
+		rng.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	}
+	for _, l := range lines {
+		b = append(b, l...)
+	}
+	if rng.IntN(5) == 0 {
+		b = bytes.TrimSuffix(b, []byte("\n")) // last line unterminated
+	}
+	queries = []string{"", "\x00", "refs", "refs/", "refs/namespaces/", "\xff", "refs/zzz", "refs/a/"}
+	for _, n := range names {
+		queries = append(queries, n, n+"/", n+"\x00", n[:len(n)-1], n[:rng.IntN(len(n)+1)],
+			n[:len(n)-1]+string(n[len(n)-1]+1), n[:len(n)-1]+string(n[len(n)-1]-1))
+	}
+	return b, queries
+}
+
+// TestPackedRefsSearch compares bisection of sorted packed-refs (and the
+// scan of unsorted ones) with a linear reading, on many random files.
+func TestPackedRefsSearch(t *testing.T) {
+	nids := testNIDs(t, 3)
+	dir := t.TempDir()
+	for seed := range uint64(240) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		shape := packedShape(seed % 4)
+		b, queries := genPacked(rng, nids, shape)
+		if got := parsePackedRefs(b).sorted; got != (shape == shapeSorted) {
+			t.Fatalf("seed %d: sorted = %v\n%s", seed, got, b)
+		}
+		for _, q := range queries {
+			checkPacked(t, b, q)
+		}
+		// Through RefFiles, with no loose refs.
+		if err := os.WriteFile(filepath.Join(dir, "packed-refs"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		refs := linearRefs(b)
+		f := &RefFiles{dir: dir}
+		for i, q := range queries {
+			if i%3 != 0 || !strings.HasPrefix(q, "refs/") || strings.Contains(q, "\x00") {
+				continue
+			}
+			if got, err := f.Get(q); err != nil || got != linearGet(refs, q, false) {
+				t.Fatalf("seed %d: Get(%q) = %q, %v; want %q", seed, q, got, err, linearGet(refs, q, false))
+			}
+			want := map[string]string{}
+			for _, r := range linearScan(refs, q) {
+				if _, dup := want[r.name]; !dup && protocol.ValidOID(r.oid) {
+					want[r.name] = r.oid
+				}
+			}
+			if got, err := f.List(q); err != nil || !mapsEqual(got, want) {
+				t.Fatalf("seed %d: List(%q) = %v, %v; want %v", seed, q, got, err, want)
+			}
+			d, pre := q[:strings.LastIndexByte(q, '/')+1], q[strings.LastIndexByte(q, '/')+1:]
+			var wantNames []string
+			for _, r := range linearScan(refs, q) {
+				if n := r.name[len(d):]; !strings.Contains(n, "/") {
+					wantNames = append(wantNames, n)
+				}
+			}
+			slices.Sort(wantNames)
+			wantNames = slices.Compact(wantNames)
+			if got, err := f.Names(d, pre); err != nil || !slices.Equal(got, wantNames) {
+				t.Fatalf("seed %d: Names(%q, %q) = %q, %v; want %q", seed, d, pre, got, err, wantNames)
+			}
+		}
+		if got, err := f.Namespaces(); err != nil || !slices.Equal(got, linearDirs(refs, "refs/namespaces/")) {
+			t.Fatalf("seed %d: Namespaces() = %q, %v; want %q", seed, got, err, linearDirs(refs, "refs/namespaces/"))
+		}
+		// packedIndex, by bisection and by its map, agree.
+		bis := &packedIndex{packed: parsePackedRefs(b), raw: b}
+		idx := &packedIndex{packed: parsePackedRefs(b), raw: b}
+		idx.packed.sorted = false
+		idx.uses = scanUses // the map from the first question on
+		for _, q := range queries {
+			if !strings.HasPrefix(q, "refs/") {
+				continue // commit checks names first
+			}
+			if got, want := bis.get(q), idx.get(q); got != want {
+				t.Fatalf("seed %d: packedIndex.get(%q) = %q, want %q", seed, q, got, want)
+			}
+			if strings.HasSuffix(q, "/") {
+				continue
+			}
+			if got, want := bis.conflict(q), idx.conflict(q); (got == nil) != (want == nil) {
+				t.Fatalf("seed %d: packedIndex.conflict(%q) = %v, want %v", seed, q, got, want)
+			}
+		}
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPackedRefsUnsorted reads a file without the sorted trait whose lines
+// are out of order.
+func TestPackedRefsUnsorted(t *testing.T) {
+	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	file := "# pack-refs with: peeled fully-peeled \n" +
+		c + " refs/z\n" +
+		a + " refs/namespaces/y/refs/heads/main\n" +
+		"^" + b + "\n" +
+		b + " refs/a\n" +
+		c + " refs/namespaces/x/refs/heads/main\n" +
+		a + " refs/m\n"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "packed-refs"), []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &RefFiles{dir: dir}
+	tests := []struct {
+		name string
+		want string
+	}{
+		{"refs/z", c},
+		{"refs/a", b},
+		{"refs/m", a},
+		{"refs/namespaces/x/refs/heads/main", c},
+		{"refs/namespaces/y/refs/heads/main", a},
+		{"refs/b", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := f.Get(tt.name); err != nil || got != tt.want {
+				t.Fatalf("Get = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if got := dirsAll(f.packed, "refs/namespaces/"); !slices.Equal(got, []string{"x", "y"}) {
+		t.Errorf("dirs = %q", got)
+	}
+	got, err := f.List("refs/")
+	if want := map[string]string{"refs/z": c, "refs/a": b, "refs/m": a,
+		"refs/namespaces/x/refs/heads/main": c, "refs/namespaces/y/refs/heads/main": a}; err != nil || !mapsEqual(got, want) {
+		t.Errorf("List = %v, %v; want %v", got, err, want)
+	}
+	if got, err := f.Names("refs/", ""); err != nil || !slices.Equal(got, []string{"a", "m", "z"}) {
+		t.Errorf("Names = %q, %v", got, err)
+	}
+}
+
+// TestRefFilesPackedByGit reads refs that git pack-refs packed, some then
+// updated loose or deleted, and answers as git for-each-ref does.
+func TestRefFilesPackedByGit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	git := func(stdin []byte, args ...string) string {
+		t.Helper()
+		out, err := runGit(ctx, dir, stdin, args...)
+		if err != nil {
+			t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git(nil, "init", "-q", "--bare")
+	blob := git([]byte("x\n"), "hash-object", "-w", "--stdin")
+	tree := git([]byte("100644 blob "+blob+"\tx\n"), "mktree")
+	c1 := git(nil, "commit-tree", "-m", "one", tree)
+	c2 := git(nil, "commit-tree", "-m", "two", "-p", c1, tree)
+	git(nil, "tag", "-a", "-m", "t", "v1", c1) // a peeled line
+	nids := testNIDs(t, 3)
+	rng := rand.New(rand.NewPCG(7, 7))
+	var stdin bytes.Buffer
+	for i, ns := range nids {
+		pre := "refs/namespaces/" + ns + "/refs/"
+		fmt.Fprintf(&stdin, "create %sheads/main %s\n", pre, c1)
+		fmt.Fprintf(&stdin, "create %srad/sigrefs %s\n", pre, c2)
+		for range 600 + 200*i {
+			fmt.Fprintf(&stdin, "create %scobs/grove.issue/%s %s\n", pre, randOID(rng), []string{c1, c2}[rng.IntN(2)])
+		}
+	}
+	git(stdin.Bytes(), "update-ref", "--stdin")
+	git(nil, "pack-refs", "--all")
+	packed, err := os.ReadFile(filepath.Join(dir, "packed-refs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !parsePackedRefs(packed).sorted || !sortedOK(packed) {
+		t.Fatalf("git wrote no sorted packed-refs:\n%.200s", packed)
+	}
+	all := linearRefs(packed)
+	var issue []string
+	for _, r := range all {
+		if strings.Contains(r.name, "/cobs/grove.issue/") {
+			issue = append(issue, r.name)
+		}
+	}
+	git(nil, "update-ref", issue[0], c2)                                                   // loose over packed
+	git(nil, "update-ref", issue[len(issue)-1], c1)                                        // the last one
+	git(nil, "update-ref", "refs/namespaces/"+nids[1]+"/refs/heads/new", c2)               // loose only
+	git(nil, "update-ref", "-d", issue[500])                                               // deleted from packed-refs
+	git(nil, "symbolic-ref", "refs/namespaces/"+nids[0]+"/refs/heads/sym", "refs/tags/v1") // symbolic: absent
+	if err := os.WriteFile(filepath.Join(dir, "refs", "tags", "v1.lock"), []byte(c2+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[string]string{}
+	for _, l := range strings.Split(git(nil, "for-each-ref", "--format=%(objectname) %(refname)"), "\n") {
+		oid, name, _ := strings.Cut(l, " ")
+		want[name] = oid
+	}
+	delete(want, "refs/namespaces/"+nids[0]+"/refs/heads/sym")
+
+	f := &RefFiles{dir: dir}
+	for name, oid := range want {
+		if got, err := f.Get(name); err != nil || got != oid {
+			t.Fatalf("Get(%s) = %q, %v; want %s", name, got, err, oid)
+		}
+	}
+	for _, name := range []string{issue[500], "refs/namespaces/" + nids[0] + "/refs/heads/sym", "refs/a", "refs/zzz",
+		"refs/namespaces/" + nids[2] + "/refs/cobs/grove.issue/" + strings.Repeat("f", 40)} {
+		if got, err := f.Get(name); err != nil || got != "" {
+			t.Errorf("Get(%s) = %q, %v; want none", name, got, err)
+		}
+	}
+	if got, err := f.List("refs/"); err != nil || !mapsEqual(got, want) {
+		t.Errorf("List(refs/): %d refs, %v; want %d", len(got), err, len(want))
+	}
+	for _, ns := range nids {
+		pre := "refs/namespaces/" + ns + "/"
+		wantNS := map[string]string{}
+		for n, o := range want {
+			if strings.HasPrefix(n, pre) {
+				wantNS[n] = o
+			}
+		}
+		if got, err := f.List(pre); err != nil || !mapsEqual(got, wantNS) {
+			t.Errorf("List(%s): %d refs, %v; want %d", pre, len(got), err, len(wantNS))
+		}
+		d := pre + "refs/cobs/grove.issue/"
+		for _, p := range []string{"", "0", "ab", "f", issue[3][len(issue[3])-40:][:7]} {
+			var wantNames []string
+			for n := range want {
+				if strings.HasPrefix(n, d+p) {
+					wantNames = append(wantNames, n[len(d):])
+				}
+			}
+			slices.Sort(wantNames)
+			if got, err := f.Names(d, p); err != nil || !slices.Equal(got, wantNames) {
+				t.Errorf("Names(%s, %q) = %d names, %v; want %d", d, p, len(got), err, len(wantNames))
+			}
+		}
+	}
+	if got, err := f.Namespaces(); err != nil || !slices.Equal(got, nids) {
+		t.Errorf("Namespaces() = %q, %v; want %q", got, err, nids)
+	}
+}
+
+// FuzzPackedRefs reads arbitrary packed-refs files: no panic, and the
+// answers of a file that is sorted as it says agree with a linear reading.
+func FuzzPackedRefs(f *testing.F) {
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	for _, s := range []struct{ file, name string }{
+		{"", "refs/a"},
+		{sortedHeader, "refs/a"},
+		{sortedHeader + a + " refs/a\n^" + b + "\n" + b + " refs/b\n", "refs/b"},
+		{sortedHeader + a + " refs/a\n" + b + " refs/a/b\n" + b + " refs/ab", "refs/a"},
+		{sortedHeader + "garbage\n" + a + " refs/namespaces/x/refs/y\n\n" + b + " refs/namespaces/z/w\n", "refs/namespaces/"},
+		{"# pack-refs with: sorted", "refs/a"},
+		{"# pack-refs with: peeled\n" + b + " refs/b\n" + a + " refs/a\n", "refs/a"},
+		{a + " refs/a\n" + b + " refs/a\n", "refs/a"},
+	} {
+		f.Add([]byte(s.file), s.name)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, name string) {
+		p := parsePackedRefs(b)
+		p.get(name, false)
+		scanAll(p, name)
+		dirsAll(p, name)
+		if !sortedOK(b) {
+			return
+		}
+		checkPacked(t, b, name)
+		for i, r := range linearRefs(b) {
+			if i == 32 {
+				break
+			}
+			checkPacked(t, b, r.name)
+			checkPacked(t, b, r.name[:len(r.name)/2])
+		}
+	})
+}
+
+// BenchmarkPackedRefs looks refs up in a sorted packed-refs of 10,000.
+func BenchmarkPackedRefs(b *testing.B) {
+	nids := testNIDs(b, 3)
+	rng := rand.New(rand.NewPCG(1, 1))
+	var names []string
+	for i := range 10000 {
+		names = append(names, "refs/namespaces/"+nids[i%3]+"/refs/cobs/grove.issue/"+randOID(rng))
+	}
+	sort.Strings(names)
+	file := []byte(sortedHeader)
+	for _, n := range names {
+		file = append(file, randOID(rng)+" "+n+"\n"...)
+	}
+	for _, sorted := range []bool{true, false} {
+		p := parsePackedRefs(file)
+		p.sorted = sorted
+		b.Run(fmt.Sprintf("get/sorted=%v", sorted), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				p.get(names[i%len(names)], false)
+				i += 7919
+			}
+		})
+		b.Run(fmt.Sprintf("dirs/sorted=%v", sorted), func(b *testing.B) {
+			for b.Loop() {
+				p.dirs("refs/namespaces/", func([]byte) {})
+			}
+		})
+	}
+}
