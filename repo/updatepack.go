@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -199,19 +200,29 @@ func (r *Repo) diffRefTrees(a, b, prefix string, depth int, out *[]RefChange) er
 	if err != nil {
 		return err
 	}
-	byName := make(map[string][2]protocol.TreeEntry, len(ae)+len(be))
-	for _, e := range ae {
-		p := byName[e.Name]
-		p[0] = e
-		byName[e.Name] = p
-	}
-	for _, e := range be {
-		p := byName[e.Name]
-		p[1] = e
-		byName[e.Name] = p
-	}
-	for name, p := range byName {
-		x, y := p[0], p[1]
+	// Walk the two trees side by side by name (tree order sorts a
+	// directory as if its name ended in "/", so sort by name first;
+	// ParseTree hands them over nearly sorted already).
+	byName := func(x, y protocol.TreeEntry) int { return strings.Compare(x.Name, y.Name) }
+	slices.SortFunc(ae, byName)
+	slices.SortFunc(be, byName)
+	for i, j := 0, 0; i < len(ae) || j < len(be); {
+		var x, y protocol.TreeEntry
+		switch {
+		case j == len(be) || i < len(ae) && ae[i].Name < be[j].Name:
+			x = ae[i]
+			i++
+		case i == len(ae) || be[j].Name < ae[i].Name:
+			y = be[j]
+			j++
+		default:
+			x, y = ae[i], be[j]
+			i, j = i+1, j+1
+		}
+		name := x.Name
+		if name == "" {
+			name = y.Name
+		}
 		if x.OID == y.OID && x.Mode == y.Mode {
 			continue
 		}
