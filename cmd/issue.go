@@ -141,13 +141,29 @@ func (is *issueSession) load(ctx context.Context, prefix string) (*issues.Issue,
 }
 
 // change writes one change to the issue prefix names, after checking that
-// the user may make it, and returns the change's oid.
-func (is *issueSession) change(ctx context.Context, prefix string, check func(me protocol.NID, iss *issues.Issue, rules issues.Rules) error, build func(iss *issues.Issue) ([]issues.Action, error)) (string, error) {
+// the user may make it, and returns the change's oid. The issue is
+// materialized for check and, when need is set, for build; otherwise
+// build gets nil, and the change is written on the issue's verified heads
+// without reading the project's identity or decoding its actions (a
+// plain comment needs neither).
+func (is *issueSession) change(ctx context.Context, prefix string, need bool, check func(me protocol.NID, iss *issues.Issue, rules issues.Rules) error, build func(iss *issues.Issue) ([]issues.Action, error)) (string, error) {
 	key, err := is.e.key()
 	if err != nil {
 		return "", err
 	}
-	iss, obj, rules, err := is.load(ctx, prefix)
+	var (
+		iss   *issues.Issue
+		obj   *issues.Object
+		rules issues.Rules
+	)
+	if need || check != nil {
+		iss, obj, rules, err = is.load(ctx, prefix)
+	} else {
+		var id string
+		if id, err = is.resolve(prefix); err == nil {
+			obj, err = is.s.Load(ctx, issues.IssueType, id)
+		}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -634,7 +650,7 @@ func issueCommentRun(ctx context.Context, c *cobra.Command, e *env, o *issueComm
 	if strings.TrimSpace(body) == "" {
 		return usagef("empty comment: nothing to send")
 	}
-	oid, err := is.change(ctx, prefix, nil, func(iss *issues.Issue) ([]issues.Action, error) {
+	oid, err := is.change(ctx, prefix, o.ReplyTo != "", nil, func(iss *issues.Issue) ([]issues.Action, error) {
 		a := issues.Action{Type: issues.ActComment, Body: body}
 		if o.ReplyTo != "" {
 			id, err := findComment(iss, o.ReplyTo)
@@ -709,7 +725,7 @@ func issueEditRun(ctx context.Context, c *cobra.Command, e *env, o *issueEditOpt
 		}
 		return nil
 	}
-	_, err = is.change(ctx, prefix, check, func(*issues.Issue) ([]issues.Action, error) {
+	_, err = is.change(ctx, prefix, true, check, func(*issues.Issue) ([]issues.Action, error) {
 		var acts []issues.Action
 		if titled {
 			acts = append(acts, issues.Action{Type: issues.ActTitle, Title: o.Title})
@@ -769,7 +785,7 @@ func issueStateRun(ctx context.Context, e *env, rid, prefix, verb string, a issu
 		return err
 	}
 	defer is.Close()
-	_, err = is.change(ctx, prefix, mayTriage(verb), func(*issues.Issue) ([]issues.Action, error) {
+	_, err = is.change(ctx, prefix, true, mayTriage(verb), func(*issues.Issue) ([]issues.Action, error) {
 		return []issues.Action{a}, nil
 	})
 	return err
@@ -870,7 +886,7 @@ func newIssueReactCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer is.Close()
-			_, err = is.change(c.Context(), args[0], nil, func(iss *issues.Issue) ([]issues.Action, error) {
+			_, err = is.change(c.Context(), args[0], true, nil, func(iss *issues.Issue) ([]issues.Action, error) {
 				a := issues.Action{Type: issues.ActReact, Emoji: emoji, Undo: o.Undo}
 				if o.Comment != "" {
 					id, err := findComment(iss, o.Comment)
