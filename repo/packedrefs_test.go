@@ -515,3 +515,13 @@ func BenchmarkPackedRefs(b *testing.B) {
 		})
 	}
 }
+
+func TestFindPackedEmptyName(t *testing.T) {
+	b := []byte(sortedHeader + strings.Repeat("a", 40) + " refs/heads/a\n")
+	if i := findPacked(b, ""); i != -1 {
+		t.Fatalf("findPacked(%q) = %d, want -1", "", i)
+	}
+	if i := findPacked(nil, ""); i != -1 {
+		t.Fatalf("findPacked(nil, %q) = %d, want -1", "", i)
+	}
+}

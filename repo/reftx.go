@@ -379,6 +379,9 @@ func (p *packedIndex) conflict(name string) error {
 // findPacked returns the offset of name as a whole ref line in packed-refs
 // p ("<oid> <name>\n"), or -1.
 func findPacked(p []byte, name string) int {
+	if name == "" {
+		return -1 // bytes.Index finds "" everywhere, past the end too
+	}
 	for off := 0; ; {
 		i := bytes.Index(p[off:], []byte(name))
 		if i < 0 {
