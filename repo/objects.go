@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -371,25 +372,61 @@ func (p packedRefs) get(name string, valid bool) string {
 
 // RefFiles reads refs straight from the files git keeps them in (loose ref
 // files first, then packed-refs), with no git process: for hot read paths
-// that look up a few refs among many. It reads packed-refs at most once.
+// that look up a few refs among many. It maps packed-refs rather than
+// reading it (see packedMap), once for Get and Namespaces, and again for
+// List and Names only if the file was replaced.
+//
+// The RefFiles owns the mapping and a cleanup unmaps it once the RefFiles
+// is unreachable: callers are many and hold it briefly, so an explicit
+// Close would be one more thing to forget. That is safe because nothing it
+// returns aliases the mapping (every name and oid handed out is a string
+// copy), and each method that reads the mapped bytes keeps f alive until
+// it is done with them (runtime.KeepAlive). Within the package, refTx
+// unmaps its own at once with release. A RefFiles is for one goroutine at
+// a time: List and Names may unmap what a concurrent Get reads.
 type RefFiles struct {
-	dir    string
-	packed packedRefs
-	loaded bool
+	dir     string
+	packed  packedRefs
+	loaded  bool
+	m       *packedMap // owns packed.b when it is mapped; nil until first read
+	cleanup runtime.Cleanup
 }
 
 // RefFiles returns a reader of the storage's refs.
 func (r *Repo) RefFiles() *RefFiles { return &RefFiles{dir: r.Path} }
 
+// packedRefs returns the packed refs, mapping the file on first use and
+// again after loaded is reset, unless the file is still the one mapped.
+// The previous mapping is unmapped: callers hold none of its bytes by then.
 func (f *RefFiles) packedRefs() (packedRefs, error) {
-	if !f.loaded {
-		b, err := os.ReadFile(filepath.Join(f.dir, "packed-refs"))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return packedRefs{}, fmt.Errorf("read packed-refs: %w", err)
-		}
-		f.packed, f.loaded = parsePackedRefs(b), true
+	if f.loaded {
+		return f.packed, nil
 	}
+	path := filepath.Join(f.dir, "packed-refs")
+	if f.m == nil {
+		f.m = new(packedMap)
+		f.cleanup = runtime.AddCleanup(f, (*packedMap).unmap, f.m)
+	} else if f.m.same(path) {
+		f.loaded = true
+		return f.packed, nil
+	}
+	f.m.unmap()
+	f.packed = packedRefs{}
+	b, err := mapPacked(path, f.m)
+	if err != nil {
+		return packedRefs{}, err
+	}
+	f.packed, f.loaded = parsePackedRefs(b), true
 	return f.packed, nil
+}
+
+// release unmaps packed-refs now; f must not be used after.
+func (f *RefFiles) release() {
+	if f.m != nil {
+		f.cleanup.Stop()
+		f.m.unmap()
+	}
+	f.packed, f.loaded = packedRefs{}, false
 }
 
 // Get returns the oid the full ref name points at, or "" if there is none.
@@ -412,7 +449,9 @@ func (f *RefFiles) Get(name string) (string, error) {
 		return "", err
 	}
 	// Bisection when git wrote it sorted, else a scan.
-	return p.get(name, false), nil
+	oid := p.get(name, false)
+	runtime.KeepAlive(f) // p.b is f's mapping
+	return oid, nil
 }
 
 func isNotDir(err error) bool {
@@ -438,6 +477,7 @@ func (f *RefFiles) Namespaces() ([]string, error) {
 		return nil, err
 	}
 	p.dirs("refs/namespaces/", func(ns []byte) { seen[string(ns)] = true })
+	runtime.KeepAlive(f) // p.b is f's mapping
 	out := make([]string, 0, len(seen))
 	for ns := range seen {
 		if _, err := protocol.ParseNID(ns); err == nil {
@@ -521,6 +561,7 @@ func (f *RefFiles) List(prefix string) (map[string]string, error) {
 		}
 		return true
 	})
+	runtime.KeepAlive(f) // p.b is f's mapping
 	return out, nil
 }
 
@@ -562,6 +603,7 @@ func (f *RefFiles) Names(dir, prefix string) ([]string, error) {
 		}
 		return true
 	})
+	runtime.KeepAlive(f) // p.b is f's mapping
 	out := make([]string, 0, len(seen))
 	for n := range seen {
 		out = append(out, n)

@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/grove/protocol"
 )
@@ -514,6 +516,172 @@ func BenchmarkPackedRefs(b *testing.B) {
 			}
 		})
 	}
+}
+
+// mappings counts this process's mappings of the file at path, replaced
+// or removed ones included.
+func mappings(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Skip("no /proc/self/maps:", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasSuffix(line, " "+path) || strings.HasSuffix(line, " "+path+" (deleted)") {
+			n++
+		}
+	}
+	return n
+}
+
+// writeRename replaces the file at path as git does: a new file renamed
+// over it.
+func writeRename(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path+".lock", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".lock", path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPackedRefsMapped(t *testing.T) {
+	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	long := sortedHeader + a + " refs/heads/a\n" + b + " refs/heads/b\n" + strings.Repeat(a+" refs/tags/pad\n", 2000)
+	// Each case has a storage of its own, for counting mappings.
+	var dir, path string
+	setup := func(t *testing.T) {
+		dir = t.TempDir()
+		path = filepath.Join(dir, "packed-refs")
+		writeRename(t, path, []byte(long))
+	}
+
+	t.Run("replaced", func(t *testing.T) {
+		setup(t)
+		f := &RefFiles{dir: dir}
+		if got, err := f.Get("refs/heads/b"); err != nil || got != b {
+			t.Fatalf("Get = %q, %v; want %q", got, err, b)
+		}
+		// A much shorter file replaces it: the old mapping still reads
+		// the old bytes, beyond the new file's end too.
+		writeRename(t, path, []byte(sortedHeader+c+" refs/heads/a\n"))
+		if got, err := f.Get("refs/heads/b"); err != nil || got != b {
+			t.Fatalf("Get after replace = %q, %v; want the old %q", got, err, b)
+		}
+		if got, err := f.Get("refs/tags/pad"); err != nil || got != a {
+			t.Fatalf("Get after replace = %q, %v; want the old %q", got, err, a)
+		}
+		// List reads packed-refs again, and unmaps the old file.
+		got, err := f.List("refs/")
+		if err != nil || !mapsEqual(got, map[string]string{"refs/heads/a": c}) {
+			t.Fatalf("List = %v, %v; want the new file's", got, err)
+		}
+		if got, err := f.Get("refs/heads/b"); err != nil || got != "" {
+			t.Fatalf("Get after List = %q, %v; want none", got, err)
+		}
+		if n := mappings(t, path); n != 1 {
+			t.Errorf("%d mappings of packed-refs, want 1", n)
+		}
+		// An unchanged file is not mapped again.
+		old := &f.m.b[0]
+		if _, err := f.Names("refs/heads/", ""); err != nil {
+			t.Fatal(err)
+		}
+		if &f.m.b[0] != old {
+			t.Error("Names mapped an unchanged packed-refs again")
+		}
+		runtime.KeepAlive(f)
+	})
+
+	t.Run("empty", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "packed-refs"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "refs", "heads"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f := &RefFiles{dir: dir}
+		if got, err := f.Get("refs/heads/x"); err != nil || got != "" {
+			t.Fatalf("Get = %q, %v; want none", got, err)
+		}
+		if got, err := f.Namespaces(); err != nil || len(got) != 0 {
+			t.Fatalf("Namespaces = %v, %v; want none", got, err)
+		}
+		if got, err := f.Names("refs/heads/", ""); err != nil || len(got) != 0 {
+			t.Fatalf("Names = %v, %v; want none", got, err)
+		}
+		tx := &refTx{dir: dir, updates: []RefUpdate{{Name: "refs/heads/x", New: a}}}
+		if err := tx.commit(); err != nil {
+			t.Fatal(err)
+		}
+		tx = &refTx{dir: dir, updates: []RefUpdate{{Name: "refs/heads/x", Old: a}, {Name: "refs/heads/y", New: b}}}
+		if err := tx.commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.List("refs/"); err != nil || !mapsEqual(got, map[string]string{"refs/heads/y": b}) {
+			t.Fatalf("List = %v, %v", got, err)
+		}
+	})
+
+	t.Run("removed", func(t *testing.T) {
+		setup(t)
+		f := &RefFiles{dir: dir}
+		if got, err := f.Get("refs/heads/a"); err != nil || got != a {
+			t.Fatalf("Get = %q, %v; want %q", got, err, a)
+		}
+		// Removed after the mapping: it still answers, and the next read
+		// after a loose scan finds no packed refs, without an error.
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.Get("refs/heads/a"); err != nil || got != a {
+			t.Fatalf("Get after remove = %q, %v; want the old %q", got, err, a)
+		}
+		for _, list := range []func() (int, error){
+			func() (int, error) { m, err := f.List("refs/"); return len(m), err },
+			func() (int, error) { n, err := f.Names("refs/heads/", ""); return len(n), err },
+		} {
+			if n, err := list(); err != nil || n != 0 {
+				t.Fatalf("listed %d refs, %v; want none", n, err)
+			}
+		}
+		if got, err := (&RefFiles{dir: dir}).Get("refs/heads/a"); err != nil || got != "" {
+			t.Fatalf("Get from a new reader = %q, %v; want none", got, err)
+		}
+		if n := mappings(t, path); n != 0 {
+			t.Errorf("%d mappings of a removed packed-refs, want 0", n)
+		}
+	})
+
+	t.Run("unmapped", func(t *testing.T) {
+		setup(t)
+		// A transaction unmaps its reading at once.
+		before := mappings(t, path)
+		tx := &refTx{dir: dir, updates: []RefUpdate{{Name: "refs/heads/z", New: c}}}
+		if err := tx.commit(); err != nil {
+			t.Fatal(err)
+		}
+		if n := mappings(t, path); n != before {
+			t.Errorf("%d mappings after a transaction, want %d", n, before)
+		}
+		// Readers dropped without a word are unmapped by their cleanup.
+		for range 20 {
+			if got, err := (&RefFiles{dir: dir}).Get("refs/heads/a"); err != nil || got != a {
+				t.Fatalf("Get = %q, %v; want %q", got, err, a)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for mappings(t, path) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d mappings left after GC", mappings(t, path))
+			}
+			runtime.GC()
+			time.Sleep(time.Millisecond)
+		}
+	})
 }
 
 func TestFindPackedEmptyName(t *testing.T) {

@@ -73,6 +73,7 @@ func (t *refTx) commit() (err error) {
 	// meanwhile can only copy loose refs into it, and ours stay loose
 	// because it cannot take their locks to prune them.
 	f := &RefFiles{dir: t.dir}
+	defer f.release() // packed aliases f's mapping until then
 	raw, err := f.packedRefs()
 	if err != nil {
 		return err
@@ -104,7 +105,7 @@ func (t *refTx) commit() (err error) {
 		}
 	}
 	if len(deleted) > 0 {
-		if err := t.unpack(f, packed, deleted); err != nil {
+		if err := t.unpack(packed, deleted); err != nil {
 			return err
 		}
 	}
@@ -228,7 +229,7 @@ func (t *refTx) current(packed *packedIndex, name string) (string, error) {
 // unpack removes names from packed-refs, under packed-refs.lock, before
 // their loose files go: otherwise a deleted ref would show its packed
 // value again.
-func (t *refTx) unpack(f *RefFiles, packed *packedIndex, names []string) error {
+func (t *refTx) unpack(packed *packedIndex, names []string) error {
 	drop := make(map[string]bool, len(names))
 	any := false
 	for _, n := range names {
@@ -242,12 +243,11 @@ func (t *refTx) unpack(f *RefFiles, packed *packedIndex, names []string) error {
 	if err := t.lock("packed-refs", packedLockWait); err != nil {
 		return err
 	}
-	f.loaded = false // again, now under packed-refs.lock
-	pr, err := f.packedRefs()
+	// Again, now under packed-refs.lock, and whole: it is rewritten.
+	p, err := readPacked(filepath.Join(t.dir, "packed-refs"))
 	if err != nil {
 		return err
 	}
-	p := pr.b
 	var out bytes.Buffer
 	skipPeeled := false
 	for len(p) > 0 {
@@ -288,7 +288,7 @@ func (t *refTx) unpack(f *RefFiles, packed *packedIndex, names []string) error {
 // not scan it once per ref.
 type packedIndex struct {
 	packed packedRefs
-	raw    []byte
+	raw    []byte // packed.b: the transaction's mapping, until it releases it
 	uses   int
 	m      map[string]string
 	names  []string // sorted
