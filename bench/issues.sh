@@ -18,6 +18,7 @@ mkdir -p "$bin"
 go build -o "$bin/grove" ./cmd/grove
 go build -o "$bin/git-remote-grove" ./cmd/git-remote-grove
 go build -o "$bin/issuesgen" ./bench/issues
+go build -o "$bin/timeit" ./bench/cmd/timeit
 export PATH=$bin:$PATH
 
 # peak runs a command once and prints its peak resident memory in MiB.
@@ -30,18 +31,12 @@ peak() {
 	fi
 }
 
-# ms runs a command K times and prints the median wall time in ms.
+# ms runs a command K times and prints the median wall time in ms, timed
+# from a Go parent (bench/cmd/timeit): a shell's date around each run would
+# add its own forks, several ms.
 ms() {
 	local k=$1; shift
-	local ts=()
-	for _ in $(seq "$k"); do
-		local s e
-		s=$(date +%s%N)
-		"$@" >/dev/null
-		e=$(date +%s%N)
-		ts+=($(( (e - s) / 1000 )))
-	done
-	printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+	timeit -warmup 0 -n "$k" -- "$@" || echo "?"
 }
 
 for n in "${@:-1000 10000}"; do
