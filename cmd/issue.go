@@ -430,30 +430,50 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 	if err != nil {
 		return err
 	}
-	ix, err := is.index(ctx)
+	h, err := e.home()
 	if err != nil {
 		return err
 	}
+	// The list snapshot answers while the refs have not moved since the
+	// index wrote it; otherwise the index does (and writes a new one).
 	// The index is closed, and its lock let go, before anything is
 	// printed: output into a pipe that nobody reads (grove issue list |
 	// less) must not hold up every other issue command.
-	if o.JSON {
-		list, err := ix.List(ctx, f)
+	each := func(fn func(n int, s *issues.Summary) error) error {
+		if ok, err := issues.EachListed(issues.ListPath(h, is.r.RID), is.s, f, fn); ok || err != nil {
+			return err
+		}
+		ix, err := is.index(ctx)
+		if err != nil {
+			return err
+		}
+		err = ix.Each(ctx, f, fn)
 		if cerr := is.Close(); err == nil {
 			err = cerr
 		}
+		return err
+	}
+	if o.JSON {
+		list := []issues.Summary{}
+		err := each(func(n int, s *issues.Summary) error {
+			c := *s
+			c.Labels = append([]string{}, s.Labels...)
+			c.Assignees = append([]string{}, s.Assignees...)
+			list = append(list, c)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
 		return writeJSON(e.io.Out, list)
 	}
-	// Rows are made as the index hands out summaries, into one backing
-	// array of cells: a 10,000-issue list then allocates little besides.
+	// Rows are made as summaries are handed out, into one backing array
+	// of cells: a 10,000-issue list then allocates little besides.
 	var rows [][]string
 	var cells []string
 	short := make(map[string]string)
 	dates := make(map[int]string)
-	err = ix.Each(ctx, f, func(n int, s *issues.Summary) error {
+	err = each(func(n int, s *issues.Summary) error {
 		if rows == nil {
 			rows, cells = make([][]string, 0, n), make([]string, 0, 6*n)
 		}
@@ -474,9 +494,6 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		rows = append(rows, cells[c:len(cells):len(cells)])
 		return nil
 	})
-	if cerr := is.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return err
 	}

@@ -62,20 +62,11 @@ type idList struct {
 // readIDList maps the list of type typ at path; ok is false when there is
 // none or its head is malformed. close unmaps it.
 func readIDList(path, typ string) (l *idList, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, unmap, ok := mapFile(path)
+	if !ok {
 		return nil, false
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.Size() == 0 || fi.Size() > 1<<31 {
-		return nil, false
-	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, false
-	}
-	l = &idList{unmap: func() { syscall.Munmap(data) }}
+	l = &idList{unmap: unmap}
 	defer func() {
 		if !ok {
 			l.close()
@@ -99,6 +90,55 @@ func readIDList(path, typ string) (l *idList, ok bool) {
 		l.heads[ns] = sr
 	}
 	return l, true
+}
+
+// mapFile maps the file at path read-only; ok is false when it is
+// missing, empty or cannot be mapped. The caches of this package are
+// replaced by rename, never written in place, so a mapping keeps its
+// bytes until unmap.
+func mapFile(path string) (data []byte, unmap func(), ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 || fi.Size() > 1<<31 {
+		return nil, nil, false
+	}
+	data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, false
+	}
+	return data, func() { syscall.Munmap(data) }, true
+}
+
+// replaceFile writes a new file at path with write and renames it into
+// place, so that a reader sees the old file or the new one, whole.
+func replaceFile(path string, write func(w *bufio.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 32<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 func (l *idList) close() {
@@ -167,29 +207,7 @@ func (l *idList) withPrefix(prefix string) ([]string, bool) {
 // their mapping, in runs, so that a list of 10,000 is copied by the
 // kernel without a buffer of its own.
 func writeIDList(path, typ string, heads map[string]string, old *idList, added []string, gone map[string]bool) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 32<<10)
-	err = writeIDs(bw, typ, heads, old, added, gone)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return replaceFile(path, func(w *bufio.Writer) error { return writeIDs(w, typ, heads, old, added, gone) })
 }
 
 func writeIDs(w io.Writer, typ string, heads map[string]string, old *idList, added []string, gone map[string]bool) error {

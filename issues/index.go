@@ -162,6 +162,7 @@ func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) 
 	ix, err := openIndex(ctx, path, s, opts)
 	if err == nil {
 		if _, err = ix.Refresh(ctx); err == nil {
+			ix.writeSnapshot(ctx) // a cache: listing works without it
 			return ix, nil
 		}
 		ix.db.Close()
@@ -179,6 +180,7 @@ func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) 
 		ix.Close()
 		return nil, err
 	}
+	ix.writeSnapshot(ctx)
 	return ix, nil
 }
 
@@ -200,7 +202,7 @@ func isCorrupt(err error) bool {
 }
 
 func removeIndex(path string) {
-	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm", path + ".stamp"} {
+	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm", path + ".stamp", filepath.Join(filepath.Dir(path), "issues.list")} {
 		os.Remove(p)
 	}
 }
@@ -396,7 +398,13 @@ func decodeRules(s string) (Rules, error) {
 type nsState struct{ sigrefs, ident string }
 
 func (ix *Index) readNamespaces() (map[string]nsState, error) {
-	f := ix.store.Repo.RefFiles()
+	return readNamespaces(ix.store)
+}
+
+// readNamespaces reads each namespace's signed refs and identity ref from
+// s's ref files.
+func readNamespaces(s *Store) (map[string]nsState, error) {
+	f := s.Repo.RefFiles()
 	nss, err := f.Namespaces()
 	if err != nil {
 		return nil, err
@@ -1070,25 +1078,44 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 // there are. The summary is fn's only until it returns (its strings and
 // slices stay valid): a caller that prints a list need not hold all of it.
 func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) error) error {
+	rows, err := ix.sortedRows(ctx, f)
+	if err != nil {
+		return err
+	}
+	var rd rowReader
+	var sum Summary
+	for _, row := range rows {
+		if !rd.summary(row, &sum) {
+			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+		}
+		if err := fn(len(rows), &sum); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedRows returns the encoded rows of the issues f selects, newest
+// first (then by ID).
+func (ix *Index) sortedRows(ctx context.Context, f Filter) ([]string, error) {
 	from, where, args := pageQuery(f)
 	if from == "" {
-		return nil
+		return nil, nil
 	}
 	q := "SELECT i.row FROM " + from + where
 	// The largest rowid bounds the count, with no scan.
 	var most int64
 	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {
-		return fmt.Errorf("index: %w", err)
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	most = min(most, 1<<20)
 	rows, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("index: %w", err)
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
-	// Rows are read and sorted by their keys first, then decoded in
-	// order: sorting small keys with no pointers moves far less than
-	// sorting summaries.
+	// Rows are read and sorted by their keys first: sorting small keys
+	// with no pointers moves far less than sorting rows.
 	type key struct {
 		created int64
 		pre     uint64 // the ID's first 8 bytes, big-endian
@@ -1101,18 +1128,18 @@ func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) 
 	for rows.Next() {
 		var row string
 		if err := rows.Scan(&row); err != nil {
-			return fmt.Errorf("index: %w", err)
+			return nil, fmt.Errorf("index: %w", err)
 		}
 		c, id, ok := rd.key(row)
 		if !ok || len(id) < 8 {
-			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+			return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
 		}
 		keys = append(keys, key{c, binary.BigEndian.Uint64([]byte(id[:8])), len(all)})
 		ids = append(ids, id)
 		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("index: %w", err)
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	// Newest first, then by ID.
 	cmp := func(a, b key) int {
@@ -1130,16 +1157,11 @@ func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) 
 	if !slices.IsSortedFunc(keys, cmp) {
 		slices.SortFunc(keys, cmp)
 	}
-	var sum Summary
-	for _, k := range keys {
-		if !rd.summary(all[k.i], &sum) {
-			return fmt.Errorf("%w: issue row %.60q", errCorrupt, all[k.i])
-		}
-		if err := fn(len(keys), &sum); err != nil {
-			return err
-		}
+	out := make([]string, len(keys))
+	for j, k := range keys {
+		out[j] = all[k.i]
 	}
-	return nil
+	return out, nil
 }
 
 func cmpDesc(a, b int64) int {

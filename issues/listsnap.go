@@ -1,0 +1,209 @@
+package issues
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// A list snapshot is every issue's index row in List's order, with the
+// signed refs and identity ref of each namespace it was read at. The
+// index writes it whenever what it holds moved on; `grove issue list`
+// without a search reads it, and opens no SQLite, while the refs are still
+// at that state: opening the index and querying it were a third of listing
+// 1,000 issues. Like the index it is only a cache, replaced by rename, and
+// a snapshot that does not match the refs or does not parse is passed
+// over for the index.
+//
+// On disk: the line "grove issue list 1 COUNT", one line "NID SIGREFS
+// IDENT" for each namespace (IDENT "-" for none), sorted, an empty line,
+// then COUNT rows, each its length in decimal, ":" and the row.
+
+// ListPath is where the list snapshot of project rid lives in home.
+func ListPath(h repo.Home, rid protocol.RID) string {
+	return filepath.Join(h.Dir, "cache", rid.String(), "issues.list")
+}
+
+// snapshotPath is the snapshot beside the index at path.
+func (ix *Index) snapshotPath() string {
+	return filepath.Join(filepath.Dir(ix.path), "issues.list")
+}
+
+func snapshotHead(count int, nss map[string]nsState) string {
+	return "grove issue list 1 " + strconv.Itoa(count) + "\n" + snapshotState(nss)
+}
+
+// snapshotState is the namespaces' part of a snapshot's head.
+func snapshotState(nss map[string]nsState) string {
+	names := make([]string, 0, len(nss))
+	for ns := range nss {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, ns := range names {
+		st := nss[ns]
+		ident := st.ident
+		if ident == "" {
+			ident = "-"
+		}
+		b.WriteString(ns + " " + st.sigrefs + " " + ident + "\n")
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// snapshotOf reports whether data is a snapshot of state (snapshotState)
+// and returns its count of rows and where they start.
+func snapshotOf(data []byte, state string) (count, body int, ok bool) {
+	first, _, found := bytes.Cut(data[:min(len(data), 128)], []byte("\n"))
+	num, isHead := bytes.CutPrefix(first, []byte("grove issue list 1 "))
+	count, err := strconv.Atoi(string(num))
+	if !found || !isHead || err != nil || count < 0 {
+		return 0, 0, false
+	}
+	body = len(first) + 1
+	if !bytes.HasPrefix(data[body:], []byte(state)) {
+		return 0, 0, false
+	}
+	return count, body + len(state), true
+}
+
+// storedNamespaces returns the namespaces' state the index holds.
+func (ix *Index) storedNamespaces(ctx context.Context) (map[string]nsState, error) {
+	rows, err := ix.db.QueryContext(ctx, "SELECT nid, sigrefs, ident FROM namespaces")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]nsState)
+	for rows.Next() {
+		var n string
+		var s nsState
+		if err := rows.Scan(&n, &s.sigrefs, &s.ident); err != nil {
+			return nil, err
+		}
+		out[n] = s
+	}
+	return out, rows.Err()
+}
+
+// writeSnapshot writes the list snapshot of what the index holds, unless
+// the one on disk is of the same state already.
+func (ix *Index) writeSnapshot(ctx context.Context) error {
+	nss, err := ix.storedNamespaces(ctx)
+	if err != nil {
+		return err
+	}
+	state := snapshotState(nss)
+	path := ix.snapshotPath()
+	if data, unmap, ok := mapFile(path); ok {
+		_, _, same := snapshotOf(data, state)
+		unmap()
+		if same {
+			return nil
+		}
+	}
+	rows, err := ix.sortedRows(ctx, Filter{})
+	if err != nil {
+		return err
+	}
+	return replaceFile(path, func(w *bufio.Writer) error {
+		w.WriteString("grove issue list 1 " + strconv.Itoa(len(rows)) + "\n" + state)
+		for _, row := range rows {
+			w.WriteString(strconv.Itoa(len(row)))
+			w.WriteByte(':')
+			if _, err := w.WriteString(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// EachListed calls fn with each issue f selects, in List's order, from the
+// list snapshot at path (ListPath), when it was written at the state the
+// refs of s's project are in now. ok is false, and fn never called, when
+// there is no such snapshot or f searches (only the index can); the
+// caller then asks the index, which writes a new snapshot.
+func EachListed(path string, s *Store, f Filter, fn func(n int, s *Summary) error) (ok bool, err error) {
+	if f.Search != "" {
+		return false, nil
+	}
+	data, unmap, ok := mapFile(path)
+	if !ok {
+		return false, nil
+	}
+	defer unmap()
+	cur, err := readNamespaces(s)
+	if err != nil {
+		return false, err
+	}
+	count, start, ok := snapshotOf(data, snapshotState(cur))
+	if !ok {
+		return false, nil
+	}
+	// Every row is framed and decodes before fn sees one: past this point
+	// the snapshot is used whole or not at all.
+	body := data[start:]
+	var check, rd rowReader
+	var sum Summary
+	rows := make([][]byte, 0, count)
+	for len(body) > 0 {
+		i := bytes.IndexByte(body[:min(len(body), 12)], ':')
+		n, err := strconv.Atoi(string(body[:max(i, 0)]))
+		if i <= 0 || err != nil || n <= 0 || n > len(body)-i-1 {
+			return false, nil
+		}
+		row := body[i+1 : i+1+n]
+		// Decoding without a copy is safe here: nothing decoded is kept.
+		if !check.summary(unsafe.String(&row[0], len(row)), &sum) {
+			return false, nil
+		}
+		rows = append(rows, row)
+		body = body[i+1+n:]
+	}
+	if len(rows) != count {
+		return false, nil
+	}
+	for _, b := range rows {
+		if !rd.summary(string(b), &sum) {
+			return true, fmt.Errorf("%w: list snapshot row %.60q", errCorrupt, b)
+		}
+		if !f.selects(&sum) {
+			continue
+		}
+		if err := fn(count, &sum); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// selects reports whether f selects the issue s sums up; it does not
+// search.
+func (f Filter) selects(s *Summary) bool {
+	switch {
+	case f.State != "" && s.State != f.State:
+		return false
+	case f.Author != "" && s.Author != f.Author:
+		return false
+	case f.Label != "":
+		for _, l := range s.Labels {
+			if l == f.Label {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}

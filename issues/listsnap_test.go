@@ -1,0 +1,134 @@
+package issues
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"example.com/grove/protocol"
+)
+
+// listed collects what EachListed hands out.
+func listed(t *testing.T, s *Store, path string, f Filter) ([]Summary, bool) {
+	t.Helper()
+	var out []Summary
+	ok, err := EachListed(path, s, f, func(n int, sum *Summary) error {
+		c := *sum
+		c.Labels = append([]string{}, sum.Labels...)
+		c.Assignees = append([]string{}, sum.Assignees...)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok && out == nil {
+		out = []Summary{}
+	}
+	return out, ok
+}
+
+// TestListSnapshot: the snapshot the index writes lists what the index
+// lists, under every filter but a search, through random changes by three
+// keys; it is passed over as soon as the refs move past it, and when it
+// does not parse.
+func TestListSnapshot(t *testing.T) {
+	ctx := context.Background()
+	keys := []*protocol.Key{testKey(t, 1), testKey(t, 2), testKey(t, 3)}
+	s, h := newProject(t, keys[0])
+	path := ListPath(h, s.Repo.RID)
+	filters := []Filter{{}, {State: StateOpen}, {State: StateClosed}, {Label: "bug"}, {Label: "ui", State: StateOpen}, {Author: keys[1].NID().String()}}
+	rng := rand.New(rand.NewPCG(4, 2))
+	var ids []string
+	now := t0
+	for round := range 6 {
+		for range 8 {
+			now = now.Add(time.Duration(rng.IntN(3)) * time.Second) // ties in time, ordered by ID
+			k := keys[rng.IntN(len(keys))]
+			if len(ids) == 0 || rng.IntN(3) == 0 {
+				id, err := s.CreateIssue(ctx, k, now, NewIssue{Title: fmt.Sprint("issue ", len(ids)), Labels: []string{"bug", "ui"}[:rng.IntN(3)]})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+				continue
+			}
+			obj, err := s.Load(ctx, IssueType, ids[rng.IntN(len(ids))])
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts := [][]Action{
+				{{Type: ActComment, Body: "hm"}},
+				{{Type: ActState, State: StateClosed, Reason: "solved"}},
+				{{Type: ActState, State: StateOpen}},
+				{{Type: ActLabel, Add: []string{"ui"}, Remove: []string{"bug"}}},
+			}[rng.IntN(4)]
+			if _, err := s.UpdateIssue(ctx, keys[0], now, obj, acts...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, ok := listed(t, s, path, Filter{}); ok && round > 0 {
+			t.Fatalf("round %d: a snapshot older than the refs was used", round)
+		}
+		ix, err := OpenIndex(ctx, IndexPath(h, s.Repo.RID), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range filters {
+			want, err := ix.List(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := listed(t, s, path, f)
+			if !ok {
+				t.Fatalf("round %d, %+v: no snapshot after the index was opened", round, f)
+			}
+			if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+				t.Fatalf("round %d, %+v: the snapshot lists\n%s\nthe index\n%s", round, f, g, w)
+			}
+		}
+		if _, ok := listed(t, s, path, Filter{Search: "issue"}); ok {
+			t.Fatal("a search was answered from the snapshot")
+		}
+		ix.Close()
+	}
+
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"truncated", good[:len(good)-3]},
+		{"a row cut short", append(append([]byte(nil), good...), "99:x"...)},
+		{"a row that does not decode", append(append([]byte(nil), good...), "3:abc"...)},
+		{"another count", []byte("grove issue list 1 999999" + string(good[len("grove issue list 1 ")+len(fmt.Sprint(len(ids))):]))},
+		{"empty", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			called := false
+			ok, err := EachListed(path, s, Filter{}, func(int, *Summary) error { called = true; return nil })
+			if ok || err != nil || called {
+				t.Fatalf("used a damaged snapshot: ok %v, err %v, fn called %v", ok, err, called)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
