@@ -45,11 +45,13 @@ for n in "${@:-1000 10000}"; do
 	issuesgen -home "$home" -n "$n" | sed 's/^/   /'
 	export GROVE_HOME=$home
 	rid=$(basename "$home"/storage/*.git .git)
-	db=$home/cache/$rid/issues.db
-	rm -f "$db"
+	# The project's whole cache: the index, and the ID list and list
+	# snapshot that would answer without it.
+	db=$home/cache/$rid
+	rm -rf "$db"
 	echo "   cold rebuild (grove issue list, no index):   $(ms 1 grove issue list -R "$rid" --state all) ms"
-	echo "   cold rebuild, median of 3 (incl. rm):       $(ms 3 sh -c "rm -f '$db'; grove issue list -R '$rid' --state all") ms"
-	rm -f "$db"
+	echo "   cold rebuild, median of 3 (incl. rm):       $(ms 3 sh -c "rm -rf '$db'; grove issue list -R '$rid' --state all") ms"
+	rm -rf "$db"
 	echo "   cold rebuild, peak memory:                  $(peak grove issue list -R "$rid" --state all) MiB"
 	echo "   grove issue list --state all (warm):        $(ms 11 grove issue list -R "$rid" --state all) ms"
 	echo "   grove issue list --json (warm):             $(ms 11 grove issue list -R "$rid" --state all --json) ms"
@@ -64,8 +66,8 @@ for n in "${@:-1000 10000}"; do
 	# The same rebuild from packs, as a storage is after fetches or gc.
 	git -C "$home/storage/$rid.git" repack -a -d -q
 	git -C "$home/storage/$rid.git" prune-packed
-	rm -f "$db"
+	rm -rf "$db"
 	echo "   cold rebuild, packed storage:               $(ms 1 grove issue list -R "$rid" --state all) ms"
-	rm -f "$db"
+	rm -rf "$db"
 	echo "   cold rebuild, packed storage, peak memory:  $(peak grove issue list -R "$rid" --state all) MiB"
 done

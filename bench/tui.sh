@@ -111,7 +111,7 @@ echo "home: $home ($rid), $(find "$home/storage/$rid.git/refs" -type f | wc -l) 
 # Cold first, so the warm runs find the index it leaves.
 if [ -n "$cold" ]; then
 	: >"$work/seen"
-	rm -f "$db" "$db"-wal "$db"-shm "$db".stamp
+	rm -rf "$(dirname "$db")"
 	start
 	first=$(waitfor 'grove ›' 60)
 	watch='ndex|%|issues…' coldms=$(waitfor "$row" 600)
