@@ -45,8 +45,6 @@ func repoFlag(c *cobra.Command, p *string) {
 	c.Flags().StringVarP(p, "repo", "R", "", "project `RID` (default: this working copy's)")
 }
 
-// issueSession is one command's view of a project's issues: storage,
-// object store and index, opened together and closed together.
 // issueSession is one command's view of a project's issues. Reading or
 // changing one issue works from the refs alone; only listing opens the
 // index (SQLite), so a change neither pays for opening it nor waits on
