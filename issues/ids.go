@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,12 +254,7 @@ func writeIDs(w io.Writer, typ string, heads map[string]string, old *idList, add
 	}
 	var head bytes.Buffer
 	head.WriteString(idsHeader(typ, count) + "\n")
-	nss := make([]string, 0, len(heads))
-	for ns := range heads {
-		nss = append(nss, ns)
-	}
-	sort.Strings(nss)
-	for _, ns := range nss {
+	for _, ns := range slices.Sorted(maps.Keys(heads)) {
 		head.WriteString(ns + " " + heads[ns] + "\n")
 	}
 	head.WriteByte('\n')

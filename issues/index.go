@@ -202,7 +202,7 @@ func isCorrupt(err error) bool {
 }
 
 func removeIndex(path string) {
-	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm", path + ".stamp", filepath.Join(filepath.Dir(path), "issues.list")} {
+	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm", path + ".stamp", snapshotPath(path)} {
 		os.Remove(p)
 	}
 }

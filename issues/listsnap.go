@@ -5,8 +5,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -30,27 +31,18 @@ import (
 
 // ListPath is where the list snapshot of project rid lives in home.
 func ListPath(h repo.Home, rid protocol.RID) string {
-	return filepath.Join(h.Dir, "cache", rid.String(), "issues.list")
+	return snapshotPath(IndexPath(h, rid))
 }
 
 // snapshotPath is the snapshot beside the index at path.
-func (ix *Index) snapshotPath() string {
-	return filepath.Join(filepath.Dir(ix.path), "issues.list")
-}
-
-func snapshotHead(count int, nss map[string]nsState) string {
-	return "grove issue list 1 " + strconv.Itoa(count) + "\n" + snapshotState(nss)
+func snapshotPath(index string) string {
+	return filepath.Join(filepath.Dir(index), "issues.list")
 }
 
 // snapshotState is the namespaces' part of a snapshot's head.
 func snapshotState(nss map[string]nsState) string {
-	names := make([]string, 0, len(nss))
-	for ns := range nss {
-		names = append(names, ns)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	for _, ns := range names {
+	for _, ns := range slices.Sorted(maps.Keys(nss)) {
 		st := nss[ns]
 		ident := st.ident
 		if ident == "" {
@@ -105,7 +97,7 @@ func (ix *Index) writeSnapshot(ctx context.Context) error {
 		return err
 	}
 	state := snapshotState(nss)
-	path := ix.snapshotPath()
+	path := snapshotPath(ix.path)
 	if data, unmap, ok := mapFile(path); ok {
 		_, _, same := snapshotOf(data, state)
 		unmap()
