@@ -81,7 +81,11 @@ func TestTUIInTmux(t *testing.T) {
 			env = append(env, shellQuote(kv))
 		}
 	}
-	shell := "env " + strings.Join(env, " ") + " TERM=xterm-256color grove tui " + rid + " 2>" + shellQuote(filepath.Join(p.work, "tui.err"))
+	// env -i: the pane must not inherit the test's environment. CI
+	// machines set CI, and termenv then takes any output for a non-terminal
+	// and draws without colour, where glamour keeps the stars of **bold**;
+	// NO_COLOR or COLORTERM would change the drawing too.
+	shell := "env -i " + strings.Join(env, " ") + " TERM=xterm-256color grove tui " + rid + " 2>" + shellQuote(filepath.Join(p.work, "tui.err"))
 	tmux("new-session", "-d", "-s", "grove", "-x", "80", "-y", "24", shell)
 	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
 
