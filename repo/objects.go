@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bufio"
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
@@ -17,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -166,47 +164,28 @@ func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
 	return readEncoded(r.objects, oid, limit)
 }
 
-// zlibReaders are reused: a new inflater costs more than a small object.
-var zlibReaders sync.Pool
-
 // readLoose reads a loose object file directly: go-git resolves every path
 // component on each open, which costs more than the read. ok is false when
 // there is no loose object (it may be packed).
 func (r *Repo) readLoose(oid string, limit int64) (kind string, data []byte, ok bool, err error) {
-	f, err := os.Open(filepath.Join(r.Path, "objects", oid[:2], oid[2:]))
+	var fd int
+	for {
+		fd, err = syscall.Open(r.Path+"/objects/"+oid[:2]+"/"+oid[2:], syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
+		}
+	}
 	if err != nil {
 		return "", nil, false, nil
 	}
-	defer f.Close()
-	var zr io.ReadCloser
-	if v := zlibReaders.Get(); v != nil {
-		zr = v.(io.ReadCloser)
-		err = zr.(zlib.Resetter).Reset(bufio.NewReaderSize(f, 4096), nil)
-	} else {
-		zr, err = zlib.NewReader(bufio.NewReaderSize(f, 4096))
+	defer syscall.Close(fd)
+	d, _ := r.loose.Get().(*looseDecoder)
+	if d == nil {
+		d = newLooseDecoder()
 	}
-	if err != nil {
-		return "", nil, true, fmt.Errorf("object %s: %w", oid, err)
-	}
-	defer zlibReaders.Put(zr)
-	br := bufio.NewReaderSize(zr, 512)
-	hdr, err := br.ReadString(0)
-	if err != nil {
-		return "", nil, true, fmt.Errorf("object %s: bad header: %w", oid, err)
-	}
-	kind, sz, okh := strings.Cut(strings.TrimSuffix(hdr, "\x00"), " ")
-	size, perr := strconv.ParseInt(sz, 10, 64)
-	if !okh || perr != nil || size < 0 {
-		return "", nil, true, fmt.Errorf("object %s: bad header", oid)
-	}
-	if size > limit {
-		return "", nil, true, fmt.Errorf("object %s: %w: %d bytes, limit %d", oid, ErrTooLarge, size, limit)
-	}
-	data = make([]byte, size)
-	if _, err := io.ReadFull(br, data); err != nil {
-		return "", nil, true, fmt.Errorf("object %s: %w", oid, err)
-	}
-	return kind, data, true, nil
+	defer r.loose.Put(d)
+	kind, data, err = d.decode(fd, oid, limit)
+	return kind, data, true, err
 }
 
 // HasObject reports whether the storage holds object oid.

@@ -36,6 +36,9 @@ type Repo struct {
 	zmu  sync.Mutex
 	zw   *zlib.Writer
 	zbuf bytes.Buffer
+	// loose holds *looseDecoder for readLoose: a fresh buffer and
+	// inflater per object cost more than a small object.
+	loose sync.Pool
 	// unpublished is a storage made by CreateEmpty that Publish has not
 	// moved into place: no other process knows its path.
 	unpublished bool
