@@ -41,6 +41,14 @@ comment ID is accepted.`,
 	return c
 }
 
+// cachedStore returns project r's object store, keeping what it verifies
+// in the home's cache.
+func cachedStore(h repo.Home, r *repo.Repo) *issues.Store {
+	s := issues.NewStore(r)
+	s.CacheDir = issues.CacheDir(h, r.RID)
+	return s
+}
+
 func repoFlag(c *cobra.Command, p *string) {
 	c.Flags().StringVarP(p, "repo", "R", "", "project `RID` (default: this working copy's)")
 }
@@ -62,7 +70,11 @@ func (e *env) openIssues(ctx context.Context, flagRID string) (*issueSession, er
 	if err != nil {
 		return nil, err
 	}
-	return &issueSession{e: e, r: r, s: issues.NewStore(r)}, nil
+	h, err := e.home()
+	if err != nil {
+		return nil, err
+	}
+	return &issueSession{e: e, r: r, s: cachedStore(h, r)}, nil
 }
 
 // index opens the project's issue index, brought up to date with the

@@ -62,7 +62,11 @@ func (e *env) openPatches(ctx context.Context, flagRID string) (*patchSession, e
 	if err != nil {
 		return nil, err
 	}
-	s := issues.NewStore(r)
+	h, err := e.home()
+	if err != nil {
+		return nil, err
+	}
+	s := cachedStore(h, r)
 	v, err := s.PatchView(ctx)
 	if err != nil {
 		return nil, err

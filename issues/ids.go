@@ -38,7 +38,7 @@ import (
 // IDsPath is where the ID list of project rid's objects of type typ lives
 // in home.
 func IDsPath(h repo.Home, rid protocol.RID, typ string) string {
-	return filepath.Join(h.Dir, "cache", rid.String(), typ+".ids")
+	return filepath.Join(CacheDir(h, rid), typ+".ids")
 }
 
 // idsRewriteAfter is how many refs may differ from a list's heads before

@@ -152,7 +152,7 @@ func WithProgress(f func(done, total int)) IndexOption {
 
 // IndexPath is where the index of project rid lives in home.
 func IndexPath(h repo.Home, rid protocol.RID) string {
-	return filepath.Join(h.Dir, "cache", rid.String(), "issues.db")
+	return filepath.Join(CacheDir(h, rid), "issues.db")
 }
 
 // OpenIndex opens (or creates) the index at path for s's project and
@@ -752,7 +752,7 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 			defer rd.Close()
 			for id := range jobs {
 				var is *Issue
-				obj, err := load(ctx, rd, r.RID, IssueType, id, tips[id], nids)
+				obj, _, err := load(ctx, rd, r.RID, IssueType, id, tips[id], nids, nil)
 				if err == nil {
 					is, err = Materialize(obj, rules)
 				}

@@ -39,6 +39,9 @@ type Change struct {
 	Actions []json.RawMessage
 	// Files are the change's attachments: file name → blob oid.
 	Files map[string]string
+	// commitParents are the parents as the commit lists them, valid or
+	// not, for the memo.
+	commitParents []string
 }
 
 // Object is the DAG of an object's valid changes.
@@ -74,17 +77,22 @@ type node struct {
 // everything that reaches the root only through it. ErrNotFound means no
 // valid root.
 func Load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string, tips []string) (*Object, error) {
-	return load(ctx, rd, rid, typ, id, tips, make(nidCache))
+	obj, _, err := load(ctx, rd, rid, typ, id, tips, make(nidCache), nil)
+	return obj, err
 }
 
-func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string, tips []string, nids nidCache) (*Object, error) {
+// load is Load, taking the changes in memo (by oid) as verified rather
+// than reading them; fresh is how many of the result's changes memo
+// lacks.
+func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string, tips []string, nids nidCache, memo map[string]*memoChange) (obj *Object, fresh int, err error) {
 	nodes := make(map[string]*node)
+	var fromMemo int
 	queue := append([]string(nil), tips...)
 	rs := rid.String()
 	var buf []byte
 	for len(queue) > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		oid := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
@@ -92,10 +100,20 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 			continue
 		}
 		if len(nodes) >= MaxChanges {
-			return nil, fmt.Errorf("%s %.7s: over %d changes", typ, id, MaxChanges)
+			return nil, 0, fmt.Errorf("%s %.7s: over %d changes", typ, id, MaxChanges)
 		}
 		n := &node{}
 		nodes[oid] = n
+		if m := memo[oid]; m != nil {
+			if author, err := nids.get(m.Author); err == nil {
+				n.raw = &rawChange{oid: oid, parents: m.Parents}
+				n.change = &Change{OID: oid, Author: author, Time: unixTime(m.Time), Actions: m.Actions, Files: m.Files, commitParents: m.Parents}
+				n.ok = true
+				fromMemo++
+				queue = append(queue, m.Parents...)
+				continue
+			}
+		}
 		kind, data, err := rd.ReadObject(oid, maxCommitSize)
 		if err != nil || kind != "commit" {
 			continue // missing or not a commit: not a change
@@ -115,6 +133,7 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 			continue
 		}
 		ch.Author = author
+		ch.commitParents = raw.parents
 		n.change, n.ok = ch, true
 		queue = append(queue, raw.parents...)
 	}
@@ -129,7 +148,7 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 		validateIter(oid, nodes, state, id)
 	}
 	if r := nodes[id]; r == nil || !r.valid {
-		return nil, fmt.Errorf("%s %s: %w", typ, id, ErrNotFound)
+		return nil, 0, fmt.Errorf("%s %s: %w", typ, id, ErrNotFound)
 	}
 	// Order the valid changes: Kahn's algorithm, smallest oid first.
 	var valid []string
@@ -152,7 +171,7 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 			nodes[p].kids = append(nodes[p].kids, oid)
 		}
 	}
-	obj := &Object{Type: typ, ID: id, Changes: make([]*Change, 0, len(valid))}
+	obj = &Object{Type: typ, ID: id, Changes: make([]*Change, 0, len(valid))}
 	ready := &oidHeap{id}
 	for ready.Len() > 0 {
 		oid := heap.Pop(ready).(string)
@@ -169,7 +188,7 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 		}
 	}
 	sort.Strings(obj.Heads)
-	return obj, nil
+	return obj, len(valid) - fromMemo, nil
 }
 
 // validateIter settles validity of oid and its ancestors without recursion.

@@ -25,7 +25,10 @@ type Store struct {
 	Repo *repo.Repo
 	// Rand supplies root nonces (crypto/rand when nil).
 	Rand io.Reader
-	nids nidCache
+	// CacheDir, when set, is the project's cache directory (CacheDir), where
+	// loads keep each object's verified changes (memo.go).
+	CacheDir string
+	nids     nidCache
 	// listings counts the ref directories read to resolve a prefix, for
 	// tests to tell which way an answer came.
 	listings int
@@ -80,7 +83,18 @@ func (s *Store) loadTips(ctx context.Context, typ, id string, tips map[string]st
 	// costs a fraction of opening each through the os package.
 	rd := s.Repo.NewObjectReader()
 	defer rd.Close()
-	return load(ctx, rd, s.Repo.RID, typ, id, list, s.nids)
+	rid := s.Repo.RID.String()
+	var path string
+	var memo map[string]*memoChange
+	if s.CacheDir != "" {
+		path = memoPath(s.CacheDir, typ, id)
+		memo = readMemo(path, rid, typ, id)
+	}
+	obj, fresh, err := load(ctx, rd, s.Repo.RID, typ, id, list, s.nids, memo)
+	if err == nil && fresh >= memoRewriteAfter && path != "" {
+		writeMemo(path, rid, obj) // a cache: the next load verifies again without it
+	}
+	return obj, err
 }
 
 // Tx collects changes by one signer and moves the signer's refs for all of

@@ -20,7 +20,7 @@ func (s patches) patchStore(ctx context.Context, rid string) (*issues.Store, iss
 	if err != nil {
 		return nil, issues.PatchView{}, err
 	}
-	st := issues.NewStore(r)
+	st := s.store(r)
 	v, err := st.PatchView(ctx)
 	if err != nil {
 		return nil, issues.PatchView{}, err

@@ -55,6 +55,14 @@ func (s *adapter) open(rid string) (*repo.Repo, error) {
 	return repo.Open(s.home, id)
 }
 
+// store returns project r's object store, keeping what it verifies in the
+// home's cache.
+func (s *adapter) store(r *repo.Repo) *issues.Store {
+	st := issues.NewStore(r)
+	st.CacheDir = issues.CacheDir(s.home, r.RID)
+	return st
+}
+
 func (s *adapter) signer() (*protocol.Key, error) {
 	if s.key == nil {
 		return nil, fmt.Errorf("no key yet in %s: run 'grove auth' first", s.home.Dir)
@@ -225,7 +233,7 @@ func (s *adapter) withIndex(ctx context.Context, r *repo.Repo, progress func(don
 	if progress != nil {
 		opts = append(opts, issues.WithProgress(progress))
 	}
-	ix, err := issues.OpenIndex(ctx, issues.IndexPath(s.home, r.RID), issues.NewStore(r), opts...)
+	ix, err := issues.OpenIndex(ctx, issues.IndexPath(s.home, r.RID), s.store(r), opts...)
 	if err != nil {
 		return fmt.Errorf("issue index: %w", err)
 	}
@@ -305,7 +313,7 @@ func (s *adapter) issue(ctx context.Context, rid, id string) (*issues.Store, *is
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st := issues.NewStore(r)
+	st := s.store(r)
 	var full string
 	var rules issues.Rules
 	err = s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
@@ -356,7 +364,7 @@ func (s *adapter) NewIssue(ctx context.Context, rid string, ni tui.NewIssue) (st
 	if err != nil {
 		return "", err
 	}
-	id, err := issues.NewStore(r).CreateIssue(ctx, k, s.now(), issues.NewIssue{Title: ni.Title, Body: ni.Body, Labels: ni.Labels})
+	id, err := s.store(r).CreateIssue(ctx, k, s.now(), issues.NewIssue{Title: ni.Title, Body: ni.Body, Labels: ni.Labels})
 	if err != nil {
 		return "", err
 	}
