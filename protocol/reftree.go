@@ -2,12 +2,14 @@ package protocol
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Git tree entry modes used by signed ref trees.
@@ -29,17 +31,30 @@ type TreeEntry struct {
 	OID  string // hex
 }
 
-// treeKey is the name git sorts an entry by: subtrees as if "/" followed.
-func treeKey(e TreeEntry) string {
-	if e.Mode == ModeTree {
-		return e.Name + "/"
+// compareTree orders entries as git sorts a tree: by name, a subtree's as
+// if "/" followed it. Equal names compare equal whatever their modes.
+func compareTree(a, b TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 || len(a.Name) == len(b.Name) {
+		return c
 	}
-	return e.Name
+	// One name is a prefix of the other: the shorter one goes on with
+	// "/" if it is a subtree, else it ends first.
+	next := func(e TreeEntry) int {
+		switch {
+		case len(e.Name) > n:
+			return int(e.Name[n])
+		case e.Mode == ModeTree:
+			return '/'
+		}
+		return -1
+	}
+	return cmp.Compare(next(a), next(b))
 }
 
 // SortTree puts entries in git's canonical tree order.
 func SortTree(es []TreeEntry) {
-	sort.Slice(es, func(i, j int) bool { return treeKey(es[i]) < treeKey(es[j]) })
+	slices.SortFunc(es, compareTree)
 }
 
 // EncodeTree returns the git encoding of entries, which must be sorted
@@ -63,11 +78,32 @@ func EncodeTree(es []TreeEntry) []byte {
 // names non-empty without "/" or NUL, no duplicates, canonical order, and
 // at most MaxTreeEntries entries. Anything else is ErrInvalidTree.
 func ParseTree(b []byte) ([]TreeEntry, error) {
-	var es []TreeEntry
-	for len(b) > 0 {
-		if len(es) >= MaxTreeEntries {
+	// Names are cut from one copy of the tree and oids from one string of
+	// hex: a tree of 256 entries is then four allocations, not 512.
+	n := 0
+	for rest := b; len(rest) > 0; n++ {
+		nul := bytes.IndexByte(rest, 0)
+		if nul < 0 || len(rest) < nul+21 {
+			return nil, fmt.Errorf("%w: truncated entry", ErrInvalidTree)
+		}
+		if n >= MaxTreeEntries {
 			return nil, fmt.Errorf("%w: more than %d entries", ErrInvalidTree, MaxTreeEntries)
 		}
+		rest = rest[nul+21:]
+	}
+	es := make([]TreeEntry, 0, n)
+	text := string(b)
+	var hexes strings.Builder
+	hexes.Grow(40 * n)
+	var oid [40]byte
+	for at := 0; at < len(text); {
+		nul := strings.IndexByte(text[at:], 0)
+		hex.Encode(oid[:], b[at+nul+1:at+nul+21])
+		hexes.Write(oid[:])
+		at += nul + 21
+	}
+	oids := hexes.String()
+	for i := 0; len(b) > 0; i++ {
 		sp := bytes.IndexByte(b, ' ')
 		if sp <= 0 || sp > 6 {
 			return nil, fmt.Errorf("%w: bad mode", ErrInvalidTree)
@@ -81,12 +117,13 @@ func ParseTree(b []byte) ([]TreeEntry, error) {
 		if nul <= 0 || len(b) < nul+21 {
 			return nil, fmt.Errorf("%w: truncated entry", ErrInvalidTree)
 		}
-		name := string(b[:nul])
-		if name == "." || name == ".." || bytes.IndexByte(b[:nul], '/') >= 0 {
+		at := len(text) - len(b)
+		name := text[at : at+nul]
+		if name == "." || name == ".." || strings.IndexByte(name, '/') >= 0 {
 			return nil, fmt.Errorf("%w: bad name %q", ErrInvalidTree, name)
 		}
-		e := TreeEntry{Mode: uint32(mode), Name: name, OID: hex.EncodeToString(b[nul+1 : nul+21])}
-		if n := len(es); n > 0 && (treeKey(es[n-1]) >= treeKey(e) || es[n-1].Name == e.Name) {
+		e := TreeEntry{Mode: uint32(mode), Name: name, OID: oids[40*i : 40*i+40]}
+		if n := len(es); n > 0 && compareTree(es[n-1], e) >= 0 {
 			return nil, fmt.Errorf("%w: %q not in order or duplicate", ErrInvalidTree, name)
 		}
 		es = append(es, e)

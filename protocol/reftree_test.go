@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,12 +75,53 @@ func TestParseTree(t *testing.T) {
 		{"truncated oid", "100644 a\x00abc"},
 		{"no space", "100644"},
 		{"duplicate", entry("100644", "a") + entry("100644", "a")},
+		{"duplicate of another mode", entry("100644", "a") + entry("40000", "a")},
 		{"unsorted", entry("100644", "b") + entry("100644", "a")},
 		{"tree after same-named blob order", entry("40000", "a") + entry("100644", "a-")},
 	}
 	for _, tt := range bad {
 		if _, err := protocol.ParseTree([]byte(tt.in)); !errors.Is(err, protocol.ErrInvalidTree) {
 			t.Errorf("%s: ParseTree = %v, want ErrInvalidTree", tt.name, err)
+		}
+	}
+}
+
+// TestSortTree checks SortTree against git's rule spelled out: compare
+// names with "/" appended to subtrees'.
+func TestSortTree(t *testing.T) {
+	key := func(e protocol.TreeEntry) string {
+		if e.Mode == protocol.ModeTree {
+			return e.Name + "/"
+		}
+		return e.Name
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		seen := map[string]bool{}
+		var es []protocol.TreeEntry
+		for range 1 + rng.IntN(8) {
+			name := ""
+			for range 1 + rng.IntN(3) {
+				name += string("a-./0z"[rng.IntN(6)])
+			}
+			if seen[name] || name == "." || name == ".." || strings.Contains(name, "/") {
+				continue
+			}
+			seen[name] = true
+			mode := uint32(protocol.ModeGitlink)
+			if rng.IntN(2) == 0 {
+				mode = protocol.ModeTree
+			}
+			es = append(es, protocol.TreeEntry{Mode: mode, Name: name, OID: treeOID})
+		}
+		protocol.SortTree(es)
+		for i := 1; i < len(es); i++ {
+			if key(es[i-1]) >= key(es[i]) {
+				t.Fatalf("%q before %q", key(es[i-1]), key(es[i]))
+			}
+		}
+		if _, err := protocol.ParseTree(protocol.EncodeTree(es)); err != nil {
+			t.Fatalf("sorted tree does not parse: %v", err)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (r *Repo) NewObjectReader() *ObjectReader {
 }
 
 func newObjectReader(r *Repo, ps *packs) *ObjectReader {
-	o := &ObjectReader{r: r, dec: newLooseDecoder()}
+	o := &ObjectReader{r: r, dec: r.looseDecoder()}
 	o.packs.ps = ps
 	return o
 }
@@ -61,6 +61,10 @@ func (o *ObjectReader) Fork() *ObjectReader {
 // Close releases the reader's descriptors, and the mapped packs when no
 // reader shares them any more.
 func (o *ObjectReader) Close() error {
+	if o.dec != nil {
+		o.r.loose.Put(o.dec)
+		o.dec = nil
+	}
 	if o.packs.ps != nil {
 		o.packs.ps.release()
 		o.packs.ps = nil
@@ -167,6 +171,9 @@ func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []b
 		return "", nil, false, nil // not loose; it may be packed
 	}
 	defer syscall.Close(fd)
+	if o.dec == nil { // read after Close
+		o.dec = o.r.looseDecoder()
+	}
 	kind, data, err = o.dec.decode(fd, oid, limit)
 	return kind, data, true, err
 }

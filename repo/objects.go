@@ -117,11 +117,11 @@ func appendStoredZlib(b []byte, hdr string, data []byte) []byte {
 // writeTempRename writes data to a new read-only file in dir (made if
 // missing) and renames it to final.
 func writeTempRename(dir, final string, data []byte) error {
-	var f *os.File
+	var tmp string
 	var err error
 	for tries := 0; ; tries++ {
-		tmp := filepath.Join(dir, "tmp_obj_"+strconv.FormatUint(rand.Uint64(), 36))
-		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+		tmp = filepath.Join(dir, "tmp_obj_"+strconv.FormatUint(rand.Uint64(), 36))
+		err = writeSmall(tmp, data, 0o444, true)
 		if errors.Is(err, fs.ErrNotExist) && tries == 0 {
 			if err = os.MkdirAll(dir, 0o755); err == nil {
 				continue
@@ -133,20 +133,16 @@ func writeTempRename(dir, final string, data []byte) error {
 		break
 	}
 	if err != nil {
+		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrNotExist) {
+			os.Remove(tmp) // made, then the write failed
+		}
 		return err
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
+	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
+		return err
 	}
-	return err
+	return nil
 }
 
 // ErrTooLarge is returned when an object is bigger than the caller allows.
@@ -164,6 +160,15 @@ func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
 	return readEncoded(r.objects, oid, limit)
 }
 
+// looseDecoder takes a decoder from r's pool (an inflater's window alone
+// is 32 KiB, cleared when made); return it with r.loose.Put.
+func (r *Repo) looseDecoder() *looseDecoder {
+	if d, _ := r.loose.Get().(*looseDecoder); d != nil {
+		return d
+	}
+	return newLooseDecoder()
+}
+
 // readLoose reads a loose object file directly: go-git resolves every path
 // component on each open, which costs more than the read. ok is false when
 // there is no loose object (it may be packed).
@@ -179,10 +184,7 @@ func (r *Repo) readLoose(oid string, limit int64) (kind string, data []byte, ok 
 		return "", nil, false, nil
 	}
 	defer syscall.Close(fd)
-	d, _ := r.loose.Get().(*looseDecoder)
-	if d == nil {
-		d = newLooseDecoder()
-	}
+	d := r.looseDecoder()
 	defer r.loose.Put(d)
 	kind, data, err = d.decode(fd, oid, limit)
 	return kind, data, true, err
@@ -411,7 +413,7 @@ func (f *RefFiles) release() {
 // Get returns the oid the full ref name points at, or "" if there is none.
 // Symbolic refs are not followed; they read as absent.
 func (f *RefFiles) Get(name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(name)))
+	b, err := readSmall(filepath.Join(f.dir, filepath.FromSlash(name)), maxRefFile)
 	switch {
 	case err == nil:
 		s := strings.TrimSpace(string(b))

@@ -214,17 +214,24 @@ const maxDeltaDepth = 10000
 const maxBase = 64 << 20
 
 // baseCache remembers resolved objects by pack and offset: direct mapped,
-// so a lookup is one slot and nothing needs evicting by hand.
+// so a lookup is one slot and nothing needs evicting by hand. Its slots
+// (192 KiB) are made on the first put: a reader of loose objects only
+// would otherwise clear them for nothing, one fresh page at a time.
 type baseCache struct {
-	slots [4096]struct {
-		p    *pack
-		off  int64
-		kind int
-		data []byte
-	}
+	slots *[4096]baseSlot
+}
+
+type baseSlot struct {
+	p    *pack
+	off  int64
+	kind int
+	data []byte
 }
 
 func (c *baseCache) get(p *pack, off int64) (int, []byte, bool) {
+	if c.slots == nil {
+		return 0, nil, false
+	}
 	s := &c.slots[uint64(off)*0x9e3779b97f4a7c15>>52]
 	if s.p == p && s.off == off && s.data != nil {
 		return s.kind, s.data, true
@@ -235,6 +242,9 @@ func (c *baseCache) get(p *pack, off int64) (int, []byte, bool) {
 func (c *baseCache) put(p *pack, off int64, kind int, data []byte) {
 	if len(data) > 64<<10 {
 		return
+	}
+	if c.slots == nil {
+		c.slots = new([4096]baseSlot)
 	}
 	s := &c.slots[uint64(off)*0x9e3779b97f4a7c15>>52]
 	s.p, s.off, s.kind, s.data = p, off, kind, data

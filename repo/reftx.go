@@ -100,7 +100,7 @@ func (t *refTx) commit() (err error) {
 				return err
 			}
 		}
-		if err := os.WriteFile(t.lockPath(u.Name), []byte(u.New+"\n"), 0o644); err != nil {
+		if err := writeSmall(t.lockPath(u.Name), []byte(u.New+"\n"), 0o644, false); err != nil {
 			return fmt.Errorf("write ref %s: %w", u.Name, err)
 		}
 	}
@@ -211,7 +211,7 @@ func (t *refTx) unlock() {
 // packed-refs, "" if neither has it. A symbolic or unreadable loose ref is
 // an error, not a ref to overwrite.
 func (t *refTx) current(packed *packedIndex, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(t.dir, filepath.FromSlash(name)))
+	b, err := readSmall(filepath.Join(t.dir, filepath.FromSlash(name)), maxRefFile)
 	switch {
 	case err == nil:
 		s := strings.TrimSpace(string(b))
