@@ -139,6 +139,23 @@ type Index struct {
 	// listings counts the namespaces Refresh listed in full (tests tell
 	// by it that a moved namespace was diffed instead).
 	listings int
+	// delta is what the last Refresh changed, so that writeSnapshot can
+	// patch the snapshot of the state before it rather than read every
+	// row again; nil when it cannot tell (the rules changed).
+	delta *refreshDelta
+	// listed are the rows of the snapshot this index last wrote, in list
+	// order, while the index is still at that state: Each reads them
+	// rather than SQLite. nil otherwise.
+	listed []string
+	// patched counts the snapshots written by patching (for tests).
+	patched int
+}
+
+// refreshDelta is what one Refresh changed: the issues it rematerialized
+// (or removed), and the snapshot state (snapshotState) it started from.
+type refreshDelta struct {
+	before  string
+	changed map[string]bool
 }
 
 // IndexOption changes how OpenIndex opens an index.
@@ -471,6 +488,7 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	if len(changedNS) == 0 {
 		return 0, nil
 	}
+	ix.listed, ix.delta = nil, nil
 	sort.Strings(changedNS)
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -559,6 +577,9 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	ix.rules = &rules
+	if !all {
+		ix.delta = &refreshDelta{before: snapshotState(old), changed: changed}
+	}
 	return n, nil
 }
 
@@ -1075,18 +1096,25 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 }
 
 // Each calls fn with each issue f selects, in List's order, and how many
-// there are. The summary is fn's only until it returns (its strings and
+// there are at most. The summary is fn's only until it returns (its strings and
 // slices stay valid): a caller that prints a list need not hold all of it.
 func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) error) error {
-	rows, err := ix.sortedRows(ctx, f)
-	if err != nil {
-		return err
+	rows, filter := ix.listed, f.Search == ""
+	if rows == nil || !filter {
+		var err error
+		if rows, err = ix.sortedRows(ctx, f); err != nil {
+			return err
+		}
+		filter = false
 	}
 	var rd rowReader
 	var sum Summary
 	for _, row := range rows {
 		if !rd.summary(row, &sum) {
 			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+		}
+		if filter && !f.selects(&sum) {
+			continue
 		}
 		if err := fn(len(rows), &sum); err != nil {
 			return err

@@ -89,8 +89,16 @@ func (ix *Index) storedNamespaces(ctx context.Context) (map[string]nsState, erro
 	return out, rows.Err()
 }
 
+// maxPatched bounds the issues a snapshot is patched for; past it every
+// row is read from the index again.
+const maxPatched = 2000
+
 // writeSnapshot writes the list snapshot of what the index holds, unless
-// the one on disk is of the same state already.
+// the one on disk is of the same state already. When the last Refresh
+// started from the state of the snapshot on disk, the snapshot is patched
+// with the rows of the issues it changed: after one comment on one of
+// 10,000 issues, reading every row from SQLite again was most of the
+// next listing.
 func (ix *Index) writeSnapshot(ctx context.Context) error {
 	nss, err := ix.storedNamespaces(ctx)
 	if err != nil {
@@ -98,17 +106,32 @@ func (ix *Index) writeSnapshot(ctx context.Context) error {
 	}
 	state := snapshotState(nss)
 	path := snapshotPath(ix.path)
+	var rows []string
 	if data, unmap, ok := mapFile(path); ok {
 		_, _, same := snapshotOf(data, state)
+		if !same && ix.delta != nil && len(ix.delta.changed) <= maxPatched {
+			if old, ok := snapshotRows(data, ix.delta.before); ok {
+				rows, err = ix.patchRows(ctx, old, ix.delta.changed)
+				if err != nil {
+					unmap()
+					return err
+				}
+				if rows != nil {
+					ix.patched++
+				}
+			}
+		}
 		unmap()
 		if same {
 			return nil
 		}
 	}
-	rows, err := ix.sortedRows(ctx, Filter{})
-	if err != nil {
-		return err
+	if rows == nil {
+		if rows, err = ix.sortedRows(ctx, Filter{}); err != nil {
+			return err
+		}
 	}
+	ix.listed = rows
 	return replaceFile(path, func(w *bufio.Writer) error {
 		w.WriteString("grove issue list 1 " + strconv.Itoa(len(rows)) + "\n" + state)
 		for _, row := range rows {
@@ -120,6 +143,104 @@ func (ix *Index) writeSnapshot(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// snapshotRows returns the rows of snapshot data when it is of state,
+// copied out of data, or false when it is not or does not frame.
+func snapshotRows(data []byte, state string) ([]string, bool) {
+	count, start, ok := snapshotOf(data, state)
+	if !ok {
+		return nil, false
+	}
+	body := string(data[start:]) // one copy: the rows are cut from it
+	rows := make([]string, 0, count)
+	for len(body) > 0 {
+		i := strings.IndexByte(body[:min(len(body), 12)], ':')
+		n, err := strconv.Atoi(body[:max(i, 0)])
+		if i <= 0 || err != nil || n <= 0 || n > len(body)-i-1 {
+			return nil, false
+		}
+		rows = append(rows, body[i+1:i+1+n])
+		body = body[i+1+n:]
+	}
+	return rows, len(rows) == count
+}
+
+// patchRows returns old, rows in list order, with the rows of the issues
+// in changed replaced by what the index holds for them now (none for an
+// issue it no longer has). It returns nil, and no error, when a row of old
+// does not decode: the caller reads every row instead.
+func (ix *Index) patchRows(ctx context.Context, old []string, changed map[string]bool) ([]string, error) {
+	type keyed struct {
+		created int64
+		id      string
+		row     string
+	}
+	less := func(a, b keyed) int {
+		if a.created != b.created {
+			return cmpDesc(a.created, b.created)
+		}
+		return strings.Compare(a.id, b.id)
+	}
+	var rd rowReader
+	var fresh []keyed
+	ids := slices.Sorted(maps.Keys(changed))
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		q := "SELECT row FROM issues WHERE id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+		rs, err := ix.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		for rs.Next() {
+			var row string
+			if err := rs.Scan(&row); err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("index: %w", err)
+			}
+			c, id, ok := rd.key(row)
+			if !ok {
+				rs.Close()
+				return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+			}
+			fresh = append(fresh, keyed{c, id, row})
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+	}
+	slices.SortFunc(fresh, less)
+	out := make([]string, 0, len(old)+len(fresh))
+	var prev keyed
+	for i, row := range old {
+		c, id, ok := rd.key(row)
+		if !ok {
+			return nil, nil
+		}
+		k := keyed{c, id, row}
+		if i > 0 && less(prev, k) >= 0 {
+			return nil, nil // out of order: not a snapshot this index wrote
+		}
+		prev = k
+		if changed[id] {
+			continue
+		}
+		for len(fresh) > 0 && less(fresh[0], k) < 0 {
+			out = append(out, fresh[0].row)
+			fresh = fresh[1:]
+		}
+		out = append(out, row)
+	}
+	for _, f := range fresh {
+		out = append(out, f.row)
+	}
+	return out, nil
 }
 
 // EachListed calls fn with each issue f selects, in List's order, from the
