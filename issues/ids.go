@@ -3,6 +3,8 @@ package issues
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -55,10 +57,26 @@ const idRecord = 41
 const maxIDsHead = 1 << 20
 
 type idList struct {
-	heads map[string]string // NID → sigrefs the list was made at
+	heads map[string]string // NID → sigrefs the list holds the IDs of
 	body  []byte            // COUNT lines of 40 hex digits and "\n", mapped
 	unmap func()
+	sum   string // hex SHA-256 of the list's head, naming this list
 }
+
+// A list's heads may be moved on without writing the list again: a
+// command that moved a namespace without adding or removing an ID (a
+// comment), or that caught up with such moves, writes the newer heads to
+// a small file beside the list ("TYPE.ids.heads"): the line "grove ids
+// heads 1 SUM", SUM the hex SHA-256 of the head of the list it is for,
+// then one line "NID SIGREFS" for each of that list's namespaces. A heads
+// file for another list, or that does not parse, is ignored. Without it
+// every command after a comment diffed the signed refs the comment moved.
+
+// headsPath is the heads file of the list at path.
+func headsPath(path string) string { return path + ".heads" }
+
+// maxHeadsFile bounds a heads file.
+const maxHeadsFile = 1 << 20
 
 // readIDList maps the list of type typ at path; ok is false when there is
 // none or its head is malformed. close unmaps it.
@@ -78,6 +96,8 @@ func readIDList(path, typ string) (l *idList, ok bool) {
 		return l, false
 	}
 	body = data[len(head)+2:]
+	sum := sha256.Sum256(head)
+	l.sum = hex.EncodeToString(sum[:])
 	lines := strings.Split(string(head), "\n")
 	if lines[0] != idsHeader(typ, len(body)/idRecord) || len(body)%idRecord != 0 {
 		return l, false
@@ -90,7 +110,69 @@ func readIDList(path, typ string) (l *idList, ok bool) {
 		}
 		l.heads[ns] = sr
 	}
+	if heads := readHeads(headsPath(path), l); heads != nil {
+		l.heads = heads
+	}
 	return l, true
+}
+
+// readHeads returns the heads in the heads file at path when it is for
+// list l and names the same namespaces, else nil.
+func readHeads(path string, l *idList) map[string]string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) > maxHeadsFile {
+		return nil
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if lines[0] != "grove ids heads 1 "+l.sum || len(lines)-1 != len(l.heads) {
+		return nil
+	}
+	heads := make(map[string]string, len(l.heads))
+	for _, line := range lines[1:] {
+		ns, sr, ok := strings.Cut(line, " ")
+		if _, known := l.heads[ns]; !ok || !known || !protocol.ValidOID(sr) || heads[ns] != "" {
+			return nil
+		}
+		heads[ns] = sr
+	}
+	return heads
+}
+
+// writeHeads replaces the heads file of the list at path, l, with heads
+// (which name l's namespaces).
+func writeHeads(path string, l *idList, heads map[string]string) error {
+	return replaceFile(headsPath(path), func(w *bufio.Writer) error {
+		w.WriteString("grove ids heads 1 " + l.sum + "\n")
+		for _, ns := range slices.Sorted(maps.Keys(heads)) {
+			w.WriteString(ns + " " + heads[ns] + "\n")
+		}
+		return nil
+	})
+}
+
+// noteMoved records that namespace ns moved from signed refs from to to
+// adding no ID of type typ but those in created (IDs whose ref ns made,
+// which another namespace may have had), in the ID list of typ in s's
+// cache, when the list is at from for ns. Tx.Commit calls it; it is a
+// cache, so failing to write is no error.
+func (s *Store) noteMoved(typ, ns, from, to string, created []string) {
+	path := filepath.Join(s.CacheDir, typ+".ids")
+	l, ok := readIDList(path, typ)
+	if !ok {
+		return
+	}
+	defer l.close()
+	if l.heads[ns] != from {
+		return
+	}
+	for _, id := range created {
+		if !l.has(id) {
+			return // a new ID: the next reader adds it
+		}
+	}
+	heads := maps.Clone(l.heads)
+	heads[ns] = to
+	writeHeads(path, l, heads)
 }
 
 // mapFile maps the file at path read-only; ok is false when it is
@@ -395,6 +477,7 @@ func (s *Store) catchUp(f *repo.RefFiles, l *idList, heads map[string]string, pa
 		if err != nil {
 			return nil, false
 		}
+		s.diffs++
 		d, err := s.Repo.DiffSigrefs(nid, old, cur)
 		if err != nil {
 			return nil, false
@@ -438,8 +521,11 @@ func (s *Store) catchUp(f *repo.RefFiles, l *idList, heads map[string]string, pa
 	if !ok {
 		return nil, false
 	}
-	if len(added) > 0 || len(gone) > 0 || differ >= idsRewriteAfter {
+	switch {
+	case len(added) > 0 || len(gone) > 0 || differ >= idsRewriteAfter:
 		writeIDList(path, typ, heads, l, added, gone)
+	case !maps.Equal(heads, l.heads):
+		writeHeads(path, l, heads) // the same IDs at newer heads
 	}
 	for _, id := range added {
 		if strings.HasPrefix(id, prefix) {

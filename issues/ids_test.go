@@ -22,12 +22,16 @@ import (
 // namespaces, while the directories are read only to make the list, to
 // take in a new namespace, or when the list cannot be caught up.
 func TestResolveWithIDList(t *testing.T) {
-	for seed := range uint64(3) {
+	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			ctx := context.Background()
 			rng := rand.New(rand.NewPCG(seed, 7))
 			keys := []*protocol.Key{testKey(t, 1), testKey(t, 2), testKey(t, 3)}
 			s, h := newProject(t, keys[0])
+			if seed%2 == 1 {
+				// Changes tell the list what moved (noteMoved).
+				s.CacheDir = CacheDir(h, s.Repo.RID)
+			}
 			path := IDsPath(h, s.Repo.RID, IssueType)
 			fromRefs := NewStore(s.Repo) // answers without a list
 			var ids []string
@@ -93,6 +97,100 @@ func TestResolveWithIDList(t *testing.T) {
 				t.Errorf("an up-to-date list still read %d directories", s.listings-before)
 			}
 		})
+	}
+}
+
+// TestIDListNoted: a comment made through a store with a cache tells the
+// ID list its namespace's new signed refs, so the next prefix lookup diffs
+// nothing; an issue made elsewhere is still found, and a heads file for
+// another list, or damaged, is ignored.
+func TestIDListNoted(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := testKey(t, 1), testKey(t, 2)
+	s, h := newProject(t, alice)
+	s.CacheDir = CacheDir(h, s.Repo.RID)
+	path := IDsPath(h, s.Repo.RID, IssueType)
+	var ids []string
+	for i := range 4 {
+		id, err := s.CreateIssue(ctx, alice, t0.Add(time.Duration(i)*time.Second), NewIssue{Title: fmt.Sprint("issue ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	resolve := func(id string) {
+		t.Helper()
+		if got, err := s.ResolveWith(path, IssueType, id[:8]); err != nil || got != id {
+			t.Fatalf("resolve %.8s: %q, %v", id, got, err)
+		}
+	}
+	resolve(ids[0])
+	for i, k := range []*protocol.Key{alice, bob, alice} {
+		obj, err := s.Load(ctx, IssueType, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateIssue(ctx, k, t0.Add(time.Hour), obj, Action{Type: ActComment, Body: "seen"}); err != nil {
+			t.Fatal(err)
+		}
+		// bob's first comment makes his namespace: the list must take it
+		// in once; alice's comments are noted.
+		before := s.diffs + s.listings
+		resolve(ids[3])
+		if k == alice && s.diffs+s.listings != before {
+			t.Fatalf("comment %d: the lookup after a noted comment diffed or listed", i)
+		}
+	}
+	// An issue made by a store without a cache is not noted: the next
+	// lookup diffs and finds it.
+	other, err := NewStore(s.Repo).CreateIssue(ctx, alice, t0.Add(2*time.Hour), NewIssue{Title: "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.diffs
+	resolve(other)
+	if s.diffs == before {
+		t.Fatal("an unnoted move was not diffed")
+	}
+	// That lookup wrote the list anew; a comment notes its heads again.
+	obj, err := s.Load(ctx, IssueType, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateIssue(ctx, alice, t0.Add(3*time.Hour), obj, Action{Type: ActComment, Body: "here"}); err != nil {
+		t.Fatal(err)
+	}
+	// Heads files that are not for this list, or do not parse.
+	good, err := os.ReadFile(headsPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := readIDList(path, IssueType)
+	if !ok {
+		t.Fatal("no list")
+	}
+	defer l.close()
+	for name, b := range map[string]string{
+		"another list": strings.Replace(string(good), l.sum[:8], "00000000", 1),
+		"a bad oid":    strings.Replace(string(good), " ", " x", 1),
+		"a namespace missing": func() string {
+			lines := strings.SplitAfter(string(good), "\n")
+			return lines[0]
+		}(),
+		"empty": "",
+	} {
+		if err := os.WriteFile(headsPath(path), []byte(b), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if readHeads(headsPath(path), l) != nil {
+			t.Errorf("%s: heads file taken", name)
+		}
+	}
+	if err := os.WriteFile(headsPath(path), good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if readHeads(headsPath(path), l) == nil {
+		t.Error("a good heads file was not taken")
 	}
 }
 

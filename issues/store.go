@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"example.com/grove/protocol"
@@ -29,9 +30,10 @@ type Store struct {
 	// loads keep each object's verified changes (memo.go).
 	CacheDir string
 	nids     nidCache
-	// listings counts the ref directories read to resolve a prefix, for
-	// tests to tell which way an answer came.
-	listings int
+	// listings counts the ref directories read to resolve a prefix, and
+	// diffs the signed refs diffed to catch an ID list up, for tests to
+	// tell which way an answer came.
+	listings, diffs int
 }
 
 // NewStore returns the object store of project r.
@@ -167,8 +169,32 @@ func (tx *Tx) Commit(ctx context.Context) error {
 	for _, ref := range tx.order {
 		ups = append(ups, repo.RefUpdate{Name: ref, Old: tx.old[ref], New: tx.new[ref]})
 	}
-	if err := tx.s.Repo.UpdateNamespace(ctx, tx.signer, ups, tx.now); err != nil {
+	from, to, err := tx.s.Repo.UpdateNamespaceSigned(ctx, tx.signer, ups, tx.now)
+	if err != nil {
 		return err
+	}
+	if tx.s.CacheDir != "" && from != "" && from != to {
+		// Tell the ID lists what moved, so that the next command does not
+		// diff the signed refs to find out (a cache: ignore failure).
+		// type → IDs whose ref is new here; a type none of whose refs
+		// moved kept its IDs too.
+		created := map[string][]string{IssueType: {}, PatchType: {}}
+		for _, ref := range tx.order {
+			rest, _ := strings.CutPrefix(ref, "refs/cobs/")
+			typ, id, ok := strings.Cut(rest, "/")
+			if !ok {
+				continue
+			}
+			if created[typ] == nil {
+				created[typ] = []string{}
+			}
+			if tx.old[ref] == "" {
+				created[typ] = append(created[typ], id)
+			}
+		}
+		for typ, ids := range created {
+			tx.s.noteMoved(typ, tx.signer.NID().String(), from, to, ids)
+		}
 	}
 	tx.order, tx.old, tx.new = nil, map[string]string{}, map[string]string{}
 	return nil

@@ -17,12 +17,31 @@ import (
 // recomputes the canonical refs, all in one ref transaction under the
 // project's lock.
 func (r *Repo) UpdateNamespace(ctx context.Context, s protocol.Signer, updates []RefUpdate, now time.Time) error {
+	_, _, err := r.UpdateNamespaceSigned(ctx, s, updates, now)
+	return err
+}
+
+// UpdateNamespaceSigned is UpdateNamespace, and returns the signer's
+// signed refs commit before and after ("" for none), both read under the
+// storage's lock: no other update falls between them, so a caller that
+// knows what its updates were knows all that moved.
+func (r *Repo) UpdateNamespaceSigned(ctx context.Context, s protocol.Signer, updates []RefUpdate, now time.Time) (from, to string, err error) {
 	unlock, err := r.Lock(ctx)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer unlock()
-	return r.updateNamespaceLocked(ctx, s, updates, now)
+	ref := NamespacePrefix(s.NID()) + protocol.SigrefsRef
+	if from, err = r.RefFiles().Get(ref); err != nil {
+		return "", "", err
+	}
+	if err := r.updateNamespaceLocked(ctx, s, updates, now); err != nil {
+		return "", "", err
+	}
+	if to, err = r.RefFiles().Get(ref); err != nil {
+		return "", "", err
+	}
+	return from, to, nil
 }
 
 func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, updates []RefUpdate, now time.Time) error {
