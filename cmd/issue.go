@@ -113,11 +113,7 @@ func (is *issueSession) Close() error {
 // resolve returns the full ID of the issue prefix names, helped by the
 // project's list of issue IDs in the home's cache.
 func (is *issueSession) resolve(prefix string) (string, error) {
-	h, err := is.e.home()
-	if err != nil {
-		return "", err
-	}
-	return is.s.ResolveWith(issues.IDsPath(h, is.r.RID, issues.IssueType), issues.IssueType, prefix)
+	return is.s.Resolve(issues.IssueType, prefix)
 }
 
 // rulesOf returns who may triage and see issues, from the project's

@@ -58,7 +58,11 @@ func helperPatches(ctx context.Context, e *env, r *repo.Repo, key protocol.Signe
 		}
 		message = string(b)
 	}
-	s := issues.NewStore(r)
+	h, err := e.home()
+	if err != nil {
+		return err
+	}
+	s := cachedStore(h, r)
 	v, err := s.PatchView(ctx)
 	if err != nil {
 		return err

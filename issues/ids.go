@@ -43,6 +43,11 @@ func IDsPath(h repo.Home, rid protocol.RID, typ string) string {
 	return filepath.Join(CacheDir(h, rid), typ+".ids")
 }
 
+// idsPath is the ID list of type typ in s's CacheDir (IDsPath).
+func (s *Store) idsPath(typ string) string {
+	return filepath.Join(s.CacheDir, typ+".ids")
+}
+
 // idsRewriteAfter is how many refs may differ from a list's heads before
 // the list is written anew even though its IDs are the same: until then
 // each reader diffs the same few refs again (comments on one issue move
@@ -156,7 +161,7 @@ func writeHeads(path string, l *idList, heads map[string]string) error {
 // cache, when the list is at from for ns. Tx.Commit calls it; it is a
 // cache, so failing to write is no error.
 func (s *Store) noteMoved(typ, ns, from, to string, created []string) {
-	path := filepath.Join(s.CacheDir, typ+".ids")
+	path := s.idsPath(typ)
 	l, ok := readIDList(path, typ)
 	if !ok {
 		return

@@ -239,6 +239,17 @@ func TestPatchStore(t *testing.T) {
 	if got, err := s.ResolvePatch(ctx, id[:6]); err != nil || got != id {
 		t.Fatalf("resolve %q %v", got, err)
 	}
+	// With a cache, through the patches' ID list.
+	cached := NewStore(s.Repo)
+	cached.CacheDir = t.TempDir()
+	if got, err := cached.ResolvePatch(ctx, id[:6]); err != nil || got != id {
+		t.Fatalf("resolve with a cache %q %v", got, err)
+	}
+	if l, ok := readIDList(cached.idsPath(PatchType), PatchType); !ok || !l.has(id) {
+		t.Fatal("no ID list of patches holding the patch")
+	} else {
+		l.close()
+	}
 	// Only bob may revise.
 	c2 := gitCommit(t, wc, "a", "a\nb\nc\n", "add c")
 	gitRun(t, wc, "push", "-q", s.Repo.Path, c2+":refs/tmp/c2")

@@ -8,9 +8,14 @@ import (
 
 // Resolve returns the full ID of the object of type typ that prefix (hex,
 // any case) names in any namespace. It reads the refs only, not the
-// index, so a command that changes one object need not open the index.
+// index, so a command that changes one object need not open the index;
+// with a CacheDir, it is helped by the type's ID list there.
 func (s *Store) Resolve(typ, prefix string) (string, error) {
-	return s.ResolveWith("", typ, prefix)
+	var path string
+	if s.CacheDir != "" {
+		path = s.idsPath(typ)
+	}
+	return s.ResolveWith(path, typ, prefix)
 }
 
 // ResolveWith is Resolve helped by the ID list at path (IDsPath; "" for
