@@ -293,6 +293,12 @@ func (p *simPeer) state(t testing.TB, rid protocol.RID, id string, rules Rules, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return obj, materializedJSON(t, obj, rules)
+}
+
+// materializedJSON is obj materialized under rules, as JSON.
+func materializedJSON(t testing.TB, obj *Object, rules Rules) []byte {
+	t.Helper()
 	is, err := Materialize(obj, rules)
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +307,7 @@ func (p *simPeer) state(t testing.TB, rid protocol.RID, id string, rules Rules, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return obj, b
+	return b
 }
 
 // randomAction picks an action a peer might take given what it sees.

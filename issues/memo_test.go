@@ -3,7 +3,6 @@ package issues
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -64,17 +63,7 @@ func sameObject(t testing.TB, a, b *Object, rules Rules) {
 	if !reflect.DeepEqual(strip(a), strip(b)) || !reflect.DeepEqual(a.Heads, b.Heads) {
 		t.Fatalf("memo load differs:\n%+v\nvs\n%+v", strip(a), strip(b))
 	}
-	ia, err := Materialize(a, rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ib, err := Materialize(b, rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ja, _ := json.Marshal(ia)
-	jb, _ := json.Marshal(ib)
-	if !bytes.Equal(ja, jb) {
+	if ja, jb := materializedJSON(t, a, rules), materializedJSON(t, b, rules); !bytes.Equal(ja, jb) {
 		t.Fatalf("memo load materializes differently:\n%s\nvs\n%s", ja, jb)
 	}
 }
