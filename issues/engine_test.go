@@ -264,6 +264,16 @@ type simTip struct {
 	seq int
 }
 
+// simPeers returns the three peers of a simulation, keys 1 to 3, holding
+// nothing yet.
+func simPeers(t testing.TB) []*simPeer {
+	var peers []*simPeer
+	for i := range 3 {
+		peers = append(peers, &simPeer{key: testKey(t, byte(i+1)), objs: memObjects{}, tips: map[string]simTip{}})
+	}
+	return peers
+}
+
 func (p *simPeer) tipList(rng *rand.Rand) []string {
 	var l []string
 	for _, t := range p.tips {
@@ -373,11 +383,7 @@ func TestConvergence(t *testing.T) {
 	rid := testRID(t)
 	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(uint64(seed), 7))
-		peers := []*simPeer{
-			{key: testKey(t, 1), objs: memObjects{}, tips: map[string]simTip{}},
-			{key: testKey(t, 2), objs: memObjects{}, tips: map[string]simTip{}},
-			{key: testKey(t, 3), objs: memObjects{}, tips: map[string]simTip{}},
-		}
+		peers := simPeers(t)
 		rules := Rules{Delegates: []protocol.NID{peers[1].key.NID()}}
 		author := peers[0]
 		id := mustWrite(t, author.objs, author.key, rid, nil, fmt.Sprint(seed), t0, Action{Type: ActTitle, Title: "root"})

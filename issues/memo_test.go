@@ -81,11 +81,7 @@ func TestMemoAgreesWithLoad(t *testing.T) {
 	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(uint64(seed), 11))
 		dir := t.TempDir()
-		peers := []*simPeer{
-			{key: testKey(t, 1), objs: memObjects{}, tips: map[string]simTip{}},
-			{key: testKey(t, 2), objs: memObjects{}, tips: map[string]simTip{}},
-			{key: testKey(t, 3), objs: memObjects{}, tips: map[string]simTip{}},
-		}
+		peers := simPeers(t)
 		rules := Rules{Delegates: []protocol.NID{peers[1].key.NID()}}
 		id := mustWrite(t, peers[0].objs, peers[0].key, rid, nil, fmt.Sprint(seed), t0, Action{Type: ActTitle, Title: "root"})
 		seq := map[string]int{}
