@@ -54,6 +54,9 @@ func TestObjectReader(t *testing.T) {
 				if werr != nil || wk != kind || !bytes.Equal(wd, data) {
 					t.Fatalf("%s: ReadObject gives %s %d bytes, %v", oid, wk, len(wd), werr)
 				}
+				if !r.HasObject(oid) {
+					t.Fatalf("%s: HasObject false", oid)
+				}
 			}
 		}
 		tests := []struct {
@@ -73,6 +76,12 @@ func TestObjectReader(t *testing.T) {
 				if _, _, err := rd.ReadObject(tt.oid, tt.limit); !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
+				if _, _, err := r.ReadObject(tt.oid, tt.limit); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("ReadObject: err = %v, want %v", err, tt.wantErr)
+				}
+				if has := r.HasObject(tt.oid); has != (tt.wantErr == repo.ErrTooLarge) {
+					t.Fatalf("HasObject = %v", has)
+				}
 			})
 		}
 	}
@@ -80,6 +89,16 @@ func TestObjectReader(t *testing.T) {
 	gitIn(t, r.Path, nil, "repack", "-a", "-d", "-q")
 	gitIn(t, r.Path, nil, "prune-packed")
 	t.Run("packed", check)
+	// An object packed after r mapped the packs, by a repack that removed
+	// the packs r mapped: r finds the new pack.
+	oid, err := r.WriteObject("blob", []byte("later\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs[oid] = obj{"blob", []byte("later\n")}
+	gitIn(t, r.Path, nil, "repack", "-a", "-d", "-q")
+	gitIn(t, r.Path, nil, "prune-packed")
+	t.Run("repacked", check)
 }
 
 // TestScanRefs lists the same refs as RefFiles.List: loose ones over

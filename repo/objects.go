@@ -157,7 +157,38 @@ func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
 	if kind, data, ok, err := r.readLoose(oid, limit); ok || err != nil {
 		return kind, data, err
 	}
+	kind, data, err := r.readPacked(oid, limit)
+	switch {
+	case err == nil || errors.Is(err, ErrTooLarge):
+		return kind, data, err
+	case errors.Is(err, errNotPacked) && !r.hasAlternates():
+		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)
+	}
+	// Alternates, or a pack this reader does not know: go-git.
 	return readEncoded(r.objects, oid, limit)
+}
+
+// readPacked reads object oid from the storage's mapped packs (pack.go).
+// The mapping lives as long as r; a pack that git removes meanwhile stays
+// readable through it.
+func (r *Repo) readPacked(oid string, limit int64) (string, []byte, error) {
+	r.packedOnce.Do(func() {
+		r.packed = newPacks(filepath.Join(r.Path, "objects"))
+		runtime.AddCleanup(r, (*packs).release, r.packed)
+	})
+	pr, _ := r.packReaders.Get().(*packReader)
+	if pr == nil {
+		pr = &packReader{ps: r.packed}
+	}
+	defer r.packReaders.Put(pr)
+	return pr.read(oid, limit)
+}
+
+// hasAlternates reports whether the storage borrows objects from another
+// (a push quarantine does).
+func (r *Repo) hasAlternates() bool {
+	_, err := os.Stat(filepath.Join(r.Path, "objects", "info", "alternates"))
+	return err == nil
 }
 
 // looseDecoder takes a decoder from r's pool (an inflater's window alone
@@ -193,6 +224,15 @@ func (r *Repo) readLoose(oid string, limit int64) (kind string, data []byte, ok 
 // HasObject reports whether the storage holds object oid.
 func (r *Repo) HasObject(oid string) bool {
 	if !protocol.ValidOID(oid) {
+		return false
+	}
+	if _, err := os.Lstat(filepath.Join(r.Path, "objects", oid[:2], oid[2:])); err == nil {
+		return true
+	}
+	switch _, _, err := r.readPacked(oid, 0); {
+	case err == nil || errors.Is(err, ErrTooLarge):
+		return true
+	case errors.Is(err, errNotPacked) && !r.hasAlternates():
 		return false
 	}
 	return r.objects.HasEncodedObject(plumbing.NewHash(oid)) == nil

@@ -36,6 +36,10 @@ type packs struct {
 	list   []*pack
 	loaded map[string]bool // .idx names mapped so far
 	refs   int             // readers using the set
+	// unmapped is set when a pack could not be mapped (half written, or
+	// a format this reader does not know): an object in none of the
+	// mapped packs may be in it, for go-git to read.
+	unmapped bool
 }
 
 // pack is one mapped .pack and its version 2 .idx.
@@ -72,6 +76,7 @@ func (ps *packs) scan() error {
 		}
 		p, err := mapPack(filepath.Join(ps.dir, base))
 		if err != nil {
+			ps.unmapped = true
 			continue // half written, or not ours to read: go-git may
 		}
 		ps.loaded[name] = true
@@ -271,6 +276,11 @@ func (pr *packReader) read(oid string, limit int64) (string, []byte, error) {
 			return "", nil, err
 		}
 		if p, off = pr.locate(pr.id[:]); p == nil {
+			pr.ps.mu.RLock()
+			defer pr.ps.mu.RUnlock()
+			if pr.ps.unmapped {
+				return "", nil, errPackFormat
+			}
 			return "", nil, errNotPacked
 		}
 	}
