@@ -460,6 +460,8 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		return err
 	}
 	if o.JSON {
+		// Collected first, so that the index is closed before anything
+		// is written; then encoded one by one (jsonList).
 		list := []issues.Summary{}
 		err := each(func(n int, s *issues.Summary) error {
 			c := *s
@@ -471,7 +473,13 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(e.io.Out, list)
+		out := newJSONList(e.io.Out)
+		for i := range list {
+			if err := out.add(&list[i]); err != nil {
+				return err
+			}
+		}
+		return out.close()
 	}
 	// Rows are made as summaries are handed out, into one backing array
 	// of cells: a 10,000-issue list then allocates little besides.

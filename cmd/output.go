@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,51 @@ func writeJSON(w io.Writer, v any) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// jsonList writes a JSON array exactly as writeJSON writes a slice of
+// its items, one item at a time: a list of 10,000 issues is then never
+// held whole, neither as values nor as one encoding, which writeJSON
+// would build and then indent in a second pass (most of its time).
+type jsonList struct {
+	bw  *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	n   int
+}
+
+func newJSONList(w io.Writer) *jsonList {
+	l := &jsonList{bw: bufio.NewWriterSize(w, 64<<10)}
+	l.enc = json.NewEncoder(&l.buf)
+	l.enc.SetIndent("  ", "  ")
+	l.enc.SetEscapeHTML(false)
+	return l
+}
+
+// add writes v as the list's next item.
+func (l *jsonList) add(v any) error {
+	l.buf.Reset()
+	if err := l.enc.Encode(v); err != nil {
+		return err
+	}
+	if l.n == 0 {
+		l.bw.WriteString("[\n  ")
+	} else {
+		l.bw.WriteString(",\n  ")
+	}
+	l.n++
+	_, err := l.bw.Write(bytes.TrimSuffix(l.buf.Bytes(), []byte("\n")))
+	return err
+}
+
+// close ends the list and flushes it.
+func (l *jsonList) close() error {
+	if l.n == 0 {
+		l.bw.WriteString("[]\n")
+	} else {
+		l.bw.WriteString("\n]\n")
+	}
+	return l.bw.Flush()
 }
 
 // table prints aligned columns, exactly as text/tabwriter with padding 2

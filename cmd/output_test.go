@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTable checks that table prints what text/tabwriter prints.
@@ -62,4 +64,45 @@ func FuzzTable(f *testing.F) {
 		}
 		checkTable(t, rows)
 	})
+}
+
+// TestJSONList: a list written item by item is byte for byte what
+// writeJSON writes for the slice.
+func TestJSONList(t *testing.T) {
+	type item struct {
+		ID     string    `json:"id"`
+		Title  string    `json:"title"`
+		Labels []string  `json:"labels"`
+		Reason string    `json:"reason,omitempty"`
+		N      int       `json:"n"`
+		When   time.Time `json:"when"`
+		Nested *item     `json:"nested,omitempty"`
+	}
+	lists := [][]item{
+		{},
+		{{ID: "a"}},
+		{
+			{ID: "1", Title: "quotes \" and <html> & \\ and \u2028 and \x01 and \xff", Labels: []string{"bug", "ui"}, N: 3, When: time.Date(2026, 12, 2, 6, 0, 0, 5, time.UTC)},
+			{ID: "2", Labels: []string{}, Reason: "solved", Nested: &item{ID: "in", Labels: []string{"x"}}},
+			{ID: "3", Title: "naïve 日本語"},
+		},
+	}
+	for _, l := range lists {
+		var want, got bytes.Buffer
+		if err := writeJSON(&want, l); err != nil {
+			t.Fatal(err)
+		}
+		out := newJSONList(&got)
+		for i := range l {
+			if err := out.add(&l[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := out.close(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("item by item:\n%s\nwriteJSON:\n%s", got.String(), want.String())
+		}
+	}
 }
