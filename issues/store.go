@@ -180,10 +180,10 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		// moved kept its IDs too.
 		created := map[string][]string{IssueType: {}, PatchType: {}}
 		for _, ref := range tx.order {
-			rest, _ := strings.CutPrefix(ref, "refs/cobs/")
+			rest, cob := strings.CutPrefix(ref, "refs/cobs/")
 			typ, id, ok := strings.Cut(rest, "/")
-			if !ok {
-				continue
+			if !cob || !ok {
+				continue // a patch's head, say: no object's ID
 			}
 			if created[typ] == nil {
 				created[typ] = []string{}
