@@ -2,8 +2,11 @@ package cmd_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,5 +71,100 @@ func TestIssueListLetsGoOfTheIndex(t *testing.T) {
 	close(w.release)
 	if code := <-first; code != 0 {
 		t.Fatalf("first list: exit %d", code)
+	}
+}
+
+// TestIssueCommandsAtOnce runs comments, a close, listings and shows at
+// the same time on one home, through the caches they share (ID list and
+// its heads file, memos, the index and its list snapshot): every command
+// succeeds, nothing is lost, and what the caches answer afterwards is what
+// a home with no cache answers.
+func TestIssueCommandsAtOnce(t *testing.T) {
+	p := newPeer(t)
+	dir, rid := p.project()
+	var ids []string
+	for _, title := range []string{"one", "two", "three"} {
+		ids = append(ids, strings.TrimSpace(p.run(dir, "grove", "issue", "new", "--title", title)))
+	}
+	home := filepath.Join(p.work, ".grove")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run := func(args ...string) (string, error) {
+		var out, errOut strings.Builder
+		stdio := cmd.IO{In: strings.NewReader(""), Out: &out, Err: &errOut, LookupEnv: func(k string) (string, bool) {
+			if k == "GROVE_HOME" {
+				return home, true
+			}
+			return "", false
+		}}
+		if code := cmd.Grove(ctx, append(args, "-R", rid), stdio); code != 0 {
+			return "", fmt.Errorf("grove %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+		}
+		return out.String(), nil
+	}
+	if _, err := run("issue", "list"); err != nil { // the caches exist
+		t.Fatal(err)
+	}
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w, id := range ids[:2] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				if _, err := run("issue", "comment", id[:8], "--body", fmt.Sprintf("writer %d, comment %d", w, i)); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := run("issue", "close", ids[2][:8]); err != nil {
+			errs <- err
+		}
+		for range n {
+			for _, args := range [][]string{{"issue", "list", "--state", "all", "--json"}, {"issue", "show", ids[0][:8], "--json"}} {
+				if _, err := run(args...); err != nil {
+					errs <- err
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	answers := func() []string {
+		var out []string
+		for _, args := range [][]string{{"issue", "list", "--state", "all", "--json"}, {"issue", "show", ids[0][:8], "--json"}, {"issue", "show", ids[1][:8], "--json"}} {
+			s, err := run(args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	cached := answers()
+	for i, id := range ids[:2] {
+		if got := strings.Count(cached[1+i], `"writer `); got != n {
+			t.Errorf("issue %.7s shows %d comments, want %d", id, got, n)
+		}
+	}
+	if !strings.Contains(cached[0], `"state": "closed"`) {
+		t.Errorf("the close is not listed:\n%s", cached[0])
+	}
+	if err := os.RemoveAll(filepath.Join(home, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := answers(); !slices.Equal(fresh, cached) {
+		t.Errorf("with caches:\n%s\nwithout:\n%s", strings.Join(cached, "\n"), strings.Join(fresh, "\n"))
 	}
 }
