@@ -36,11 +36,7 @@ func TestPageMatchesList(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := OpenIndex(ctx, IndexPath(h, s.Repo.RID), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := mustOpenIndex(t, s, h)
 	all, err := ix.List(ctx, Filter{})
 	if err != nil {
 		t.Fatal(err)

@@ -45,11 +45,7 @@ func indexFixture(t *testing.T) (*Store, *Index, []string) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := OpenIndex(ctx, IndexPath(h, s.Repo.RID), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
+	ix := mustOpenIndex(t, s, h)
 	checkIndex(t, ix, s, 30)
 	return s, ix, ids
 }

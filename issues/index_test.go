@@ -67,11 +67,7 @@ func TestIndexMatchesGit(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := OpenIndex(ctx, IndexPath(h, s.Repo.RID), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := mustOpenIndex(t, s, h)
 	checkIndex(t, ix, s, 12)
 
 	change := func(id string, acts ...Action) {

@@ -28,11 +28,7 @@ func TestResolve(t *testing.T) {
 			gitRun(t, s.Repo.Path, "pack-refs", "--all")
 		}
 	}
-	ix, err := OpenIndex(ctx, IndexPath(h, s.Repo.RID), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := mustOpenIndex(t, s, h)
 	same := func(prefix string) {
 		t.Helper()
 		got, gerr := s.Resolve(IssueType, prefix)

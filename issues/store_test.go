@@ -30,6 +30,18 @@ func newProject(t testing.TB, k *protocol.Key) (*Store, repo.Home) {
 	return NewStore(r), h
 }
 
+// mustOpenIndex opens the index of s's project in home h, closed when the
+// test ends.
+func mustOpenIndex(t testing.TB, s *Store, h repo.Home) *Index {
+	t.Helper()
+	ix, err := OpenIndex(context.Background(), IndexPath(h, s.Repo.RID), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
 func TestStoreWriteLoadVerify(t *testing.T) {
 	ctx := context.Background()
 	alice, bob := testKey(t, 1), testKey(t, 2)
