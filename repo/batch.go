@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -37,9 +35,12 @@ type ObjectReader struct {
 	git   *filesystem.Storage // made when first needed
 }
 
-// NewObjectReader returns a reader of r's objects. Close it when done.
+// NewObjectReader returns a reader of r's objects, sharing r's mapped
+// packs. Close it when done.
 func (r *Repo) NewObjectReader() *ObjectReader {
-	return newObjectReader(r, newPacks(filepath.Join(r.Path, "objects")))
+	ps := r.sharedPacks()
+	ps.retain()
+	return newObjectReader(r, ps)
 }
 
 func newObjectReader(r *Repo, ps *packs) *ObjectReader {
@@ -52,9 +53,7 @@ func newObjectReader(r *Repo, ps *packs) *ObjectReader {
 // that shares o's mapped packs. Close it too.
 func (o *ObjectReader) Fork() *ObjectReader {
 	ps := o.packs.ps
-	ps.mu.Lock()
-	ps.refs++
-	ps.mu.Unlock()
+	ps.retain()
 	return newObjectReader(o.r, ps)
 }
 
@@ -128,7 +127,7 @@ func (o *ObjectReader) ReadObject(oid string, limit int64) (string, []byte, erro
 func (o *ObjectReader) alternates() int8 {
 	if o.alt == 0 {
 		o.alt = -1
-		if _, err := os.Stat(filepath.Join(o.r.Path, "objects", "info", "alternates")); err == nil {
+		if o.r.hasAlternates() {
 			o.alt = 1
 		}
 	}

@@ -172,16 +172,24 @@ func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
 // The mapping lives as long as r; a pack that git removes meanwhile stays
 // readable through it.
 func (r *Repo) readPacked(oid string, limit int64) (string, []byte, error) {
+	ps := r.sharedPacks()
+	pr, _ := r.packReaders.Get().(*packReader)
+	if pr == nil {
+		pr = &packReader{ps: ps}
+	}
+	defer r.packReaders.Put(pr)
+	return pr.read(oid, limit)
+}
+
+// sharedPacks returns r's mapped packs, shared by ReadObject and every
+// ObjectReader of r, made on first use. r holds one reference, let go when
+// r is collected.
+func (r *Repo) sharedPacks() *packs {
 	r.packedOnce.Do(func() {
 		r.packed = newPacks(filepath.Join(r.Path, "objects"))
 		runtime.AddCleanup(r, (*packs).release, r.packed)
 	})
-	pr, _ := r.packReaders.Get().(*packReader)
-	if pr == nil {
-		pr = &packReader{ps: r.packed}
-	}
-	defer r.packReaders.Put(pr)
-	return pr.read(oid, limit)
+	return r.packed
 }
 
 // hasAlternates reports whether the storage borrows objects from another

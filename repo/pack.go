@@ -85,6 +85,13 @@ func (ps *packs) scan() error {
 	return nil
 }
 
+// retain takes one more reference to the packs, for another reader.
+func (ps *packs) retain() {
+	ps.mu.Lock()
+	ps.refs++
+	ps.mu.Unlock()
+}
+
 // release unmaps the packs when the last reader is done.
 func (ps *packs) release() {
 	ps.mu.Lock()
