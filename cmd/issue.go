@@ -41,14 +41,6 @@ comment ID is accepted.`,
 	return c
 }
 
-// cachedStore returns project r's object store, keeping what it verifies
-// in the home's cache.
-func cachedStore(h repo.Home, r *repo.Repo) *issues.Store {
-	s := issues.NewStore(r)
-	s.CacheDir = issues.CacheDir(h, r.RID)
-	return s
-}
-
 func repoFlag(c *cobra.Command, p *string) {
 	c.Flags().StringVarP(p, "repo", "R", "", "project `RID` (default: this working copy's)")
 }
@@ -74,7 +66,7 @@ func (e *env) openIssues(ctx context.Context, flagRID string) (*issueSession, er
 	if err != nil {
 		return nil, err
 	}
-	return &issueSession{e: e, r: r, s: cachedStore(h, r)}, nil
+	return &issueSession{e: e, r: r, s: issues.NewCachedStore(r, h)}, nil
 }
 
 // index opens the project's issue index, brought up to date with the

@@ -66,7 +66,7 @@ func (e *env) openPatches(ctx context.Context, flagRID string) (*patchSession, e
 	if err != nil {
 		return nil, err
 	}
-	s := cachedStore(h, r)
+	s := issues.NewCachedStore(r, h)
 	v, err := s.PatchView(ctx)
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func helperPatches(ctx context.Context, e *env, r *repo.Repo, key protocol.Signe
 	if err != nil {
 		return err
 	}
-	s := cachedStore(h, r)
+	s := issues.NewCachedStore(r, h)
 	v, err := s.PatchView(ctx)
 	if err != nil {
 		return err

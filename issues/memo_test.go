@@ -228,8 +228,7 @@ func TestStoreMemo(t *testing.T) {
 	alice, bob := testKey(t, 1), testKey(t, 2)
 	s, h := newProject(t, alice)
 	rules := Rules{Delegates: []protocol.NID{alice.NID()}}
-	cached := NewStore(s.Repo)
-	cached.CacheDir = CacheDir(h, s.Repo.RID)
+	cached := NewCachedStore(s.Repo, h)
 	id, err := cached.CreateIssue(ctx, alice, t0, NewIssue{Title: "crash"})
 	if err != nil {
 		t.Fatal(err)

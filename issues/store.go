@@ -39,6 +39,14 @@ type Store struct {
 // NewStore returns the object store of project r.
 func NewStore(r *repo.Repo) *Store { return &Store{Repo: r, nids: make(nidCache)} }
 
+// NewCachedStore returns the object store of project r with its CacheDir
+// in home h: what it verifies and the moves it makes are kept there.
+func NewCachedStore(r *repo.Repo, h repo.Home) *Store {
+	s := NewStore(r)
+	s.CacheDir = CacheDir(h, r.RID)
+	return s
+}
+
 // Tips returns each namespace's tip of object typ/id, keyed by NID. It
 // reads ref files directly and starts no git process.
 func (s *Store) Tips(typ, id string) (map[string]string, error) {
@@ -178,17 +186,11 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		// diff the signed refs to find out (a cache: ignore failure).
 		// type → IDs whose ref is new here; a type none of whose refs
 		// moved kept its IDs too.
-		created := map[string][]string{IssueType: {}, PatchType: {}}
+		created := map[string][]string{IssueType: nil, PatchType: nil}
 		for _, ref := range tx.order {
 			rest, cob := strings.CutPrefix(ref, "refs/cobs/")
 			typ, id, ok := strings.Cut(rest, "/")
-			if !cob || !ok {
-				continue // a patch's head, say: no object's ID
-			}
-			if created[typ] == nil {
-				created[typ] = []string{}
-			}
-			if tx.old[ref] == "" {
+			if cob && ok && tx.old[ref] == "" {
 				created[typ] = append(created[typ], id)
 			}
 		}

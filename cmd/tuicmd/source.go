@@ -55,13 +55,8 @@ func (s *adapter) open(rid string) (*repo.Repo, error) {
 	return repo.Open(s.home, id)
 }
 
-// store returns project r's object store, keeping what it verifies in the
-// home's cache.
-func (s *adapter) store(r *repo.Repo) *issues.Store {
-	st := issues.NewStore(r)
-	st.CacheDir = issues.CacheDir(s.home, r.RID)
-	return st
-}
+// store returns project r's object store, with the home's cache.
+func (s *adapter) store(r *repo.Repo) *issues.Store { return issues.NewCachedStore(r, s.home) }
 
 func (s *adapter) signer() (*protocol.Key, error) {
 	if s.key == nil {
