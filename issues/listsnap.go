@@ -106,24 +106,21 @@ func (ix *Index) writeSnapshot(ctx context.Context) error {
 	}
 	state := snapshotState(nss)
 	path := snapshotPath(ix.path)
+	before := ""
+	if ix.delta != nil && len(ix.delta.changed) <= maxPatched {
+		before = ix.delta.before
+	}
+	same, old := readSnapshot(path, state, before)
+	if same {
+		return nil
+	}
 	var rows []string
-	if data, unmap, ok := mapFile(path); ok {
-		_, _, same := snapshotOf(data, state)
-		if !same && ix.delta != nil && len(ix.delta.changed) <= maxPatched {
-			if old, ok := snapshotRows(data, ix.delta.before); ok {
-				rows, err = ix.patchRows(ctx, old, ix.delta.changed)
-				if err != nil {
-					unmap()
-					return err
-				}
-				if rows != nil {
-					ix.patched++
-				}
-			}
+	if old != nil {
+		if rows, err = ix.patchRows(ctx, old, ix.delta.changed); err != nil {
+			return err
 		}
-		unmap()
-		if same {
-			return nil
+		if rows != nil {
+			ix.patched++
 		}
 	}
 	if rows == nil {
@@ -143,6 +140,25 @@ func (ix *Index) writeSnapshot(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// readSnapshot reports whether the snapshot at path is of state, and if
+// not, returns its rows when it is of state before ("" for no such
+// state).
+func readSnapshot(path, state, before string) (same bool, rows []string) {
+	data, unmap, ok := mapFile(path)
+	if !ok {
+		return false, nil
+	}
+	defer unmap()
+	if _, _, same := snapshotOf(data, state); same {
+		return true, nil
+	}
+	if before == "" {
+		return false, nil
+	}
+	rows, _ = snapshotRows(data, before)
+	return false, rows
 }
 
 // snapshotRows returns the rows of snapshot data when it is of state,
