@@ -16,6 +16,8 @@ trap 'rm -rf "$work"' EXIT
 bin=$work/bin
 mkdir -p "$bin"
 go build -o "$bin/grove" ./cmd/grove
+# grove-index: the listings the snapshot cannot answer (searches, rebuilds).
+go build -o "$bin/grove-index" ./cmd/grove-index
 go build -o "$bin/git-remote-grove" ./cmd/git-remote-grove
 go build -o "$bin/issuesgen" ./bench/issues
 go build -o "$bin/timeit" ./bench/cmd/timeit

@@ -32,6 +32,8 @@ func TestDeps(t *testing.T) {
 		"github.com/go-git/go-git/v5/plumbing/transport": "go-git's transports",
 		"github.com/go-git/go-git/v5/plumbing/object":    "go-git's object package (OpenPGP, diffs, tree walks): repo encodes and parses its commits itself",
 		"github.com/ProtonMail/go-crypto/openpgp":        "OpenPGP (go-git's commit signatures)",
+		"modernc.org/sqlite":                             "the issue index's SQLite: it belongs to grove-index and grove-tui",
+		"modernc.org/libc":                               "SQLite's C library: it belongs to grove-index and grove-tui",
 	}
 	for _, prog := range []string{"./grove", "./git-remote-grove"} {
 		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, prog).Output()

@@ -49,7 +49,9 @@ func TestIssueListLetsGoOfTheIndex(t *testing.T) {
 	defer cancel()
 	w := &blockingWriter{blocked: make(chan struct{}), release: make(chan struct{})}
 	first := make(chan int, 1)
-	go func() { first <- cmd.Grove(ctx, []string{"issue", "list", "-R", rid}, stdio(w)) }()
+	// In process, with the index in it as in grove-index: grove would run
+	// grove-index in a process of its own environment, not this home.
+	go func() { first <- cmd.GroveIndex(ctx, []string{"issue", "list", "-R", rid}, stdio(w)) }()
 	select {
 	case <-w.blocked:
 	case code := <-first:
@@ -59,7 +61,7 @@ func TestIssueListLetsGoOfTheIndex(t *testing.T) {
 	}
 	second := make(chan int, 1)
 	var out strings.Builder
-	go func() { second <- cmd.Grove(ctx, []string{"issue", "list", "-R", rid, "--json"}, stdio(&out)) }()
+	go func() { second <- cmd.GroveIndex(ctx, []string{"issue", "list", "-R", rid, "--json"}, stdio(&out)) }()
 	select {
 	case code := <-second:
 		if code != 0 || !strings.Contains(out.String(), "stuck in a pipe") {
@@ -97,7 +99,8 @@ func TestIssueCommandsAtOnce(t *testing.T) {
 			}
 			return "", false
 		}}
-		if code := cmd.Grove(ctx, append(args, "-R", rid), stdio); code != 0 {
+		// grove-index's command line, with the index in process.
+		if code := cmd.GroveIndex(ctx, append(args, "-R", rid), stdio); code != 0 {
 			return "", fmt.Errorf("grove %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
 		}
 		return out.String(), nil

@@ -22,14 +22,15 @@ import (
 
 // TestMain puts our programs on PATH, so the scripts' `git clone grove://…`
 // runs our helper through the real git binary, `grove tui` finds
-// grove-tui, `grove man` finds grove-man and `grove node start` finds
-// grove-node.
+// grove-tui, `grove man` finds grove-man, `grove node start` finds
+// grove-node and `grove issue list` finds grove-index.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"grove":            func() { os.Exit(cmd.Grove(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"git-remote-grove": func() { os.Exit(cmd.RemoteHelper(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"grove-tui":        func() { os.Exit(tuicmd.Main(context.Background(), os.Args[1:], tuicmd.Stdio())) },
 		"grove-node":       func() { os.Exit(netcmd.Main(context.Background(), os.Args[1:], netcmd.Stdio())) },
+		"grove-index":      func() { os.Exit(cmd.GroveIndex(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"grove-man":        func() { os.Exit(mancmd.Main(context.Background(), os.Args[1:], mancmd.Stdio())) },
 	})
 }

@@ -19,8 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	sqlite "modernc.org/sqlite"
-
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
@@ -172,10 +170,26 @@ func IndexPath(h repo.Home, rid protocol.RID) string {
 	return filepath.Join(CacheDir(h, rid), "issues.db")
 }
 
+// SQLDriver is the database/sql driver the index opens:
+// modernc.org/sqlite (pure Go, with FTS5). Package issues does not import
+// it: a program that opens an index does (import _ "modernc.org/sqlite"),
+// and one that never does, grove, starts without SQLite's package
+// initialisers, a sixth of a grove command (docs/BENCHMARKS.md).
+const SQLDriver = "sqlite"
+
+// IndexAvailable reports whether this program can open an index: whether
+// it registered SQLDriver.
+func IndexAvailable() bool {
+	return slices.Contains(sql.Drivers(), SQLDriver)
+}
+
 // OpenIndex opens (or creates) the index at path for s's project and
 // brings it up to date with the refs. A corrupt index is deleted and
 // rebuilt.
 func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) (*Index, error) {
+	if !IndexAvailable() {
+		return nil, fmt.Errorf("index: this program has no SQLite driver: it must import modernc.org/sqlite")
+	}
 	ix, err := openIndex(ctx, path, s, opts)
 	if err == nil {
 		if _, err = ix.Refresh(ctx); err == nil {
@@ -208,7 +222,7 @@ func isCorrupt(err error) bool {
 	if errors.Is(err, errCorrupt) {
 		return true
 	}
-	var se *sqlite.Error
+	var se interface{ Code() int } // modernc.org/sqlite's *Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case 11, 26: // SQLITE_CORRUPT, SQLITE_NOTADB
@@ -287,7 +301,7 @@ func openIndex(ctx context.Context, path string, s *Store, opts []IndexOption) (
 			check = string(want) != stamp(path, boot) || pending(path)
 		}
 	}
-	db, err := sql.Open("sqlite", dsn(path, boot))
+	db, err := sql.Open(SQLDriver, dsn(path, boot))
 	if err != nil {
 		unlk()
 		return nil, fmt.Errorf("index: %w", err)
@@ -323,7 +337,7 @@ func openIndex(ctx context.Context, path string, s *Store, opts []IndexOption) (
 		// Another version, another project or half made: start again.
 		db.Close()
 		removeIndex(path)
-		db, err = sql.Open("sqlite", dsn(path, boot))
+		db, err = sql.Open(SQLDriver, dsn(path, boot))
 		if err != nil {
 			unlk()
 			return nil, fmt.Errorf("index: %w", err)
@@ -584,17 +598,22 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 }
 
 // movedTips returns the issues whose tips differ between namespace ns's
+// signed refs older and newer (movedIssues).
+func (ix *Index) movedTips(ns, older, newer string) (map[string]string, bool) {
+	return movedIssues(ix.store.Repo, ns, older, newer)
+}
+
+// movedIssues returns the issues whose tips differ between namespace ns's
 // signed refs older and newer (id → its tip, "" where it is gone), having
 // checked that each such ref is now where newer signs it. It reports
 // false when it cannot tell: either state does not verify or is no
 // longer here (a gc may drop the older), or the refs disagree with their
 // signature; the namespace is then listed instead.
-func (ix *Index) movedTips(ns, older, newer string) (map[string]string, bool) {
+func movedIssues(r *repo.Repo, ns, older, newer string) (map[string]string, bool) {
 	nid, err := protocol.ParseNID(ns)
 	if err != nil {
 		return nil, false
 	}
-	r := ix.store.Repo
 	diff, err := r.DiffSigrefs(nid, older, newer)
 	if err != nil {
 		return nil, false

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -129,6 +130,11 @@ func (ix *Index) writeSnapshot(ctx context.Context) error {
 		}
 	}
 	ix.listed = rows
+	return writeSnapshotRows(path, state, rows)
+}
+
+// writeSnapshotRows replaces the snapshot at path by rows, at state.
+func writeSnapshotRows(path, state string, rows []string) error {
 	return replaceFile(path, func(w *bufio.Writer) error {
 		w.WriteString("grove issue list 1 " + strconv.Itoa(len(rows)) + "\n" + state)
 		for _, row := range rows {
@@ -187,19 +193,7 @@ func snapshotRows(data []byte, state string) ([]string, bool) {
 // issue it no longer has). It returns nil, and no error, when a row of old
 // does not decode: the caller reads every row instead.
 func (ix *Index) patchRows(ctx context.Context, old []string, changed map[string]bool) ([]string, error) {
-	type keyed struct {
-		created int64
-		id      string
-		row     string
-	}
-	less := func(a, b keyed) int {
-		if a.created != b.created {
-			return cmpDesc(a.created, b.created)
-		}
-		return strings.Compare(a.id, b.id)
-	}
-	var rd rowReader
-	var fresh []keyed
+	var fresh []string
 	ids := slices.Sorted(maps.Keys(changed))
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 500)]
@@ -219,44 +213,72 @@ func (ix *Index) patchRows(ctx context.Context, old []string, changed map[string
 				rs.Close()
 				return nil, fmt.Errorf("index: %w", err)
 			}
-			c, id, ok := rd.key(row)
-			if !ok {
-				rs.Close()
-				return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
-			}
-			fresh = append(fresh, keyed{c, id, row})
+			fresh = append(fresh, row)
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
 			return nil, fmt.Errorf("index: %w", err)
 		}
 	}
-	slices.SortFunc(fresh, less)
-	out := make([]string, 0, len(old)+len(fresh))
+	rows, ok := mergeRows(old, changed, fresh)
+	if !ok && rows != nil {
+		return nil, fmt.Errorf("%w: an issue row of the index does not decode", errCorrupt)
+	}
+	return rows, nil
+}
+
+// mergeRows returns old, rows in list order, without the rows of the
+// issues in changed and with the rows fresh (of issues in changed, in any
+// order) in their places. ok is false when a row does not decode or old is
+// out of order (not a snapshot this package wrote); rows is then nil when
+// old is at fault and not nil when fresh is.
+func mergeRows(old []string, changed map[string]bool, fresh []string) (rows []string, ok bool) {
+	type keyed struct {
+		created int64
+		id      string
+		row     string
+	}
+	less := func(a, b keyed) int {
+		if a.created != b.created {
+			return cmpDesc(a.created, b.created)
+		}
+		return strings.Compare(a.id, b.id)
+	}
+	var rd rowReader
+	ks := make([]keyed, 0, len(fresh))
+	for _, row := range fresh {
+		c, id, ok := rd.key(row)
+		if !ok {
+			return []string{}, false
+		}
+		ks = append(ks, keyed{c, id, row})
+	}
+	slices.SortFunc(ks, less)
+	out := make([]string, 0, len(old)+len(ks))
 	var prev keyed
 	for i, row := range old {
 		c, id, ok := rd.key(row)
 		if !ok {
-			return nil, nil
+			return nil, false
 		}
 		k := keyed{c, id, row}
 		if i > 0 && less(prev, k) >= 0 {
-			return nil, nil // out of order: not a snapshot this index wrote
+			return nil, false
 		}
 		prev = k
 		if changed[id] {
 			continue
 		}
-		for len(fresh) > 0 && less(fresh[0], k) < 0 {
-			out = append(out, fresh[0].row)
-			fresh = fresh[1:]
+		for len(ks) > 0 && less(ks[0], k) < 0 {
+			out = append(out, ks[0].row)
+			ks = ks[1:]
 		}
 		out = append(out, row)
 	}
-	for _, f := range fresh {
-		out = append(out, f.row)
+	for _, k := range ks {
+		out = append(out, k.row)
 	}
-	return out, nil
+	return out, true
 }
 
 // EachListed calls fn with each issue f selects, in List's order, from the
@@ -265,6 +287,17 @@ func (ix *Index) patchRows(ctx context.Context, old []string, changed map[string
 // there is no such snapshot or f searches (only the index can); the
 // caller then asks the index, which writes a new snapshot.
 func EachListed(path string, s *Store, f Filter, fn func(n int, s *Summary) error) (ok bool, err error) {
+	return eachListed(context.Background(), path, s, f, fn, false)
+}
+
+// CatchUpListed is EachListed, but a snapshot the refs have moved past is
+// first brought up to them when that needs no index (catchUp): after a
+// comment, or a fetch of a few changes, a listing then reads no SQLite.
+func CatchUpListed(ctx context.Context, path string, s *Store, f Filter, fn func(n int, s *Summary) error) (ok bool, err error) {
+	return eachListed(ctx, path, s, f, fn, true)
+}
+
+func eachListed(ctx context.Context, path string, s *Store, f Filter, fn func(n int, s *Summary) error, catchUp bool) (ok bool, err error) {
 	if f.Search != "" {
 		return false, nil
 	}
@@ -279,7 +312,14 @@ func EachListed(path string, s *Store, f Filter, fn func(n int, s *Summary) erro
 	}
 	count, start, ok := snapshotOf(data, snapshotState(cur))
 	if !ok {
-		return false, nil
+		if !catchUp {
+			return false, nil
+		}
+		rows, err := catchUpSnapshot(ctx, path, data, s, cur)
+		if rows == nil || err != nil {
+			return false, err
+		}
+		return true, eachRow(rows, f, fn)
 	}
 	// Every row is framed and decodes before fn sees one: past this point
 	// the snapshot is used whole or not at all.
@@ -316,6 +356,138 @@ func EachListed(path string, s *Store, f Filter, fn func(n int, s *Summary) erro
 		}
 	}
 	return true, nil
+}
+
+// eachRow calls fn with each issue of rows, decoded rows in list order,
+// that f selects.
+func eachRow(rows []string, f Filter, fn func(n int, s *Summary) error) error {
+	var rd rowReader
+	var sum Summary
+	for _, row := range rows {
+		if !rd.summary(row, &sum) {
+			return fmt.Errorf("%w: list snapshot row %.60q", errCorrupt, row)
+		}
+		if !f.selects(&sum) {
+			continue
+		}
+		if err := fn(len(rows), &sum); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxCaughtUp bounds the issues a listing materializes to bring a
+// snapshot forward itself; past it the index does (in parallel, and it
+// has to catch up anyway).
+const maxCaughtUp = 200
+
+// catchUpSnapshot brings the list snapshot data, written at an older state
+// of the refs, to cur without the index, writes it and returns its rows.
+// That is possible when the refs moved by changes to issues alone: the
+// namespaces are the ones the snapshot has, each identity ref where it
+// was (the rules stand), and the signed refs of each moved namespace
+// verify and diff against the ones the snapshot has (as Refresh diffs
+// them). The issues whose refs moved are materialized again from the
+// refs, as the index would, and their rows replaced. rows is nil, with no
+// error, when it is not possible: the caller asks the index, which then
+// writes the snapshot.
+func catchUpSnapshot(ctx context.Context, path string, data []byte, s *Store, cur map[string]nsState) (rows []string, err error) {
+	old, ok := parseSnapshotState(data)
+	if !ok || len(old) != len(cur) {
+		return nil, nil
+	}
+	changed := make(map[string]bool)
+	idents := make(map[string]string, len(cur))
+	for ns, c := range cur {
+		o, ok := old[ns]
+		if !ok || o.ident != c.ident || o.sigrefs == "" {
+			return nil, nil
+		}
+		idents[ns] = c.ident
+		if o.sigrefs == c.sigrefs {
+			continue
+		}
+		moved, ok := movedIssues(s.Repo, ns, o.sigrefs, c.sigrefs)
+		if !ok {
+			return nil, nil
+		}
+		for id := range moved {
+			changed[id] = true
+		}
+		if len(changed) > maxCaughtUp {
+			return nil, nil
+		}
+	}
+	old2, ok := snapshotRows(data, snapshotState(old))
+	if !ok {
+		return nil, nil
+	}
+	doc, _, err := s.Repo.IdentityOf(idents)
+	if err != nil {
+		return nil, nil // the index says what is wrong with it
+	}
+	rules := RulesOf(doc)
+	fresh := make([]string, 0, len(changed))
+	for _, id := range slices.Sorted(maps.Keys(changed)) {
+		obj, err := s.Load(ctx, IssueType, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // no valid issue under this ID: no row
+		}
+		var is *Issue
+		if err == nil {
+			is, err = Materialize(obj, rules)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, nil
+		}
+		fresh = append(fresh, string(appendRow(nil, is)))
+	}
+	rows, ok = mergeRows(old2, changed, fresh)
+	if !ok {
+		return nil, nil
+	}
+	var rd rowReader
+	var sum Summary
+	for _, row := range rows {
+		if !rd.summary(row, &sum) {
+			return nil, nil
+		}
+	}
+	state := snapshotState(cur)
+	writeSnapshotRows(path, state, rows) // a cache: this listing stands without it
+	return rows, nil
+}
+
+// parseSnapshotState returns the namespaces' state a snapshot was written
+// at, from its head (snapshotState).
+func parseSnapshotState(data []byte) (map[string]nsState, bool) {
+	first, rest, found := bytes.Cut(data, []byte("\n"))
+	if !found || !bytes.HasPrefix(first, []byte("grove issue list 1 ")) {
+		return nil, false
+	}
+	out := make(map[string]nsState)
+	for {
+		line, next, found := bytes.Cut(rest, []byte("\n"))
+		if !found {
+			return nil, false
+		}
+		if len(line) == 0 {
+			return out, true
+		}
+		f := strings.Fields(string(line))
+		if len(f) != 3 || !protocol.ValidOID(f[1]) {
+			return nil, false
+		}
+		if f[2] == "-" {
+			f[2] = ""
+		}
+		out[f[0]] = nsState{sigrefs: f[1], ident: f[2]}
+		rest = next
+	}
 }
 
 // selects reports whether f selects the issue s sums up; it does not

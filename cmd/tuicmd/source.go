@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	_ "modernc.org/sqlite" // issues.SQLDriver: the UI lists from the index
+
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
