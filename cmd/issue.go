@@ -424,6 +424,10 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		}
 		f.Author = n.String()
 	}
+	if f.Search != "" && !e.index {
+		// Only the index searches: hand over before opening anything.
+		return e.runIndexProgram(ctx)
+	}
 	is, err := e.openIssues(ctx, o.Repo)
 	if err != nil {
 		return err
