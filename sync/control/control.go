@@ -118,6 +118,11 @@ type Client struct {
 // node answers there.
 func Dial(h repo.Home) (*Client, error) {
 	path := Path(h)
+	// No socket, no node: most commands run with none, and a dial would
+	// first set up the network poller for nothing.
+	if _, err := os.Lstat(path); err != nil {
+		return nil, notRunning(err)
+	}
 	c, err := net.DialTimeout("unix", path, 2*time.Second)
 	if err != nil {
 		return nil, notRunning(err)
