@@ -193,7 +193,8 @@ func snapshotRows(data []byte, state string) ([]string, bool) {
 // issue it no longer has). It returns nil, and no error, when a row of old
 // does not decode: the caller reads every row instead.
 func (ix *Index) patchRows(ctx context.Context, old []string, changed map[string]bool) ([]string, error) {
-	var fresh []string
+	var rd rowReader
+	var fresh []keyedRow
 	ids := slices.Sorted(maps.Keys(changed))
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 500)]
@@ -213,72 +214,67 @@ func (ix *Index) patchRows(ctx context.Context, old []string, changed map[string
 				rs.Close()
 				return nil, fmt.Errorf("index: %w", err)
 			}
-			fresh = append(fresh, row)
+			c, id, ok := rd.key(row)
+			if !ok {
+				rs.Close()
+				return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+			}
+			fresh = append(fresh, keyedRow{c, id, row})
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
 			return nil, fmt.Errorf("index: %w", err)
 		}
 	}
-	rows, ok := mergeRows(old, changed, fresh)
-	if !ok && rows != nil {
-		return nil, fmt.Errorf("%w: an issue row of the index does not decode", errCorrupt)
+	return mergeRows(old, changed, fresh), nil
+}
+
+// keyedRow is an issue's row with its sort key: newest first, then by ID.
+type keyedRow struct {
+	created int64
+	id      string
+	row     string
+}
+
+func compareRows(a, b keyedRow) int {
+	if a.created != b.created {
+		return cmpDesc(a.created, b.created)
 	}
-	return rows, nil
+	return strings.Compare(a.id, b.id)
 }
 
 // mergeRows returns old, rows in list order, without the rows of the
-// issues in changed and with the rows fresh (of issues in changed, in any
-// order) in their places. ok is false when a row does not decode or old is
-// out of order (not a snapshot this package wrote); rows is then nil when
-// old is at fault and not nil when fresh is.
-func mergeRows(old []string, changed map[string]bool, fresh []string) (rows []string, ok bool) {
-	type keyed struct {
-		created int64
-		id      string
-		row     string
-	}
-	less := func(a, b keyed) int {
-		if a.created != b.created {
-			return cmpDesc(a.created, b.created)
-		}
-		return strings.Compare(a.id, b.id)
-	}
+// issues in changed and with fresh (rows of issues in changed, in any
+// order) in their places. It returns nil when a row of old does not
+// decode or old is out of order: not a snapshot this package wrote.
+func mergeRows(old []string, changed map[string]bool, fresh []keyedRow) []string {
+	slices.SortFunc(fresh, compareRows)
+	out := make([]string, 0, len(old)+len(fresh))
 	var rd rowReader
-	ks := make([]keyed, 0, len(fresh))
-	for _, row := range fresh {
-		c, id, ok := rd.key(row)
-		if !ok {
-			return []string{}, false
-		}
-		ks = append(ks, keyed{c, id, row})
-	}
-	slices.SortFunc(ks, less)
-	out := make([]string, 0, len(old)+len(ks))
-	var prev keyed
+	var prev keyedRow
 	for i, row := range old {
 		c, id, ok := rd.key(row)
 		if !ok {
-			return nil, false
+			return nil
 		}
-		k := keyed{c, id, row}
-		if i > 0 && less(prev, k) >= 0 {
-			return nil, false
+		k := keyedRow{c, id, row}
+		if i > 0 && compareRows(prev, k) >= 0 {
+			return nil
 		}
 		prev = k
 		if changed[id] {
 			continue
 		}
-		for len(ks) > 0 && less(ks[0], k) < 0 {
-			out = append(out, ks[0].row)
-			ks = ks[1:]
+		for len(fresh) > 0 && compareRows(fresh[0], k) < 0 {
+			out = append(out, fresh[0].row)
+			fresh = fresh[1:]
 		}
 		out = append(out, row)
 	}
-	for _, k := range ks {
-		out = append(out, k.row)
+	for _, f := range fresh {
+		out = append(out, f.row)
 	}
-	return out, true
+	return out
 }
 
 // EachListed calls fn with each issue f selects, in List's order, from the
@@ -419,7 +415,7 @@ func catchUpSnapshot(ctx context.Context, path string, data []byte, s *Store, cu
 			return nil, nil
 		}
 	}
-	old2, ok := snapshotRows(data, snapshotState(old))
+	oldRows, ok := snapshotRows(data, snapshotState(old))
 	if !ok {
 		return nil, nil
 	}
@@ -428,7 +424,7 @@ func catchUpSnapshot(ctx context.Context, path string, data []byte, s *Store, cu
 		return nil, nil // the index says what is wrong with it
 	}
 	rules := RulesOf(doc)
-	fresh := make([]string, 0, len(changed))
+	fresh := make([]keyedRow, 0, len(changed))
 	for _, id := range slices.Sorted(maps.Keys(changed)) {
 		obj, err := s.Load(ctx, IssueType, id)
 		if errors.Is(err, ErrNotFound) {
@@ -444,10 +440,9 @@ func catchUpSnapshot(ctx context.Context, path string, data []byte, s *Store, cu
 			}
 			return nil, nil
 		}
-		fresh = append(fresh, string(appendRow(nil, is)))
+		fresh = append(fresh, keyedRow{is.Created.Unix(), is.ID, string(appendRow(nil, is))})
 	}
-	rows, ok = mergeRows(old2, changed, fresh)
-	if !ok {
+	if rows = mergeRows(oldRows, changed, fresh); rows == nil {
 		return nil, nil
 	}
 	var rd rowReader
