@@ -10,7 +10,7 @@ import (
 // package initialisers every grove call would pay (about 4.5 ms, a sixth
 // of a comment: docs/BENCHMARKS.md); the one command that needs the
 // index, an issue listing the list snapshot cannot answer, runs
-// grove-index with the same arguments (runIndexProgram).
+// grove-index with the same arguments (runProgram).
 const indexProgram = "grove-index"
 
 // GroveIndex runs grove-index: grove's command line with args, opening
@@ -18,14 +18,4 @@ const indexProgram = "grove-index"
 // (issues.SQLDriver).
 func GroveIndex(ctx context.Context, args []string, io IO) int {
 	return run(ctx, &env{io: io, now: time.Now, args: args, index: true})
-}
-
-// runIndexProgram hands this command line to grove-index, as
-// runNodeProgram does to grove-node; the caller must stop.
-func (e *env) runIndexProgram(ctx context.Context) error {
-	path, err := findProgram(indexProgram)
-	if err != nil {
-		return err
-	}
-	return execProgram(ctx, e, path, append([]string{indexProgram}, e.args...))
 }

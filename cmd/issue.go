@@ -426,7 +426,7 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 	}
 	if f.Search != "" && !e.index {
 		// Only the index searches: hand over before opening anything.
-		return e.runIndexProgram(ctx)
+		return e.runProgram(ctx, indexProgram)
 	}
 	is, err := e.openIssues(ctx, o.Repo)
 	if err != nil {
@@ -448,7 +448,7 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 			return err
 		}
 		if !e.index {
-			return e.runIndexProgram(ctx)
+			return e.runProgram(ctx, indexProgram)
 		}
 		ix, err := is.index(ctx)
 		if err != nil {

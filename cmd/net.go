@@ -65,7 +65,7 @@ func (e *env) info(format string, a ...any) {
 // tempNode starts a node in this process, on loopback, for one command run
 // with no node running; it dials addrs (or else the remembered peers) and
 // returns how many answered. The caller closes it. Only grove-node has
-// e.nodes: grove hands such commands to it first (runNodeProgram).
+// e.nodes: grove hands such commands to it first (runProgram).
 func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (Node, int, error) {
 	key, err := e.key()
 	if err != nil {
@@ -246,7 +246,7 @@ func newUnseedCmd(e *env) *cobra.Command {
 func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, from []string) (*control.FetchResult, error) {
 	cl := runningNode(h)
 	if cl == nil && e.nodes == nil {
-		return nil, e.runNodeProgram(ctx)
+		return nil, e.runProgram(ctx, nodeProgram)
 	}
 	e.info("Fetching %s…", rid)
 	var res *control.FetchResult
@@ -449,7 +449,7 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 	}
 	cl := runningNode(h)
 	if doFetch && cl == nil && e.nodes == nil {
-		return e.runNodeProgram(ctx)
+		return e.runProgram(ctx, nodeProgram)
 	}
 	out := syncJSON{Fetched: []*control.FetchResult{}}
 	var fetchErr error

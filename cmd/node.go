@@ -141,7 +141,7 @@ func parseLevel(s string) (slog.Level, error) {
 
 func nodeStartRun(ctx context.Context, e *env, o *nodeStartOptions) error {
 	if e.nodes == nil {
-		return e.runNodeProgram(ctx)
+		return e.runProgram(ctx, nodeProgram)
 	}
 	level, err := parseLevel(o.LogLevel)
 	if err != nil {

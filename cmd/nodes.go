@@ -68,17 +68,18 @@ func GroveNode(ctx context.Context, args []string, io IO, nodes Nodes) int {
 	return run(ctx, &env{io: io, now: time.Now, args: args, nodes: nodes})
 }
 
-// runNodeProgram hands this command line, arguments and all, to
-// grove-node, which can run a node in its process. On this process's own
-// streams grove-node replaces grove; on others (a test calling Grove) it
-// runs as a child. Either way the caller must stop: the error it returns
-// carries grove-node's exit code, 0 included.
-func (e *env) runNodeProgram(ctx context.Context) error {
-	path, err := findProgram(nodeProgram)
+// runProgram hands this command line, arguments and all, to another of
+// Grove's programs (grove-node, grove-index), which has in process what
+// grove leaves out. On this process's own streams the program replaces
+// grove; on others (a test calling Grove) it runs as a child. Either way
+// the caller must stop: the error it returns carries the program's exit
+// code, 0 included.
+func (e *env) runProgram(ctx context.Context, name string) error {
+	path, err := findProgram(name)
 	if err != nil {
 		return err
 	}
-	return execProgram(ctx, e, path, append([]string{nodeProgram}, e.args...))
+	return execProgram(ctx, e, path, append([]string{name}, e.args...))
 }
 
 // findProgram looks for one of Grove's programs next to the running one,

@@ -21,10 +21,10 @@ type env struct {
 	// grove-node.
 	args []string
 	// nodes start libp2p nodes in this process: nil in grove, which runs
-	// grove-node instead (runNodeProgram).
+	// grove-node instead (runProgram).
 	nodes Nodes
 	// index is set where issue indexes open in process (grove-index); grove
-	// runs grove-index for a listing that needs one (runIndexProgram).
+	// runs grove-index for a listing that needs one (runProgram).
 	index bool
 }
 

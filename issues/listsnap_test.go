@@ -15,8 +15,23 @@ import (
 // listed collects what EachListed hands out.
 func listed(t *testing.T, s *Store, path string, f Filter) ([]Summary, bool) {
 	t.Helper()
+	return collect(t, func(fn func(int, *Summary) error) (bool, error) { return EachListed(path, s, f, fn) })
+}
+
+// catchUpListed collects what CatchUpListed hands out.
+func catchUpListed(t *testing.T, s *Store, path string, f Filter) ([]Summary, bool) {
+	t.Helper()
+	return collect(t, func(fn func(int, *Summary) error) (bool, error) {
+		return CatchUpListed(context.Background(), path, s, f, fn)
+	})
+}
+
+// collect copies out every summary each hands out; a nil list means each
+// did not answer.
+func collect(t *testing.T, each func(fn func(int, *Summary) error) (bool, error)) ([]Summary, bool) {
+	t.Helper()
 	var out []Summary
-	ok, err := EachListed(path, s, f, func(n int, sum *Summary) error {
+	ok, err := each(func(n int, sum *Summary) error {
 		c := *sum
 		c.Labels = append([]string{}, sum.Labels...)
 		c.Assignees = append([]string{}, sum.Assignees...)
@@ -144,26 +159,6 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// catchUpListed collects what CatchUpListed hands out.
-func catchUpListed(t *testing.T, s *Store, path string, f Filter) ([]Summary, bool) {
-	t.Helper()
-	var out []Summary
-	ok, err := CatchUpListed(context.Background(), path, s, f, func(n int, sum *Summary) error {
-		c := *sum
-		c.Labels = append([]string{}, sum.Labels...)
-		c.Assignees = append([]string{}, sum.Assignees...)
-		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok && out == nil {
-		out = []Summary{}
-	}
-	return out, ok
 }
 
 // TestListCatchUp: a listing brings the snapshot forward over changes to
