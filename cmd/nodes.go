@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -104,6 +105,9 @@ func findProgram(name string) (string, error) {
 // reaches it as one, and its exit code comes back as a silentError.
 func execProgram(ctx context.Context, e *env, path string, argv []string) error {
 	if isStdio(e.io) {
+		// A profiling timer outlives exec, and the new program would die
+		// of its first tick before it could handle it (GROVE_CPUPROFILE).
+		pprof.StopCPUProfile()
 		err := syscall.Exec(path, argv, os.Environ())
 		return fmt.Errorf("run %s: %w", path, err)
 	}

@@ -8,27 +8,16 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"runtime/pprof"
 	"syscall"
 
 	"example.com/grove/cmd"
 )
 
 func main() {
-	// GROVE_CPUPROFILE=FILE writes a CPU profile of this one command, for
-	// `go tool pprof`; it is how the numbers in docs/BENCHMARKS.md were
-	// chased down.
-	if path := os.Getenv("GROVE_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "grove: GROVE_CPUPROFILE: %v\n", err)
-			os.Exit(1)
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cmd.StartProfile()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "grove: %v\n", err)
+		os.Exit(1)
 	}
 	// A grove command is short and its live heap small: collecting at five
 	// times the live heap instead of twice spares a listing of 10,000
@@ -40,8 +29,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cmd.Grove(ctx, os.Args[1:], cmd.Stdio())
 	stop()
-	if code != 0 {
-		pprof.StopCPUProfile()
-		os.Exit(code)
-	}
+	stopProfile()
+	os.Exit(code)
 }
