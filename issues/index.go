@@ -177,9 +177,9 @@ func IndexPath(h repo.Home, rid protocol.RID) string {
 // initialisers, a sixth of a grove command (docs/BENCHMARKS.md).
 const SQLDriver = "sqlite"
 
-// IndexAvailable reports whether this program can open an index: whether
+// indexAvailable reports whether this program can open an index: whether
 // it registered SQLDriver.
-func IndexAvailable() bool {
+func indexAvailable() bool {
 	return slices.Contains(sql.Drivers(), SQLDriver)
 }
 
@@ -187,7 +187,7 @@ func IndexAvailable() bool {
 // brings it up to date with the refs. A corrupt index is deleted and
 // rebuilt.
 func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) (*Index, error) {
-	if !IndexAvailable() {
+	if !indexAvailable() {
 		return nil, fmt.Errorf("index: this program has no SQLite driver: it must import modernc.org/sqlite")
 	}
 	ix, err := openIndex(ctx, path, s, opts)
