@@ -45,6 +45,10 @@ for n in "${@:-1000 10000}"; do
 	home=$work/home-$n
 	echo "== $n issues"
 	issuesgen -home "$home" -n "$n" | sed 's/^/   /'
+	# The generator leaves tens of thousands of new files for the kernel
+	# to write back; let it finish, so that the timings below measure
+	# grove and not that.
+	sync
 	export GROVE_HOME=$home
 	rid=$(basename "$home"/storage/*.git .git)
 	# The project's whole cache: the index, and the ID list and list
