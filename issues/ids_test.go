@@ -110,14 +110,7 @@ func TestIDListNoted(t *testing.T) {
 	s, h := newProject(t, alice)
 	s.CacheDir = CacheDir(h, s.Repo.RID)
 	path := IDsPath(h, s.Repo.RID, IssueType)
-	var ids []string
-	for i := range 4 {
-		id, err := s.CreateIssue(ctx, alice, t0.Add(time.Duration(i)*time.Second), NewIssue{Title: fmt.Sprint("issue ", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	ids := createIssues(t, s, alice, 4, time.Second)
 	resolve := func(id string) {
 		t.Helper()
 		if got, err := s.ResolveWith(path, IssueType, id[:8]); err != nil || got != id {
@@ -197,18 +190,10 @@ func TestIDListNoted(t *testing.T) {
 // TestIDListDamaged: a list that is not well formed, or whose signed refs
 // are gone from the storage, is made anew from the refs.
 func TestIDListDamaged(t *testing.T) {
-	ctx := context.Background()
 	alice := testKey(t, 1)
 	s, h := newProject(t, alice)
 	path := IDsPath(h, s.Repo.RID, IssueType)
-	var ids []string
-	for i := range 20 {
-		id, err := s.CreateIssue(ctx, alice, t0.Add(time.Duration(i)*time.Minute), NewIssue{Title: fmt.Sprint("issue ", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	ids := createIssues(t, s, alice, 20, time.Minute)
 	slices.Sort(ids)
 	if _, err := s.ResolveWith(path, IssueType, ids[3][:8]); err != nil {
 		t.Fatal(err)
@@ -360,4 +345,19 @@ func TestIDListRewrite(t *testing.T) {
 	if heads, body := list(); body != want() || heads[alice.NID().String()] != mustSigrefs(t, s, alice) {
 		t.Fatalf("after comments on %d issues the list is at %.7s", idsRewriteAfter, heads[alice.NID().String()])
 	}
+}
+
+// createIssues files n issues by k, "issue 0" onwards, each every apart
+// from t0, and returns their IDs in that order.
+func createIssues(t *testing.T, s *Store, k *protocol.Key, n int, every time.Duration) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		id, err := s.CreateIssue(context.Background(), k, t0.Add(time.Duration(i)*every), NewIssue{Title: fmt.Sprint("issue ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }

@@ -459,7 +459,7 @@ func readNamespaces(s *Store) (map[string]nsState, error) {
 // Refresh brings the index up to date with the refs: for a namespace
 // whose signed refs moved, the refs that moved are found by diffing its
 // old and new signed ref trees (the whole namespace is listed when that
-// cannot be done: see movedTips), and only issues whose set of tips
+// cannot be done: see movedIssues), and only issues whose set of tips
 // changed are materialized again (all of them when the identity's rules
 // changed). It returns how many issues it materialized.
 func (ix *Index) Refresh(ctx context.Context) (int, error) {
@@ -546,7 +546,7 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		var moved map[string]string
 		diffed := false
 		if o := old[ns]; ok && o.sigrefs != "" && o.ident == s.ident {
-			moved, diffed = ix.movedTips(ns, o.sigrefs, s.sigrefs)
+			moved, diffed = movedIssues(ix.store.Repo, ns, o.sigrefs, s.sigrefs)
 		}
 		if diffed {
 			err = setTips(ctx, tx, ns, moved, changed)
@@ -595,12 +595,6 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		ix.delta = &refreshDelta{before: snapshotState(old), changed: changed}
 	}
 	return n, nil
-}
-
-// movedTips returns the issues whose tips differ between namespace ns's
-// signed refs older and newer (movedIssues).
-func (ix *Index) movedTips(ns, older, newer string) (map[string]string, bool) {
-	return movedIssues(ix.store.Repo, ns, older, newer)
 }
 
 // movedIssues returns the issues whose tips differ between namespace ns's

@@ -419,6 +419,13 @@ func catchUpSnapshot(ctx context.Context, path string, data []byte, s *Store, cu
 	if !ok {
 		return nil, nil
 	}
+	var rd rowReader
+	var sum Summary
+	for _, row := range oldRows {
+		if !rd.summary(row, &sum) {
+			return nil, nil
+		}
+	}
 	doc, _, err := s.Repo.IdentityOf(idents)
 	if err != nil {
 		return nil, nil // the index says what is wrong with it
@@ -444,13 +451,6 @@ func catchUpSnapshot(ctx context.Context, path string, data []byte, s *Store, cu
 	}
 	if rows = mergeRows(oldRows, changed, fresh); rows == nil {
 		return nil, nil
-	}
-	var rd rowReader
-	var sum Summary
-	for _, row := range rows {
-		if !rd.summary(row, &sum) {
-			return nil, nil
-		}
 	}
 	state := snapshotState(cur)
 	writeSnapshotRows(path, state, rows) // a cache: this listing stands without it
