@@ -318,9 +318,6 @@ func (d *demo) story(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.run(ctx, alice, repoDir, "grove", "seed", rid); err != nil {
-		return err
-	}
 
 	d.step("Bob clones it straight from Alice's node; Carol seeds it from Bob")
 	bobRepo := filepath.Join(bob.work, "hello")
@@ -376,7 +373,7 @@ const patchIDPattern = `patch ([0-9a-f]{7,40})`
 func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) error {
 	alice, bob := d.peer("alice"), d.peer("bob")
 
-	d.step("Bob files an issue with his node stopped, then syncs")
+	d.step("Bob files an issue with his node stopped; his node sends it when it starts")
 	if _, err := d.run(ctx, bob, bobRepo, "grove", "node", "stop"); err != nil {
 		return err
 	}
@@ -386,10 +383,7 @@ func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) 
 		return err
 	}
 	issue := strings.Fields(out)[0]
-	if _, err := d.quiet(ctx, bob, bobRepo, "grove", "node", "start"); err != nil {
-		return err
-	}
-	if _, err := d.run(ctx, bob, bobRepo, "grove", "sync", "--announce"); err != nil {
+	if _, err := d.run(ctx, bob, bobRepo, "grove", "node", "start"); err != nil {
 		return err
 	}
 	took, ok := waitFor(ctx, 20*time.Second, func() bool {

@@ -127,6 +127,12 @@ func initRun(ctx context.Context, e *env, o *initOptions) error {
 		undo()
 		return fmt.Errorf("push %s to the new project: %s", branch, firstLine(stderr.String(), err))
 	}
+	// The project's creator hosts it: a running node joins its topic now
+	// (so what peers push and file reaches it), and a node started later
+	// joins it at start.
+	if err := seedProject(ctx, h, r.RID); err != nil {
+		fmt.Fprintf(e.io.Err, "grove: created %s, but could not seed it: %s (run 'grove seed %s')\n", r.RID, oneLine(err), r.RID)
+	}
 	fmt.Fprintln(e.io.Out, r.RID)
 	if e.io.ErrTTY {
 		fmt.Fprintf(e.io.Err, "Initialized %s with remote \"grove\" = %s\n", name, r.RID.URL())

@@ -189,6 +189,18 @@ func seedRun(ctx context.Context, e *env, o *seedOptions, arg string) error {
 		}
 		return nil
 	}
+	if err := seedProject(ctx, h, rid); err != nil {
+		return err
+	}
+	if !stored && runningNode(h) == nil {
+		e.info("Seeding %s; it is not in local storage yet: 'grove clone %s' or --from fetch it", rid, rid)
+	}
+	return nil
+}
+
+// seedProject hosts rid: through the running node, which joins its topic
+// at once, or else in the policy, which a node reads when it starts.
+func seedProject(ctx context.Context, h repo.Home, rid protocol.RID) error {
 	if cl := runningNode(h); cl != nil {
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
@@ -199,12 +211,7 @@ func seedRun(ctx context.Context, e *env, o *seedOptions, arg string) error {
 		return err
 	}
 	if pol.AddSeed(rid) {
-		if err := pol.Save(h); err != nil {
-			return err
-		}
-	}
-	if !stored {
-		e.info("Seeding %s; it is not in local storage yet: 'grove clone %s' or --from fetch it", rid, rid)
+		return pol.Save(h)
 	}
 	return nil
 }
