@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"example.com/grove/protocol"
 )
@@ -117,4 +118,80 @@ func BenchmarkSignedRefsVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestSigrefsV3(t *testing.T) {
+	k, other := testKey(t, 1), testKey(t, 2)
+	rid, _ := protocol.RIDFromOID(emptyBlob)
+	at := time.Unix(1795607761, 900_000_000)
+	want := "grove sigrefs v3\nrid " + ridString(t, emptyBlob) + "\nparent none\nrefs " + oidB + "\ntime 1795607761\n"
+	if got := string(protocol.SigrefsV3Payload(rid, "", oidB, at.Unix())); got != want {
+		t.Errorf("SigrefsV3Payload = %q, want %q", got, want)
+	}
+	sr, err := protocol.SignRefTreeAt(k, rid, oidA, oidB, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Version != 3 || sr.Time != 1795607761 || sr.Tree != oidB || sr.Parent != oidA {
+		t.Fatalf("SignRefTreeAt = %+v", sr)
+	}
+	if err := sr.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		name string
+		mod  func(s *protocol.SignedRefs)
+	}{
+		{"time", func(s *protocol.SignedRefs) { s.Time++ }},
+		{"read as version 2", func(s *protocol.SignedRefs) { s.Version = 2 }},
+		{"unknown version", func(s *protocol.SignedRefs) { s.Version = 4 }},
+		{"tree", func(s *protocol.SignedRefs) { s.Tree = oidC }},
+		{"parent", func(s *protocol.SignedRefs) { s.Parent = "" }},
+		{"signer", func(s *protocol.SignedRefs) { s.NID = other.NID() }},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sr
+			tt.mod(&s)
+			if err := s.Verify(); !errors.Is(err, protocol.ErrBadSignature) {
+				t.Errorf("Verify = %v, want ErrBadSignature", err)
+			}
+		})
+	}
+}
+
+func TestSameRevision(t *testing.T) {
+	k := testKey(t, 1)
+	rid, _ := protocol.RIDFromOID(emptyBlob)
+	v2, _ := protocol.SignRefTree(k, rid, oidA, oidB)
+	v3, _ := protocol.SignRefTreeAt(k, rid, oidA, oidB, time.Unix(100, 0))
+	v1, _ := protocol.SignRefs(k, rid, oidA, testRefs())
+	tests := []struct {
+		name string
+		a, b protocol.SignedRefs
+		want bool
+	}{
+		{"itself", v3, v3, true},
+		{"version 2 twin", v2, v2, true},
+		{"version 1 twin", v1, v1, true},
+		{"versions differ", v2, v3, false},
+		{"times differ", v3, with(v3, func(s *protocol.SignedRefs) { s.Time++ }), false},
+		{"parents differ", v2, with(v2, func(s *protocol.SignedRefs) { s.Parent = oidC }), false},
+		{"trees differ", v2, with(v2, func(s *protocol.SignedRefs) { s.Tree = oidC }), false},
+		{"lists differ", v1, with(v1, func(s *protocol.SignedRefs) { s.Refs = s.Refs[1:] }), false},
+		{"owners differ", v2, with(v2, func(s *protocol.SignedRefs) { s.NID = testKey(t, 2).NID() }), false},
+		{"nothing held", v2, protocol.SignedRefs{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.a.SameRevision(tt.b); got != tt.want {
+				t.Errorf("SameRevision = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func with(s protocol.SignedRefs, mod func(*protocol.SignedRefs)) protocol.SignedRefs {
+	mod(&s)
+	return s
 }

@@ -27,6 +27,11 @@ type Rejection struct {
 
 func (r Rejection) Error() string { return "namespace " + r.NID + ": " + r.Err.Error() }
 
+// PeerFault reports whether the rejection shows the peer sent bad data.
+// A fork (signed refs that verify but do not descend from ours) does not:
+// only the namespace's owner can sign one, and an honest peer may hold it.
+func (r Rejection) PeerFault() bool { return !errors.Is(r.Err, protocol.ErrRollback) }
+
 // AcceptResult says what Accept did.
 type AcceptResult struct {
 	Updated   []protocol.NID // namespaces whose refs moved
@@ -176,12 +181,13 @@ func (r *Repo) verifyArrival(ctx context.Context, nid protocol.NID, old string, 
 		return fmt.Errorf("refs are not signed")
 	}
 	sr, err := r.VerifySigrefsUpdate(ctx, nid, old, tip)
-	if errors.Is(err, protocol.ErrRollback) {
-		// Not a successor: a peer that is behind (ours descends from
-		// theirs) is honest; anything else is a fork or a forgery.
-		if behind, aerr := r.IsAncestor(ctx, tip, old); aerr == nil && behind {
-			return errStale
-		}
+	if errors.Is(err, ErrSameRevision) {
+		return errStale
+	}
+	if errors.Is(err, protocol.ErrRollback) && r.sigrefsBehind(ctx, nid, tip, old) {
+		// Not a successor, but a peer that is behind (ours descends
+		// from theirs) is honest; anything else is a fork.
+		return errStale
 	}
 	if err != nil {
 		return err
@@ -206,6 +212,21 @@ func (r *Repo) verifyArrival(ctx context.Context, nid protocol.NID, old string, 
 		}
 	}
 	return nil
+}
+
+// sigrefsBehind reports whether nid's stored sigrefs ours descend from
+// theirs, as a commit or, for a version 1 or 2 revision that may have been
+// wrapped anew, as what it signs.
+func (r *Repo) sigrefsBehind(ctx context.Context, nid protocol.NID, theirs, ours string) bool {
+	if behind, err := r.IsAncestor(ctx, theirs, ours); err == nil && behind {
+		return true
+	}
+	sr, err := r.readSigrefsHead(nid, theirs)
+	if err != nil || sr.Version >= 3 {
+		return false // a version 3 revision has one oid: the walk above was the answer
+	}
+	behind, err := r.sigrefsReach(ctx, nid, ours, theirs, sr)
+	return err == nil && behind
 }
 
 func equalRefs(a, b map[string]string) bool {

@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"encoding/binary"
+	"os/exec"
 	pathpkg "path"
 	"strings"
 	"testing"
@@ -226,5 +227,106 @@ func TestBadPeerIsBlocked(t *testing.T) {
 	}
 	if _, err := v.Connect(ctx, e.Addrs()[0]); err == nil {
 		t.Fatal("a blocked peer could connect again")
+	}
+}
+
+// TestRewrappedSigrefsCannotFreeze is the attack of a relaying peer that
+// wraps the owner's newest signed refs in a commit of its own (same parent
+// and ref tree, another date and message, so another oid): were it taken,
+// every later revision of the owner would look like a fork, and the owner
+// would be struck for sending it. It is refused, and the owner's next
+// revision lands.
+func TestRewrappedSigrefsCannotFreeze(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	ctx := context.Background()
+	a.commit(rid, "third")
+	if _, err := e.Fetch(ctx, a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	ns := repo.NamespacePrefix(a.NID())
+	st := e.storage(rid)
+	genuine := git(t, st, "rev-parse", ns+gproto.SigrefsRef)
+	for _, wrap := range []struct{ name, date, msg string }{
+		{"another date", "1700000000 +0000", "grove sigrefs v3"},
+		{"another zone", "", "grove sigrefs v3"},
+		{"another message", "", "grove sigrefs"},
+	} {
+		t.Run(wrap.name, func(t *testing.T) {
+			date := wrap.date
+			if date == "" {
+				// The genuine date in another zone: the same instant.
+				d := strings.Fields(git(t, st, "log", "-1", "--format=%ad", "--date=raw", genuine))
+				date = d[0] + " +0100"
+			}
+			c := exec.Command("git", "-C", st, "commit-tree", genuine+"^{tree}", "-p", genuine+"^", "-m", wrap.msg)
+			c.Env = append(c.Environ(), "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date,
+				"GIT_AUTHOR_NAME="+a.NID().String(), "GIT_COMMITTER_NAME="+a.NID().String(),
+				"GIT_AUTHOR_EMAIL="+a.NID().String()+"@grove", "GIT_COMMITTER_EMAIL="+a.NID().String()+"@grove")
+			out, err := c.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rewrapped := strings.TrimSpace(string(out))
+			if rewrapped == genuine {
+				t.Fatal("the re-wrap has the genuine oid")
+			}
+			git(t, st, "update-ref", ns+gproto.SigrefsRef, rewrapped)
+			fetchRejected(t, a, b, e, rid, "sigrefs")
+		})
+	}
+	// The owner moves on; b takes it from the owner, and the owner is not
+	// scored down for it.
+	a.commit(rid, "fourth")
+	res, err := b.Fetch(ctx, a.Host().ID(), rid)
+	if err != nil || len(res.Updated) != 1 || len(res.Rejected) != 0 {
+		t.Fatalf("owner's next revision: %+v, %v", res, err)
+	}
+	if got, want := b.sigrefs(rid, a.NID()), a.sigrefs(rid, a.NID()); got != want {
+		t.Errorf("b holds %s of a's namespace, a has %s", got, want)
+	}
+	if s := b.Strikes(a.Host().ID()); s != 0 {
+		t.Errorf("owner has %d strikes", s)
+	}
+}
+
+// TestForkIsNoStrike: a peer that serves a fork of a namespace (signed by
+// the owner, but not descending from what the receiver holds) holds data
+// the owner signed; the fork is not taken, and the peer is not struck.
+func TestForkIsNoStrike(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	ctx := context.Background()
+	// The owner's history forks: e holds one branch, b the other.
+	st := e.storage(rid)
+	ns := repo.NamespacePrefix(a.NID())
+	base := git(t, st, "rev-parse", ns+gproto.SigrefsRef)
+	a.commit(rid, "third")
+	if _, err := b.Fetch(ctx, a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(a.home, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a writes, from base, another revision: main at a new commit.
+	if err := r.UpdateRefs(ctx, []repo.RefUpdate{{Name: ns + gproto.SigrefsRef, Old: a.sigrefs(rid, a.NID()), New: base}}); err != nil {
+		t.Fatal(err)
+	}
+	a.commit(rid, "fork")
+	if _, err := e.Fetch(ctx, a.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	before := git(t, b.storage(rid), "for-each-ref", "refs/")
+	res, err := b.Fetch(ctx, e.Host().ID(), rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Updated) != 0 || len(res.Rejected) != 1 || !strings.Contains(res.Rejected[0], "not a successor") {
+		t.Fatalf("fetch of a fork: %+v", res)
+	}
+	if after := git(t, b.storage(rid), "for-each-ref", "refs/"); after != before {
+		t.Errorf("refs moved after a fork:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if s := b.Strikes(e.Host().ID()); s != 0 {
+		t.Errorf("peer serving a fork has %d strikes", s)
 	}
 }

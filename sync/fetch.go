@@ -201,17 +201,23 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 }
 
 // fetchResult reports what Accept did with what p sent (bytes of it),
-// and gives p a strike if a namespace it sent failed verification.
+// and gives p a strike if a namespace it sent failed verification. A
+// fork is no strike: its owner signed it, and p only holds it.
 func (n *Node) fetchResult(p peer.ID, acc *repo.AcceptResult, bytes int64) *FetchResult {
 	res := &FetchResult{Peer: p.String(), Unchanged: acc.Unchanged, Bytes: bytes}
 	for _, u := range acc.Updated {
 		res.Updated = append(res.Updated, u.String())
 	}
+	struck := false
 	for _, rej := range acc.Rejected {
 		res.Rejected = append(res.Rejected, rej.Error())
-	}
-	if len(acc.Rejected) > 0 {
-		n.strike(p, acc.Rejected[0])
+		switch {
+		case !rej.PeerFault():
+			n.log.Info("forked namespace not taken", "peer", p, "nid", rej.NID, "err", rej.Err)
+		case !struck:
+			struck = true
+			n.strike(p, rej)
+		}
 	}
 	return res
 }
