@@ -10,7 +10,7 @@
 //   - NID: the libp2p peer ID of a user's ed25519 key ("12D3KooW…"), also
 //     printable as did:key ("did:key:z6Mk…").
 //
-// # Signed refs (version 2)
+// # Signed refs (version 3)
 //
 // A namespace's refs, without the sigrefs ref itself, form a ref tree: a git
 // tree in which each ref name's components are directories and each ref is
@@ -18,18 +18,25 @@
 // RefBucket(last component) just above it (RefTreePath). The owner signs,
 // with ed25519, the bytes
 //
-//	grove sigrefs v2\n
+//	grove sigrefs v3\n
 //	rid <RID>\n
 //	parent <oid of previous sigrefs commit, or "none">\n
 //	refs <oid of the ref tree>\n
+//	time <Unix seconds>\n
 //
 // Binding the RID stops replay into another project; binding the parent stops
-// an old list from being re-wrapped as a newer commit (rollback).
+// an old list from being re-wrapped as a newer commit (rollback). The
+// commit that carries it has one encoding, fixed by these bytes (the owner
+// as author and committer at that time in UTC, the message "grove sigrefs
+// v3"), so a signed revision has one oid (see repo and docs/STORAGE.md).
 //
-// # Signed refs (version 1, read only)
+// # Signed refs (versions 1 and 2, read only)
 //
-// The refs listed one per line as "<oid> <refname>\n", sorted by refname,
-// signed as "grove sigrefs v1\nrid <RID>\nparent <oid|none>\n\n<list>".
+// Version 2 signed the version 3 bytes without the time line, as "grove
+// sigrefs v2". Version 1 listed the refs one per line as "<oid>
+// <refname>\n", sorted by refname, signed as "grove sigrefs v1\nrid
+// <RID>\nparent <oid|none>\n\n<list>". Their commits could be wrapped
+// anew, so revisions are compared by what they sign (SameRevision).
 //
 // # Identity document (version 1)
 //
