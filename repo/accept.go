@@ -48,6 +48,21 @@ type AcceptResult struct {
 // any that fail are left as they are. Nothing moves if the project's identity
 // would not verify afterwards.
 func (r *Repo) Accept(ctx context.Context, q *Quarantine, consider func(protocol.NID) bool) (*AcceptResult, error) {
+	return r.accept(ctx, q, consider, nil)
+}
+
+// AcceptReplacing is Accept, except that nid's namespace may move to a
+// fork of the one stored: a history its owner signed that does not descend
+// from the stored revision, verified back to its first revision as a new
+// namespace would be. An older revision of the stored line is still not
+// taken. It is the way back for a namespace held on a line its owner
+// abandoned (restored from a backup, say), which no later revision of the
+// owner descends from, so no plain fetch could move it.
+func (r *Repo) AcceptReplacing(ctx context.Context, q *Quarantine, consider func(protocol.NID) bool, nid protocol.NID) (*AcceptResult, error) {
+	return r.accept(ctx, q, consider, &nid)
+}
+
+func (r *Repo) accept(ctx context.Context, q *Quarantine, consider func(protocol.NID) bool, replace *protocol.NID) (*AcceptResult, error) {
 	qrefs, err := q.Refs(ctx)
 	if err != nil {
 		return nil, err
@@ -106,7 +121,11 @@ func (r *Repo) Accept(ctx context.Context, q *Quarantine, consider func(protocol
 			res.Unchanged++
 			continue
 		}
-		if err := view.verifyArrival(ctx, nid, local[ns][protocol.SigrefsRef], refs); err != nil {
+		old := local[ns][protocol.SigrefsRef]
+		if replace != nil && replace.Equal(nid) && old != "" && !view.sigrefsBehind(ctx, nid, refs[protocol.SigrefsRef], old) {
+			old = "" // a fork may replace it
+		}
+		if err := view.verifyArrival(ctx, nid, old, refs); err != nil {
 			if errors.Is(err, errStale) {
 				// An honest peer that is behind: nothing to take.
 				res.Unchanged++

@@ -170,6 +170,21 @@ func TestRewrappedLegacyRevisionRecovers(t *testing.T) {
 // storage opened anew, which sees the packs earlier fetches added).
 func acceptFrom(t *testing.T, r *repo.Repo, src string) *repo.AcceptResult {
 	t.Helper()
+	return fetchAccept(t, r, src, func(ctx context.Context, r *repo.Repo, q *repo.Quarantine) (*repo.AcceptResult, error) {
+		return r.Accept(ctx, q, nil)
+	})
+}
+
+// acceptReplacing is acceptFrom with AcceptReplacing for nid.
+func acceptReplacing(t *testing.T, r *repo.Repo, src string, nid protocol.NID) *repo.AcceptResult {
+	t.Helper()
+	return fetchAccept(t, r, src, func(ctx context.Context, r *repo.Repo, q *repo.Quarantine) (*repo.AcceptResult, error) {
+		return r.AcceptReplacing(ctx, q, nil, nid)
+	})
+}
+
+func fetchAccept(t *testing.T, r *repo.Repo, src string, accept func(context.Context, *repo.Repo, *repo.Quarantine) (*repo.AcceptResult, error)) *repo.AcceptResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r, err := r.Reopen()
@@ -182,9 +197,79 @@ func acceptFrom(t *testing.T, r *repo.Repo, src string) *repo.AcceptResult {
 	}
 	defer q.Close()
 	gitIn(t, q.Dir(), nil, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", src, "+refs/namespaces/*:refs/namespaces/*")
-	res, err := r.Accept(ctx, q, nil)
+	res, err := accept(ctx, r, q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// TestAcceptReplacingFork: a namespace held on a line its owner abandoned
+// (a fork the owner signed) cannot move with a plain fetch; fetched with
+// AcceptReplacing it takes the owner's current line, and still never an
+// older revision.
+func TestAcceptReplacingFork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	k := testKey(t, 1)
+	nid := k.NID()
+	_, origin := newProject(t, "a", k)
+	ns := repo.NamespacePrefix(nid)
+	c1 := commit(t, origin, "one")
+	update(t, origin, k, repo.RefUpdate{Name: "refs/heads/main", New: c1})
+	base := nsRefs(t, origin, nid)[protocol.SigrefsRef]
+	c2 := commit(t, origin, "two", c1)
+	update(t, origin, k, repo.RefUpdate{Name: "refs/heads/main", Old: c1, New: c2})
+
+	h := repo.Home{Dir: t.TempDir()}
+	r, err := repo.CreateEmpty(ctx, h, origin.RID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := acceptFrom(t, r, origin.Path); len(res.Updated) != 1 {
+		t.Fatalf("clone: %+v", res)
+	}
+	if err := r.Publish(h); err != nil {
+		t.Fatal(err)
+	}
+	held := nsRefs(t, r, nid)[protocol.SigrefsRef]
+
+	// The owner goes back to base (a restored backup) and goes on from
+	// there.
+	gitIn(t, origin.Path, nil, "update-ref", ns+protocol.SigrefsRef, base)
+	gitIn(t, origin.Path, nil, "update-ref", ns+"refs/heads/main", c1)
+	c3 := commit(t, origin, "three", c1)
+	update(t, origin, k, repo.RefUpdate{Name: "refs/heads/main", Old: c1, New: c3})
+	current := nsRefs(t, origin, nid)[protocol.SigrefsRef]
+
+	res := acceptFrom(t, r, origin.Path)
+	if len(res.Updated) != 0 || len(res.Rejected) != 1 || res.Rejected[0].PeerFault() ||
+		!errors.Is(res.Rejected[0].Err, protocol.ErrRollback) {
+		t.Fatalf("plain fetch of the owner's new line: %+v", res)
+	}
+	if got := nsRefs(t, r, nid)[protocol.SigrefsRef]; got != held {
+		t.Fatalf("a plain fetch moved the namespace to %s", got)
+	}
+	res = acceptReplacing(t, r, origin.Path, nid)
+	if len(res.Updated) != 1 || len(res.Rejected) != 0 {
+		t.Fatalf("replacing fetch: %+v", res)
+	}
+	if got := nsRefs(t, r, nid)[protocol.SigrefsRef]; got != current {
+		t.Fatalf("namespace at %s, want the owner's current %s", got, current)
+	}
+	if got := gitIn(t, r.Path, nil, "rev-parse", "refs/heads/main"); got != c3 {
+		t.Errorf("canonical main at %s, want %s", got, c3)
+	}
+	if ps := problems(t, r); len(ps) != 0 {
+		t.Errorf("verify: %v", ps)
+	}
+	// An older revision of the line held is never taken, replacing or not.
+	gitIn(t, origin.Path, nil, "update-ref", ns+protocol.SigrefsRef, base)
+	gitIn(t, origin.Path, nil, "update-ref", ns+"refs/heads/main", c1)
+	if res := acceptReplacing(t, r, origin.Path, nid); len(res.Updated) != 0 || res.Unchanged != 1 {
+		t.Fatalf("replacing fetch of an older revision: %+v", res)
+	}
+	if got := nsRefs(t, r, nid)[protocol.SigrefsRef]; got != current {
+		t.Fatalf("rolled back to %s", got)
+	}
 }
