@@ -23,12 +23,8 @@ func TestDeps(t *testing.T) {
 	// Nor what only other programs need: every call pays a linked
 	// package's init, and the binary's size in page faults.
 	light := map[string]string{
-		"github.com/go-git/go-git/v5":                    "go-git's root package, which links every transport: repo uses its lower packages",
-		"net/http":                                       "HTTP (go-git's transports)",
-		"github.com/spf13/cobra/doc":                     "man page generation: it belongs to grove-man",
-		"github.com/russross/blackfriday/v2":             "markdown for man pages: it belongs to grove-man",
-		"github.com/cpuguy83/go-md2man/v2/md2man":        "roff for man pages: it belongs to grove-man",
-		"example.com/grove/cmd/mancmd":                   "grove-man",
+		"github.com/go-git/go-git/v5": "go-git's root package, which links every transport: repo uses its lower packages",
+		"net/http":                    "HTTP (go-git's transports)",
 		"github.com/go-git/go-git/v5/plumbing/transport": "go-git's transports",
 		"github.com/go-git/go-git/v5/plumbing/object":    "go-git's object package (OpenPGP, diffs, tree walks): repo encodes and parses its commits itself",
 		"github.com/ProtonMail/go-crypto/openpgp":        "OpenPGP (go-git's commit signatures)",

@@ -1,36 +1,35 @@
 package cmd
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
 )
 
-// manProgram writes the man pages (cmd/grove-man); grove runs it so that
-// grove itself does not link the man page renderer.
-const manProgram = "grove-man"
-
-func newManCmd(e *env) *cobra.Command {
+func newManCmd(*env) *cobra.Command {
 	return &cobra.Command{
 		Use:    "man DIR",
 		Short:  "Write man pages for every command into DIR",
 		Hidden: true,
-		Long: `Write man pages for every command into DIR.
-
-The pages are written by the program grove-man, installed next to grove.`,
+		Long:   `Write a man page for every command into DIR, creating it.`,
 		Example: `  grove man /usr/local/share/man/man1
   grove man ./man && man ./man/grove-init.1`,
 		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			path, err := findProgram(manProgram)
-			if err != nil {
-				return err
-			}
-			return execProgram(c.Context(), e, path, []string{manProgram, args[0]})
-		},
+		RunE: func(c *cobra.Command, args []string) error { return writeMan(c.Root(), args[0]) },
 	}
 }
 
-// Command returns grove's command tree, for documentation generators; it
-// is not wired to any streams and must not be executed.
-func Command() *cobra.Command {
-	return newRoot(&env{io: IO{}, args: []string{}})
+// writeMan writes a man page for every command of root's tree into dir,
+// creating it.
+func writeMan(root *cobra.Command, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("man pages: %w", err)
+	}
+	hdr := &doc.GenManHeader{Title: "GROVE", Section: "1", Source: "Grove"}
+	if err := doc.GenManTree(root, hdr, dir); err != nil {
+		return fmt.Errorf("man pages: %w", err)
+	}
+	return nil
 }

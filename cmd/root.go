@@ -96,12 +96,13 @@ directly with other peers.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
 	// A run that names a command builds only that one: building all of
 	// them costs a fresh process about a millisecond, a thirtieth of
-	// grove issue new. Help, completion, typos and flags first see all.
+	// grove issue new. Help, completion, typos, flags first and man
+	// (which documents every command) see all.
 	name := ""
 	if len(e.args) > 0 {
 		name = e.args[0]
 	}
-	if mk, ok := commands[name]; ok {
+	if mk, ok := commands[name]; ok && name != "man" {
 		root.AddCommand(mk(e))
 		return root
 	}

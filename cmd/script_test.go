@@ -15,15 +15,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"example.com/grove/cmd"
-	"example.com/grove/cmd/mancmd"
 	"example.com/grove/cmd/netcmd"
 	"example.com/grove/cmd/tuicmd"
 )
 
 // TestMain puts our programs on PATH, so the scripts' `git clone grove://…`
 // runs our helper through the real git binary, `grove tui` finds
-// grove-tui, `grove man` finds grove-man, `grove node start` finds
-// grove-node and `grove issue list` finds grove-index.
+// grove-tui, `grove node start` finds grove-node and `grove issue list`
+// finds grove-index.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"grove":            func() { os.Exit(cmd.Grove(context.Background(), os.Args[1:], cmd.Stdio())) },
@@ -31,7 +30,6 @@ func TestMain(m *testing.M) {
 		"grove-tui":        func() { os.Exit(tuicmd.Main(context.Background(), os.Args[1:], tuicmd.Stdio())) },
 		"grove-node":       func() { os.Exit(netcmd.Main(context.Background(), os.Args[1:], netcmd.Stdio())) },
 		"grove-index":      func() { os.Exit(cmd.GroveIndex(context.Background(), os.Args[1:], cmd.Stdio())) },
-		"grove-man":        func() { os.Exit(mancmd.Main(context.Background(), os.Args[1:], mancmd.Stdio())) },
 	})
 }
 
