@@ -43,9 +43,15 @@
 // Canonical JSON (keys sorted, no insignificant space, lists sorted and
 // unique) of name, description, default branch, delegates, threshold and
 // visibility. A document commit carries one "Grove-Signature: <NID> <sig>"
-// trailer per signing delegate; each signs
+// trailer per signing delegate; each signs (commit version 2)
 //
-//	grove identity v1\n
+//	grove identity v2\n
 //	tree <tree oid>\n
 //	parent <oid>\n    (one line per parent, none for the root)
+//	time <Unix seconds>\n
+//
+// and the commit has one encoding fixed by these bytes and the signatures
+// (see repo and docs/STORAGE.md), so a root, and so a RID, cannot be
+// wrapped anew. Version 1 commits, still read, signed "grove identity v1"
+// with the tree and parent lines only.
 package protocol

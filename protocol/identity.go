@@ -155,6 +155,21 @@ func IdentityPayload(tree string, parents []string) []byte {
 	return b.Bytes()
 }
 
+// IdentityPayloadV2 returns the bytes a delegate signs, in version 2, to
+// approve an identity commit with the given tree and parents made at time
+// t (Unix seconds). With the time signed, the commit has one encoding
+// (repo writes and checks it), so a signed revision, and above all a
+// project's root and so its RID, cannot be wrapped anew.
+func IdentityPayloadV2(tree string, parents []string, t int64) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "grove identity v2\ntree %s\n", tree)
+	for _, p := range parents {
+		fmt.Fprintf(&b, "parent %s\n", p)
+	}
+	fmt.Fprintf(&b, "time %d\n", t)
+	return b.Bytes()
+}
+
 // SignatureTrailer is the commit trailer key carrying a delegate's signature.
 const SignatureTrailer = "Grove-Signature"
 

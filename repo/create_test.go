@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,8 +82,15 @@ func TestCreate(t *testing.T) {
 		t.Errorf("identity commit trailers = %v, %v", sigs, err)
 	}
 	tree := gitIn(t, r.Path, nil, "rev-parse", root+"^{tree}")
-	if err := protocol.VerifyIdentitySignatures(protocol.IdentityPayload(tree, nil), sigs, doc.Delegates, 1); err != nil {
+	if err := protocol.VerifyIdentitySignatures(protocol.IdentityPayloadV2(tree, nil, now.Unix()), sigs, doc.Delegates, 1); err != nil {
 		t.Errorf("root signature: %v", err)
+	}
+	// The root is in its one encoding: git, given the signed time and the
+	// signer, writes the same commit.
+	who := fmt.Sprintf("%s <%s@grove> %d +0000", nid, nid, now.Unix())
+	if got, want := gitIn(t, r.Path, nil, "cat-file", "commit", root)+"\n",
+		"tree "+tree+"\nauthor "+who+"\ncommitter "+who+"\n\ngrove identity v2\n\n"+sigs[0].Trailer()+"\n"; got != want {
+		t.Errorf("root commit:\n%s\nwant\n%s", got, want)
 	}
 
 	got, oid, err := r.Identity(ctx)

@@ -1,11 +1,14 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"example.com/grove/protocol"
@@ -17,8 +20,33 @@ var ErrExists = errors.New("already exists")
 // maxIdentityChain bounds how many identity revisions are walked.
 const maxIdentityChain = 10_000
 
-// writeIdentity stores an identity commit for doc with the given parents,
-// signed by s.
+// identityMessage starts the message of every version 2 identity commit;
+// version 1 wrote "Create NAME" or "Update NAME" and signed neither it nor
+// the date.
+const identityMessage = "grove identity v2\n"
+
+// identityCommit is the one encoding of a version 2 identity commit: the
+// first signer as author and committer at the signed time, in UTC, and a
+// fixed message carrying the signatures, sorted by NID. Nothing in it is
+// left unsigned, so nobody can wrap a signed document in a second commit
+// (for a root, that would be a second project with the same delegates).
+func identityCommit(tree string, parents []string, t int64, sigs []protocol.IdentitySignature) *gitCommit {
+	sigs = slices.Clone(sigs)
+	slices.SortFunc(sigs, func(a, b protocol.IdentitySignature) int { return strings.Compare(a.NID.String(), b.NID.String()) })
+	msg := identityMessage + "\n"
+	for _, s := range sigs {
+		msg += s.Trailer() + "\n"
+	}
+	var who gitSig
+	if len(sigs) > 0 {
+		n := sigs[0].NID.String()
+		who = gitSig{Name: n, Email: n + "@grove", When: time.Unix(t, 0).UTC()}
+	}
+	return &gitCommit{Author: who, Committer: who, Message: msg, Tree: tree, Parents: parents}
+}
+
+// writeIdentity stores a version 2 identity commit for doc with the given
+// parents, signed by s.
 func (r *Repo) writeIdentity(s protocol.Signer, doc *protocol.Identity, parents []string, now time.Time) (string, error) {
 	data, err := doc.Encode()
 	if err != nil {
@@ -28,26 +56,30 @@ func (r *Repo) writeIdentity(s protocol.Signer, doc *protocol.Identity, parents 
 	if err != nil {
 		return "", fmt.Errorf("write identity: %w", err)
 	}
-	sig, err := s.Sign(protocol.IdentityPayload(tree, parents))
+	t := max(now.Unix(), 0)
+	sig, err := s.Sign(protocol.IdentityPayloadV2(tree, parents, t))
 	if err != nil {
 		return "", fmt.Errorf("sign identity: %w", err)
 	}
-	title := "Create " + doc.Name
-	if len(parents) > 0 {
-		title = "Update " + doc.Name
-	}
-	c := &gitCommit{
-		Author:    gitSignature(s.NID(), now),
-		Committer: gitSignature(s.NID(), now),
-		Message:   title + "\n\n" + protocol.IdentitySignature{NID: s.NID(), Signature: sig}.Trailer() + "\n",
-		Tree:      tree,
-		Parents:   parents,
-	}
-	h, err := r.writeCommit(c)
+	h, err := r.writeCommit(identityCommit(tree, parents, t, []protocol.IdentitySignature{{NID: s.NID(), Signature: sig}}))
 	if err != nil {
 		return "", fmt.Errorf("write identity: %w", err)
 	}
 	return h, nil
+}
+
+// identityPayload returns what the signatures of identity commit c (whose
+// bytes are data) must sign: version 2 when its message says so, and then
+// only if the commit is in its one encoding; version 1 otherwise.
+func identityPayload(c *gitCommit, data []byte, sigs []protocol.IdentitySignature) ([]byte, error) {
+	if !strings.HasPrefix(c.Message, identityMessage) {
+		return protocol.IdentityPayload(c.Tree, c.Parents), nil
+	}
+	t, ok := sigrefsTime(data)
+	if !ok || !bytes.Equal(data, identityCommit(c.Tree, c.Parents, t, sigs).encode()) {
+		return nil, fmt.Errorf("%w: identity commit is not in its canonical form", protocol.ErrInvalidIdentity)
+	}
+	return protocol.IdentityPayloadV2(c.Tree, c.Parents, t), nil
 }
 
 // VerifyIdentity walks the identity history ending at tip back to the
@@ -78,7 +110,7 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 	var prev *protocol.Identity
 	for i := len(chain) - 1; i >= 0; i-- {
 		oid := chain[i]
-		c, files, err := r.readCommit(oid, protocol.MaxIdentity)
+		c, raw, files, err := r.readCommitRaw(oid, protocol.MaxIdentity)
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}
@@ -90,12 +122,14 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}
-		parents := c.Parents
 		signers := doc
 		if prev != nil {
 			signers = prev
 		}
-		payload := protocol.IdentityPayload(c.Tree, parents)
+		payload, err := identityPayload(c, raw, sigs)
+		if err != nil {
+			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
+		}
 		if err := protocol.VerifyIdentitySignatures(payload, sigs, signers.Delegates, signers.Threshold); err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}

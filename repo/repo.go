@@ -267,12 +267,25 @@ const (
 // readCommit reads the commit oid and the files of its (flat) tree, each
 // bounded by limit bytes.
 func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byte, error) {
+	c, _, files, err := r.readCommitRaw(oid, limit)
+	return c, files, err
+}
+
+// readCommitRaw is readCommit that also returns the commit object's bytes.
+func (r *Repo) readCommitRaw(oid string, limit int64) (*gitCommit, []byte, map[string][]byte, error) {
 	if !protocol.ValidOID(oid) {
-		return nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
+		return nil, nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
 	}
-	c, err := r.readCommitObject(oid)
+	kind, raw, err := r.ReadObject(oid, maxCommitObject)
+	if err == nil && kind != "commit" {
+		err = fmt.Errorf("%.7s is a %s, not a commit", oid, kind)
+	}
+	var c *gitCommit
+	if err == nil {
+		c, err = parseCommit(raw)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("commit %s: %w", oid, err)
+		return nil, nil, nil, fmt.Errorf("commit %s: %w", oid, err)
 	}
 	kind, data, err := r.ReadObject(c.Tree, maxFlatTree)
 	if err == nil && kind != "tree" {
@@ -283,7 +296,7 @@ func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byt
 		es, err = parseTreeLoose(data)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("tree of %s: %w", oid, err)
+		return nil, nil, nil, fmt.Errorf("tree of %s: %w", oid, err)
 	}
 	files := make(map[string][]byte, len(es))
 	for _, e := range es {
@@ -292,11 +305,11 @@ func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byt
 		}
 		_, data, err := r.readBlob(e.OID, limit)
 		if err != nil {
-			return nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
+			return nil, nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
 		}
 		files[e.Name] = data
 	}
-	return c, files, nil
+	return c, raw, files, nil
 }
 
 // readCommitObject reads and parses commit oid.

@@ -273,3 +273,51 @@ func TestAcceptReplacingFork(t *testing.T) {
 		t.Fatalf("rolled back to %s", got)
 	}
 }
+
+// TestIdentityRootCannotBeRewrapped: a project's root identity commit is
+// its RID. Were its date or message free, anyone could wrap the signed
+// document in a new root, a new RID that verifies with the victim as its
+// sole delegate and the victim's project name. Version 2 roots have one
+// encoding, so every such wrapping fails.
+func TestIdentityRootCannotBeRewrapped(t *testing.T) {
+	t.Parallel()
+	k := testKey(t, 1)
+	h, r := newProject(t, "victim", k)
+	root := r.RID.OID()
+	raw := gitIn(t, r.Path, nil, "cat-file", "commit", root) + "\n"
+	who := fmt.Sprintf("%s <%s@grove> %d +0000", k.NID(), k.NID(), now.Unix())
+	wraps := []struct{ name, from, to string }{
+		{"another date", fmt.Sprintf("%d +0000", now.Unix()), "1700000000 +0000"},
+		{"another zone", fmt.Sprintf("%d +0000", now.Unix()), fmt.Sprintf("%d +0100", now.Unix())},
+		{"another title", "grove identity v2\n", "grove identity v2\nvictim's project, really\n"},
+		{"another author", "author " + who, "author mallory <m@example.com> " + fmt.Sprint(now.Unix()) + " +0000"},
+		{"as version 1", "grove identity v2\n", "Create victim\n"},
+	}
+	for _, w := range wraps {
+		t.Run(w.name, func(t *testing.T) {
+			text := strings.Replace(raw, w.from, w.to, 1)
+			if text == raw {
+				t.Fatalf("%q not in the root:\n%s", w.from, raw)
+			}
+			oid := gitIn(t, r.Path, []byte(text), "hash-object", "-t", "commit", "-w", "--stdin")
+			rid, err := protocol.RIDFromOID(oid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The wrapped root as a project of its own, as a fetch would
+			// publish it.
+			dst := h.ProjectPath(rid)
+			gitIn(t, "", nil, "clone", "-q", "--bare", r.Path, dst)
+			fake, err := repo.Open(h, rid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc, _, err := fake.VerifyIdentity(oid); err == nil {
+				t.Fatalf("a re-wrapped root verifies as project %s named %q", rid, doc.Name)
+			}
+		})
+	}
+	if _, _, err := r.VerifyIdentity(root); err != nil {
+		t.Fatalf("the genuine root: %v", err)
+	}
+}
