@@ -30,8 +30,11 @@ import (
 // On disk: the line "grove cob memo 1 SHA256", SHA256 the hex digest of
 // the rest, then a JSON memoDoc.
 
-// maxMemoSize bounds a memo's file: a larger one is not read.
-const maxMemoSize = 256 << 20
+// maxMemoSize bounds a memo's file: a larger one is not read. A memo
+// holds each change's actions, so only objects whose changes hold at most
+// MaxObjectActions of them, counting shared blobs once per change, are
+// memoized (writeMemo), and their memos stay within this.
+const maxMemoSize = 2 * MaxObjectActions
 
 // memoRewriteAfter is how many changes a load must verify before it
 // writes the memo anew. Each comment adds one change, which the next load
@@ -113,8 +116,18 @@ func readMemo(path, rid, typ, id string) map[string]*memoChange {
 	return out
 }
 
-// writeMemo replaces the memo at path with obj's changes.
+// writeMemo replaces the memo at path with obj's changes. An object
+// whose changes share action blobs so much that copies of them would take
+// more than MaxObjectActions gets no memo: it is read from git each time.
 func writeMemo(path, rid string, obj *Object) error {
+	size := 0
+	for _, c := range obj.Changes {
+		size += actionsSize(c.Actions)
+	}
+	if size > MaxObjectActions {
+		os.Remove(path)
+		return nil
+	}
 	doc := memoDoc{RID: rid, Type: obj.Type, ID: obj.ID, Changes: make([]*memoChange, len(obj.Changes))}
 	for i, c := range obj.Changes {
 		doc.Changes[i] = &memoChange{OID: c.OID, Parents: c.commitParents, Author: c.Author.String(), Time: c.Time.Unix(), Actions: c.Actions, Files: c.Files}

@@ -19,6 +19,16 @@ var ErrNotFound = errors.New("not found")
 // is refused rather than walked.
 const MaxChanges = 100_000
 
+// MaxObjectActions bounds the action JSON one object may hold in memory,
+// all its changes together: anyone may write changes to a public
+// project's objects, and each change may carry up to MaxActionsSize. An
+// action blob that many changes share is held once.
+const MaxObjectActions = 32 << 20
+
+// ErrTooLarge is returned for an object over MaxChanges changes or
+// MaxObjectActions bytes of actions: it is refused, not loaded.
+var ErrTooLarge = errors.New("object too large")
+
 // ObjectReader reads raw git objects by oid. *repo.Repo is one.
 type ObjectReader interface {
 	ReadObject(oid string, limit int64) (kind string, data []byte, err error)
@@ -87,6 +97,13 @@ func Load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string, tips []string, nids nidCache, memo map[string]*memoChange) (obj *Object, fresh int, err error) {
 	nodes := make(map[string]*node)
 	var fromMemo int
+	// blobs are the action blobs read, by oid: changes that share one
+	// share its parse. size is the action JSON held.
+	blobs := make(map[string][]json.RawMessage)
+	var size int
+	tooLarge := func() error {
+		return fmt.Errorf("%s %.7s: %w: over %d MiB of actions", typ, id, ErrTooLarge, MaxObjectActions>>20)
+	}
 	queue := append([]string(nil), tips...)
 	rs := rid.String()
 	var buf []byte
@@ -100,7 +117,7 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 			continue
 		}
 		if len(nodes) >= MaxChanges {
-			return nil, 0, fmt.Errorf("%s %.7s: over %d changes", typ, id, MaxChanges)
+			return nil, 0, fmt.Errorf("%s %.7s: %w: over %d changes", typ, id, ErrTooLarge, MaxChanges)
 		}
 		n := &node{}
 		nodes[oid] = n
@@ -110,6 +127,9 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 				n.change = &Change{OID: oid, Author: author, Time: unixTime(m.Time), Actions: m.Actions, Files: m.Files, commitParents: m.Parents}
 				n.ok = true
 				fromMemo++
+				if size += actionsSize(m.Actions); size > MaxObjectActions {
+					return nil, 0, tooLarge()
+				}
 				queue = append(queue, m.Parents...)
 				continue
 			}
@@ -128,9 +148,12 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 		if err != nil {
 			continue
 		}
-		ch, err := readChangeTree(rd, raw)
+		ch, read, err := readChangeTree(rd, raw, blobs)
 		if err != nil {
 			continue
+		}
+		if size += read; size > MaxObjectActions {
+			return nil, 0, tooLarge()
 		}
 		ch.Author = author
 		ch.commitParents = raw.parents
@@ -242,17 +265,20 @@ func dedup(s []string) []string {
 	return out
 }
 
-// readChangeTree reads a verified commit's tree and actions.
-func readChangeTree(rd ObjectReader, raw *rawChange) (*Change, error) {
+// readChangeTree reads a verified commit's tree and actions, taking the
+// actions from blobs when another change had the same blob, and adding
+// them there otherwise. read is the bytes of actions it read (none for a
+// shared blob).
+func readChangeTree(rd ObjectReader, raw *rawChange, blobs map[string][]json.RawMessage) (ch *Change, read int, err error) {
 	kind, data, err := rd.ReadObject(raw.tree, 64<<10)
 	if err != nil || kind != "tree" {
-		return nil, fmt.Errorf("%w %.7s: tree missing", ErrInvalidChange, raw.oid)
+		return nil, 0, fmt.Errorf("%w %.7s: tree missing", ErrInvalidChange, raw.oid)
 	}
 	ents, err := parseTree(raw.tree, data)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	ch := &Change{OID: raw.oid, Time: unixTime(raw.unix)}
+	ch = &Change{OID: raw.oid, Time: unixTime(raw.unix)}
 	var actions string
 	for _, e := range ents {
 		if e.name == ActionsFile {
@@ -265,11 +291,15 @@ func readChangeTree(rd ObjectReader, raw *rawChange) (*Change, error) {
 		ch.Files[e.name] = e.oid
 	}
 	if actions == "" {
-		return nil, fmt.Errorf("%w %.7s: no %s", ErrInvalidChange, raw.oid, ActionsFile)
+		return nil, 0, fmt.Errorf("%w %.7s: no %s", ErrInvalidChange, raw.oid, ActionsFile)
+	}
+	if acts, ok := blobs[actions]; ok {
+		ch.Actions = acts
+		return ch, 0, nil
 	}
 	kind, data, err = rd.ReadObject(actions, MaxActionsSize)
 	if err != nil || kind != "blob" {
-		return nil, fmt.Errorf("%w %.7s: actions missing", ErrInvalidChange, raw.oid)
+		return nil, 0, fmt.Errorf("%w %.7s: actions missing", ErrInvalidChange, raw.oid)
 	}
 	// Actions that do not parse are the author's mistake: the change still
 	// counts in the DAG, with nothing to apply.
@@ -277,7 +307,17 @@ func readChangeTree(rd ObjectReader, raw *rawChange) (*Change, error) {
 	if json.Unmarshal(data, &acts) == nil && len(acts) <= MaxActions {
 		ch.Actions = acts
 	}
-	return ch, nil
+	blobs[actions] = ch.Actions
+	return ch, len(data), nil
+}
+
+// actionsSize is the bytes of JSON in acts.
+func actionsSize(acts []json.RawMessage) int {
+	n := 0
+	for _, a := range acts {
+		n += len(a)
+	}
+	return n
 }
 
 // oidHeap is a min-heap of oids.
