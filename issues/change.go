@@ -269,5 +269,15 @@ func gitOID(kind string, data []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// unixTime is a change's time as the UTC time.Time it shows as.
+// maxUnix is the last second of year 9999: the latest time RFC 3339 (and
+// so --json) can write.
+const maxUnix = 253402300799
+
+// unixTime is a time in Unix seconds as the UTC time.Time it shows as.
 func unixTime(n int64) time.Time { return time.Unix(n, 0).UTC() }
+
+// changeTime is a change's time as its author signed it, kept within
+// 1970..9999 so that every view of it can be written: an author's clock
+// is theirs to set, and a change dated year 36812 once made every JSON
+// listing of its project fail.
+func changeTime(n int64) time.Time { return unixTime(min(max(n, 0), maxUnix)) }

@@ -2,6 +2,7 @@ package issues
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -59,5 +60,29 @@ func TestLoadBoundsActions(t *testing.T) {
 	}
 	if _, err := Load(context.Background(), m, rid, IssueType, root, []string{tip}); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("%d distinct %d KiB blobs: %v, want ErrTooLarge", n, MaxActionsSize>>10, err)
+	}
+}
+
+// TestChangeTimesAreClamped: an author's clock is theirs to set. A change
+// dated past year 9999 (or before 1970) loads with a time that every view,
+// --json included, can write.
+func TestChangeTimesAreClamped(t *testing.T) {
+	k := testKey(t, 1)
+	rid := testRID(t)
+	m := memObjects{}
+	root := mustWrite(t, m, k, rid, nil, "n", t0, Action{Type: "open", Title: "t", Body: "b"})
+	late := mustWrite(t, m, k, rid, []string{root}, "", time.Unix(1099511627776, 0), Action{Type: "comment", Body: "from year 36812"})
+	early := mustWrite(t, m, k, rid, []string{late}, "", time.Unix(-1e10, 0), Action{Type: "comment", Body: "from year 1653"})
+	is := mustMaterialize(t, m, rid, root, Rules{}, early)
+	if len(is.Comments) != 2 {
+		t.Fatalf("%d comments, want 2", len(is.Comments))
+	}
+	for _, c := range is.Comments {
+		if y := c.Created.Year(); y < 1970 || y > 9999 {
+			t.Errorf("comment %q dated %v", c.Body, c.Created)
+		}
+	}
+	if _, err := json.Marshal(is); err != nil {
+		t.Errorf("issue with clamped times does not encode: %v", err)
 	}
 }

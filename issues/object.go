@@ -124,7 +124,7 @@ func load(ctx context.Context, rd ObjectReader, rid protocol.RID, typ, id string
 		if m := memo[oid]; m != nil {
 			if author, err := nids.get(m.Author); err == nil {
 				n.raw = &rawChange{oid: oid, parents: m.Parents}
-				n.change = &Change{OID: oid, Author: author, Time: unixTime(m.Time), Actions: m.Actions, Files: m.Files, commitParents: m.Parents}
+				n.change = &Change{OID: oid, Author: author, Time: changeTime(m.Time), Actions: m.Actions, Files: m.Files, commitParents: m.Parents}
 				n.ok = true
 				fromMemo++
 				if size += actionsSize(m.Actions); size > MaxObjectActions {
@@ -278,7 +278,7 @@ func readChangeTree(rd ObjectReader, raw *rawChange, blobs map[string][]json.Raw
 	if err != nil {
 		return nil, 0, err
 	}
-	ch = &Change{OID: raw.oid, Time: unixTime(raw.unix)}
+	ch = &Change{OID: raw.oid, Time: changeTime(raw.unix)}
 	var actions string
 	for _, e := range ents {
 		if e.name == ActionsFile {
