@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ipfs/go-cid"
+	"github.com/mr-tron/base58"
 )
 
 // ErrInvalidNID is returned when a string is not a Grove node ID.
@@ -39,14 +40,14 @@ func NIDFromPublicKey(pub ed25519.PublicKey) (NID, error) {
 		return NID{}, fmt.Errorf("%w: public key has %d bytes", ErrInvalidNID, len(pub))
 	}
 	id := peerIDPrefix + string(pub)
-	return NID{pub: ed25519.PublicKey(id[len(peerIDPrefix):]), id: id, s: base58Encode([]byte(id))}, nil
+	return NID{pub: ed25519.PublicKey(id[len(peerIDPrefix):]), id: id, s: base58.Encode([]byte(id))}, nil
 }
 
 // ParseNID parses a peer ID ("12D3KooW…") or a did:key ("did:key:z6Mk…").
 func ParseNID(s string) (NID, error) {
 	if rest, ok := strings.CutPrefix(s, "did:key:"); ok {
-		b, ok := base58Decode(strings.TrimPrefix(rest, "z"))
-		if !ok || !strings.HasPrefix(rest, "z") || len(b) != len(didKeyPrefix)+ed25519.PublicKeySize || string(b[:len(didKeyPrefix)]) != didKeyPrefix {
+		b, err := base58.Decode(strings.TrimPrefix(rest, "z"))
+		if err != nil || !strings.HasPrefix(rest, "z") || len(b) != len(didKeyPrefix)+ed25519.PublicKeySize || string(b[:len(didKeyPrefix)]) != didKeyPrefix {
 			return NID{}, fmt.Errorf("%w %q: not an ed25519 did:key", ErrInvalidNID, s)
 		}
 		return NIDFromPublicKey(b[len(didKeyPrefix):])
@@ -56,7 +57,7 @@ func ParseNID(s string) (NID, error) {
 	isKey := func(b []byte) bool {
 		return len(b) == len(peerIDPrefix)+ed25519.PublicKeySize && string(b[:len(peerIDPrefix)]) == peerIDPrefix
 	}
-	if b, ok := base58Decode(s); ok && isKey(b) {
+	if b, err := base58.Decode(s); err == nil && isKey(b) {
 		return NIDFromPublicKey(b[len(peerIDPrefix):])
 	}
 	if c, err := cid.Decode(s); err == nil && c.Type() == cid.Libp2pKey && isKey(c.Hash()) {
@@ -92,7 +93,7 @@ func (n NID) DID() string {
 	if n.id == "" {
 		return ""
 	}
-	return "did:key:z" + base58Encode(append([]byte(didKeyPrefix), n.pub...))
+	return "did:key:z" + base58.Encode(append([]byte(didKeyPrefix), n.pub...))
 }
 
 // Verify reports whether sig is n's signature of msg.

@@ -267,3 +267,26 @@ func FuzzParseNID(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNID encodes and parses both forms of a NID: the base58 that
+// every listing and every verified change pays.
+func BenchmarkNID(b *testing.B) {
+	k := testKey(b, 1)
+	pub := k.NID().PublicKey()
+	s, did := k.NID().String(), k.NID().DID()
+	b.Run("FromPublicKey", func(b *testing.B) {
+		for b.Loop() {
+			protocol.NIDFromPublicKey(pub)
+		}
+	})
+	b.Run("Parse", func(b *testing.B) {
+		for b.Loop() {
+			protocol.ParseNID(s)
+		}
+	})
+	b.Run("ParseDID", func(b *testing.B) {
+		for b.Loop() {
+			protocol.ParseNID(did)
+		}
+	})
+}
