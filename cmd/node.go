@@ -106,11 +106,19 @@ addresses only, and dials nothing it was not told about: peers given by
 lead to. --public listens on all interfaces on port 8776 (TCP and QUIC).
 --mdns finds peers on the local network.
 
+Behind a NAT, --relay ADDR (a node started with --relay-service) reserves
+a slot on that relay at once and advertises the node through it; peers
+reach it there, and hole punching turns their relayed connections into
+direct ones where the NATs allow. With --relay and no --listen the node
+listens on all interfaces, on ports the system picks, so that hole
+punching can work. 'grove node status' shows reachability and reservations.
+
 It writes its addresses to $GROVE_HOME/node/addrs and logs JSON to
 $GROVE_HOME/node/log. --foreground runs it in this process until
 interrupted.`,
 		Example: `  grove node start
   grove node start --public --bootstrap /ip4/203.0.113.7/tcp/8776/p2p/12D3KooW...
+  grove node start --bootstrap ADDR --relay ADDR     # behind a NAT
   grove node start --foreground --log-level debug`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error { return nodeStartRun(c.Context(), e, o) },
@@ -391,6 +399,11 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 			listen = append(listen, fmt.Sprintf("%s/tcp/%d", ip, publicPort), fmt.Sprintf("%s/udp/%d/quic-v1", ip, publicPort))
 		}
 	}
+	if len(listen) == 0 && len(o.Relays) > 0 {
+		// Behind a NAT, hole punching dials from the ports the node
+		// listens on, on the interface its router reaches.
+		listen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
+	}
 	n, err := e.nodes.Start(ctx, NodeConfig{
 		Home: h, Key: key, Listen: listen, Bootstrap: o.Bootstrap, Relays: o.Relays,
 		RelayService: o.RelayService, MDNS: o.MDNS, Log: log,
@@ -544,13 +557,17 @@ type nodeStatusJSON struct {
 	Peers   *int       `json:"peers,omitempty"`
 	Seeds   []string   `json:"seeds,omitempty"`
 	Started *time.Time `json:"started,omitempty"`
+	// Reachability is public, private or unknown; Reservations are the
+	// node's addresses through relays.
+	Reachability string   `json:"reachability,omitempty"`
+	Reservations []string `json:"reservations,omitempty"`
 }
 
 func newNodeStatusCmd(e *env) *cobra.Command {
 	o := &nodeStatusOptions{}
 	c := &cobra.Command{
 		Use:     "status",
-		Short:   "Say whether the node runs, and with which addresses, peers and seeds",
+		Short:   "Say whether the node runs, and with which addresses, peers, seeds, reachability and relays",
 		Example: "  grove node status\n  grove node status --json | jq -r .state",
 		Args:    exactArgs(0),
 		RunE:    func(c *cobra.Command, args []string) error { return nodeStatusRun(c.Context(), e, o) },
@@ -573,7 +590,8 @@ func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
 			return err
 		}
 		s = nodeStatusJSON{State: "running", PID: st.PID, NID: st.NID, Addrs: st.Addrs,
-			Peers: &st.Peers, Seeds: st.Seeds, Started: &st.Started}
+			Peers: &st.Peers, Seeds: st.Seeds, Started: &st.Started,
+			Reachability: st.Reachability, Reservations: st.Reservations}
 	}
 	if o.JSON {
 		return writeJSON(e.io.Out, s)
@@ -588,6 +606,10 @@ func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
 			[]string{"Seeds", strconv.Itoa(len(s.Seeds))})
 		for _, a := range s.Addrs {
 			rows = append(rows, []string{"Address", a})
+		}
+		rows = append(rows, []string{"Reachability", s.Reachability})
+		for _, a := range s.Reservations {
+			rows = append(rows, []string{"Relay", a})
 		}
 	}
 	return table(e.io.Out, rows)

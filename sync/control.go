@@ -184,7 +184,8 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 	switch req.Op {
 	case "status":
 		st := &Status{NID: n.NID().String(), PID: os.Getpid(), Addrs: n.Addrs(),
-			Peers: len(n.host.Network().Peers()), Started: s.started}
+			Peers: len(n.host.Network().Peers()), Started: s.started,
+			Reachability: n.Reachability(), Reservations: n.Reservations()}
 		if pol, perr := LoadPolicy(n.cfg.Home); perr == nil {
 			st.Seeds = pol.Seeds
 		}

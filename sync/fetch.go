@@ -46,7 +46,21 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	}
 	rep := newReporter(opts, p)
 	rep.setPhase(PhaseNegotiating)
-	res, err := n.fetch(ctx, p, rid, o.only, rep)
+	if !n.directConn(p) {
+		n.awaitHolePunchReady(ctx)
+	}
+	res, err := n.fetch(ctx, p, rid, o.only, rep, false)
+	if rl := (*RelayLimitError)(nil); errors.As(err, &rl) {
+		// Hole punching starts when the relayed connection opens; what
+		// the relay would not carry may go over the connection it makes.
+		n.log.Info("relay limit reached; waiting for a direct connection", "peer", p, "rid", rid, "relay", rl.Relay,
+			"bytes", rl.Bytes, "wait", n.cfg.Limits.HolePunchWait)
+		if n.awaitDirect(ctx, p, n.cfg.Limits.HolePunchWait) {
+			n.log.Info("fetching again over a direct connection", "peer", p, "rid", rid)
+			rep.setPhase(PhaseNegotiating)
+			res, err = n.fetch(ctx, p, rid, o.only, rep, true)
+		}
+	}
 	rep.finish(err)
 	if res == nil {
 		res = &FetchResult{Peer: p.String()}
@@ -60,11 +74,12 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	n.mu.Lock()
 	n.synced[rid.String()] = time.Now()
 	n.mu.Unlock()
-	n.log.Info("fetched", "peer", p, "rid", rid, "updated", len(res.Updated), "rejected", len(res.Rejected))
+	n.log.Info("fetched", "peer", p, "rid", rid, "via", res.Via, "updated", len(res.Updated), "rejected", len(res.Rejected))
 	return res, nil
 }
 
-func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gproto.NID, rep *reporter) (*FetchResult, error) {
+// fetch fetches rid from p once; direct refuses relayed connections.
+func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gproto.NID, rep *reporter, direct bool) (*FetchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	r, err := repo.Open(n.cfg.Home, rid)
@@ -132,7 +147,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 		return nil, err
 	}
 	defer q.Close()
-	s, url := n.proxy.open(p, rid, n.cfg.Limits.MaxPack)
+	s, url := n.proxy.open(p, rid, n.cfg.Limits.MaxPack, direct)
 	defer n.proxy.close(s)
 	rep.watch(&s.bytes)
 	defer rep.unwatch()
@@ -154,6 +169,10 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		// A relay ends a limited connection when its limit is reached.
+		if r := s.Route(); r != nil && r.limited && r.conn.IsClosed() {
+			return nil, &RelayLimitError{Peer: p, Relay: r.relay, Data: r.data, Duration: r.duration, Bytes: s.bytes.Load()}
 		}
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
@@ -189,6 +208,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 	}
 	n.log.Debug("fetch phases", "rid", rid, "peer", p, "git", tAccept.Sub(tFetch), "accept", time.Since(tAccept), "bytes", s.bytes.Load())
 	res := n.fetchResult(p, acc, s.bytes.Load())
+	res.Via = s.Route().via()
 	if fresh {
 		if len(acc.Updated) == 0 {
 			return res, fmt.Errorf("peer %s sent nothing that verifies for %s", p, rid)
@@ -312,7 +332,11 @@ func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string, opts ..
 			if err == nil {
 				return res, n.Seed(ctx, rid)
 			}
-			last = err
+			// A peer that lacks the project says less than one that has
+			// it and could not send it (a relay's limit, say).
+			if last == nil || errors.Is(last, errPeerLacks) {
+				last = err
+			}
 		}
 		if len(from) > 0 {
 			break // only the peers asked for

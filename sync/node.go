@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,10 +41,13 @@ type Limits struct {
 	// Strikes is how many bad answers a peer may give before it is
 	// disconnected and refused.
 	Strikes int
+	// HolePunchWait bounds how long a fetch that a relay's limit cut short
+	// waits for a direct connection (hole punching) to finish over.
+	HolePunchWait time.Duration
 }
 
 // DefaultLimits are the limits of a node started by `grove node start`.
-var DefaultLimits = Limits{MaxPack: 4 << 30, FetchTimeout: 10 * time.Minute, Strikes: 3}
+var DefaultLimits = Limits{MaxPack: 4 << 30, FetchTimeout: 10 * time.Minute, Strikes: 3, HolePunchWait: 10 * time.Second}
 
 // Config says how to run a node.
 type Config struct {
@@ -54,14 +58,17 @@ type Config struct {
 	Listen []string
 	// Bootstrap are peers to dial at start and to seed the DHT with.
 	Bootstrap []string
-	// Relays are circuit relay v2 nodes to reserve a slot on.
+	// Relays are circuit relay v2 nodes to reserve a slot on. A node
+	// given relays takes itself to be behind a NAT (see nat.go).
 	Relays []string
-	// RelayService lets this node relay for others.
+	// RelayService lets this node relay for others, each connection
+	// bounded by RelayLimit (zero: DefaultRelayLimit).
 	RelayService bool
+	RelayLimit   RelayLimit
 	// MDNS turns on local network discovery.
 	MDNS bool
-	// ForcePrivate makes the node believe it is not reachable, so it uses
-	// its relays (tests and nodes behind NAT).
+	// ForcePrivate makes the node believe it is not reachable, as
+	// Relays do.
 	ForcePrivate bool
 	Limits       Limits
 	Log          *slog.Logger
@@ -77,6 +84,7 @@ type Node struct {
 	dht    *dht.IpfsDHT
 	ps     *pubsub.PubSub
 	gater  *gater
+	relay  *relay.Relay
 	proxy  *gitProxy
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -97,6 +105,9 @@ type Node struct {
 	// updatesTaken counts the updates it took as update packs.
 	updates      updatePacks
 	updatesTaken atomic.Int64
+	// private says the node is behind a NAT (it has relays).
+	private bool
+	nat     natState
 }
 
 // New starts a node: host, DHT, gossip, git proxy; then it dials its
@@ -148,20 +159,19 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.DisableMetrics(),
 		libp2p.UserAgent("grove/0.1"),
 	}
+	// Behind a NAT, reserve on the relays at once and advertise the
+	// circuit addresses (see nat.go); a failed reservation is tried again
+	// soon, not after libp2p's hour.
+	private := cfg.ForcePrivate || len(cfg.Relays) > 0
 	if len(cfg.Relays) > 0 {
 		relays, err := addrInfos(cfg.Relays)
 		if err != nil {
 			return nil, fmt.Errorf("--relay: %w", err)
 		}
-		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(relays, autorelay.WithBootDelay(0), autorelay.WithMinInterval(time.Second)))
+		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(relays, autorelay.WithBootDelay(0),
+			autorelay.WithMinInterval(time.Second), autorelay.WithBackoff(30*time.Second)))
 	}
-	if cfg.RelayService {
-		res := relay.DefaultResources()
-		// Git transfers are large: relay whole clones, bounded by time.
-		res.Limit = &relay.RelayLimit{Duration: 30 * time.Minute, Data: 1 << 30}
-		opts = append(opts, libp2p.EnableRelayService(relay.WithResources(res)))
-	}
-	if cfg.ForcePrivate {
+	if private {
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
 	}
 	h, err := libp2p.New(opts...)
@@ -170,7 +180,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	nctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
-		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel,
+		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel, private: private,
 		topics: map[string]*topic{}, strikes: map[peer.ID]int{},
 		synced: map[string]time.Time{}, fetches: map[string]*sync.Mutex{},
 		idents: map[gproto.RID]cachedIdentity{}, wants: map[string]*wanted{}, fetched: map[string][]string{},
@@ -183,7 +193,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(fmt.Errorf("--bootstrap: %w", err))
 	}
-	n.dht, err = dht.New(h, dht.ProtocolPrefix(protocol.ID(gproto.DHTPrefix)), dht.Mode(dht.ModeServer),
+	// A node behind a NAT cannot answer DHT queries: it asks only.
+	mode := dht.ModeServer
+	if private {
+		mode = dht.ModeClient
+	}
+	n.dht, err = dht.New(h, dht.ProtocolPrefix(protocol.ID(gproto.DHTPrefix)), dht.Mode(mode),
 		dht.BootstrapPeers(boot...), dht.DisableValues())
 	if err != nil {
 		return fail(fmt.Errorf("start DHT: %w", err))
@@ -193,6 +208,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign))
 	if err != nil {
 		return fail(fmt.Errorf("start gossip: %w", err))
+	}
+	if err := n.watchNAT(); err != nil {
+		return fail(err)
+	}
+	if cfg.RelayService {
+		if n.relay, err = startRelay(h, cfg.RelayLimit); err != nil {
+			return fail(err)
+		}
 	}
 	h.SetStreamHandler(protocol.ID(gproto.GitProtocolID), n.serveGit)
 	h.SetStreamHandler(protocol.ID(gproto.UpdateProtocolID), n.serveUpdate)
@@ -249,6 +272,9 @@ func (n *Node) Close() error {
 	if n.dht != nil {
 		n.dht.Close()
 	}
+	if n.relay != nil {
+		n.relay.Close()
+	}
 	err := n.host.Close()
 	n.wg.Wait()
 	n.log.Info("node stopped")
@@ -295,6 +321,9 @@ func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 func (n *Node) connect(ctx context.Context, ai peer.AddrInfo) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	if slices.ContainsFunc(ai.Addrs, isCircuit) {
+		n.awaitHolePunchReady(ctx)
+	}
 	ctx = network.WithAllowLimitedConn(ctx, "grove")
 	if err := n.host.Connect(ctx, ai); err != nil {
 		return fmt.Errorf("dial %s: %w", ai.ID, err)

@@ -40,10 +40,15 @@ type session struct {
 	peer  peer.ID
 	rid   gproto.RID
 	limit int64
-	bytes atomic.Int64
-	// err is what went wrong on the peer's side of the stream, if anything.
-	mu  sync.Mutex
-	err error
+	// direct opens the stream only over a connection that does not go
+	// through a relay.
+	direct bool
+	bytes  atomic.Int64
+	// err is what went wrong on the peer's side of the stream, if
+	// anything; route is how the stream reached the peer.
+	mu    sync.Mutex
+	err   error
+	route *route
 }
 
 func (s *session) fail(err error) {
@@ -59,6 +64,23 @@ func (s *session) Err() error {
 	defer s.mu.Unlock()
 	return s.err
 }
+
+func (s *session) setRoute(r *route) {
+	s.mu.Lock()
+	s.route = r
+	s.mu.Unlock()
+}
+
+// Route is how the session's stream reached the peer; nil before it opened.
+func (s *session) Route() *route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.route
+}
+
+// errPeerLacks is a peer answering that it has no project by that RID (or
+// none it may show this node).
+var errPeerLacks = errors.New(errNotFound)
 
 // errOversized is a peer sending more than the pack limit.
 var errOversized = errors.New("peer sent more than the pack size limit")
@@ -86,10 +108,10 @@ func (p *gitProxy) serve() {
 }
 
 // open registers a session and returns the URL git should fetch from.
-func (p *gitProxy) open(pid peer.ID, rid gproto.RID, limit int64) (*session, string) {
+func (p *gitProxy) open(pid peer.ID, rid gproto.RID, limit int64, direct bool) (*session, string) {
 	b := make([]byte, 16)
 	rand.Read(b)
-	s := &session{token: hex.EncodeToString(b), peer: pid, rid: rid, limit: limit}
+	s := &session{token: hex.EncodeToString(b), peer: pid, rid: rid, limit: limit, direct: direct}
 	p.mu.Lock()
 	p.sessions[s.token] = s
 	p.mu.Unlock()
@@ -131,13 +153,17 @@ func (p *gitProxy) handle(conn net.Conn) {
 	}
 	ctx, cancel := context.WithTimeout(p.n.ctx, p.n.cfg.Limits.FetchTimeout)
 	defer cancel()
-	st, err := p.n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove"), s.peer, protocol.ID(gproto.GitProtocolID))
+	if !s.direct {
+		ctx = network.WithAllowLimitedConn(ctx, "grove")
+	}
+	st, err := p.n.host.NewStream(ctx, s.peer, protocol.ID(gproto.GitProtocolID))
 	if err != nil {
 		s.fail(fmt.Errorf("open stream: %w", err))
 		writePktError(c, "cannot reach peer "+s.peer.String())
 		return
 	}
 	defer st.Close()
+	s.setRoute(routeOf(st.Conn()))
 	req := gproto.FetchRequest{RID: s.rid, Service: gproto.ServiceUploadPack, GitProtocol: proto}
 	if err := gproto.WriteMessage(st, req); err != nil {
 		s.fail(err)
@@ -148,6 +174,11 @@ func (p *gitProxy) handle(conn net.Conn) {
 	if err := gproto.ReadMessage(st, gproto.MaxMessage, &resp); err != nil {
 		s.fail(err)
 		writePktError(c, "bad answer from peer")
+		return
+	}
+	if resp.Error == errNotFound {
+		s.fail(fmt.Errorf("peer: %w", errPeerLacks))
+		writePktError(c, resp.Error)
 		return
 	}
 	if resp.Error != "" {

@@ -90,6 +90,12 @@ type Status struct {
 	Peers   int       `json:"peers"`
 	Seeds   []string  `json:"seeds"`
 	Started time.Time `json:"started"`
+	// Reachability says whether peers can dial the node directly: public,
+	// private or unknown.
+	Reachability string `json:"reachability"`
+	// Reservations are the node's addresses through the relays that hold
+	// a slot for it, each ending in /p2p-circuit/p2p/NID.
+	Reservations []string `json:"reservations,omitempty"`
 }
 
 // PeerInfo is a connected peer.
@@ -107,6 +113,7 @@ type FetchResult struct {
 	Error     string   `json:"error,omitempty"`
 	Bytes     int64    `json:"bytes"` // what the peer sent, git protocol included
 	Duration  string   `json:"duration"`
+	Via       string   `json:"via,omitempty"` // "relay" or "direct": how the fetch reached the peer
 }
 
 // Client talks to the running node of a home.
