@@ -70,14 +70,21 @@ func (r *Repo) writeIdentity(s protocol.Signer, doc *protocol.Identity, parents 
 
 // identityPayload returns what the signatures of identity commit c (whose
 // bytes are data) must sign: version 2 when its message says so, and then
-// only if the commit is in its one encoding; version 1 otherwise.
-func identityPayload(c *gitCommit, data []byte, sigs []protocol.IdentitySignature) ([]byte, error) {
+// only if the commit is in its one encoding and each signature is by
+// another of delegates (a trailer that does not count would still change
+// the oid); version 1 otherwise.
+func identityPayload(c *gitCommit, data []byte, sigs []protocol.IdentitySignature, delegates []protocol.NID) ([]byte, error) {
 	if !strings.HasPrefix(c.Message, identityMessage) {
 		return protocol.IdentityPayload(c.Tree, c.Parents), nil
 	}
 	t, ok := sigrefsTime(data)
 	if !ok || !bytes.Equal(data, identityCommit(c.Tree, c.Parents, t, sigs).encode()) {
 		return nil, fmt.Errorf("%w: identity commit is not in its canonical form", protocol.ErrInvalidIdentity)
+	}
+	for i, s := range sigs {
+		if !slices.ContainsFunc(delegates, s.NID.Equal) || i > 0 && sigs[i-1].NID.Equal(s.NID) {
+			return nil, fmt.Errorf("%w: identity commit carries a signature by %s that does not count", protocol.ErrInvalidIdentity, s.NID)
+		}
 	}
 	return protocol.IdentityPayloadV2(c.Tree, c.Parents, t), nil
 }
@@ -126,7 +133,7 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 		if prev != nil {
 			signers = prev
 		}
-		payload, err := identityPayload(c, raw, sigs)
+		payload, err := identityPayload(c, raw, sigs, signers.Delegates)
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}

@@ -292,6 +292,10 @@ func TestIdentityRootCannotBeRewrapped(t *testing.T) {
 		{"another title", "grove identity v2\n", "grove identity v2\nvictim's project, really\n"},
 		{"another author", "author " + who, "author mallory <m@example.com> " + fmt.Sprint(now.Unix()) + " +0000"},
 		{"as version 1", "grove identity v2\n", "Create victim\n"},
+		// Found by FuzzVerifyIdentity: a trailer that does not count still
+		// changes the oid.
+		{"a stranger's trailer", sigLine(t, raw) + "\n", sigLine(t, raw) + "\nGrove-Signature: " + testKey(t, 9).NID().String() + " AAAA\n"}, // sorts after key 1's
+		{"the signature twice", "\nGrove-Signature: ", "\n" + sigLine(t, raw) + "\nGrove-Signature: "},
 	}
 	for _, w := range wraps {
 		t.Run(w.name, func(t *testing.T) {
@@ -320,4 +324,15 @@ func TestIdentityRootCannotBeRewrapped(t *testing.T) {
 	if _, _, err := r.VerifyIdentity(root); err != nil {
 		t.Fatalf("the genuine root: %v", err)
 	}
+}
+
+// sigLine returns the first Grove-Signature trailer of a commit's text.
+func sigLine(t *testing.T, text string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(text, "\nGrove-Signature: ")
+	if !ok {
+		t.Fatalf("no signature in\n%s", text)
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	return "Grove-Signature: " + line
 }
