@@ -264,8 +264,8 @@ const (
 	maxFlatTree     = 1 << 20
 )
 
-// readCommit reads the commit oid and the files of its (flat) tree, each
-// bounded by limit bytes.
+// readCommit reads the commit oid and the files of its (flat) tree, all
+// together bounded by limit bytes.
 func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byte, error) {
 	c, _, files, err := r.readCommitRaw(oid, limit)
 	return c, files, err
@@ -299,14 +299,16 @@ func (r *Repo) readCommitRaw(oid string, limit int64) (*gitCommit, []byte, map[s
 		return nil, nil, nil, fmt.Errorf("tree of %s: %w", oid, err)
 	}
 	files := make(map[string][]byte, len(es))
+	left := limit // for the files together: a tree may name one blob many times
 	for _, e := range es {
 		if e.Mode != 0o100644 {
 			continue
 		}
-		_, data, err := r.readBlob(e.OID, limit)
+		_, data, err := r.readBlob(e.OID, left)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("blob %s of %s: %w", e.Name, oid, err)
 		}
+		left -= int64(len(data))
 		files[e.Name] = data
 	}
 	return c, raw, files, nil
