@@ -16,8 +16,6 @@ trap 'rm -rf "$work"' EXIT
 bin=$work/bin
 mkdir -p "$bin"
 go build -o "$bin/grove" ./cmd/grove
-# grove-index: the listings the snapshot cannot answer (searches, rebuilds).
-go build -o "$bin/grove-index" ./cmd/grove-index
 go build -o "$bin/git-remote-grove" ./cmd/git-remote-grove
 go build -o "$bin/issuesgen" ./bench/issues
 go build -o "$bin/timeit" ./bench/cmd/timeit
@@ -41,7 +39,8 @@ ms() {
 	timeit -warmup 0 -n "$k" -- "$@" || echo "?"
 }
 
-for n in "${@:-1000 10000}"; do
+if [ $# -eq 0 ]; then set -- 1000 10000; fi
+for n in "$@"; do
 	home=$work/home-$n
 	echo "== $n issues"
 	issuesgen -home "$home" -n "$n" | sed 's/^/   /'
@@ -51,8 +50,7 @@ for n in "${@:-1000 10000}"; do
 	sync
 	export GROVE_HOME=$home
 	rid=$(basename "$home"/storage/*.git .git)
-	# The project's whole cache: the index, and the ID list and list
-	# snapshot that would answer without it.
+	# The project's whole cache: the index, the ID lists and the memos.
 	db=$home/cache/$rid
 	rm -rf "$db"
 	echo "   cold rebuild (grove issue list, no index):   $(ms 1 grove issue list -R "$rid" --state all) ms"

@@ -81,7 +81,7 @@ func demoRun(ctx context.Context, e *env, o *demoOptions) (err error) {
 	if _, err := exec.LookPath("git"); err != nil {
 		return fmt.Errorf("demo: git is not on PATH: install git 2.31 or newer")
 	}
-	for _, prog := range []string{"git-remote-grove", nodeProgram, indexProgram} {
+	for _, prog := range []string{"git-remote-grove", nodeProgram} {
 		if _, err := os.Stat(filepath.Join(bin, prog)); err != nil {
 			if _, lerr := exec.LookPath(prog); lerr != nil {
 				return fmt.Errorf("demo: %s is not next to %s nor on PATH: run 'go install ./cmd/...'", prog, self)

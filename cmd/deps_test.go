@@ -2,59 +2,86 @@ package cmd_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestDeps keeps libp2p's host, transports, DHT and gossip out of grove and
-// git-remote-grove, whose package init every call and every git fetch would
-// pay: a node runs in grove-node (cmd/netcmd), and the light programs reach
-// it through sync/control.
+// ban is a package (or, ending in "/", every package under a path) that a
+// program must not link, and why.
+type ban struct {
+	pkg, why string
+}
+
+// The node's network stack: libp2p's host, transports, DHT and gossip. A
+// node runs in grove-node; the other programs reach it through
+// sync/control, and every call would pay these packages' init.
+var nodeOnly = []ban{
+	{"example.com/grove/sync", "the node: it belongs to grove-node"},
+	{"example.com/grove/cmd/netcmd", "grove-node's command line"},
+	{"github.com/libp2p/", "libp2p: its package init would cost every call; a node runs in grove-node"},
+	{"github.com/multiformats/go-multiaddr", "multiaddrs: sync/control parses the few it needs"},
+	{"google.golang.org/protobuf/", "protobuf (libp2p's records): protocol and sync/control do without"},
+	{"github.com/quic-go/", "the QUIC transport: it belongs to grove-node"},
+	{"github.com/pion/", "WebRTC: it belongs to grove-node"},
+	{"github.com/prometheus/", "the host's metrics: they belong to grove-node"},
+}
+
+// The terminal UI: bubbletea, its renderers and the screens belong to
+// grove-tui, which grove tui runs; their package init costs every other
+// call.
+var tuiOnly = []ban{
+	{"example.com/grove/tui", "the UI's screens: they belong to grove-tui"},
+	{"example.com/grove/tui/", "the UI's packages: they belong to grove-tui"},
+	{"example.com/grove/cmd/tuicmd", "grove-tui's wiring"},
+	{"github.com/charmbracelet/bubbletea", "the UI's event loop: it belongs to grove-tui"},
+	{"github.com/charmbracelet/glamour", "markdown rendering: it belongs to grove-tui"},
+	{"github.com/alecthomas/chroma/", "code highlighting: it belongs to grove-tui"},
+}
+
+// What no program needs: go-git's upper layers, which repo does without
+// (it uses go-git's storage and plumbing only).
+var gitUpper = []ban{
+	{"github.com/go-git/go-git/v5", "go-git's root package, which links every transport: repo uses its lower packages"},
+	{"github.com/go-git/go-git/v5/plumbing/transport", "go-git's transports: git itself moves packs"},
+	{"github.com/go-git/go-git/v5/plumbing/transport/", "go-git's transports: git itself moves packs"},
+	{"github.com/go-git/go-git/v5/plumbing/object", "go-git's object package (OpenPGP, diffs, tree walks): repo encodes and parses its commits itself"},
+	{"github.com/ProtonMail/go-crypto/openpgp", "OpenPGP (go-git's commit signatures)"},
+}
+
+// HTTP: only the node's libp2p links it (its transports and metrics).
+var noHTTP = []ban{{"net/http", "HTTP: nothing but libp2p's host speaks it, and its init costs every call"}}
+
+// TestDeps keeps each program to what it needs: a linked package's init
+// runs on every call, and the helper runs on every git fetch and push.
 func TestDeps(t *testing.T) {
-	forbidden := map[string]string{
-		"github.com/libp2p/go-libp2p":                    "the host",
-		"github.com/libp2p/go-libp2p-kad-dht":            "the DHT",
-		"github.com/libp2p/go-libp2p-pubsub":             "gossip",
-		"github.com/quic-go/quic-go":                     "the QUIC transport",
-		"github.com/prometheus/client_golang/prometheus": "the host's metrics",
-		"example.com/grove/sync":                         "the node",
-		"example.com/grove/cmd/netcmd":                   "grove-node",
+	sqlite := []ban{
+		{"modernc.org/sqlite", "the issue index's SQLite: the helper never opens the index, and every fetch and push would pay its init"},
+		{"modernc.org/libc", "SQLite's C library: the helper never opens the index"},
 	}
-	// Nor what only other programs need: every call pays a linked
-	// package's init, and the binary's size in page faults.
-	light := map[string]string{
-		"github.com/go-git/go-git/v5": "go-git's root package, which links every transport: repo uses its lower packages",
-		"net/http":                    "HTTP (go-git's transports)",
-		"github.com/go-git/go-git/v5/plumbing/transport": "go-git's transports",
-		"github.com/go-git/go-git/v5/plumbing/object":    "go-git's object package (OpenPGP, diffs, tree walks): repo encodes and parses its commits itself",
-		"github.com/ProtonMail/go-crypto/openpgp":        "OpenPGP (go-git's commit signatures)",
-		"modernc.org/sqlite":                             "the issue index's SQLite: it belongs to grove-index and grove-tui",
-		"modernc.org/libc":                               "SQLite's C library: it belongs to grove-index and grove-tui",
+	programs := []struct {
+		dir  string
+		bans [][]ban
+	}{
+		{"./grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP}},
+		{"./git-remote-grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, sqlite}},
+		{"./grove-tui", [][]ban{nodeOnly, gitUpper, noHTTP}},
+		{"./grove-node", [][]ban{tuiOnly, gitUpper}},
 	}
-	for _, prog := range []string{"./grove", "./git-remote-grove"} {
-		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, prog).Output()
+	for _, p := range programs {
+		out, err := exec.Command("go", "list", "-f", `{{join .Deps "\n"}}`, p.dir).Output()
 		if err != nil {
-			t.Fatalf("go list %s: %v", prog, err)
+			t.Fatalf("go list %s: %v", p.dir, err)
 		}
 		deps := strings.Fields(string(out))
-		if len(deps) == 0 {
-			t.Fatalf("go list %s listed no dependencies", prog)
+		if !slices.Contains(deps, "example.com/grove/repo") {
+			t.Fatalf("go list %s does not list example.com/grove/repo:\n%s", p.dir, out)
 		}
 		for _, d := range deps {
-			if why, ok := forbidden[d]; ok {
-				t.Errorf("%s links %s (%s): it belongs to grove-node", prog, d, why)
-			}
-			if why, ok := light[d]; ok {
-				t.Errorf("%s links %s (%s)", prog, d, why)
-			}
-			if strings.HasPrefix(d, "github.com/go-git/go-git/v5/plumbing/transport/") {
-				t.Errorf("%s links %s (go-git's transports)", prog, d)
-			}
-			if strings.HasPrefix(d, "github.com/libp2p/") || d == "github.com/multiformats/go-multiaddr" || strings.HasPrefix(d, "google.golang.org/protobuf/") {
-				t.Errorf("%s links %s (libp2p, its multiaddrs or protobuf): protocol and sync/control do without, so that no call pays their package init", prog, d)
-			}
-			if strings.HasPrefix(d, "github.com/pion/") {
-				t.Errorf("%s links %s (WebRTC): it belongs to grove-node", prog, d)
+			for _, b := range slices.Concat(p.bans...) {
+				if d == b.pkg || strings.HasSuffix(b.pkg, "/") && strings.HasPrefix(d, b.pkg) {
+					t.Errorf("%s links %s (%s)", p.dir, d, b.why)
+				}
 			}
 		}
 	}

@@ -424,32 +424,14 @@ func issueListRun(ctx context.Context, e *env, o *issueListOptions) error {
 		}
 		f.Author = n.String()
 	}
-	if f.Search != "" && !e.index {
-		// Only the index searches: hand over before opening anything.
-		return e.runProgram(ctx, indexProgram)
-	}
 	is, err := e.openIssues(ctx, o.Repo)
 	if err != nil {
 		return err
 	}
-	h, err := e.home()
-	if err != nil {
-		return err
-	}
-	// The list snapshot answers while the refs have not moved since it
-	// was written, or have moved by a few changes to issues it can be
-	// brought forward by; otherwise the index does (and writes a new
-	// one), in grove-index.
 	// The index is closed, and its lock let go, before anything is
 	// printed: output into a pipe that nobody reads (grove issue list |
 	// less) must not hold up every other issue command.
 	each := func(fn func(n int, s *issues.Summary) error) error {
-		if ok, err := issues.CatchUpListed(ctx, issues.ListPath(h, is.r.RID), is.s, f, fn); ok || err != nil {
-			return err
-		}
-		if !e.index {
-			return e.runProgram(ctx, indexProgram)
-		}
 		ix, err := is.index(ctx)
 		if err != nil {
 			return err

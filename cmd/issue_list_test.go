@@ -49,9 +49,7 @@ func TestIssueListLetsGoOfTheIndex(t *testing.T) {
 	defer cancel()
 	w := &blockingWriter{blocked: make(chan struct{}), release: make(chan struct{})}
 	first := make(chan int, 1)
-	// In process, with the index in it as in grove-index: grove would run
-	// grove-index in a process of its own environment, not this home.
-	go func() { first <- cmd.GroveIndex(ctx, []string{"issue", "list", "-R", rid}, stdio(w)) }()
+	go func() { first <- cmd.Grove(ctx, []string{"issue", "list", "-R", rid}, stdio(w)) }()
 	select {
 	case <-w.blocked:
 	case code := <-first:
@@ -61,7 +59,7 @@ func TestIssueListLetsGoOfTheIndex(t *testing.T) {
 	}
 	second := make(chan int, 1)
 	var out strings.Builder
-	go func() { second <- cmd.GroveIndex(ctx, []string{"issue", "list", "-R", rid, "--json"}, stdio(&out)) }()
+	go func() { second <- cmd.Grove(ctx, []string{"issue", "list", "-R", rid, "--json"}, stdio(&out)) }()
 	select {
 	case code := <-second:
 		if code != 0 || !strings.Contains(out.String(), "stuck in a pipe") {
@@ -77,10 +75,10 @@ func TestIssueListLetsGoOfTheIndex(t *testing.T) {
 }
 
 // TestIssueCommandsAtOnce runs comments, a close, listings and shows at
-// the same time on one home, through the caches they share (ID list and
-// its heads file, memos, the index and its list snapshot): every command
-// succeeds, nothing is lost, and what the caches answer afterwards is what
-// a home with no cache answers.
+// the same time on one home, through the caches they share (the ID list
+// and its heads file, the memos and the index): every command succeeds,
+// nothing is lost, and what the caches answer afterwards is what a home
+// with no cache answers.
 func TestIssueCommandsAtOnce(t *testing.T) {
 	p := newPeer(t)
 	dir, rid := p.project()
@@ -99,8 +97,7 @@ func TestIssueCommandsAtOnce(t *testing.T) {
 			}
 			return "", false
 		}}
-		// grove-index's command line, with the index in process.
-		if code := cmd.GroveIndex(ctx, append(args, "-R", rid), stdio); code != 0 {
+		if code := cmd.Grove(ctx, append(args, "-R", rid), stdio); code != 0 {
 			return "", fmt.Errorf("grove %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
 		}
 		return out.String(), nil

@@ -70,7 +70,7 @@ func GroveNode(ctx context.Context, args []string, io IO, nodes Nodes) int {
 }
 
 // runProgram hands this command line, arguments and all, to another of
-// Grove's programs (grove-node, grove-index), which has in process what
+// Grove's programs (grove-node), which has in process what
 // grove leaves out. On this process's own streams the program replaces
 // grove; on others (a test calling Grove) it runs as a child. Either way
 // the caller must stop: the error it returns carries the program's exit

@@ -10,9 +10,8 @@ import (
 	"syscall"
 )
 
-// Main is the main function of grove and grove-index: it runs program
-// (Grove or GroveIndex) on the process's arguments and streams, and exits
-// with its code.
+// Main is grove's main function: it runs program (Grove) on the process's
+// arguments and streams, and exits with its code.
 func Main(program func(ctx context.Context, args []string, io IO) int) {
 	stopProfile, err := startProfile()
 	if err != nil {
@@ -36,9 +35,9 @@ func Main(program func(ctx context.Context, args []string, io IO) int) {
 // startProfile starts a CPU profile of this one command into the file
 // GROVE_CPUPROFILE names, for `go tool pprof`; it is how the numbers in
 // docs/BENCHMARKS.md were chased down. stop writes it out. With the
-// variable unset, stop does nothing. A command grove hands to grove-index
-// or grove-node is profiled by that program, into the same file
-// (execProgram stops this profile first).
+// variable unset, stop does nothing. A command grove hands to grove-node
+// is profiled by that program, into the same file (execProgram stops this
+// profile first).
 func startProfile() (stop func(), err error) {
 	path := os.Getenv("GROVE_CPUPROFILE")
 	if path == "" {

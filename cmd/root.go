@@ -23,9 +23,6 @@ type env struct {
 	// nodes start libp2p nodes in this process: nil in grove, which runs
 	// grove-node instead (runProgram).
 	nodes Nodes
-	// index is set where issue indexes open in process (grove-index); grove
-	// runs grove-index for a listing that needs one (runProgram).
-	index bool
 }
 
 // cli is the shared environment grove and grove-tui both use.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	_ "modernc.org/sqlite" // issues.SQLDriver, as cmd/grove registers it
 
 	"example.com/grove/cmd"
 	"example.com/grove/cmd/netcmd"
@@ -21,15 +22,13 @@ import (
 
 // TestMain puts our programs on PATH, so the scripts' `git clone grove://…`
 // runs our helper through the real git binary, `grove tui` finds
-// grove-tui, `grove node start` finds grove-node and `grove issue list`
-// finds grove-index.
+// grove-tui and `grove node start` finds grove-node.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"grove":            func() { os.Exit(cmd.Grove(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"git-remote-grove": func() { os.Exit(cmd.RemoteHelper(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"grove-tui":        func() { os.Exit(tuicmd.Main(context.Background(), os.Args[1:], tuicmd.Stdio())) },
 		"grove-node":       func() { os.Exit(netcmd.Main(context.Background(), os.Args[1:], netcmd.Stdio())) },
-		"grove-index":      func() { os.Exit(cmd.GroveIndex(context.Background(), os.Args[1:], cmd.Stdio())) },
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,34 +185,6 @@ func buildPrograms(t *testing.T, names ...string) string {
 		}
 	}
 	return bin
-}
-
-// TestGroveDoesNotLinkTUI keeps the terminal UI and its renderers, whose
-// package init costs every grove call tens of milliseconds, out of grove:
-// they belong to grove-tui.
-func TestGroveDoesNotLinkTUI(t *testing.T) {
-	banned := []string{
-		"example.com/grove/tui",
-		"example.com/grove/cmd/tuicmd",
-		"github.com/alecthomas/chroma",
-		"github.com/charmbracelet/glamour",
-		"github.com/charmbracelet/bubbletea",
-	}
-	out, err := exec.Command("go", "list", "-deps", "./grove").Output()
-	if err != nil {
-		t.Fatalf("go list -deps ./grove: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "example.com/grove/cmd") {
-		t.Fatalf("go list -deps ./grove does not list example.com/grove/cmd:\n%s", out)
-	}
-	for _, d := range deps {
-		for _, b := range banned {
-			if d == b || strings.HasPrefix(d, b+"/") {
-				t.Errorf("grove links %s; the UI's packages belong to grove-tui (cmd/tuicmd)", d)
-			}
-		}
-	}
 }
 
 // TestTUINotInstalled checks what grove tui says when grove-tui is neither

@@ -137,23 +137,6 @@ type Index struct {
 	// listings counts the namespaces Refresh listed in full (tests tell
 	// by it that a moved namespace was diffed instead).
 	listings int
-	// delta is what the last Refresh changed, so that writeSnapshot can
-	// patch the snapshot of the state before it rather than read every
-	// row again; nil when it cannot tell (the rules changed).
-	delta *refreshDelta
-	// listed are the rows of the snapshot this index last wrote, in list
-	// order, while the index is still at that state: Each reads them
-	// rather than SQLite. nil otherwise.
-	listed []string
-	// patched counts the snapshots written by patching (for tests).
-	patched int
-}
-
-// refreshDelta is what one Refresh changed: the issues it rematerialized
-// (or removed), and the snapshot state (snapshotState) it started from.
-type refreshDelta struct {
-	before  string
-	changed map[string]bool
 }
 
 // IndexOption changes how OpenIndex opens an index.
@@ -193,7 +176,6 @@ func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) 
 	ix, err := openIndex(ctx, path, s, opts)
 	if err == nil {
 		if _, err = ix.Refresh(ctx); err == nil {
-			ix.writeSnapshot(ctx) // a cache: listing works without it
 			return ix, nil
 		}
 		ix.db.Close()
@@ -211,7 +193,6 @@ func OpenIndex(ctx context.Context, path string, s *Store, opts ...IndexOption) 
 		ix.Close()
 		return nil, err
 	}
-	ix.writeSnapshot(ctx)
 	return ix, nil
 }
 
@@ -233,7 +214,7 @@ func isCorrupt(err error) bool {
 }
 
 func removeIndex(path string) {
-	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm", path + ".stamp", snapshotPath(path)} {
+	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm", path + ".stamp"} {
 		os.Remove(p)
 	}
 }
@@ -502,7 +483,6 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	if len(changedNS) == 0 {
 		return 0, nil
 	}
-	ix.listed, ix.delta = nil, nil
 	sort.Strings(changedNS)
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -591,9 +571,6 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	ix.rules = &rules
-	if !all {
-		ix.delta = &refreshDelta{before: snapshotState(old), changed: changed}
-	}
 	return n, nil
 }
 
@@ -786,7 +763,7 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 			defer rd.Close()
 			for id := range jobs {
 				var is *Issue
-				obj, _, err := load(ctx, rd, r.RID, IssueType, id, tips[id], nids, nil)
+				obj, err := ix.store.loadMemo(ctx, rd, IssueType, id, tips[id], nids)
 				if err == nil {
 					is, err = Materialize(obj, rules)
 				}
@@ -1112,22 +1089,15 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 // there are at most. The summary is fn's only until it returns (its strings and
 // slices stay valid): a caller that prints a list need not hold all of it.
 func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) error) error {
-	rows, filter := ix.listed, f.Search == ""
-	if rows == nil || !filter {
-		var err error
-		if rows, err = ix.sortedRows(ctx, f); err != nil {
-			return err
-		}
-		filter = false
+	rows, err := ix.sortedRows(ctx, f)
+	if err != nil {
+		return err
 	}
 	var rd rowReader
 	var sum Summary
 	for _, row := range rows {
 		if !rd.summary(row, &sum) {
 			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
-		}
-		if filter && !f.selects(&sum) {
-			continue
 		}
 		if err := fn(len(rows), &sum); err != nil {
 			return err

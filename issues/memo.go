@@ -43,8 +43,8 @@ const memoRewriteAfter = 8
 
 const memoMagic = "grove cob memo 1 "
 
-// CacheDir is project rid's cache directory in home: the index, the list
-// snapshot, the ID lists and the memos.
+// CacheDir is project rid's cache directory in home: the index, the ID
+// lists and the memos.
 func CacheDir(h repo.Home, rid protocol.RID) string {
 	return filepath.Join(h.Dir, "cache", rid.String())
 }

@@ -93,6 +93,13 @@ func (s *Store) loadTips(ctx context.Context, typ, id string, tips map[string]st
 	// costs a fraction of opening each through the os package.
 	rd := s.Repo.NewObjectReader()
 	defer rd.Close()
+	return s.loadMemo(ctx, rd, typ, id, list, s.nids)
+}
+
+// loadMemo loads object typ/id from tips, helped by its memo when s has a
+// CacheDir, and writes the memo anew when the load verified enough
+// changes the memo did not hold.
+func (s *Store) loadMemo(ctx context.Context, rd ObjectReader, typ, id string, tips []string, nids nidCache) (*Object, error) {
 	rid := s.Repo.RID.String()
 	var path string
 	var memo map[string]*memoChange
@@ -100,7 +107,7 @@ func (s *Store) loadTips(ctx context.Context, typ, id string, tips map[string]st
 		path = memoPath(s.CacheDir, typ, id)
 		memo = readMemo(path, rid, typ, id)
 	}
-	obj, fresh, err := load(ctx, rd, s.Repo.RID, typ, id, list, s.nids, memo)
+	obj, fresh, err := load(ctx, rd, s.Repo.RID, typ, id, tips, nids, memo)
 	if err == nil && fresh >= memoRewriteAfter && path != "" {
 		writeMemo(path, rid, obj) // a cache: the next load verifies again without it
 	}

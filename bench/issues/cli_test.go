@@ -8,15 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	_ "modernc.org/sqlite" // issues.SQLDriver
+	_ "modernc.org/sqlite" // issues.SQLDriver, as cmd/grove registers it
 
 	"example.com/grove/cmd"
 )
 
 // These benchmarks run the grove CLI in process against a home made by
 // this program (bench/issues.sh makes one), so they time what each command
-// does, without the process start, each with the index in process as
-// grove-index has it. Set GROVE_BENCH_HOME to run them.
+// does, without the process start. Set GROVE_BENCH_HOME to run them.
 //
 //	GROVE_BENCH_HOME=/tmp/b10k go test -run '^$' -bench . ./bench/issues
 
@@ -40,7 +39,7 @@ func grove(b *testing.B, home string, args ...string) string {
 		}
 		return os.LookupEnv(k)
 	}}
-	if code := cmd.GroveIndex(context.Background(), args, io); code != 0 {
+	if code := cmd.Grove(context.Background(), args, io); code != 0 {
 		b.Fatalf("grove %v: exit %d", args, code)
 	}
 	return out.String()

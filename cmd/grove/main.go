@@ -2,7 +2,11 @@
 // issues, patches and the terminal UI.
 package main
 
-import "example.com/grove/cmd"
+import (
+	_ "modernc.org/sqlite" // issues.SQLDriver: grove issue list opens the issue index
+
+	"example.com/grove/cmd"
+)
 
 func main() {
 	cmd.Main(cmd.Grove)
