@@ -438,14 +438,15 @@ func (s *Store) matching(path, typ, prefix string) ([]string, error) {
 // listIDs reads namespace ns's directory of type typ's refs.
 func (s *Store) listIDs(f *repo.RefFiles, ns, typ, prefix string) ([]string, error) {
 	s.listings++
-	names, err := f.Names("refs/namespaces/"+ns+"/"+RefPrefix(typ), prefix)
+	dir := "refs/namespaces/" + ns + "/" + RefPrefix(typ)
+	names, err := f.Names(dir + prefix + "*")
 	if err != nil {
 		return nil, err
 	}
 	ids := names[:0]
 	for _, n := range names {
-		if protocol.ValidOID(n) {
-			ids = append(ids, n)
+		if id := n[len(dir):]; protocol.ValidOID(id) {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil

@@ -417,22 +417,20 @@ func (ix *Index) readNamespaces() (map[string]nsState, error) {
 // s's ref files.
 func readNamespaces(s *Store) (map[string]nsState, error) {
 	f := s.Repo.RefFiles()
-	nss, err := f.Namespaces()
+	srs, err := f.Namespaced(protocol.SigrefsRef)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]nsState, len(nss))
-	for _, ns := range nss {
-		p := "refs/namespaces/" + ns + "/"
-		sr, err := f.Get(p + protocol.SigrefsRef)
-		if err != nil {
-			return nil, err
-		}
-		id, err := f.Get(p + protocol.IdentityRef)
-		if err != nil {
-			return nil, err
-		}
-		out[ns] = nsState{sr, id}
+	ids, err := f.Namespaced(protocol.IdentityRef)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]nsState, len(srs))
+	for ns, sr := range srs {
+		out[ns] = nsState{sr, ids[ns]}
+	}
+	for ns, id := range ids {
+		out[ns] = nsState{srs[ns], id}
 	}
 	return out, nil
 }
@@ -630,7 +628,7 @@ func setTips(ctx context.Context, tx *sql.Tx, ns string, moved map[string]string
 func (ix *Index) namespaceTips(ns string) (map[string]string, error) {
 	ix.listings++
 	p := "refs/namespaces/" + ns + "/" + RefPrefix(IssueType)
-	refs, err := ix.store.Repo.ScanRefs(p)
+	refs, err := ix.store.Repo.RefFiles().List(p)
 	if err != nil {
 		return nil, err
 	}

@@ -164,15 +164,15 @@ func (s *Store) reachable(ctx context.Context) func(a, b string) bool {
 
 // PatchIDs returns the IDs of every patch any namespace holds, sorted.
 func (s *Store) PatchIDs(ctx context.Context) ([]string, error) {
-	out, err := s.Repo.Git(ctx, nil, "for-each-ref", "--format=%(refname)", "refs/namespaces/")
+	names, err := s.Repo.RefFiles().Names("refs/namespaces/*/" + RefPrefix(PatchType))
 	if err != nil {
 		return nil, err
 	}
 	mid := "/" + RefPrefix(PatchType)
 	seen := make(map[string]bool)
-	for _, line := range strings.Split(string(out), "\n") {
-		if i := strings.Index(line, mid); i >= 0 {
-			if id := line[i+len(mid):]; protocol.ValidOID(id) {
+	for _, n := range names {
+		if i := strings.Index(n, mid); i >= 0 {
+			if id := n[i+len(mid):]; protocol.ValidOID(id) {
 				seen[id] = true
 			}
 		}

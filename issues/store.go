@@ -50,22 +50,7 @@ func NewCachedStore(r *repo.Repo, h repo.Home) *Store {
 // Tips returns each namespace's tip of object typ/id, keyed by NID. It
 // reads ref files directly and starts no git process.
 func (s *Store) Tips(typ, id string) (map[string]string, error) {
-	f := s.Repo.RefFiles()
-	nss, err := f.Namespaces()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string)
-	for _, ns := range nss {
-		oid, err := f.Get("refs/namespaces/" + ns + "/" + RefName(typ, id))
-		if err != nil {
-			return nil, err
-		}
-		if oid != "" {
-			out[ns] = oid
-		}
-	}
-	return out, nil
+	return s.Repo.RefFiles().Namespaced(RefName(typ, id))
 }
 
 // Load reads object typ/id from every namespace's tip.

@@ -276,12 +276,6 @@ func readEncoded(st storer.EncodedObjectStorer, oid string, limit int64) (string
 	return obj.Type().String(), data, nil
 }
 
-// ScanRefs returns the refs whose full names start with prefix (which ends
-// in "/"): RefFiles.List.
-func (r *Repo) ScanRefs(prefix string) (map[string]string, error) {
-	return r.RefFiles().List(prefix)
-}
-
 // IdentityOf is Identity over the given identity refs (namespace → tip of
 // its identity branch), for a caller that has read them already: it lists
 // no other ref.

@@ -101,9 +101,9 @@ func TestObjectReader(t *testing.T) {
 	t.Run("repacked", check)
 }
 
-// TestScanRefs lists the same refs as RefFiles.List: loose ones over
+// TestListRefs lists the refs git for-each-ref lists: loose ones over
 // packed ones, nested names, and no locks, symbolic refs or garbage.
-func TestScanRefs(t *testing.T) {
+func TestListRefs(t *testing.T) {
 	k := testKey(t, 1)
 	_, r := newProject(t, "refs", k)
 	c1 := commit(t, r, "one")
@@ -125,20 +125,23 @@ func TestScanRefs(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, strings.Repeat("e", 40)+".lock"), []byte(c1+"\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "symbolic"), []byte("ref: refs/heads/main\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "garbage"), bytes.Repeat([]byte("x"), 4096), 0o644)
-	for _, prefix := range []string{ns + "refs/cobs/grove.issue/", ns + "refs/cobs/", ns, "refs/namespaces/", "refs/nothing/"} {
-		got, err := r.ScanRefs(prefix)
+	for _, prefix := range []string{ns + "refs/cobs/grove.issue/", ns + "refs/cobs/", ns, "refs/namespaces/", "refs/nothing/",
+		"refs/namespaces/*/refs/cobs/*/a*", "refs/namespaces/*/refs/heads/deep/er/branch"} {
+		got, err := r.RefFiles().List(prefix)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := r.RefFiles().List(prefix)
-		if err != nil {
-			t.Fatal(err)
+		want := map[string]string{}
+		for _, l := range strings.Split(gitIn(t, r.Path, nil, "for-each-ref", "--format=%(objectname) %(refname)", prefix), "\n") {
+			if oid, name, ok := strings.Cut(l, " "); ok && !strings.HasSuffix(name, "/symbolic") {
+				want[name] = oid
+			}
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("ScanRefs(%s) = %v\nwant %v", prefix, got, want)
+			t.Errorf("List(%s) = %v\nwant %v", prefix, got, want)
 		}
 	}
-	if got, _ := r.ScanRefs(ns + "refs/cobs/grove.issue/"); len(got) != 3 || got[ns+"refs/cobs/grove.issue/"+strings.Repeat("a", 40)] != c2 {
+	if got, _ := r.RefFiles().List(ns + "refs/cobs/grove.issue/"); len(got) != 3 || got[ns+"refs/cobs/grove.issue/"+strings.Repeat("a", 40)] != c2 {
 		t.Errorf("issue refs: %v", got)
 	}
 }
@@ -269,15 +272,22 @@ func TestRefNames(t *testing.T) {
 		{"ac", nil},
 		{"c", nil},
 	} {
-		got, err := r.RefFiles().Names(dir, tt.prefix)
+		got, err := r.RefFiles().Names(dir + tt.prefix + "*")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fmt.Sprint(got) != fmt.Sprint(tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
-			t.Errorf("Names(%q) = %v, want %v", tt.prefix, got, tt.want)
+		var want []string
+		for _, id := range tt.want {
+			want = append(want, dir+id)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("Names(%q) = %v, want %v", tt.prefix, got, want)
 		}
 	}
-	if got, err := r.RefFiles().Names(ns+"refs/cobs/none/", ""); err != nil || len(got) != 0 {
+	if got, err := r.RefFiles().Names("refs/namespaces/*/refs/cobs/*"); err != nil || fmt.Sprint(got) != fmt.Sprint([]string{ns + "refs/cobs/grove.issue", ns + "refs/cobs/grove.patch"}) {
+		t.Errorf("Names(refs/namespaces/*/refs/cobs/*) = %v, %v", got, err)
+	}
+	if got, err := r.RefFiles().Names(ns + "refs/cobs/none/"); err != nil || len(got) != 0 {
 		t.Errorf("missing directory: %v, %v", got, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -89,14 +90,114 @@ func scanAll(p packedRefs, prefix string) []packedLine {
 	return out
 }
 
-func dirsAll(p packedRefs, prefix string) []string {
-	var out []string
-	p.dirs(prefix, func(d []byte) { out = append(out, string(d)) })
-	slices.Sort(out) // in the order of the names, where "a-b" precedes "a/"
-	if !p.sorted {
-		out = slices.Compact(out) // a sorted file names each once
+// globMatch is path.Match with only "*" special, as in ref patterns.
+func globMatch(pattern, name string) bool {
+	ok, _ := path.Match(strings.NewReplacer(`\`, `\\`, "?", `\?`, "[", `\[`).Replace(pattern), name)
+	return ok
+}
+
+// linearList is the reference reading of List(pattern) over refs: the
+// first valid oid of each name that path.Match matches (or, for a pattern
+// ending in "/", each name below it).
+func linearList(refs []packedLine, pattern string) map[string]string {
+	out := map[string]string{}
+	for _, r := range refs {
+		ok := globMatch(pattern, r.name)
+		if dir, below := strings.CutSuffix(pattern, "/"); below {
+			// Some directory of the name matches.
+			for i := range len(r.name) {
+				if r.name[i] == '/' {
+					if globMatch(dir, r.name[:i]) {
+						ok = true
+					}
+				}
+			}
+		}
+		if _, dup := out[r.name]; ok && !dup && protocol.ValidOID(r.oid) {
+			out[r.name] = r.oid
+		}
 	}
 	return out
+}
+
+// linearNames is the reference reading of Names(pattern) over refs: each
+// name, and each directory of a name, that path.Match matches.
+func linearNames(refs []packedLine, pattern string) []string {
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "*"
+	}
+	var out []string
+	for _, r := range refs {
+		for i := 0; i <= len(r.name); i++ {
+			if i < len(r.name) && r.name[i] != '/' {
+				continue
+			}
+			if globMatch(pattern, r.name[:i]) {
+				out = append(out, r.name[:i])
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// patternsOf returns patterns to ask of a file holding name.
+func patternsOf(rng *rand.Rand, name string) []string {
+	comps := strings.Split(name, "/")
+	with := func(i int, c string) string {
+		cs := slices.Clone(comps)
+		cs[i] = c
+		return strings.Join(cs, "/")
+	}
+	i := rng.IntN(len(comps))
+	out := []string{
+		name,
+		strings.Join(comps[:i], "/") + "/",
+		with(i, "*"),
+		with(i, comps[i][:rng.IntN(len(comps[i])+1)]+"*"),
+		with(len(comps)-1, "*"),
+		strings.Join(comps[:i+1], "/"),
+	}
+	if i > 0 {
+		out = append(out, with(i, "*")+"/"+"*")
+	}
+	return out
+}
+
+// checkPattern compares a sorted file's answers for pattern with the
+// linear reading of b.
+func checkPattern(t *testing.T, b []byte, pattern string) {
+	t.Helper()
+	q, err := parseRefPattern(pattern)
+	if err != nil {
+		return
+	}
+	p := parsePackedRefs(b)
+	refs := linearRefs(b)
+	for _, r := range refs {
+		if slices.Contains(strings.Split(r.name, "/"), "") {
+			return // not a ref name git makes: no answer is wrong
+		}
+	}
+	got := map[string]string{}
+	p.list("", q.comps, func(oid, name []byte) {
+		if _, dup := got[string(name)]; !dup && protocol.ValidOID(string(oid)) {
+			got[string(name)] = string(oid)
+		}
+	})
+	if want := linearList(refs, pattern); !mapsEqual(got, want) {
+		t.Fatalf("list(%q) = %v, want %v\n%s", pattern, got, want, b)
+	}
+	if strings.HasSuffix(pattern, "/") {
+		q, _ = parseRefPattern(pattern + "*")
+	}
+	var names []string
+	p.names("", q.comps, func(n string) { names = append(names, n) })
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if want := linearNames(refs, pattern); !slices.Equal(names, want) {
+		t.Fatalf("names(%q) = %q, want %q\n%s", pattern, names, want, b)
+	}
 }
 
 // checkPacked compares p's answers for q with the linear reading of b.
@@ -111,9 +212,6 @@ func checkPacked(t *testing.T, b []byte, q string) {
 	}
 	if got, want := scanAll(p, q), linearScan(refs, q); !slices.Equal(got, want) {
 		t.Fatalf("scan(%q) = %q, want %q\n%s", q, got, want, b)
-	}
-	if got, want := dirsAll(p, q), linearDirs(refs, q); !slices.Equal(got, want) {
-		t.Fatalf("dirs(%q) = %q, want %q\n%s", q, got, want, b)
 	}
 }
 
@@ -226,6 +324,16 @@ func TestPackedRefsSearch(t *testing.T) {
 		for _, q := range queries {
 			checkPacked(t, b, q)
 		}
+		var patterns []string
+		for _, r := range linearRefs(b) {
+			patterns = append(patterns, patternsOf(rng, r.name)...)
+		}
+		patterns = append(patterns, "refs/namespaces/*", "refs/namespaces/*/refs/a", "refs/*", "refs/", "*", "refs/namespaces/*/")
+		if shape == shapeSorted {
+			for _, q := range patterns {
+				checkPattern(t, b, q)
+			}
+		}
 		// Through RefFiles, with no loose refs.
 		if err := os.WriteFile(filepath.Join(dir, "packed-refs"), b, 0o644); err != nil {
 			t.Fatal(err)
@@ -239,26 +347,17 @@ func TestPackedRefsSearch(t *testing.T) {
 			if got, err := f.Get(q); err != nil || got != linearGet(refs, q, false) {
 				t.Fatalf("seed %d: Get(%q) = %q, %v; want %q", seed, q, got, err, linearGet(refs, q, false))
 			}
-			want := map[string]string{}
-			for _, r := range linearScan(refs, q) {
-				if _, dup := want[r.name]; !dup && protocol.ValidOID(r.oid) {
-					want[r.name] = r.oid
-				}
+		}
+		// Sorted by bisection, the others by a scan.
+		for i, q := range patterns {
+			if i%2 != 0 || !strings.HasPrefix(q, "refs/") {
+				continue
 			}
-			if got, err := f.List(q); err != nil || !mapsEqual(got, want) {
-				t.Fatalf("seed %d: List(%q) = %v, %v; want %v", seed, q, got, err, want)
+			if got, err := f.List(q); err != nil || !mapsEqual(got, linearList(refs, q)) {
+				t.Fatalf("seed %d: List(%q) = %v, %v; want %v", seed, q, got, err, linearList(refs, q))
 			}
-			d, pre := q[:strings.LastIndexByte(q, '/')+1], q[strings.LastIndexByte(q, '/')+1:]
-			var wantNames []string
-			for _, r := range linearScan(refs, q) {
-				if n := r.name[len(d):]; !strings.Contains(n, "/") {
-					wantNames = append(wantNames, n)
-				}
-			}
-			slices.Sort(wantNames)
-			wantNames = slices.Compact(wantNames)
-			if got, err := f.Names(d, pre); err != nil || !slices.Equal(got, wantNames) {
-				t.Fatalf("seed %d: Names(%q, %q) = %q, %v; want %q", seed, d, pre, got, err, wantNames)
+			if got, err := f.Names(q); err != nil || !slices.Equal(got, linearNames(refs, q)) {
+				t.Fatalf("seed %d: Names(%q) = %q, %v; want %q", seed, q, got, err, linearNames(refs, q))
 			}
 		}
 		if got, err := f.Namespaces(); err != nil || !slices.Equal(got, linearDirs(refs, "refs/namespaces/")) {
@@ -332,15 +431,19 @@ func TestPackedRefsUnsorted(t *testing.T) {
 			}
 		})
 	}
-	if got := dirsAll(f.packed, "refs/namespaces/"); !slices.Equal(got, []string{"x", "y"}) {
-		t.Errorf("dirs = %q", got)
+	if got, err := f.Names("refs/namespaces/*"); err != nil || !slices.Equal(got, []string{"refs/namespaces/x", "refs/namespaces/y"}) {
+		t.Errorf("Names(refs/namespaces/*) = %q, %v", got, err)
 	}
-	got, err := f.List("refs/")
+	got, err := f.List("refs/namespaces/*/refs/heads/main")
+	if want := map[string]string{"refs/namespaces/x/refs/heads/main": c, "refs/namespaces/y/refs/heads/main": a}; err != nil || !mapsEqual(got, want) {
+		t.Errorf("List = %v, %v; want %v", got, err, want)
+	}
+	got, err = f.List("refs/")
 	if want := map[string]string{"refs/z": c, "refs/a": b, "refs/m": a,
 		"refs/namespaces/x/refs/heads/main": c, "refs/namespaces/y/refs/heads/main": a}; err != nil || !mapsEqual(got, want) {
 		t.Errorf("List = %v, %v; want %v", got, err, want)
 	}
-	if got, err := f.Names("refs/", ""); err != nil || !slices.Equal(got, []string{"a", "m", "z"}) {
+	if got, err := f.Names("refs/"); err != nil || !slices.Equal(got, []string{"refs/a", "refs/m", "refs/namespaces", "refs/z"}) {
 		t.Errorf("Names = %q, %v", got, err)
 	}
 }
@@ -438,17 +541,32 @@ func TestRefFilesPackedByGit(t *testing.T) {
 			var wantNames []string
 			for n := range want {
 				if strings.HasPrefix(n, d+p) {
-					wantNames = append(wantNames, n[len(d):])
+					wantNames = append(wantNames, n)
 				}
 			}
 			slices.Sort(wantNames)
-			if got, err := f.Names(d, p); err != nil || !slices.Equal(got, wantNames) {
-				t.Errorf("Names(%s, %q) = %d names, %v; want %d", d, p, len(got), err, len(wantNames))
+			if got, err := f.Names(d + p + "*"); err != nil || !slices.Equal(got, wantNames) {
+				t.Errorf("Names(%s%s*) = %d names, %v; want %d", d, p, len(got), err, len(wantNames))
 			}
 		}
 	}
 	if got, err := f.Namespaces(); err != nil || !slices.Equal(got, nids) {
 		t.Errorf("Namespaces() = %q, %v; want %q", got, err, nids)
+	}
+	// Globs, against for-each-ref's own reading of each pattern.
+	for _, pat := range []string{"refs/namespaces/*/refs/heads/main", "refs/namespaces/*/refs/rad/sigrefs",
+		"refs/namespaces/*/refs/heads/*", "refs/tags/*", "refs/namespaces/" + nids[1] + "/refs/cobs/grove.issue/a*"} {
+		wantPat := map[string]string{}
+		if out := git(nil, "for-each-ref", "--format=%(objectname) %(refname)", pat); out != "" {
+			for _, l := range strings.Split(out, "\n") {
+				oid, name, _ := strings.Cut(l, " ")
+				wantPat[name] = oid
+			}
+		}
+		delete(wantPat, "refs/namespaces/"+nids[0]+"/refs/heads/sym")
+		if got, err := f.List(pat); err != nil || len(wantPat) == 0 || !mapsEqual(got, wantPat) {
+			t.Errorf("List(%s) = %v, %v; want %v", pat, got, err, wantPat)
+		}
 	}
 }
 
@@ -472,17 +590,27 @@ func FuzzPackedRefs(f *testing.F) {
 		p := parsePackedRefs(b)
 		p.get(name, false)
 		scanAll(p, name)
-		dirsAll(p, name)
+		if q, err := parseRefPattern(name); err == nil {
+			p.list("", q.comps, func(_, _ []byte) {})
+			if !strings.HasSuffix(name, "/") {
+				p.names("", q.comps, func(string) {})
+			}
+		}
 		if !sortedOK(b) {
 			return
 		}
 		checkPacked(t, b, name)
+		checkPattern(t, b, name)
+		rng := rand.New(rand.NewPCG(uint64(len(b)), 1))
 		for i, r := range linearRefs(b) {
 			if i == 32 {
 				break
 			}
 			checkPacked(t, b, r.name)
 			checkPacked(t, b, r.name[:len(r.name)/2])
+			for _, q := range patternsOf(rng, r.name) {
+				checkPattern(t, b, q)
+			}
 		}
 	})
 }
@@ -510,9 +638,14 @@ func BenchmarkPackedRefs(b *testing.B) {
 				i += 7919
 			}
 		})
-		b.Run(fmt.Sprintf("dirs/sorted=%v", sorted), func(b *testing.B) {
+		q, _ := parseRefPattern("refs/namespaces/*")
+		b.Run(fmt.Sprintf("names/sorted=%v", sorted), func(b *testing.B) {
 			for b.Loop() {
-				p.dirs("refs/namespaces/", func([]byte) {})
+				if sorted {
+					p.names("", q.comps, func(string) {})
+				} else {
+					p.scan(q.literal(), func(_, name []byte) bool { q.entry(string(name)); return true })
+				}
 			}
 		})
 	}
@@ -586,7 +719,7 @@ func TestPackedRefsMapped(t *testing.T) {
 		}
 		// An unchanged file is not mapped again.
 		old := &f.m.b[0]
-		if _, err := f.Names("refs/heads/", ""); err != nil {
+		if _, err := f.Names("refs/heads/"); err != nil {
 			t.Fatal(err)
 		}
 		if &f.m.b[0] != old {
@@ -610,7 +743,7 @@ func TestPackedRefsMapped(t *testing.T) {
 		if got, err := f.Namespaces(); err != nil || len(got) != 0 {
 			t.Fatalf("Namespaces = %v, %v; want none", got, err)
 		}
-		if got, err := f.Names("refs/heads/", ""); err != nil || len(got) != 0 {
+		if got, err := f.Names("refs/heads/"); err != nil || len(got) != 0 {
 			t.Fatalf("Names = %v, %v; want none", got, err)
 		}
 		tx := &refTx{dir: dir, updates: []RefUpdate{{Name: "refs/heads/x", New: a}}}
@@ -642,7 +775,7 @@ func TestPackedRefsMapped(t *testing.T) {
 		}
 		for _, list := range []func() (int, error){
 			func() (int, error) { m, err := f.List("refs/"); return len(m), err },
-			func() (int, error) { n, err := f.Names("refs/heads/", ""); return len(n), err },
+			func() (int, error) { n, err := f.Names("refs/heads/"); return len(n), err },
 		} {
 			if n, err := list(); err != nil || n != 0 {
 				t.Fatalf("listed %d refs, %v; want none", n, err)

@@ -130,6 +130,43 @@ func (r *Repo) Namespaces(ctx context.Context) (map[string]map[string]string, er
 	return all, nil
 }
 
+// Namespaces returns the NIDs (as strings) that have a directory of refs,
+// loose or packed, sorted: RefFiles.Names("refs/namespaces/*"). Names that
+// are not NIDs are skipped.
+func (f *RefFiles) Namespaces() ([]string, error) {
+	names, err := f.Names("refs/namespaces/*")
+	if err != nil {
+		return nil, err
+	}
+	out := names[:0]
+	for _, n := range names {
+		ns := strings.TrimPrefix(n, "refs/namespaces/")
+		if _, err := protocol.ParseNID(ns); err == nil {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
+}
+
+// Namespaced returns the ref name (a name inside a namespace, e.g.
+// refs/grove/sigrefs) of every namespace that has it, keyed by NID
+// string: RefFiles.List("refs/namespaces/*/" + name). Namespaces whose
+// name is not a NID are skipped.
+func (f *RefFiles) Namespaced(name string) (map[string]string, error) {
+	refs, err := f.List("refs/namespaces/*/" + name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(refs))
+	for full, oid := range refs {
+		ns, _, _ := strings.Cut(strings.TrimPrefix(full, "refs/namespaces/"), "/")
+		if _, err := protocol.ParseNID(ns); err == nil {
+			out[ns] = oid
+		}
+	}
+	return out, nil
+}
+
 // NamespaceRefs returns nid's refs by their names inside the namespace.
 func (r *Repo) NamespaceRefs(ctx context.Context, nid protocol.NID) (map[string]string, error) {
 	p := NamespacePrefix(nid)

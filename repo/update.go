@@ -160,20 +160,13 @@ func writeSymref(path, content string) error {
 // identityRefs returns each namespace's identity ref, read from the ref
 // files without a git process, shaped like Namespaces' result.
 func (r *Repo) identityRefs() (map[string]map[string]string, error) {
-	f := r.RefFiles()
-	nss, err := f.Namespaces()
+	idents, err := r.RefFiles().Namespaced(protocol.IdentityRef)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]map[string]string, len(nss))
-	for _, ns := range nss {
-		oid, err := f.Get("refs/namespaces/" + ns + "/" + protocol.IdentityRef)
-		if err != nil {
-			return nil, err
-		}
-		if oid != "" {
-			out[ns] = map[string]string{protocol.IdentityRef: oid}
-		}
+	out := make(map[string]map[string]string, len(idents))
+	for ns, oid := range idents {
+		out[ns] = map[string]string{protocol.IdentityRef: oid}
 	}
 	return out, nil
 }

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 
 	gproto "example.com/grove/protocol"
@@ -48,20 +50,13 @@ func (n *Node) identity(ctx context.Context, r *repo.Repo) (*gproto.Identity, er
 // identityKey lists every namespace's identity ref, read from the ref files
 // without a git process.
 func identityKey(r *repo.Repo) (string, error) {
-	f := r.RefFiles()
-	nss, err := f.Namespaces()
+	idents, err := r.RefFiles().Namespaced(gproto.IdentityRef)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	for _, ns := range nss {
-		oid, err := f.Get("refs/namespaces/" + ns + "/" + gproto.IdentityRef)
-		if err != nil {
-			return "", err
-		}
-		if oid != "" {
-			b.WriteString(ns + " " + oid + "\n")
-		}
+	for _, ns := range slices.Sorted(maps.Keys(idents)) {
+		b.WriteString(ns + " " + idents[ns] + "\n")
 	}
 	return b.String(), nil
 }
