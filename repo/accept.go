@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"example.com/grove/protocol"
+	"example.com/grove/repo/internal/gitstore"
 )
 
 // errStale is a namespace that arrived older than the one stored.
@@ -294,11 +295,7 @@ func (r *Repo) Publish(h Home) error {
 		return fmt.Errorf("publish storage: %w", err)
 	}
 	r.Path = final
-	g, err := openPath(final, r.RID)
-	if err != nil {
-		return err
-	}
-	r.objects = g.objects
+	r.store = gitstore.Open(final)
 	r.unpublished = false
 	return nil
 }

@@ -2,26 +2,23 @@ package repo
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"example.com/grove/protocol"
+	"example.com/grove/repo/internal/gitstore"
 )
 
 // The fuzz targets below write what a peer could send as objects into a
@@ -117,7 +114,7 @@ func FuzzReadSigrefs(f *testing.F) {
 	}
 	// seed adds a commit and its tree with the tree's oid left to fill in.
 	seed := func(commit []byte) {
-		c, err := parseCommit(commit)
+		c, err := gitstore.ParseCommit(commit)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -133,7 +130,7 @@ func FuzzReadSigrefs(f *testing.F) {
 	}
 	// The tree with its entries reordered, or a third.
 	raw1 := mustRead(f, r, s1)
-	c1, _ := parseCommit(raw1)
+	c1, _ := gitstore.ParseCommit(raw1)
 	es, _ := r.readTree(c1.Tree)
 	sigEntry := es[1]
 	f.Add(bytes.ReplaceAll(raw1, []byte(c1.Tree), []byte(fuzzTreeHex)), []byte(
@@ -150,7 +147,7 @@ func FuzzReadSigrefs(f *testing.F) {
 	}
 	sig2 := mustWrite(f, r, "blob", v2.Signature)
 	top2 := mustWrite(f, r, "tree", protocol.EncodeTree(sigrefsTree(refs, sig2)))
-	seed((&gitCommit{Tree: top2, Parents: []string{s1}, Author: who, Committer: who, Message: "grove sigrefs\n"}).encode())
+	seed((&gitstore.Commit{Tree: top2, Parents: []string{s1}, Author: who, Committer: who, Message: "grove sigrefs\n"}).Encode())
 	list := protocol.NewRefList(map[string]string{"refs/heads/main": strings.Repeat("2", 40)})
 	v1, err := protocol.SignRefs(k, rid, "", list)
 	if err != nil {
@@ -160,7 +157,7 @@ func FuzzReadSigrefs(f *testing.F) {
 	blob1 := mustWrite(f, r, "blob", list.Encode())
 	top1 := mustWrite(f, r, "tree", protocol.EncodeTree([]protocol.TreeEntry{
 		{Mode: 0o100644, Name: sigrefsRefsFile, OID: blob1}, {Mode: 0o100644, Name: sigrefsSigFile, OID: sig1}}))
-	seed((&gitCommit{Tree: top1, Author: who, Committer: who, Message: "grove sigrefs\n"}).encode())
+	seed((&gitstore.Commit{Tree: top1, Author: who, Committer: who, Message: "grove sigrefs\n"}).Encode())
 
 	f.Fuzz(func(t *testing.T, commit, tree []byte) {
 		top := mustWrite(t, r, "tree", tree)
@@ -181,7 +178,7 @@ func FuzzReadSigrefs(f *testing.F) {
 		case 2:
 		case 3:
 			sig := objectID("blob", sr.Signature)
-			want := sigrefsCommit(nid, objectID("tree", protocol.EncodeTree(sigrefsTree(sr.Tree, sig))), sr.Parent, sr.Time).encode()
+			want := sigrefsCommit(nid, objectID("tree", protocol.EncodeTree(sigrefsTree(sr.Tree, sig))), sr.Parent, sr.Time).Encode()
 			if !bytes.Equal(commit, want) {
 				t.Fatalf("accepted a version 3 sigrefs commit not in its one encoding:\n%q\nwant\n%q", commit, want)
 			}
@@ -305,7 +302,7 @@ func FuzzVerifyIdentity(f *testing.F) {
 		f.Fatal(err)
 	}
 	raw := mustRead(f, r, update)
-	c, _ := parseCommit(raw)
+	c, _ := gitstore.ParseCommit(raw)
 	tree := mustRead(f, r, c.Tree)
 	sigs, _ := protocol.ParseIdentitySignatures(c.Message)
 	b64 := base64.RawStdEncoding.EncodeToString(sigs[0].Signature)
@@ -331,7 +328,7 @@ func FuzzVerifyIdentity(f *testing.F) {
 		commit = bytes.ReplaceAll(commit, []byte(fuzzRootHex), []byte(root))
 		if bytes.Contains(commit, []byte(fuzzSigB64)) {
 			// Sign what the commit names, in the version its message says.
-			c, err := parseCommit(bytes.ReplaceAll(commit, []byte(fuzzSigB64), nil))
+			c, err := gitstore.ParseCommit(bytes.ReplaceAll(commit, []byte(fuzzSigB64), nil))
 			if err != nil {
 				return
 			}
@@ -357,7 +354,7 @@ func FuzzVerifyIdentity(f *testing.F) {
 		if got.Validate() != nil || n < 1 || n > 2 {
 			t.Fatalf("VerifyIdentity(%q) = %+v, %d", commit, got, n)
 		}
-		c, err := parseCommit(commit)
+		c, err := gitstore.ParseCommit(commit)
 		if err != nil {
 			t.Fatalf("VerifyIdentity accepted %q: %v", commit, err)
 		}
@@ -374,79 +371,9 @@ func FuzzVerifyIdentity(f *testing.F) {
 				}
 				seen[s.NID.String()] = true
 			}
-			if want := identityCommit(c.Tree, c.Parents, tm, sigs).encode(); !bytes.Equal(commit, want) {
+			if want := identityCommit(c.Tree, c.Parents, tm, sigs).Encode(); !bytes.Equal(commit, want) {
 				t.Fatalf("accepted a version 2 identity commit not in its one encoding:\n%q\nwant\n%q", commit, want)
 			}
-		}
-	})
-}
-
-// FuzzLooseObject inflates arbitrary bytes as a loose object file: an
-// error, or contents of a known kind, within the limit, that are what
-// zlib reads after the header the file declares.
-func FuzzLooseObject(f *testing.F) {
-	for _, o := range []struct{ kind, data string }{
-		{"blob", "hello\n"},
-		{"blob", ""},
-		{"tree", "100644 a\x00" + strings.Repeat("\x01", 20)},
-		{"commit", "tree " + emptyTreeOID + "\n\nm\n"},
-		{"tag", "object x\n"},
-	} {
-		hdr := o.kind + " " + strconv.Itoa(len(o.data)) + "\x00"
-		f.Add(appendStoredZlib(nil, hdr, []byte(o.data)), uint16(100))
-		var z bytes.Buffer
-		w, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-		w.Write([]byte(hdr + o.data))
-		w.Close()
-		f.Add(z.Bytes(), uint16(100))
-		f.Add(z.Bytes()[:z.Len()/2], uint16(100))
-		f.Add(z.Bytes(), uint16(0))
-	}
-	f.Add(appendStoredZlib(nil, "blob 99999999999999999999\x00", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, "blob -1\x00", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, "blob 3", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, "blobby 3\x00abc", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, strings.Repeat("b", 40)+"\x00", nil), uint16(100))
-	f.Add([]byte{}, uint16(100))
-	path := filepath.Join(f.TempDir(), "obj")
-	d := newLooseDecoder()
-	f.Fuzz(func(t *testing.T, file []byte, limit uint16) {
-		if err := os.WriteFile(path, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer syscall.Close(fd)
-		kind, data, err := d.decode(fd, emptyTreeOID, int64(limit))
-		if err != nil {
-			return
-		}
-		switch kind {
-		case "blob", "tree", "commit", "tag":
-		default:
-			t.Fatalf("kind %q", kind)
-		}
-		if len(data) > int(limit) {
-			t.Fatalf("%d bytes read over a limit of %d", len(data), limit)
-		}
-		zr, err := zlib.NewReader(bytes.NewReader(file))
-		if err != nil {
-			t.Fatalf("decoded %q, which zlib does not read: %v", file, err)
-		}
-		// The header ("<kind> <size>", a NUL) as the stream has it: the
-		// size may be written otherwise than strconv.Itoa would.
-		got, _ := io.ReadAll(io.LimitReader(zr, int64(33+len(data))))
-		hdr, rest, ok := bytes.Cut(got, []byte{0})
-		if !ok || !bytes.HasPrefix(hdr, []byte(kind+" ")) {
-			t.Fatalf("decoded %s %q from a stream with header %q", kind, data, hdr)
-		}
-		if n, err := strconv.ParseInt(string(hdr[len(kind)+1:]), 10, 64); err != nil || n != int64(len(data)) {
-			t.Fatalf("decoded %d bytes; the header says %q", len(data), hdr)
-		}
-		if !bytes.HasPrefix(rest, data) {
-			t.Fatalf("decoded %s %q; the stream holds %q", kind, data, rest)
 		}
 	})
 }
@@ -509,7 +436,7 @@ func TestIdentityTreeReadBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	who := gitSignature(k.NID(), at)
-	update := mustWrite(t, r, "commit", (&gitCommit{Tree: top, Parents: []string{root}, Author: who, Committer: who, Message: "Update p\n"}).encode())
+	update := mustWrite(t, r, "commit", (&gitstore.Commit{Tree: top, Parents: []string{root}, Author: who, Committer: who, Message: "Update p\n"}).Encode())
 
 	var before, after runtime.MemStats
 	runtime.GC()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"example.com/grove/protocol"
+	"example.com/grove/repo/internal/gitstore"
 )
 
 // ErrExists is returned when creating something that is already there.
@@ -30,19 +31,19 @@ const identityMessage = "grove identity v2\n"
 // fixed message carrying the signatures, sorted by NID. Nothing in it is
 // left unsigned, so nobody can wrap a signed document in a second commit
 // (for a root, that would be a second project with the same delegates).
-func identityCommit(tree string, parents []string, t int64, sigs []protocol.IdentitySignature) *gitCommit {
+func identityCommit(tree string, parents []string, t int64, sigs []protocol.IdentitySignature) *gitstore.Commit {
 	sigs = slices.Clone(sigs)
 	slices.SortFunc(sigs, func(a, b protocol.IdentitySignature) int { return strings.Compare(a.NID.String(), b.NID.String()) })
 	msg := identityMessage + "\n"
 	for _, s := range sigs {
 		msg += s.Trailer() + "\n"
 	}
-	var who gitSig
+	var who gitstore.Sig
 	if len(sigs) > 0 {
 		n := sigs[0].NID.String()
-		who = gitSig{Name: n, Email: n + "@grove", When: time.Unix(t, 0).UTC()}
+		who = gitstore.Sig{Name: n, Email: n + "@grove", When: time.Unix(t, 0).UTC()}
 	}
-	return &gitCommit{Author: who, Committer: who, Message: msg, Tree: tree, Parents: parents}
+	return &gitstore.Commit{Author: who, Committer: who, Message: msg, Tree: tree, Parents: parents}
 }
 
 // writeIdentity stores a version 2 identity commit for doc with the given
@@ -73,12 +74,12 @@ func (r *Repo) writeIdentity(s protocol.Signer, doc *protocol.Identity, parents 
 // only if the commit is in its one encoding and each signature is by
 // another of delegates (a trailer that does not count would still change
 // the oid); version 1 otherwise.
-func identityPayload(c *gitCommit, data []byte, sigs []protocol.IdentitySignature, delegates []protocol.NID) ([]byte, error) {
+func identityPayload(c *gitstore.Commit, data []byte, sigs []protocol.IdentitySignature, delegates []protocol.NID) ([]byte, error) {
 	if !strings.HasPrefix(c.Message, identityMessage) {
 		return protocol.IdentityPayload(c.Tree, c.Parents), nil
 	}
 	t, ok := sigrefsTime(data)
-	if !ok || !bytes.Equal(data, identityCommit(c.Tree, c.Parents, t, sigs).encode()) {
+	if !ok || !bytes.Equal(data, identityCommit(c.Tree, c.Parents, t, sigs).Encode()) {
 		return nil, fmt.Errorf("%w: identity commit is not in its canonical form", protocol.ErrInvalidIdentity)
 	}
 	for i, s := range sigs {
@@ -358,3 +359,16 @@ var (
 	// delegate cannot make alone.
 	ErrNeedsSignatures = errors.New("needs more delegate signatures")
 )
+
+// IdentityOf is Identity over the given identity refs (namespace → tip of
+// its identity branch), for a caller that has read them already: it lists
+// no other ref.
+func (r *Repo) IdentityOf(idents map[string]string) (*protocol.Identity, string, error) {
+	all := make(map[string]map[string]string, len(idents))
+	for ns, tip := range idents {
+		if tip != "" {
+			all[ns] = map[string]string{protocol.IdentityRef: tip}
+		}
+	}
+	return r.identityOf(all)
+}

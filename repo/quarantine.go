@@ -8,11 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/storage/filesystem"
+	"example.com/grove/repo/internal/gitstore"
 )
 
 // Quarantine is a scratch bare repository that borrows the storage's
@@ -90,47 +86,14 @@ func (q *Quarantine) Dir() string { return q.dir }
 
 // Refs returns the quarantine's refs by full name.
 func (q *Quarantine) Refs(ctx context.Context) (map[string]string, error) {
-	return (&RefFiles{dir: q.dir}).List("refs/")
+	return gitstore.NewRefs(q.dir).List("refs/")
 }
 
 // View returns the quarantine as a Repo for reading: it sees the storage's
-// objects and what arrived. Never lock or write through it.
-//
-// Objects are looked up in the storage first, through its own go-git store
-// (pack indexes loaded once), then in the quarantine. Left to go-git's
-// alternates, every object the quarantine lacks made it open the storage
-// anew and re-read every pack index: reading one signed ref tree through
-// the view took over a second on a storage with a few dozen packs.
+// objects and what arrived (gitstore.Store.Overlay). Never lock or write
+// through it.
 func (q *Quarantine) View() (*Repo, error) {
-	st := filesystem.NewStorageWithOptions(osfs.New(q.dir), cache.NewObjectLRUDefault(), filesystem.Options{})
-	return &Repo{Path: q.dir, RID: q.r.RID, objects: &chainStorage{Storage: st, base: q.r.objects}}, nil
-}
-
-// chainStorage reads objects from base, then from its own Storage.
-type chainStorage struct {
-	*filesystem.Storage
-	base storer.EncodedObjectStorer
-}
-
-func (c *chainStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	if o, err := c.base.EncodedObject(t, h); err == nil {
-		return o, nil
-	}
-	return c.Storage.EncodedObject(t, h)
-}
-
-func (c *chainStorage) HasEncodedObject(h plumbing.Hash) error {
-	if c.base.HasEncodedObject(h) == nil {
-		return nil
-	}
-	return c.Storage.HasEncodedObject(h)
-}
-
-func (c *chainStorage) EncodedObjectSize(h plumbing.Hash) (int64, error) {
-	if n, err := c.base.EncodedObjectSize(h); err == nil {
-		return n, nil
-	}
-	return c.Storage.EncodedObjectSize(h)
+	return &Repo{Path: q.dir, RID: q.r.RID, store: q.r.store.Overlay(q.dir)}, nil
 }
 
 // Migrate moves what arrived into the storage; refs are the caller's.

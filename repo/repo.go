@@ -1,52 +1,40 @@
 package repo
 
 import (
-	"bytes"
-	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"example.com/grove/protocol"
+	"example.com/grove/repo/internal/gitstore"
 )
 
 // ErrNotFound is returned when a project, ref or object does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = gitstore.ErrNotFound
+
+// ErrTooLarge is returned when an object is bigger than the caller allows.
+var ErrTooLarge = gitstore.ErrTooLarge
+
+// ErrRefMoved is returned when a ref is not at the value a transaction
+// expects.
+var ErrRefMoved = gitstore.ErrRefMoved
+
+// ErrRefLocked is returned when another process holds a ref's lock file
+// for longer than a ref transaction waits.
+var ErrRefLocked = gitstore.ErrRefLocked
 
 // Repo is one project's storage: a bare git repository.
 type Repo struct {
 	Path string
 	RID  protocol.RID
-	// objects is go-git's object store of the storage (go-git's lower
-	// layers only: its root package links every transport).
-	objects storer.EncodedObjectStorer
-	// zmu guards the compressor that writeLoose reuses.
-	zmu  sync.Mutex
-	zw   *zlib.Writer
-	zbuf bytes.Buffer
-	// loose holds *looseDecoder for readLoose: a fresh buffer and
-	// inflater per object cost more than a small object.
-	loose sync.Pool
-	// packed are the storage's packs, mapped for ReadObject on its first
-	// object that is not loose, and packReaders the readers over them
-	// (*packReader): go-git loads and decodes a pack's whole index for
-	// the first object it reads from it, which was 40% of `grove issue
-	// show` on a storage git had packed.
-	packedOnce  sync.Once
-	packed      *packs
-	packReaders sync.Pool
+	// store reads and writes the storage's objects and refs
+	// (repo/internal/gitstore).
+	store *gitstore.Store
 	// unpublished is a storage made by CreateEmpty that Publish has not
 	// moved into place: no other process knows its path.
 	unpublished bool
@@ -62,12 +50,43 @@ func Open(h Home, rid protocol.RID) (*Repo, error) {
 }
 
 func openPath(path string, rid protocol.RID) (*Repo, error) {
-	// Quarantines borrow objects through absolute alternates paths, which
-	// go-git follows only with a filesystem rooted at "/".
-	st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(),
-		filesystem.Options{AlternatesFS: osfs.New("/")})
-	return &Repo{Path: path, RID: rid, objects: st}, nil
+	return &Repo{Path: path, RID: rid, store: gitstore.Open(path)}, nil
 }
+
+// Reopen returns a second handle on the same storage, for a goroutine of
+// its own: go-git's object caches are not shared between handles.
+func (r *Repo) Reopen() (*Repo, error) { return openPath(r.Path, r.RID) }
+
+// ObjectReader reads many raw objects, for one goroutine at a time
+// (gitstore.ObjectReader).
+type ObjectReader = gitstore.ObjectReader
+
+// WriteObject stores a git object of kind "blob", "tree" or "commit" and
+// returns its oid.
+func (r *Repo) WriteObject(kind string, data []byte) (string, error) {
+	return r.store.WriteObject(kind, data)
+}
+
+// ReadObject returns the kind and contents of object oid. Objects over
+// limit bytes are not read: ErrTooLarge.
+func (r *Repo) ReadObject(oid string, limit int64) (string, []byte, error) {
+	return r.store.ReadObject(oid, limit)
+}
+
+// HasObject reports whether the storage holds object oid.
+func (r *Repo) HasObject(oid string) bool { return r.store.HasObject(oid) }
+
+// NewObjectReader returns a reader of r's objects, sharing r's mapped
+// packs. Close it when done.
+func (r *Repo) NewObjectReader() *ObjectReader { return r.store.NewObjectReader() }
+
+// RefFiles reads refs straight from the files git keeps them in, with no
+// git process (gitstore.Refs: Get, and List and Names, Grove's one way to
+// list refs), plus the shapes of their results that Grove asks for.
+type RefFiles struct{ *gitstore.Refs }
+
+// RefFiles returns a reader of the storage's refs.
+func (r *Repo) RefFiles() *RefFiles { return &RefFiles{gitstore.NewRefs(r.Path)} }
 
 // List returns the projects stored in h, sorted.
 func List(h Home) ([]protocol.RID, error) {
@@ -202,19 +221,15 @@ func (r *Repo) CanonicalRefs(ctx context.Context) (map[string]string, error) {
 
 // RefUpdate is one change in a ref transaction. Old "" means the ref must
 // not exist; New "" deletes it.
-type RefUpdate struct {
-	Name string
-	Old  string
-	New  string
-}
+type RefUpdate = gitstore.RefUpdate
 
 const zeroOID = "0000000000000000000000000000000000000000"
 
 // UpdateRefs applies updates in one ref transaction: all or nothing, and
 // nothing if any ref is no longer at its Old value (ErrRefMoved) or another
 // process holds its lock (ErrRefLocked). It writes the ref files as git
-// does (refTx), in this process: starting git update-ref for it was most
-// of an issue command's time after start-up.
+// does, in this process (gitstore.Store.UpdateRefs): starting git
+// update-ref for it was most of an issue command's time after start-up.
 func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 	if len(updates) == 0 {
 		return nil
@@ -222,31 +237,7 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var rd *ObjectReader // one for the whole transaction, made when needed
-	defer func() {
-		if rd != nil {
-			rd.Close()
-		}
-	}()
-	has := func(oid string) bool {
-		if !protocol.ValidOID(oid) {
-			return false
-		}
-		// Usually just written, loose.
-		if _, err := os.Lstat(filepath.Join(r.Path, "objects", oid[:2], oid[2:])); err == nil {
-			return true
-		}
-		// Else in a pack, maybe one that arrived after r was opened (a
-		// push or fetch migrates them), which r's go-git store would not
-		// see; the reader maps the packs once for every ref.
-		if rd == nil {
-			rd = r.NewObjectReader()
-		}
-		_, _, err := rd.ReadObject(oid, 0)
-		return err == nil || errors.Is(err, ErrTooLarge)
-	}
-	t := &refTx{dir: r.Path, updates: updates, objects: has}
-	if err := t.commit(); err != nil {
+	if err := r.store.UpdateRefs(updates); err != nil {
 		return fmt.Errorf("update refs: %w", err)
 	}
 	return nil
@@ -256,22 +247,12 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 // as the storage's packed-refs file, replacing any: only for a storage no
 // other process can see and that has no refs yet.
 func (r *Repo) writePackedRefs(updates []RefUpdate) error {
-	sorted := slices.Clone(updates)
-	slices.SortFunc(sorted, func(a, b RefUpdate) int { return strings.Compare(a.Name, b.Name) })
-	var b bytes.Buffer
-	b.WriteString("# pack-refs with: sorted \n")
-	for i, u := range sorted {
-		if u.Old != "" || u.New == "" || (i > 0 && sorted[i-1].Name == u.Name) {
-			return fmt.Errorf("write packed refs: %s is not a new ref", u.Name)
-		}
-		fmt.Fprintf(&b, "%s %s\n", u.New, u.Name)
-	}
-	return WriteFileAtomic(filepath.Join(r.Path, "packed-refs"), b.Bytes(), 0o644)
+	return r.store.WritePackedRefs(updates)
 }
 
 // writeBlob stores data as a blob and returns its oid.
 func (r *Repo) writeBlob(data []byte) (string, error) {
-	return r.writeLoose("blob", data)
+	return r.store.WriteObject("blob", data)
 }
 
 // writeTree stores a flat tree of regular files.
@@ -286,12 +267,12 @@ func (r *Repo) writeTree(files map[string][]byte) (string, error) {
 	}
 	// Plain files only: git's order is the names' byte order.
 	slices.SortFunc(es, func(a, b protocol.TreeEntry) int { return strings.Compare(a.Name, b.Name) })
-	return r.writeLoose("tree", protocol.EncodeTree(es))
+	return r.store.WriteObject("tree", protocol.EncodeTree(es))
 }
 
 // writeCommit stores a commit.
-func (r *Repo) writeCommit(c *gitCommit) (string, error) {
-	return r.writeLoose("commit", c.encode())
+func (r *Repo) writeCommit(c *gitstore.Commit) (string, error) {
+	return r.store.WriteObject("commit", c.Encode())
 }
 
 // maxCommitObject and maxFlatTree bound the commit and tree objects
@@ -303,13 +284,13 @@ const (
 
 // readCommit reads the commit oid and the files of its (flat) tree, all
 // together bounded by limit bytes.
-func (r *Repo) readCommit(oid string, limit int64) (*gitCommit, map[string][]byte, error) {
+func (r *Repo) readCommit(oid string, limit int64) (*gitstore.Commit, map[string][]byte, error) {
 	c, _, files, err := r.readCommitRaw(oid, limit)
 	return c, files, err
 }
 
 // readCommitRaw is readCommit that also returns the commit object's bytes.
-func (r *Repo) readCommitRaw(oid string, limit int64) (*gitCommit, []byte, map[string][]byte, error) {
+func (r *Repo) readCommitRaw(oid string, limit int64) (*gitstore.Commit, []byte, map[string][]byte, error) {
 	if !protocol.ValidOID(oid) {
 		return nil, nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
 	}
@@ -317,9 +298,9 @@ func (r *Repo) readCommitRaw(oid string, limit int64) (*gitCommit, []byte, map[s
 	if err == nil && kind != "commit" {
 		err = fmt.Errorf("%.7s is a %s, not a commit", oid, kind)
 	}
-	var c *gitCommit
+	var c *gitstore.Commit
 	if err == nil {
-		c, err = parseCommit(raw)
+		c, err = gitstore.ParseCommit(raw)
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("commit %s: %w", oid, err)
@@ -330,7 +311,7 @@ func (r *Repo) readCommitRaw(oid string, limit int64) (*gitCommit, []byte, map[s
 	}
 	var es []protocol.TreeEntry
 	if err == nil {
-		es, err = parseTreeLoose(data)
+		es, err = gitstore.ParseTreeLoose(data)
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("tree of %s: %w", oid, err)
@@ -352,7 +333,7 @@ func (r *Repo) readCommitRaw(oid string, limit int64) (*gitCommit, []byte, map[s
 }
 
 // readCommitObject reads and parses commit oid.
-func (r *Repo) readCommitObject(oid string) (*gitCommit, error) {
+func (r *Repo) readCommitObject(oid string) (*gitstore.Commit, error) {
 	kind, data, err := r.ReadObject(oid, maxCommitObject)
 	if err != nil {
 		return nil, err
@@ -360,7 +341,7 @@ func (r *Repo) readCommitObject(oid string) (*gitCommit, error) {
 	if kind != "commit" {
 		return nil, fmt.Errorf("%.7s is a %s, not a commit", oid, kind)
 	}
-	return parseCommit(data)
+	return gitstore.ParseCommit(data)
 }
 
 // IsAncestor reports whether commit a is an ancestor of (or equal to) b.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"example.com/grove/protocol"
+	"example.com/grove/repo/internal/gitstore"
 )
 
 // Entries of a sigrefs commit's tree: "refs" is the signed ref tree
@@ -28,8 +29,8 @@ const maxSignature = 1024
 // revision.
 var ErrNotCanonical = errors.New("signed refs commit is not in its canonical form")
 
-func gitSignature(n protocol.NID, now time.Time) gitSig {
-	return gitSig{Name: n.String(), Email: n.String() + "@grove", When: now}
+func gitSignature(n protocol.NID, now time.Time) gitstore.Sig {
+	return gitstore.Sig{Name: n.String(), Email: n.String() + "@grove", When: now}
 }
 
 // sigrefsMessage is the message of every version 3 sigrefs commit; older
@@ -40,9 +41,9 @@ const sigrefsMessage = "grove sigrefs v3\n"
 // owner as author and committer at the signed time, in UTC, and a fixed
 // message. Nothing in it is left unsigned, so nobody can wrap a signed
 // revision in a second commit with another oid.
-func sigrefsCommit(nid protocol.NID, top, parent string, t int64) *gitCommit {
-	who := gitSig{Name: nid.String(), Email: nid.String() + "@grove", When: time.Unix(t, 0).UTC()}
-	c := &gitCommit{Author: who, Committer: who, Message: sigrefsMessage, Tree: top}
+func sigrefsCommit(nid protocol.NID, top, parent string, t int64) *gitstore.Commit {
+	who := gitstore.Sig{Name: nid.String(), Email: nid.String() + "@grove", When: time.Unix(t, 0).UTC()}
+	c := &gitstore.Commit{Author: who, Committer: who, Message: sigrefsMessage, Tree: top}
 	if parent != "" {
 		c.Parents = []string{parent}
 	}
@@ -116,7 +117,7 @@ func (r *Repo) readSigrefsHead(nid protocol.NID, oid string) (protocol.SignedRef
 	if kind != "commit" {
 		return fail(fmt.Errorf("%.7s is a %s, not a commit", oid, kind))
 	}
-	c, err := parseCommit(data)
+	c, err := gitstore.ParseCommit(data)
 	if err != nil {
 		return fail(err)
 	}
@@ -137,7 +138,7 @@ func (r *Repo) readSigrefsHead(nid protocol.NID, oid string) (protocol.SignedRef
 		t, ok := sigrefsTime(data)
 		if !ok || len(es) != 2 || es[0] != sigrefsTree(es[0].OID, es[1].OID)[0] ||
 			es[1] != sigrefsTree(es[0].OID, es[1].OID)[1] ||
-			!bytes.Equal(data, sigrefsCommit(nid, c.Tree, sr.Parent, t).encode()) {
+			!bytes.Equal(data, sigrefsCommit(nid, c.Tree, sr.Parent, t).Encode()) {
 			return fail(ErrNotCanonical)
 		}
 		sr.Version, sr.Tree, sr.Time = 3, es[0].OID, t

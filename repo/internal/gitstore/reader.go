@@ -1,4 +1,4 @@
-package repo
+package gitstore
 
 import (
 	"bufio"
@@ -27,7 +27,7 @@ import (
 // Anything else (alternates, a pack format it does not know) is read
 // through go-git.
 type ObjectReader struct {
-	r     *Repo
+	s     *Store
 	dirs  [256]int // descriptors of objects/xx; 0 when not open
 	dec   *looseDecoder
 	packs packReader
@@ -35,16 +35,16 @@ type ObjectReader struct {
 	git   *filesystem.Storage // made when first needed
 }
 
-// NewObjectReader returns a reader of r's objects, sharing r's mapped
+// NewObjectReader returns a reader of s's objects, sharing s's mapped
 // packs. Close it when done.
-func (r *Repo) NewObjectReader() *ObjectReader {
-	ps := r.sharedPacks()
+func (s *Store) NewObjectReader() *ObjectReader {
+	ps := s.sharedPacks()
 	ps.retain()
-	return newObjectReader(r, ps)
+	return newObjectReader(s, ps)
 }
 
-func newObjectReader(r *Repo, ps *packs) *ObjectReader {
-	o := &ObjectReader{r: r, dec: r.looseDecoder()}
+func newObjectReader(s *Store, ps *packs) *ObjectReader {
+	o := &ObjectReader{s: s, dec: s.looseDecoder()}
 	o.packs.ps = ps
 	return o
 }
@@ -54,14 +54,14 @@ func newObjectReader(r *Repo, ps *packs) *ObjectReader {
 func (o *ObjectReader) Fork() *ObjectReader {
 	ps := o.packs.ps
 	ps.retain()
-	return newObjectReader(o.r, ps)
+	return newObjectReader(o.s, ps)
 }
 
 // Close releases the reader's descriptors, and the mapped packs when no
 // reader shares them any more.
 func (o *ObjectReader) Close() error {
 	if o.dec != nil {
-		o.r.loose.Put(o.dec)
+		o.s.loose.Put(o.dec)
 		o.dec = nil
 	}
 	if o.packs.ps != nil {
@@ -101,7 +101,7 @@ func (f *fdReader) Read(p []byte) (int, error) {
 }
 
 // ReadObject returns the kind and contents of object oid, as
-// Repo.ReadObject does.
+// Store.ReadObject does.
 func (o *ObjectReader) ReadObject(oid string, limit int64) (string, []byte, error) {
 	if !protocol.ValidOID(oid) {
 		return "", nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
@@ -117,7 +117,7 @@ func (o *ObjectReader) ReadObject(oid string, limit int64) (string, []byte, erro
 		return "", nil, fmt.Errorf("object %s: %w", oid, ErrNotFound)
 	}
 	if o.git == nil {
-		o.git = filesystem.NewStorageWithOptions(osfs.New(o.r.Path), cache.NewObjectLRU(4*cache.MiByte),
+		o.git = filesystem.NewStorageWithOptions(osfs.New(o.s.dir), cache.NewObjectLRU(4*cache.MiByte),
 			filesystem.Options{KeepDescriptors: true, AlternatesFS: osfs.New("/")})
 	}
 	return readEncoded(o.git, oid, limit)
@@ -127,7 +127,7 @@ func (o *ObjectReader) ReadObject(oid string, limit int64) (string, []byte, erro
 func (o *ObjectReader) alternates() int8 {
 	if o.alt == 0 {
 		o.alt = -1
-		if o.r.hasAlternates() {
+		if o.s.hasAlternates() {
 			o.alt = 1
 		}
 	}
@@ -142,7 +142,7 @@ func (o *ObjectReader) dir(oid string) int {
 		return fd
 	}
 	for {
-		fd, err := syscall.Open(o.r.Path+"/objects/"+oid[:2], syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(o.s.dir+"/objects/"+oid[:2], syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -171,7 +171,7 @@ func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []b
 	}
 	defer syscall.Close(fd)
 	if o.dec == nil { // read after Close
-		o.dec = o.r.looseDecoder()
+		o.dec = o.s.looseDecoder()
 	}
 	kind, data, err = o.dec.decode(fd, oid, limit)
 	return kind, data, true, err
@@ -274,17 +274,4 @@ func readEncoded(st storer.EncodedObjectStorer, oid string, limit int64) (string
 		return "", nil, fmt.Errorf("object %s: %w", oid, err)
 	}
 	return obj.Type().String(), data, nil
-}
-
-// IdentityOf is Identity over the given identity refs (namespace → tip of
-// its identity branch), for a caller that has read them already: it lists
-// no other ref.
-func (r *Repo) IdentityOf(idents map[string]string) (*protocol.Identity, string, error) {
-	all := make(map[string]map[string]string, len(idents))
-	for ns, tip := range idents {
-		if tip != "" {
-			all[ns] = map[string]string{protocol.IdentityRef: tip}
-		}
-	}
-	return r.identityOf(all)
 }

@@ -1,4 +1,4 @@
-package repo
+package gitstore
 
 import (
 	"bytes"
@@ -14,6 +14,71 @@ import (
 
 	"example.com/grove/protocol"
 )
+
+// RefUpdate is one change in a ref transaction. Old "" means the ref must
+// not exist; New "" deletes it.
+type RefUpdate struct {
+	Name string
+	Old  string
+	New  string
+}
+
+const zeroOID = "0000000000000000000000000000000000000000"
+
+// UpdateRefs applies updates in one ref transaction: all or nothing, and
+// nothing if any ref is no longer at its Old value (ErrRefMoved) or another
+// process holds its lock (ErrRefLocked), or a new value names an object
+// the store does not have (ErrNotFound). It writes the ref files as git
+// does (refTx), in this process, so that git and Grove can share a
+// repository.
+func (s *Store) UpdateRefs(updates []RefUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	var rd *ObjectReader // one for the whole transaction, made when needed
+	defer func() {
+		if rd != nil {
+			rd.Close()
+		}
+	}()
+	has := func(oid string) bool {
+		if !protocol.ValidOID(oid) {
+			return false
+		}
+		// Usually just written, loose.
+		if _, err := os.Lstat(filepath.Join(s.dir, "objects", oid[:2], oid[2:])); err == nil {
+			return true
+		}
+		// Else in a pack, maybe one that arrived after s was opened (a
+		// push or fetch migrates them), which s's go-git store would not
+		// see; the reader maps the packs once for every ref.
+		if rd == nil {
+			rd = s.NewObjectReader()
+		}
+		_, _, err := rd.ReadObject(oid, 0)
+		return err == nil || errors.Is(err, ErrTooLarge)
+	}
+	t := &refTx{dir: s.dir, updates: updates, objects: has}
+	return t.commit()
+}
+
+// WritePackedRefs writes the refs of updates, which must all be creations,
+// as the repository's packed-refs file, sorted as git writes it, replacing
+// any: only for a repository no other process can see and that has no
+// refs yet.
+func (s *Store) WritePackedRefs(updates []RefUpdate) error {
+	sorted := slices.Clone(updates)
+	slices.SortFunc(sorted, func(a, b RefUpdate) int { return strings.Compare(a.Name, b.Name) })
+	var b bytes.Buffer
+	b.WriteString("# pack-refs with: sorted \n")
+	for i, u := range sorted {
+		if u.Old != "" || u.New == "" || (i > 0 && sorted[i-1].Name == u.Name) {
+			return fmt.Errorf("write packed refs: %s is not a new ref", u.Name)
+		}
+		fmt.Fprintf(&b, "%s %s\n", u.New, u.Name)
+	}
+	return writeTempRename(s.dir, filepath.Join(s.dir, "packed-refs"), b.Bytes(), 0o644)
+}
 
 // ErrRefLocked is returned when another process holds a ref's lock file
 // for longer than a ref transaction waits.
@@ -72,7 +137,7 @@ func (t *refTx) commit() (err error) {
 	// packed-refs is read once, under the locks: a git pack-refs running
 	// meanwhile can only copy loose refs into it, and ours stay loose
 	// because it cannot take their locks to prune them.
-	f := &RefFiles{dir: t.dir}
+	f := &Refs{dir: t.dir}
 	defer f.release() // packed aliases f's mapping until then
 	raw, err := f.packedRefs()
 	if err != nil {

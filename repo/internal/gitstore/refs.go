@@ -1,4 +1,4 @@
-package repo
+package gitstore
 
 import (
 	"bytes"
@@ -165,7 +165,7 @@ func (p packedRefs) values(base, pre string, fn func(v string, leaf bool)) {
 	}
 }
 
-// refPattern is a pattern of RefFiles.List and Names: a ref name whose
+// refPattern is a pattern of Refs.List and Names: a ref name whose
 // components may be "*" (any one component) or end in "*" (a component
 // that starts with the rest), or a prefix of names ending in "/".
 type refPattern struct {
@@ -245,21 +245,21 @@ func (q refPattern) entry(name string) (string, bool) {
 	return "", false
 }
 
-// RefFiles reads refs straight from the files git keeps them in (loose ref
+// Refs reads refs straight from the files git keeps them in (loose ref
 // files first, then packed-refs), with no git process: for hot read paths
 // that look up a few refs among many. It maps packed-refs rather than
 // reading it (see packedMap), once for Get, and again for List and Names
 // only if the file was replaced.
 //
-// The RefFiles owns the mapping and a cleanup unmaps it once the RefFiles
+// The Refs owns the mapping and a cleanup unmaps it once the Refs
 // is unreachable: callers are many and hold it briefly, so an explicit
 // Close would be one more thing to forget. That is safe because nothing it
 // returns aliases the mapping (every name and oid handed out is a string
 // copy), and each method that reads the mapped bytes keeps f alive until
 // it is done with them (runtime.KeepAlive). Within the package, refTx
-// unmaps its own at once with release. A RefFiles is for one goroutine at
+// unmaps its own at once with release. A Refs is for one goroutine at
 // a time: List and Names may unmap what a concurrent Get reads.
-type RefFiles struct {
+type Refs struct {
 	dir     string
 	packed  packedRefs
 	loaded  bool
@@ -267,13 +267,13 @@ type RefFiles struct {
 	cleanup runtime.Cleanup
 }
 
-// RefFiles returns a reader of the storage's refs.
-func (r *Repo) RefFiles() *RefFiles { return &RefFiles{dir: r.Path} }
+// NewRefs returns a reader of the refs of the repository at dir.
+func NewRefs(dir string) *Refs { return &Refs{dir: dir} }
 
 // packedRefs returns the packed refs, mapping the file on first use and
 // again after loaded is reset, unless the file is still the one mapped.
 // The previous mapping is unmapped: callers hold none of its bytes by then.
-func (f *RefFiles) packedRefs() (packedRefs, error) {
+func (f *Refs) packedRefs() (packedRefs, error) {
 	if f.loaded {
 		return f.packed, nil
 	}
@@ -296,7 +296,7 @@ func (f *RefFiles) packedRefs() (packedRefs, error) {
 }
 
 // release unmaps packed-refs now; f must not be used after.
-func (f *RefFiles) release() {
+func (f *Refs) release() {
 	if f.m != nil {
 		f.cleanup.Stop()
 		f.m.unmap()
@@ -306,7 +306,7 @@ func (f *RefFiles) release() {
 
 // Get returns the oid the full ref name points at, or "" if there is none.
 // Symbolic refs are not followed; they read as absent.
-func (f *RefFiles) Get(name string) (string, error) {
+func (f *Refs) Get(name string) (string, error) {
 	b, err := readSmall(filepath.Join(f.dir, filepath.FromSlash(name)), maxRefFile)
 	switch {
 	case err == nil:
@@ -348,7 +348,7 @@ func isNotDir(err error) bool {
 // pattern reaches are read, and within a sorted packed-refs only the
 // lines it can match. Symbolic refs and files that are not refs (locks,
 // garbage) are skipped.
-func (f *RefFiles) List(pattern string) (map[string]string, error) {
+func (f *Refs) List(pattern string) (map[string]string, error) {
 	q, err := parseRefPattern(pattern)
 	if err != nil {
 		return nil, err
@@ -449,7 +449,7 @@ func (p packedRefs) exact(name string, fn func(oid, name []byte)) {
 // costs one directory read, and Names("refs/namespaces/*") lists the
 // namespaces. Entries are not checked: a caller looking for object IDs
 // skips names that are not.
-func (f *RefFiles) Names(pattern string) ([]string, error) {
+func (f *Refs) Names(pattern string) ([]string, error) {
 	if strings.HasSuffix(pattern, "/") {
 		pattern += "*"
 	}
@@ -530,7 +530,7 @@ func (p packedRefs) names(base string, comps []string, fn func(name string)) {
 // last component for Names. fn gets the directory it was read from (nil
 // when no directory was read: it may not exist, and may be a directory)
 // and its path.
-func (f *RefFiles) loose(dir, name string, comps []string, entries bool, fn func(d *os.File, path, name string) error) error {
+func (f *Refs) loose(dir, name string, comps []string, entries bool, fn func(d *os.File, path, name string) error) error {
 	if name == "refs/" {
 		// The pattern's first component is matched against "refs".
 		if !matchComp(comps[0], "refs") {
@@ -591,7 +591,7 @@ func (f *RefFiles) loose(dir, name string, comps []string, entries bool, fn func
 }
 
 // looseAll calls fn for every ref file below dir.
-func (f *RefFiles) looseAll(dir, name string, fn func(d *os.File, path, name string) error) error {
+func (f *Refs) looseAll(dir, name string, fn func(d *os.File, path, name string) error) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {

@@ -1,4 +1,4 @@
-package repo
+package gitstore
 
 import (
 	"bytes"
@@ -334,12 +334,12 @@ func TestPackedRefsSearch(t *testing.T) {
 				checkPattern(t, b, q)
 			}
 		}
-		// Through RefFiles, with no loose refs.
+		// Through Refs, with no loose refs.
 		if err := os.WriteFile(filepath.Join(dir, "packed-refs"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		refs := linearRefs(b)
-		f := &RefFiles{dir: dir}
+		f := &Refs{dir: dir}
 		for i, q := range queries {
 			if i%3 != 0 || !strings.HasPrefix(q, "refs/") || strings.Contains(q, "\x00") {
 				continue
@@ -360,8 +360,12 @@ func TestPackedRefsSearch(t *testing.T) {
 				t.Fatalf("seed %d: Names(%q) = %q, %v; want %q", seed, q, got, err, linearNames(refs, q))
 			}
 		}
-		if got, err := f.Namespaces(); err != nil || !slices.Equal(got, linearDirs(refs, "refs/namespaces/")) {
-			t.Fatalf("seed %d: Namespaces() = %q, %v; want %q", seed, got, err, linearDirs(refs, "refs/namespaces/"))
+		var wantNS []string
+		for _, d := range linearDirs(refs, "refs/namespaces/") {
+			wantNS = append(wantNS, "refs/namespaces/"+d)
+		}
+		if got, err := f.Names("refs/namespaces/*"); err != nil || !slices.Equal(got, wantNS) {
+			t.Fatalf("seed %d: Names(refs/namespaces/*) = %q, %v; want %q", seed, got, err, wantNS)
 		}
 		// packedIndex, by bisection and by its map, agree.
 		bis := &packedIndex{packed: parsePackedRefs(b), raw: b}
@@ -412,7 +416,7 @@ func TestPackedRefsUnsorted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "packed-refs"), []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f := &RefFiles{dir: dir}
+	f := &Refs{dir: dir}
 	tests := []struct {
 		name string
 		want string
@@ -510,7 +514,7 @@ func TestRefFilesPackedByGit(t *testing.T) {
 	}
 	delete(want, "refs/namespaces/"+nids[0]+"/refs/heads/sym")
 
-	f := &RefFiles{dir: dir}
+	f := &Refs{dir: dir}
 	for name, oid := range want {
 		if got, err := f.Get(name); err != nil || got != oid {
 			t.Fatalf("Get(%s) = %q, %v; want %s", name, got, err, oid)
@@ -550,8 +554,12 @@ func TestRefFilesPackedByGit(t *testing.T) {
 			}
 		}
 	}
-	if got, err := f.Namespaces(); err != nil || !slices.Equal(got, nids) {
-		t.Errorf("Namespaces() = %q, %v; want %q", got, err, nids)
+	var wantNS []string
+	for _, ns := range nids {
+		wantNS = append(wantNS, "refs/namespaces/"+ns)
+	}
+	if got, err := f.Names("refs/namespaces/*"); err != nil || !slices.Equal(got, wantNS) {
+		t.Errorf("Names(refs/namespaces/*) = %q, %v; want %q", got, err, wantNS)
 	}
 	// Globs, against for-each-ref's own reading of each pattern.
 	for _, pat := range []string{"refs/namespaces/*/refs/heads/main", "refs/namespaces/*/refs/rad/sigrefs",
@@ -693,7 +701,7 @@ func TestPackedRefsMapped(t *testing.T) {
 
 	t.Run("replaced", func(t *testing.T) {
 		setup(t)
-		f := &RefFiles{dir: dir}
+		f := &Refs{dir: dir}
 		if got, err := f.Get("refs/heads/b"); err != nil || got != b {
 			t.Fatalf("Get = %q, %v; want %q", got, err, b)
 		}
@@ -736,12 +744,12 @@ func TestPackedRefsMapped(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "refs", "heads"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		f := &RefFiles{dir: dir}
+		f := &Refs{dir: dir}
 		if got, err := f.Get("refs/heads/x"); err != nil || got != "" {
 			t.Fatalf("Get = %q, %v; want none", got, err)
 		}
-		if got, err := f.Namespaces(); err != nil || len(got) != 0 {
-			t.Fatalf("Namespaces = %v, %v; want none", got, err)
+		if got, err := f.Names("refs/namespaces/*"); err != nil || len(got) != 0 {
+			t.Fatalf("Names(refs/namespaces/*) = %v, %v; want none", got, err)
 		}
 		if got, err := f.Names("refs/heads/"); err != nil || len(got) != 0 {
 			t.Fatalf("Names = %v, %v; want none", got, err)
@@ -761,7 +769,7 @@ func TestPackedRefsMapped(t *testing.T) {
 
 	t.Run("removed", func(t *testing.T) {
 		setup(t)
-		f := &RefFiles{dir: dir}
+		f := &Refs{dir: dir}
 		if got, err := f.Get("refs/heads/a"); err != nil || got != a {
 			t.Fatalf("Get = %q, %v; want %q", got, err, a)
 		}
@@ -781,7 +789,7 @@ func TestPackedRefsMapped(t *testing.T) {
 				t.Fatalf("listed %d refs, %v; want none", n, err)
 			}
 		}
-		if got, err := (&RefFiles{dir: dir}).Get("refs/heads/a"); err != nil || got != "" {
+		if got, err := (&Refs{dir: dir}).Get("refs/heads/a"); err != nil || got != "" {
 			t.Fatalf("Get from a new reader = %q, %v; want none", got, err)
 		}
 		if n := mappings(t, path); n != 0 {
@@ -802,7 +810,7 @@ func TestPackedRefsMapped(t *testing.T) {
 		}
 		// Readers dropped without a word are unmapped by their cleanup.
 		for range 20 {
-			if got, err := (&RefFiles{dir: dir}).Get("refs/heads/a"); err != nil || got != a {
+			if got, err := (&Refs{dir: dir}).Get("refs/heads/a"); err != nil || got != a {
 				t.Fatalf("Get = %q, %v; want %q", got, err, a)
 			}
 		}

@@ -1,4 +1,4 @@
-package repo
+package gitstore
 
 import (
 	"bytes"
@@ -11,29 +11,29 @@ import (
 	"example.com/grove/protocol"
 )
 
-// Commits as repo writes and reads them, without go-git's object package
+// Commits as Grove writes and reads them, without go-git's object package
 // (which links OpenPGP, diffing and tree walking into every program).
 
 // errMalformedCommit is returned for a commit object without a tree header
 // first, or with a bad tree or parent ID.
 var errMalformedCommit = errors.New("malformed commit")
 
-// gitSig is a commit's author or committer.
-type gitSig struct {
+// Sig is a commit's author or committer.
+type Sig struct {
 	Name, Email string
 	When        time.Time
 }
 
-// gitCommit is the part of a commit repo uses.
-type gitCommit struct {
+// Commit is the part of a commit Grove uses.
+type Commit struct {
 	Tree      string
 	Parents   []string
-	Author    gitSig
-	Committer gitSig
+	Author    Sig
+	Committer Sig
 	Message   string
 }
 
-func appendSig(b []byte, s gitSig) []byte {
+func appendSig(b []byte, s Sig) []byte {
 	b = append(b, s.Name...)
 	b = append(b, " <"...)
 	b = append(b, s.Email...)
@@ -47,9 +47,9 @@ func appendSig(b []byte, s gitSig) []byte {
 	return s.When.AppendFormat(b, "-0700")
 }
 
-// encode returns the commit object's contents, byte for byte as git (and
+// Encode returns the commit object's contents, byte for byte as git (and
 // go-git, which wrote them before) lays them out.
-func (c *gitCommit) encode() []byte {
+func (c *Commit) Encode() []byte {
 	b := make([]byte, 0, 256+len(c.Message))
 	b = append(b, "tree "...)
 	b = append(b, c.Tree...)
@@ -67,16 +67,16 @@ func (c *gitCommit) encode() []byte {
 	return append(b, c.Message...)
 }
 
-// parseCommit reads a commit's tree, parents and message as go-git's
+// ParseCommit reads a commit's tree, parents and message as go-git's
 // decoder did: the tree header must come first, the parents are the
 // contiguous parent headers after it, other headers are skipped, and the
 // message is everything after the first blank line.
-func parseCommit(data []byte) (*gitCommit, error) {
+func ParseCommit(data []byte) (*Commit, error) {
 	hdr, msg := data, []byte(nil)
 	if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
 		hdr, msg = data[:i+1], data[i+2:]
 	}
-	c := &gitCommit{Message: string(msg)}
+	c := &Commit{Message: string(msg)}
 	first := true
 	for len(hdr) > 0 {
 		line := hdr
@@ -127,10 +127,10 @@ func parseHexID(b []byte, header string) (string, error) {
 	return hex.EncodeToString(raw[:]), nil
 }
 
-// parseTreeLoose reads a tree's entries the way go-git's decoder did, with
+// ParseTreeLoose reads a tree's entries the way go-git's decoder did, with
 // none of protocol.ParseTree's checks of order and modes: for reading the
 // flat trees of identity commits, which were read so before.
-func parseTreeLoose(b []byte) ([]protocol.TreeEntry, error) {
+func ParseTreeLoose(b []byte) ([]protocol.TreeEntry, error) {
 	var es []protocol.TreeEntry
 	for len(b) > 0 {
 		sp := bytes.IndexByte(b, ' ')

@@ -1,4 +1,4 @@
-package repo
+package gitstore
 
 import (
 	"io"
@@ -12,7 +12,7 @@ import (
 )
 
 // goGitEncode is how go-git, which wrote grove's commits before, encodes c.
-func goGitEncode(t testing.TB, c *gitCommit) []byte {
+func goGitEncode(t testing.TB, c *Commit) []byte {
 	t.Helper()
 	g := &object.Commit{
 		TreeHash:  plumbing.NewHash(c.Tree),
@@ -39,19 +39,19 @@ func TestCommitEncodeAsGoGit(t *testing.T) {
 	east := time.FixedZone("", 5*3600+30*60)
 	tests := []struct {
 		name string
-		in   gitCommit
+		in   Commit
 	}{
-		{"root", gitCommit{Tree: tree, Author: gitSig{"n", "n@grove", time.Unix(1700000000, 0).UTC()}, Committer: gitSig{"n", "n@grove", time.Unix(1700000000, 0).UTC()}, Message: "grove sigrefs\n"}},
-		{"one parent, a zone", gitCommit{Tree: tree, Parents: []string{p1}, Author: gitSig{"a b", "a@b", time.Unix(1, 0).In(east)}, Committer: gitSig{"c", "d", time.Unix(2, 0)}, Message: "Update x\n\nGrove-Signature: z\n"}},
-		{"two parents, before 1970", gitCommit{Tree: tree, Parents: []string{p1, p2}, Author: gitSig{"a", "a", time.Unix(-5, 0).UTC()}, Committer: gitSig{"a", "a", time.Unix(0, 0).UTC()}}},
+		{"root", Commit{Tree: tree, Author: Sig{"n", "n@grove", time.Unix(1700000000, 0).UTC()}, Committer: Sig{"n", "n@grove", time.Unix(1700000000, 0).UTC()}, Message: "grove sigrefs\n"}},
+		{"one parent, a zone", Commit{Tree: tree, Parents: []string{p1}, Author: Sig{"a b", "a@b", time.Unix(1, 0).In(east)}, Committer: Sig{"c", "d", time.Unix(2, 0)}, Message: "Update x\n\nGrove-Signature: z\n"}},
+		{"two parents, before 1970", Commit{Tree: tree, Parents: []string{p1, p2}, Author: Sig{"a", "a", time.Unix(-5, 0).UTC()}, Committer: Sig{"a", "a", time.Unix(0, 0).UTC()}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, want := tt.in.encode(), goGitEncode(t, &tt.in)
+			got, want := tt.in.Encode(), goGitEncode(t, &tt.in)
 			if string(got) != string(want) {
 				t.Fatalf("encoded\n%q\ngo-git\n%q", got, want)
 			}
-			c, err := parseCommit(got)
+			c, err := ParseCommit(got)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func FuzzParseCommit(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := parseCommit(b)
+		got, err := ParseCommit(b)
 		g := &object.Commit{}
 		obj := &plumbing.MemoryObject{}
 		obj.SetType(plumbing.CommitObject)
