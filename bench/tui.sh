@@ -8,8 +8,7 @@
 #
 # HOME is a Grove home holding one project (bench/issues makes one); without
 # it the script makes one of ISSUES issues (default 10000, about a minute).
-# BINDIR holds a grove-tui to time instead of building one from the tree,
-# and the grove-render it runs for markdown and code (none: plain text);
+# BINDIR holds a grove-tui to time instead of building one from the tree;
 # -w skips the cold run (which deletes the index).
 # Times are wall clock, medians of RUNS runs (default 7); the screen is
 # polled every few ms with capture-pane, so each number carries a few ms
@@ -39,7 +38,6 @@ trap 'tmux -S "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 if [ -z "$bindir" ]; then
 	bindir=$work/bin
 	go build -o "$bindir/grove-tui" ./cmd/grove-tui
-	go build -o "$bindir/grove-render" ./cmd/grove-render
 fi
 home=${1:-}
 if [ -z "$home" ]; then

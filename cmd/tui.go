@@ -29,8 +29,7 @@ With no RID the UI opens on the project list. Keys are shown at the bottom;
 press ? for all of them. Text is written in a text area, or in $VISUAL or
 $EDITOR with ctrl+e. A running node's updates show up as they land.
 
-The UI is the program grove-tui, installed next to grove, with grove-render,
-which draws markdown and code (without it they show plain).`,
+The UI is the program grove-tui, installed next to grove.`,
 		Example: "  grove tui\n  grove tui " + "baf4bcf…",
 		Args:    maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -26,7 +26,7 @@ func TestTUIInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries; skipped with -short")
 	}
-	bin := buildPrograms(t, "grove", "git-remote-grove", "grove-tui", "grove-render")
+	bin := buildPrograms(t, "grove", "git-remote-grove", "grove-tui")
 	p := newPeer(t)
 	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
 	p.env = append(p.env, "PATH="+path)
@@ -124,10 +124,8 @@ func TestTUIInTmux(t *testing.T) {
 	// The newest issue is first; open the older one.
 	keys("j")
 	keys("Enter")
-	// grove-render (tui/remote) draws the body's markdown: the stars go.
-	// The body shows as written at once and rendered when grove-render
-	// answers; its first answer includes its start, which on a loaded
-	// machine takes seconds (grove-tui waits for it up to 15 s).
+	// The body's markdown is rendered (tui/render): the stars go. It shows
+	// as written at once and rendered when its command has run.
 	if sc := waitForIn("It panics.", 30*time.Second); strings.Contains(sc, "**panics**") {
 		t.Errorf("the issue's body is not rendered:\n%s", sc)
 	}

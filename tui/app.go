@@ -33,9 +33,7 @@ type Options struct {
 	Timeout time.Duration
 	// Text renders markdown and highlights code for Renderer's terminal;
 	// nil shows them plain. It is called in commands, never from Update,
-	// and text shows plain until its rendering arrives. One with a Start
-	// method is started once the first page has its data, off the event
-	// loop.
+	// and text shows plain until its rendering arrives.
 	Text TextRenderer
 }
 
@@ -184,7 +182,6 @@ type Model struct {
 	stack    []entry
 	help     help.Model
 	fullHelp bool
-	started  bool // the text renderer was told to start
 	w, h     int
 	status   string
 	err      error
@@ -344,10 +341,6 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.stack[i].p, cmd = m.stack[i].p.Update(msg)
 			cmds = append(cmds, cmd)
 		}
-		if _, progress := msg.msg.(progressMsg); !progress && !m.started {
-			m.started = true
-			cmds = append(cmds, m.startText())
-		}
 		return m, tea.Batch(cmds...)
 	}
 	var cmd tea.Cmd
@@ -368,23 +361,6 @@ func (m *Model) renderQueued() tea.Cmd {
 		cmds[i] = renderCmd(m.c.text, k)
 	}
 	return tea.Batch(cmds...)
-}
-
-// startDelay is how long after the first page's data the text renderer
-// starts: long enough for the first screen to be drawn, so that starting
-// it does not compete with drawing.
-const startDelay = 100 * time.Millisecond
-
-// startText starts the text renderer, if it has to be, after startDelay.
-func (m *Model) startText() tea.Cmd {
-	s, ok := m.c.text.(starter)
-	if !ok {
-		return nil
-	}
-	return tea.Tick(startDelay, func(time.Time) tea.Msg {
-		s.Start()
-		return nil
-	})
 }
 
 // reloadAll reloads the page on top and marks the others to reload when

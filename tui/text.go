@@ -1,16 +1,10 @@
 package tui
 
-import (
-	"strings"
-
-	"example.com/grove/tui/remote"
-)
+import "strings"
 
 // TextRenderer renders markdown and highlights code for the terminal the
-// styles draw on. grove-tui's runs in a process of its own (tui/remote),
-// so that the UI does not link glamour and chroma; tests use tui/render
-// in the test's process. The UI calls it in commands, off the event loop,
-// and from several at once.
+// styles draw on (grove-tui's and the tests' is tui/render). The UI calls
+// it in commands, off the event loop, and from several at once.
 type TextRenderer interface {
 	// Markdown returns text rendered for width cells ("" for blank text).
 	Markdown(text string, width int) string
@@ -18,9 +12,6 @@ type TextRenderer interface {
 	// path.
 	Highlight(path, text string) []string
 }
-
-// A starter is a TextRenderer that can get ready before its first use.
-type starter interface{ Start() }
 
 // plainText renders nothing: markdown shows as it is, code without
 // colours. It stands in when Options has no TextRenderer.
@@ -33,4 +24,12 @@ func (plainText) Markdown(text string, width int) string {
 	return text
 }
 
-func (plainText) Highlight(path, text string) []string { return remote.Plain(text) }
+func (plainText) Highlight(path, text string) []string { return plainLines(text) }
+
+// plainLines splits text into lines as a TextRenderer's Highlight does,
+// without colours: tabs as four spaces, no final empty line.
+func plainLines(text string) []string {
+	text = strings.ReplaceAll(text, "\t", "    ")
+	text = strings.TrimSuffix(text, "\n")
+	return strings.Split(text, "\n")
+}

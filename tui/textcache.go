@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
-
-	"example.com/grove/tui/remote"
 )
 
 // renderKind says what a rendering is.
@@ -115,7 +113,7 @@ func (c *textCache) highlight(path, text string) []string {
 	if r, ok := c.get(renderKey{kind: renderCode, text: text, path: path}); ok {
 		return r.lines
 	}
-	return remote.Plain(text)
+	return plainLines(text)
 }
 
 // put stores a rendering that arrived. Past the bounds it drops the

@@ -33,8 +33,8 @@ func plainRenderer() *lipgloss.Renderer {
 	return r
 }
 
-// testText renders markdown and code in the test's process, for
-// plainRenderer's terminal, as grove-render does in its own.
+// testText renders markdown and code for plainRenderer's terminal, as
+// grove-tui does for its own.
 func testText() TextRenderer { return render.New(termenv.Ascii, true) }
 
 // driver runs a Model in the test's goroutine: it feeds messages to

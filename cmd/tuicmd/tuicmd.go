@@ -1,7 +1,8 @@
 // Package tuicmd is the program grove-tui, which `grove tui` runs: it wires
-// the terminal UI to local storage, the issue index and a running node. It
-// lives apart from package cmd so that grove, which every script calls,
-// does not link (and initialise) the UI's renderers.
+// the terminal UI to local storage, the issue index, a running node and
+// the markdown and code renderer (tui/render). It lives apart from package
+// cmd so that grove, which every script calls, does not link (and
+// initialise) the UI and its renderers.
 package tuicmd
 
 import (
@@ -10,8 +11,6 @@ import (
 	"flag"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/repo"
 	"example.com/grove/tui"
-	"example.com/grove/tui/remote"
+	"example.com/grove/tui/render"
 )
 
 // IO is what the program reads and writes.
@@ -102,53 +101,16 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 		return err
 	}
 	r := renderer(e.IO.Out)
-	// Markdown and code are drawn by grove-render, started once the first
-	// screen is up; without it they show plain.
-	text := remote.New(findRenderer(), r.ColorProfile(), r.HasDarkBackground(), renderStartTimeout, renderTimeout)
-	defer text.Close()
 	opts := tui.Options{
 		Source:   src.source(),
 		Renderer: r,
-		Text:     text,
+		Text:     render.New(r.ColorProfile(), r.HasDarkBackground()),
 		Now:      e.Now,
 		RID:      rid,
 		Editor:   strings.Fields(firstNonEmpty(e.Getenv("VISUAL"), e.Getenv("EDITOR"))),
 		Poll:     2 * time.Second,
 	}
 	return tui.Run(ctx, opts, e.IO.In, e.IO.Out)
-}
-
-// renderProgram is the program that renders markdown and code for the UI
-// (cmd/grove-render): glamour and chroma initialise for longer than the
-// rest of grove-tui, and the first screen does not need them.
-const renderProgram = "grove-render"
-
-// Timeouts of grove-render's answers. The UI renders in commands, off the
-// event loop, and shows text plain until its rendering arrives, so a slow
-// answer costs colours for a while, not a frozen screen; a timeout only
-// has to catch a program that hangs, and one cut too soon leaves text
-// plain for good. The first answer includes exec-ing the program and
-// glamour's and chroma's package initialisers, which on a loaded machine
-// (CI: 2 cores, go builds alongside) took more than 3 s; later answers
-// render one text each.
-const (
-	renderStartTimeout = 15 * time.Second
-	renderTimeout      = 5 * time.Second
-)
-
-// findRenderer returns the path of grove-render next to this program, or
-// else on $PATH, or "" when there is none.
-func findRenderer() string {
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), renderProgram)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(renderProgram); err == nil {
-		return p
-	}
-	return ""
 }
 
 // renderer returns a renderer for out with its colour profile and

@@ -1,7 +1,5 @@
 // Package render draws markdown with glamour and highlights code with
-// chroma for the terminal UI. It is linked into grove-render, not
-// grove-tui: glamour and chroma build their styles and lexers in package
-// initialisers, which cost more than half of a process start.
+// chroma for the terminal UI, in grove-tui's process.
 package render
 
 import (
