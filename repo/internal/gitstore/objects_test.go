@@ -37,6 +37,7 @@ func FuzzLooseObject(f *testing.F) {
 	}
 	f.Add(appendStoredZlib(nil, "blob 99999999999999999999\x00", nil), uint16(100))
 	f.Add(appendStoredZlib(nil, "blob -1\x00", nil), uint16(100))
+	f.Add(appendStoredZlib(nil, "tree 00\x00", nil), uint16(100)) // read as 0 bytes, as "+0" is; git refuses both
 	f.Add(appendStoredZlib(nil, "blob 3", nil), uint16(100))
 	f.Add(appendStoredZlib(nil, "blobby 3\x00abc", nil), uint16(100))
 	f.Add(appendStoredZlib(nil, strings.Repeat("b", 40)+"\x00", nil), uint16(100))
