@@ -111,6 +111,10 @@ func readPkt(r io.Reader) (raw, payload []byte, err error) {
 	return raw, raw[4:], nil
 }
 
+// maxPktPayload is the most a pkt-line carries: its length is 4 hex
+// digits, and counts itself.
+const maxPktPayload = 0xffff - 4
+
 func pkt(payload []byte) []byte {
 	return append([]byte(fmt.Sprintf("%04x", len(payload)+4)), payload...)
 }
@@ -142,14 +146,18 @@ func proxyCommands(src io.Reader, dst io.Writer, st *proxyState) {
 		nl := bytes.HasSuffix(line, []byte("\n"))
 		f := strings.Fields(string(line))
 		if len(f) == 3 && f[2] == patchOpenAlias {
-			st.renamed.Store(true)
 			out := []byte(f[0] + " " + f[1] + " " + repo.PatchOpenRef)
 			if hasCaps {
 				out = append(append(out, 0), caps...)
 			} else if nl {
 				out = append(out, '\n')
 			}
-			raw = pkt(out)
+			// A line too long to rename goes on as it is, for
+			// receive-pack to refuse.
+			if len(out) <= maxPktPayload {
+				st.renamed.Store(true)
+				raw = pkt(out)
+			}
 		}
 		if _, err := dst.Write(raw); err != nil {
 			return
@@ -198,7 +206,7 @@ func proxyReport(src io.Reader, dst io.Writer, st *proxyState) error {
 		}
 		switch {
 		case payload == nil:
-		case st.sideband.Load() && payload[0] == 1:
+		case st.sideband.Load() && len(payload) > 0 && payload[0] == 1:
 			inner.Write(payload[1:])
 			var out []byte
 			for {
