@@ -507,17 +507,17 @@ func withText(f *tui.File, data []byte) *tui.File {
 	return f
 }
 
-const logFormat = "%H%x00%an%x00%at%x00%s%x00%b%x1e"
+// logFormat ends every field with a NUL, which git never prints inside
+// one (a message stops at its first NUL), so no author or message can
+// split or hide a commit of the log.
+const logFormat = "%H%x00%an%x00%at%x00%s%x00%b%x00"
 
 func parseLog(out []byte) []tui.Commit {
 	var cs []tui.Commit
-	for _, rec := range strings.Split(string(out), "\x1e") {
-		f := strings.Split(strings.TrimLeft(rec, "\n"), "\x00")
-		if len(f) < 5 {
-			continue
-		}
+	f := strings.Split(string(out), "\x00")
+	for ; len(f) > 5; f = f[5:] {
 		at, _ := strconv.ParseInt(f[2], 10, 64)
-		cs = append(cs, tui.Commit{OID: f[0], Author: f[1], Time: time.Unix(at, 0), Subject: f[3], Body: strings.TrimSpace(f[4])})
+		cs = append(cs, tui.Commit{OID: strings.TrimLeft(f[0], "\n"), Author: f[1], Time: time.Unix(at, 0), Subject: f[3], Body: strings.TrimSpace(f[4])})
 	}
 	return cs
 }
