@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -74,7 +73,8 @@ its addresses and its log.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error { return usagef("%s needs a subcommand", c.CommandPath()) },
 	}
-	c.AddCommand(newNodeStartCmd(e), newNodeStopCmd(e), newNodeStatusCmd(e), newNodeAddrsCmd(e), newNodePeersCmd(e))
+	c.AddCommand(newNodeStartCmd(e), newNodeStopCmd(e), newNodeStatusCmd(e), newNodeAddrsCmd(e), newNodePeersCmd(e),
+		newNodeForgetCmd(e))
 	return c
 }
 
@@ -412,13 +412,9 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 		log.Error("node failed to start", "err", err)
 		return err
 	}
-	// Stop in order: dials, the node, then its files; the pid file goes
-	// last, so its absence means the node is gone.
-	dctx, cancelDial := context.WithCancel(ctx)
-	var dialing sync.WaitGroup
+	// Stop in order: the node, then its files; the pid file goes last, so
+	// its absence means the node is gone.
 	defer func() {
-		cancelDial()
-		dialing.Wait()
 		n.Close()
 		os.Remove(fs.addrs)
 		os.Remove(fs.pid)
@@ -430,18 +426,8 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 	if err := repo.WriteFileAtomic(fs.pid, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return err
 	}
-	// Remembered peers are dialed behind, so a dead one does not hold the
-	// node up.
-	for _, a := range pol.Peers {
-		if slices.Contains(o.Bootstrap, a) {
-			continue
-		}
-		dialing.Go(func() {
-			if err := n.Connect(dctx, a); err != nil && dctx.Err() == nil {
-				log.Info("remembered peer unreachable", "addr", a, "err", err)
-			}
-		})
-	}
+	// The node itself dials, behind, the peers it remembers (policy and
+	// peer book), so a dead one does not hold it up.
 
 	if !o.Daemon {
 		fmt.Fprint(e.io.Out, addrs)
@@ -697,4 +683,70 @@ func newNodePeersCmd(e *env) *cobra.Command {
 	}
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
+}
+
+func newNodeForgetCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "forget NID",
+		Short: "Forget a peer: no longer dial it at start",
+		Long: `Drop the peer NID from your node's memory: the addresses 'grove connect',
+--bootstrap and --from remembered for it (policy.json) and what the node
+learned of it ($GROVE_HOME/peers.json: where it was reachable, which
+projects you exchanged). A running node also disconnects it. The peer is
+remembered again if it connects and you exchange a project; to refuse it,
+block it in policy.json.`,
+		Example: "  grove node forget 12D3KooW...",
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			nid, err := protocol.ParseNID(args[0])
+			if err != nil {
+				return usagef("%v", err)
+			}
+			h, err := e.home()
+			if err != nil {
+				return err
+			}
+			known, err := forgetPeer(c.Context(), h, nid)
+			if err != nil {
+				return err
+			}
+			if known {
+				e.info("Forgot %s", nid)
+			} else {
+				e.info("%s was not remembered", nid)
+			}
+			return nil
+		},
+	}
+}
+
+// forgetPeer drops nid through the running node, or else from the policy
+// and the peer book on disk; it reports whether nid was remembered.
+func forgetPeer(ctx context.Context, h repo.Home, nid protocol.NID) (bool, error) {
+	if cl := runningNode(h); cl != nil {
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return cl.Forget(fctx, nid)
+	}
+	pol, err := control.LoadPolicy(h)
+	if err != nil {
+		return false, err
+	}
+	book, err := control.LoadBook(h)
+	if err != nil {
+		return false, err
+	}
+	inPolicy := pol.RemovePeersOf(nid.String())
+	if inPolicy {
+		if err := pol.Save(h); err != nil {
+			return false, err
+		}
+	}
+	inBook := book.Forget(nid.String())
+	if inBook {
+		if err := book.Save(h); err != nil {
+			return false, err
+		}
+	}
+	return inPolicy || inBook, nil
 }

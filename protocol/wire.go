@@ -66,12 +66,15 @@ type FetchResponse struct {
 }
 
 // WriteMessage writes v as an unsigned-varint length followed by its JSON.
-func WriteMessage(w io.Writer, v any) error {
+func WriteMessage(w io.Writer, v any) error { return writeMessage(w, v, MaxMessage) }
+
+// writeMessage is WriteMessage for messages of at most max bytes.
+func writeMessage(w io.Writer, v any, max int) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if len(b) > MaxMessage {
+	if len(b) > max {
 		return fmt.Errorf("%w: %d bytes", ErrMessage, len(b))
 	}
 	buf := binary.AppendUvarint(nil, uint64(len(b)))

@@ -162,7 +162,7 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 	bound := map[string]time.Duration{
 		"status": 10 * time.Second, "addrs": 10 * time.Second, "peers": 10 * time.Second,
 		"stop": 10 * time.Second, "connect": 30 * time.Second, "seed": time.Minute,
-		"unseed": time.Minute, "announce": 30 * time.Second,
+		"unseed": time.Minute, "announce": 30 * time.Second, "forget": 10 * time.Second,
 		"sync": timeout(req, defaultSyncTimeout), "clone": timeout(req, maxSyncTimeout),
 	}
 	d, ok := bound[req.Op]
@@ -210,6 +210,12 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 		resp.Results, err = n.Sync(ctx, rid, 8)
 	case "announce":
 		err = n.Announce(ctx, rid)
+	case "forget":
+		nid, perr := gproto.ParseNID(req.NID)
+		if perr != nil {
+			return control.ErrorResponse(perr)
+		}
+		resp.Known, err = n.Forget(nid)
 	}
 	if err != nil {
 		e := control.ErrorResponse(err)

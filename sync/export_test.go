@@ -18,6 +18,13 @@ func (n *Node) Refuse(p peer.ID) {
 	n.host.Network().ClosePeer(p)
 }
 
+// Allow lets p connect again after Refuse.
+func (n *Node) Allow(p peer.ID) {
+	n.gater.mu.Lock()
+	delete(n.gater.blocked, p)
+	n.gater.mu.Unlock()
+}
+
 // FetchUpdate takes announcement a's update from p as an update pack,
 // for tests; ErrNoUpdate says p could not serve one.
 func (n *Node) FetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement) (*FetchResult, error) {
@@ -29,3 +36,14 @@ var ErrNoUpdate = errNoUpdate
 
 // UpdatesTaken is how many updates n took as update packs.
 func (n *Node) UpdatesTaken() int64 { return n.updatesTaken.Load() }
+
+// WaitReconnected waits until n has dialled the peers it remembers at
+// start and aged out the addresses that keep failing.
+func (n *Node) WaitReconnected(ctx context.Context) error {
+	select {
+	case <-n.reconnected:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -74,6 +74,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	n.mu.Lock()
 	n.synced[rid.String()] = time.Now()
 	n.mu.Unlock()
+	n.remember(p, rid)
 	n.log.Info("fetched", "peer", p, "rid", rid, "via", res.Via, "updated", len(res.Updated), "rejected", len(res.Rejected))
 	return res, nil
 }

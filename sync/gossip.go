@@ -263,6 +263,10 @@ func (n *Node) sources(w *wanted, from, via peer.ID) {
 func (n *Node) fetchWanted(ctx context.Context, key string, w *wanted) {
 	for {
 		got := n.fetchAnnounced(ctx, w)
+		if got && w.raw == nil {
+			// Caught up by a heads exchange: no announcement to pass on.
+			n.spread(w.a.RID)
+		}
 		n.mu.Lock()
 		if got {
 			f := append(n.fetched[key], w.a.Sigrefs)
@@ -307,7 +311,9 @@ func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
 		}
 		t0 := time.Now()
 		res, err := n.fetchUpdate(ctx, p, w.a)
-		if errors.Is(err, errNoUpdate) {
+		// A peer that went away (or could not be dialled) meanwhile is not
+		// dialled again for a fetch: the next source is asked instead.
+		if errors.Is(err, errNoUpdate) && n.host.Network().Connectedness(p) == network.Connected {
 			n.log.Debug("update pack", "rid", w.a.RID, "nid", w.a.NID, "peer", p, "err", err)
 			res, err = n.Fetch(ctx, p, w.a.RID, onlyNamespace(w.a.NID))
 		}
@@ -340,7 +346,7 @@ func (n *Node) passOn(ctx context.Context, w *wanted) {
 	n.mu.Lock()
 	t := n.topics[w.a.RID.String()]
 	n.mu.Unlock()
-	if t == nil || len(t.t.ListPeers()) == 0 {
+	if t == nil || w.raw == nil || len(t.t.ListPeers()) == 0 {
 		return
 	}
 	if err := t.t.Publish(ctx, w.raw); err != nil {
@@ -348,38 +354,51 @@ func (n *Node) passOn(ctx context.Context, w *wanted) {
 	}
 }
 
-// Announce tells rid's peers that this node's namespace moved. Private
-// projects are not announced in the open.
+// Announce tells rid's peers that this node's namespace moved; see
+// AnnounceCount.
 func (n *Node) Announce(ctx context.Context, rid gproto.RID) error {
+	_, err := n.AnnounceCount(ctx, rid)
+	return err
+}
+
+// AnnounceCount tells rid's peers that this node's namespace moved, and
+// returns how many connected peers were told: those in the project's
+// topic get a signed announcement (private projects are not announced in
+// the open), and every connected peer that seeds the project is also
+// asked to compare heads, so an announcement that GossipSub loses (a
+// peer that just reconnected) still arrives.
+func (n *Node) AnnounceCount(ctx context.Context, rid gproto.RID) (int, error) {
 	r, err := repo.Open(n.cfg.Home, rid)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	sig, err := r.RefFiles().Get(repo.NamespacePrefix(n.NID()) + gproto.SigrefsRef)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if sig == "" {
-		return fmt.Errorf("nothing to announce: you have no refs in %s", rid)
+		return 0, fmt.Errorf("nothing to announce: you have no refs in %s", rid)
 	}
 	if err := n.join(rid); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	t := n.topics[rid.String()]
-	n.mu.Unlock()
-	if t == nil {
-		return nil // private
-	}
-	a, err := gproto.NewAnnouncement(n.cfg.Key, rid, sig, n.cfg.Now())
-	if err != nil {
-		return err
+		return 0, err
 	}
 	if prev, err := r.SigrefsParent(n.NID(), sig); err == nil {
 		n.prepareUpdate(r, n.NID(), prev, sig)
 	}
+	told := n.projectPeers(rid)
+	n.spread(rid)
+	n.mu.Lock()
+	t := n.topics[rid.String()]
+	n.mu.Unlock()
+	if t == nil {
+		return len(told), nil // private
+	}
+	a, err := gproto.NewAnnouncement(n.cfg.Key, rid, sig, n.cfg.Now())
+	if err != nil {
+		return len(told), err
+	}
 	if len(t.t.ListPeers()) > 0 {
-		return t.t.Publish(ctx, a.Encode())
+		return len(told), t.t.Publish(ctx, a.Encode())
 	}
 	// No peer in the topic yet (the node just started or just connected,
 	// and subscriptions travel with the next heartbeat): publish as soon as
@@ -391,5 +410,5 @@ func (n *Node) Announce(ctx context.Context, rid gproto.RID) error {
 			n.log.Debug("announce found no peer", "rid", rid, "err", err)
 		}
 	})
-	return nil
+	return len(told), nil
 }

@@ -108,6 +108,12 @@ type Node struct {
 	// private says the node is behind a NAT (it has relays).
 	private bool
 	nat     natState
+	// book is the peers remembered (peers.go); heads bounds the heads
+	// exchanges peers ask for (heads.go).
+	book  *peerBook
+	heads *headsLimiter
+	// reconnected is closed once the dials at start are done.
+	reconnected chan struct{}
 }
 
 // New starts a node: host, DHT, gossip, git proxy; then it dials its
@@ -219,6 +225,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	h.SetStreamHandler(protocol.ID(gproto.GitProtocolID), n.serveGit)
 	h.SetStreamHandler(protocol.ID(gproto.UpdateProtocolID), n.serveUpdate)
+	n.heads = newHeadsLimiter()
+	h.SetStreamHandler(protocol.ID(gproto.HeadsProtocolID), n.serveHeads)
+	if err := n.startBook(); err != nil {
+		return fail(err)
+	}
 	if n.proxy, err = newGitProxy(n); err != nil {
 		return fail(err)
 	}
@@ -253,6 +264,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			n.log.Warn("join project", "rid", rid, "err", err)
 		}
 	}
+	n.reconnected = make(chan struct{})
+	n.wg.Go(func() {
+		defer close(n.reconnected)
+		n.reconnect(nctx)
+	})
 	n.log.Info("node started", "nid", cfg.Key.NID(), "addrs", n.Addrs())
 	return n, nil
 }

@@ -70,7 +70,7 @@ func startNode(t *testing.T, mod ...func(*p2psync.Config)) *testNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	return &testNode{Node: n, t: t, home: home, key: cfg.Key}
+	return &testNode{Node: n, t: t, home: cfg.Home, key: cfg.Key}
 }
 
 func git(t *testing.T, dir string, args ...string) string {

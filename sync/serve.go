@@ -75,6 +75,8 @@ func (n *Node) serveGit(s network.Stream) {
 	}()
 	if err := c.Wait(); err != nil && !errors.Is(ctx.Err(), context.Canceled) {
 		n.log.Debug("upload-pack", "peer", remote, "err", err)
+	} else if err == nil {
+		n.remember(remote, req.RID)
 	}
 	s.CloseWrite()
 }

@@ -192,6 +192,7 @@ func (n *Node) serveUpdate(s network.Stream) {
 		return
 	}
 	s.CloseWrite()
+	n.remember(remote, req.RID)
 }
 
 // fetchUpdate takes announcement a's update from p as an update pack, if
@@ -271,6 +272,7 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 	n.mu.Lock()
 	n.synced[a.RID.String()] = time.Now()
 	n.mu.Unlock()
+	n.remember(p, a.RID)
 	n.log.Info("took update", "peer", p, "rid", a.RID, "nid", a.NID, "bytes", resp.Size, "updated", len(res.Updated), "took", time.Since(start), "accept", time.Since(tAccept))
 	return res, nil
 }

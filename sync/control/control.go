@@ -50,6 +50,8 @@ type Request struct {
 	Addr    string   `json:"addr,omitempty"`
 	From    []string `json:"from,omitempty"`
 	Timeout int64    `json:"timeout_ms,omitempty"`
+	// NID is the peer a forget request names.
+	NID string `json:"nid,omitempty"`
 }
 
 // Response is what the node answers; Error is empty on success.
@@ -62,6 +64,8 @@ type Response struct {
 	NID     string         `json:"nid,omitempty"`
 	Result  *FetchResult   `json:"result,omitempty"`
 	Results []*FetchResult `json:"results,omitempty"`
+	// Known says whether the node knew the peer it was asked to forget.
+	Known bool `json:"known,omitempty"`
 }
 
 // codes carry sentinels across the socket.
@@ -274,6 +278,16 @@ func (c *Client) Sync(ctx context.Context, rid protocol.RID, timeout time.Durati
 func (c *Client) Announce(ctx context.Context, rid protocol.RID) error {
 	_, err := c.call(ctx, Request{Op: "announce", RID: rid.String()})
 	return err
+}
+
+// Forget asks the node to drop peer nid from its peer book and policy
+// and to disconnect it; it reports whether the node knew the peer.
+func (c *Client) Forget(ctx context.Context, nid protocol.NID) (bool, error) {
+	r, err := c.call(ctx, Request{Op: "forget", NID: nid.String()})
+	if err != nil {
+		return false, err
+	}
+	return r.Known, nil
 }
 
 // Stop asks the node to stop; it returns once the node has the request.

@@ -1,0 +1,392 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// On every new connection the side that dialled compares, with
+// /grove/heads/1, the signed refs both hold of the projects they seed
+// (docs/PROTOCOL.md): a digest per project first, the heads only where the
+// digests differ. Each side then fetches from the other the namespaces it
+// follows whose signed refs it has never seen, and a node that took
+// something this way tells the other peers of that project, so a missed
+// announcement costs one connection's delay.
+
+const (
+	// headsTimeout bounds one heads exchange, either side.
+	headsTimeout = 20 * time.Second
+	// maxHeadsServing bounds the heads exchanges a node answers at once.
+	maxHeadsServing = 8
+	// headsBurst and headsEvery bound how often one peer may ask: a burst,
+	// then one more per interval.
+	headsBurst = 8
+	headsEvery = 2 * time.Second
+	// maxCatchUpWants is the most namespaces of one project a heads
+	// exchange fetches one by one (update packs, a narrow fetch each);
+	// past it one fetch brings the whole project.
+	maxCatchUpWants = 4
+	// maxSpread bounds the peers told of an update taken by catching up.
+	maxSpread = 16
+)
+
+var errNoAddrs = errors.New("no address")
+
+// headsLimiter is a token bucket per peer, with room for a bounded number
+// of peers, and a bound on exchanges answered at once.
+type headsLimiter struct {
+	mu      sync.Mutex
+	buckets map[peer.ID]*bucket
+	serving chan struct{}
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newHeadsLimiter() *headsLimiter {
+	return &headsLimiter{buckets: map[peer.ID]*bucket{}, serving: make(chan struct{}, maxHeadsServing)}
+}
+
+// allow reports whether p may ask now, and takes a token if so.
+func (l *headsLimiter) allow(p peer.ID, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[p]
+	if b == nil {
+		if len(l.buckets) >= 4096 {
+			for q, x := range l.buckets {
+				if now.Sub(x.last) > headsBurst*headsEvery {
+					delete(l.buckets, q)
+				}
+			}
+			if len(l.buckets) >= 4096 {
+				return false
+			}
+		}
+		b = &bucket{tokens: headsBurst, last: now}
+		l.buckets[p] = b
+	}
+	b.tokens = min(headsBurst, b.tokens+now.Sub(b.last).Seconds()/headsEvery.Seconds())
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// localHeads are the signed refs this node holds of rid that it would
+// serve (blocked NIDs are hidden), sorted by NID.
+func (n *Node) localHeads(r *repo.Repo, pol *Policy) ([]gproto.Head, error) {
+	f := r.RefFiles()
+	nss, err := f.Namespaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []gproto.Head
+	for _, ns := range nss {
+		nid, err := gproto.ParseNID(ns)
+		if err != nil || pol.IsBlocked(nid) {
+			continue
+		}
+		oid, err := f.Get(repo.NamespacePrefix(nid) + gproto.SigrefsRef)
+		if err != nil {
+			return nil, err
+		}
+		if oid != "" {
+			out = append(out, gproto.Head{NID: nid, Sigrefs: oid})
+		}
+	}
+	gproto.SortHeads(out)
+	return out, nil
+}
+
+// sharable are the projects this node seeds that peer p may read, with
+// this node's heads of each: rids narrows them (nil: every seeded one).
+func (n *Node) sharable(ctx context.Context, p peer.ID, rids []gproto.RID) (map[gproto.RID][]gproto.Head, []gproto.RID, error) {
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return nil, nil, err
+	}
+	nid, err := gproto.ParseNID(p.String())
+	if err != nil || pol.IsBlocked(nid) {
+		return nil, nil, nil
+	}
+	heads := map[gproto.RID][]gproto.Head{}
+	var order []gproto.RID
+	for _, s := range pol.Seeds {
+		rid, err := gproto.ParseRID(s)
+		if err != nil || rids != nil && !slices.Contains(rids, rid) || len(order) >= gproto.MaxHeadsProjects {
+			continue
+		}
+		r, err := repo.Open(n.cfg.Home, rid)
+		if err != nil {
+			continue
+		}
+		doc, err := n.identity(ctx, r)
+		if err != nil || !MayRead(doc, nid) {
+			continue
+		}
+		h, err := n.localHeads(r, pol)
+		if err != nil {
+			return nil, nil, err
+		}
+		heads[rid] = h
+		order = append(order, rid)
+	}
+	return heads, order, nil
+}
+
+// capHeads returns m with its heads cut so that the message stays within
+// gproto.MaxHeads: a peer with that many namespaces learns of the rest at
+// the next exchange.
+func capHeads(m *gproto.HeadsMessage) {
+	left := gproto.MaxHeads
+	for i := range m.Projects {
+		h := m.Projects[i].Heads
+		if len(h) > left {
+			m.Projects[i].Heads = h[:left]
+		}
+		left -= len(m.Projects[i].Heads)
+	}
+}
+
+// askHeads runs a heads exchange with p over the projects both seed (only
+// rids, if given): it sends its digests, fetches what p's answer shows it
+// lacks, and sends its own heads where they differ so that p can do the
+// same.
+func (n *Node) askHeads(ctx context.Context, p peer.ID, rids []gproto.RID) error {
+	mine, order, err := n.sharable(ctx, p, rids)
+	if err != nil || len(order) == 0 {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, headsTimeout)
+	defer cancel()
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove-heads"), p, protocol.ID(gproto.HeadsProtocolID))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	req := &gproto.HeadsMessage{}
+	for _, rid := range order {
+		req.Projects = append(req.Projects, gproto.ProjectHeads{RID: rid, Digest: gproto.HeadsDigest(mine[rid])})
+	}
+	if err := gproto.WriteHeads(s, req); err != nil {
+		s.Reset()
+		return err
+	}
+	var resp gproto.HeadsMessage
+	if err := gproto.ReadHeads(s, &resp); err != nil {
+		s.Reset()
+		n.strike(p, fmt.Errorf("heads answer: %w", err))
+		return err
+	}
+	n.log.Debug("heads exchanged", "peer", p, "asked", len(req.Projects), "shared", len(resp.Projects))
+	final := &gproto.HeadsMessage{}
+	for _, ph := range resp.Projects {
+		h, ok := mine[ph.RID]
+		if !ok {
+			s.Reset()
+			err := fmt.Errorf("%w: heads of %s, which was not asked for", gproto.ErrMessage, ph.RID)
+			n.strike(p, err)
+			return err
+		}
+		n.remember(p, ph.RID)
+		if ph.Digest == gproto.HeadsDigest(h) {
+			continue
+		}
+		final.Projects = append(final.Projects, gproto.ProjectHeads{RID: ph.RID, Heads: h})
+		n.catchUp(p, ph.RID, ph.Heads)
+	}
+	if len(final.Projects) == 0 {
+		return nil
+	}
+	capHeads(final)
+	if err := gproto.WriteHeads(s, final); err != nil {
+		s.Reset()
+		return err
+	}
+	return s.CloseWrite()
+}
+
+// serveHeads answers a heads exchange.
+func (n *Node) serveHeads(s network.Stream) {
+	defer s.Close()
+	p := s.Conn().RemotePeer()
+	if !n.heads.allow(p, time.Now()) {
+		n.log.Debug("heads exchange refused: too often", "peer", p)
+		s.Reset()
+		return
+	}
+	select {
+	case n.heads.serving <- struct{}{}:
+		defer func() { <-n.heads.serving }()
+	default:
+		n.log.Debug("heads exchange refused: busy", "peer", p)
+		s.Reset()
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, headsTimeout)
+	defer cancel()
+	s.SetDeadline(time.Now().Add(headsTimeout))
+	var req gproto.HeadsMessage
+	if err := gproto.ReadHeads(s, &req); err != nil {
+		n.strike(p, fmt.Errorf("heads request: %w", err))
+		s.Reset()
+		return
+	}
+	asked := make([]gproto.RID, 0, len(req.Projects))
+	theirs := map[gproto.RID]string{}
+	for _, ph := range req.Projects {
+		asked = append(asked, ph.RID)
+		theirs[ph.RID] = ph.Digest
+	}
+	mine, order, err := n.sharable(ctx, p, asked)
+	if err != nil {
+		n.log.Debug("heads exchange", "peer", p, "err", err)
+		s.Reset()
+		return
+	}
+	resp := &gproto.HeadsMessage{Projects: []gproto.ProjectHeads{}}
+	differ := map[gproto.RID]bool{}
+	for _, rid := range order {
+		d := gproto.HeadsDigest(mine[rid])
+		ph := gproto.ProjectHeads{RID: rid, Digest: d}
+		if d != theirs[rid] {
+			ph.Heads = mine[rid]
+			differ[rid] = true
+		}
+		resp.Projects = append(resp.Projects, ph)
+		n.remember(p, rid)
+	}
+	capHeads(resp)
+	if err := gproto.WriteHeads(s, resp); err != nil {
+		s.Reset()
+		return
+	}
+	if len(differ) == 0 {
+		return
+	}
+	var final gproto.HeadsMessage
+	if err := gproto.ReadHeads(s, &final); err != nil {
+		n.log.Debug("heads exchange: no heads back", "peer", p, "err", err)
+		return
+	}
+	for _, ph := range final.Projects {
+		if !differ[ph.RID] {
+			n.strike(p, fmt.Errorf("%w: heads of %s, which did not differ", gproto.ErrMessage, ph.RID))
+			return
+		}
+		n.catchUp(p, ph.RID, ph.Heads)
+	}
+}
+
+// catchUp fetches from p the namespaces of rid whose signed refs p holds
+// and this node has never seen, among those it follows: each as an
+// announced update would be (an update pack, or a narrow fetch), or, past
+// maxCatchUpWants of them, in one fetch of the project. It does not wait.
+func (n *Node) catchUp(p peer.ID, rid gproto.RID, theirs []gproto.Head) {
+	if len(theirs) == 0 {
+		return
+	}
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil || !pol.Seeding(rid) {
+		return
+	}
+	r, err := repo.Open(n.cfg.Home, rid)
+	if err != nil {
+		return
+	}
+	doc, err := n.identity(n.ctx, r)
+	if err != nil {
+		return
+	}
+	f := r.RefFiles()
+	var missing []gproto.Head
+	for _, h := range theirs {
+		if h.NID.Equal(n.NID()) || !pol.FollowsIn(doc, h.NID) {
+			continue
+		}
+		// A revision this node holds the commit of is one it has had:
+		// the peer is behind, or equal.
+		if have, err := f.Get(repo.NamespacePrefix(h.NID) + gproto.SigrefsRef); err != nil || have == h.Sigrefs || r.HasObject(h.Sigrefs) {
+			continue
+		}
+		missing = append(missing, h)
+	}
+	if len(missing) == 0 {
+		return
+	}
+	n.log.Debug("catching up", "peer", p, "rid", rid, "namespaces", len(missing))
+	if len(missing) <= maxCatchUpWants {
+		for _, h := range missing {
+			n.wantFrom(rid, h, p)
+		}
+		return
+	}
+	n.wg.Go(func() {
+		res, err := n.Fetch(n.ctx, p, rid)
+		if err == nil && len(res.Updated) > 0 {
+			n.spread(rid)
+		}
+	})
+}
+
+// wantFrom queues the fetch of head h of rid from p, alongside the
+// fetches that announcements start (one per namespace at a time).
+func (n *Node) wantFrom(rid gproto.RID, h gproto.Head, p peer.ID) {
+	key := rid.String() + "/" + h.NID.String()
+	a := gproto.Announcement{RID: rid, NID: h.NID, Sigrefs: h.Sigrefs}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if slices.Contains(n.fetched[key], h.Sigrefs) {
+		return
+	}
+	if w := n.wants[key]; w != nil {
+		switch {
+		case w.a.Sigrefs == h.Sigrefs:
+			w.offer(p, true)
+		case w.next != nil && w.next.a.Sigrefs == h.Sigrefs:
+			w.next.offer(p, true)
+		case w.next == nil:
+			w.next = newWanted(a, nil)
+			w.next.offer(p, true)
+		}
+		return
+	}
+	w := newWanted(a, nil)
+	w.offer(p, true)
+	n.wants[key] = w
+	n.wg.Go(func() { n.fetchWanted(n.ctx, key, w) })
+}
+
+// spread tells the connected peers of rid, by a heads exchange over rid
+// alone, that this node took an update of it they may lack: an update
+// that came with no announcement to pass on. Each node does this only
+// after an update it took, so it ends.
+func (n *Node) spread(rid gproto.RID) {
+	ps := n.projectPeers(rid)
+	for _, p := range ps[:min(len(ps), maxSpread)] {
+		n.wg.Go(func() {
+			if err := n.askHeads(n.ctx, p, []gproto.RID{rid}); err != nil && n.ctx.Err() == nil {
+				n.log.Debug("spread", "peer", p, "rid", rid, "err", err)
+			}
+		})
+	}
+}
