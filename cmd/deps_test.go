@@ -49,6 +49,15 @@ var gitUpper = []ban{
 	{"github.com/ProtonMail/go-crypto/openpgp", "OpenPGP (go-git's commit signatures)"},
 }
 
+// go-cid's go-multihash registers a dozen hash functions (blake2, blake3,
+// sha3, murmur3, …) in its package init; protocol encodes the CIDs it
+// needs itself. Only the node's libp2p links them.
+var noMultihash = []ban{
+	{"github.com/ipfs/go-cid", "go-cid, which links go-multihash: protocol encodes RIDs itself"},
+	{"github.com/multiformats/go-multihash", "go-multihash, whose init registers every hash function (register/all)"},
+	{"github.com/multiformats/go-multihash/", "go-multihash's hash registrations"},
+}
+
 // HTTP: only the node's libp2p links it (its transports and metrics).
 var noHTTP = []ban{{"net/http", "HTTP: nothing but libp2p's host speaks it, and its init costs every call"}}
 
@@ -63,9 +72,9 @@ func TestDeps(t *testing.T) {
 		dir  string
 		bans [][]ban
 	}{
-		{"./grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP}},
-		{"./git-remote-grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, sqlite}},
-		{"./grove-tui", [][]ban{nodeOnly, gitUpper, noHTTP}},
+		{"./grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, noMultihash}},
+		{"./git-remote-grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, noMultihash, sqlite}},
+		{"./grove-tui", [][]ban{nodeOnly, gitUpper, noHTTP, noMultihash}},
 		{"./grove-node", [][]ban{tuiOnly, gitUpper}},
 	}
 	for _, p := range programs {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ipfs/go-cid"
 	"github.com/mr-tron/base58"
+	"github.com/multiformats/go-multibase"
 )
 
 // ErrInvalidNID is returned when a string is not a Grove node ID.
@@ -60,8 +60,9 @@ func ParseNID(s string) (NID, error) {
 	if b, err := base58.Decode(s); err == nil && isKey(b) {
 		return NIDFromPublicKey(b[len(peerIDPrefix):])
 	}
-	if c, err := cid.Decode(s); err == nil && c.Type() == cid.Libp2pKey && isKey(c.Hash()) {
-		return NIDFromPublicKey(ed25519.PublicKey(c.Hash()[len(peerIDPrefix):]))
+	// A CIDv1 (0x01) of codec libp2p-key (0x72), each a one-byte varint.
+	if _, b, err := multibase.Decode(s); err == nil && len(b) > 2 && b[0] == 0x01 && b[1] == 0x72 && isKey(b[2:]) {
+		return NIDFromPublicKey(b[2+len(peerIDPrefix):])
 	}
 	return NID{}, fmt.Errorf("%w %q: not the peer ID of an ed25519 key", ErrInvalidNID, s)
 }

@@ -1,12 +1,12 @@
 package protocol
 
 import (
+	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
 
-	"github.com/ipfs/go-cid"
-	mh "github.com/multiformats/go-multihash"
+	"github.com/multiformats/go-multibase"
 )
 
 // ErrInvalidRID is returned when a string is not a Grove repository ID.
@@ -14,6 +14,10 @@ var ErrInvalidRID = errors.New("invalid repository ID")
 
 // RID identifies a project: the CID (git-raw, sha1) of its root identity
 // commit. The zero RID is invalid.
+//
+// protocol encodes the CID itself rather than through go-cid, whose
+// go-multihash registers a dozen hash functions in its package init
+// (register/all) that every grove call would pay.
 type RID struct {
 	oid [20]byte
 	ok  bool
@@ -32,22 +36,27 @@ func RIDFromOID(oid string) (RID, error) {
 	return r, nil
 }
 
-// ParseRID parses the multibase CID form printed by RID.String.
+// ridPrefix starts the binary CID of every RID: CIDv1 (0x01), codec
+// git-raw (0x78), then the multihash: sha1 (0x11) of 20 bytes (0x14).
+// Each is a varint under 0x80, one byte.
+const ridPrefix = "\x01\x78\x11\x14"
+
+// cidBase32 is multibase's base32 ("b"): RFC 4648's alphabet in lower
+// case, unpadded.
+var cidBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// ParseRID parses the CID form printed by RID.String, in any multibase
+// encoding.
 func ParseRID(s string) (RID, error) {
-	c, err := cid.Decode(s)
+	_, b, err := multibase.Decode(s)
 	if err != nil {
 		return RID{}, fmt.Errorf("%w %q: %v", ErrInvalidRID, s, err)
 	}
-	p := c.Prefix()
-	if p.Version != 1 || p.Codec != cid.GitRaw || p.MhType != mh.SHA1 {
+	if len(b) != len(ridPrefix)+20 || string(b[:len(ridPrefix)]) != ridPrefix {
 		return RID{}, fmt.Errorf("%w %q: not a git-raw sha1 CIDv1", ErrInvalidRID, s)
 	}
-	d, err := mh.Decode(c.Hash())
-	if err != nil || len(d.Digest) != 20 {
-		return RID{}, fmt.Errorf("%w %q: bad sha1 digest", ErrInvalidRID, s)
-	}
 	var r RID
-	copy(r.oid[:], d.Digest)
+	copy(r.oid[:], b[len(ridPrefix):])
 	r.ok = true
 	return r, nil
 }
@@ -58,10 +67,9 @@ func (r RID) IsZero() bool { return !r.ok }
 // OID returns the hex object ID of the root identity commit.
 func (r RID) OID() string { return hex.EncodeToString(r.oid[:]) }
 
-// CID returns r as a CID.
-func (r RID) CID() cid.Cid {
-	h, _ := mh.Encode(r.oid[:], mh.SHA1) // cannot fail: fixed length, known code
-	return cid.NewCidV1(cid.GitRaw, h)
+// CIDBytes returns r's CID in binary form (go-cid's Cast reads it).
+func (r RID) CIDBytes() []byte {
+	return append([]byte(ridPrefix), r.oid[:]...)
 }
 
 // String returns the base32 multibase form, e.g. "baf4bcf…".
@@ -69,7 +77,7 @@ func (r RID) String() string {
 	if !r.ok {
 		return ""
 	}
-	return r.CID().String()
+	return "b" + cidBase32.EncodeToString(r.CIDBytes())
 }
 
 // Short returns a prefix of the RID long enough for people to tell projects

@@ -111,8 +111,8 @@ func TestRIDString(t *testing.T) {
 	if !strings.HasPrefix(r.String(), "baf4bcf") {
 		t.Errorf("String() = %q, want prefix baf4bcf (base32 git-raw sha1 CIDv1)", r.String())
 	}
-	if got := r.CID().String(); got != want {
-		t.Errorf("CID() = %q, want %q", got, want)
+	if c, err := cid.Cast(r.CIDBytes()); err != nil || c.String() != want || c.Prefix().Codec != cid.GitRaw {
+		t.Errorf("CIDBytes() cast by go-cid = %v, %v, want %q", c, err, want)
 	}
 	if got := r.URL(); got != "grove://"+want {
 		t.Errorf("URL() = %q", got)
@@ -202,12 +202,33 @@ func TestParseRID(t *testing.T) {
 	}
 }
 
+// goCIDRID reads s as go-cid does, for a RID: a CIDv1 of codec git-raw
+// whose multihash is a sha1 of 20 bytes; it returns the digest in hex.
+func goCIDRID(s string) (string, bool) {
+	c, err := cid.Decode(s)
+	if err != nil {
+		return "", false
+	}
+	p := c.Prefix()
+	if p.Version != 1 || p.Codec != cid.GitRaw || p.MhType != mh.SHA1 {
+		return "", false
+	}
+	d, err := mh.Decode(c.Hash())
+	if err != nil || len(d.Digest) != 20 {
+		return "", false
+	}
+	return hex.EncodeToString(d.Digest), true
+}
+
 func FuzzParseRID(f *testing.F) {
 	for _, tt := range ridCases(f) {
 		f.Add(tt.in)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := protocol.ParseRID(s)
+		if want, ok := goCIDRID(s); ok != (err == nil) || ok && r.OID() != want {
+			t.Fatalf("ParseRID(%q) = %v, %v; go-cid reads %q, %v", s, r.OID(), err, want, ok)
+		}
 		if err != nil {
 			if !errors.Is(err, protocol.ErrInvalidRID) {
 				t.Fatalf("ParseRID(%q) error %v is not ErrInvalidRID", s, err)

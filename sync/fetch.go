@@ -295,7 +295,7 @@ func (n *Node) providers(ctx context.Context, rid gproto.RID, max int, skip map[
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var out []peer.ID
-	for ai := range n.dht.FindProvidersAsync(fctx, rid.CID(), max) {
+	for ai := range n.dht.FindProvidersAsync(fctx, ridCID(rid), max) {
 		if ai.ID == n.host.ID() || skip[ai.ID] || !n.gater.ok(ai.ID) {
 			continue
 		}

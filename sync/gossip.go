@@ -89,7 +89,7 @@ func (n *Node) join(rid gproto.RID) error {
 	n.wg.Go(func() {
 		pctx, pcancel := context.WithTimeout(ctx, time.Minute)
 		defer pcancel()
-		if err := n.dht.Provide(pctx, rid.CID(), true); err != nil && ctx.Err() == nil {
+		if err := n.dht.Provide(pctx, ridCID(rid), true); err != nil && ctx.Err() == nil {
 			n.log.Debug("provide", "rid", rid, "err", err)
 		}
 	})

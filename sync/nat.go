@@ -144,7 +144,7 @@ func (n *Node) reprovide() {
 		n.wg.Go(func() {
 			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
 			defer cancel()
-			if err := n.dht.Provide(ctx, rid.CID(), true); err != nil && n.ctx.Err() == nil {
+			if err := n.dht.Provide(ctx, ridCID(rid), true); err != nil && n.ctx.Err() == nil {
 				n.log.Debug("provide again", "rid", rid, "err", err)
 			}
 		})
