@@ -12,5 +12,6 @@
 //
 // Everything else about git (serving and receiving packs, merge-base,
 // fetch) is left to the git binary and to go-git. Only package repo
-// imports this one.
+// imports this one. conformance_test.go runs every reader and writer here
+// against real git.
 package gitstore

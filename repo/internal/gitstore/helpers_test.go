@@ -9,7 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+// testTime is the time of the commits tests write, in a zone west of UTC.
+var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("", -(90*60)))
 
 // TestMain isolates git from the user's and the system's configuration and
 // gives commits a fixed author.

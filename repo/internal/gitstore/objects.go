@@ -317,5 +317,7 @@ func (s *Store) HasObject(oid string) bool {
 	case errors.Is(err, errNotPacked) && !s.hasAlternates():
 		return false
 	}
-	return s.fallback.HasEncodedObject(plumbing.NewHash(oid)) == nil
+	// go-git's HasEncodedObject does not look in alternates' packs.
+	_, err := s.fallback.EncodedObject(plumbing.AnyObject, plumbing.NewHash(oid))
+	return err == nil
 }

@@ -1,67 +1,9 @@
 package gitstore
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 )
-
-// TestPackReader reads delta chains (offset and ref deltas) with the pack
-// reader alone, with no go-git behind it to hide a mistake.
-func TestPackReader(t *testing.T) {
-	ctx := context.Background()
-	for _, ofs := range []bool{true, false} {
-		t.Run(fmt.Sprintf("offset deltas %v", ofs), func(t *testing.T) {
-			dir := t.TempDir()
-			if _, err := runGit(ctx, dir, nil, "init", "-q", "--bare"); err != nil {
-				t.Fatal(err)
-			}
-			files := t.TempDir()
-			var paths []string
-			var blobs [][]byte
-			text := bytes.Repeat([]byte("a line of text that repeats\n"), 100)
-			for i := range 120 {
-				text[(i*53)%len(text)] = byte('a' + i%26)
-				b := append([]byte(fmt.Sprintf("%d\n", i)), text...)
-				p := filepath.Join(files, fmt.Sprint(i))
-				if err := os.WriteFile(p, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				paths, blobs = append(paths, p), append(blobs, b)
-			}
-			out, err := runGit(ctx, dir, []byte(strings.Join(paths, "\n")+"\n"), "hash-object", "-w", "--stdin-paths")
-			if err != nil {
-				t.Fatal(err)
-			}
-			oids := strings.Fields(string(out))
-			args := []string{"pack-objects", "-q", "--depth=30", "--window=30"}
-			if ofs {
-				args = append(args, "--delta-base-offset")
-			}
-			if _, err := runGit(ctx, dir, out, append(args, filepath.Join(dir, "objects", "pack", "pack"))...); err != nil {
-				t.Fatal(err)
-			}
-			pr := packReader{ps: newPacks(filepath.Join(dir, "objects"))}
-			defer pr.ps.release()
-			for range 2 { // the second pass hits the cache of bases
-				for i, oid := range oids {
-					kind, data, err := pr.read(oid, 1<<20)
-					if err != nil || kind != "blob" || !bytes.Equal(data, blobs[i]) {
-						t.Fatalf("%s: %s %d bytes, %v", oid, kind, len(data), err)
-					}
-				}
-			}
-			if _, _, err := pr.read(strings.Repeat("0", 40), 1<<20); !errors.Is(err, errNotPacked) {
-				t.Fatalf("missing object: %v", err)
-			}
-		})
-	}
-}
 
 func TestApplyDelta(t *testing.T) {
 	base := []byte("0123456789")

@@ -103,7 +103,12 @@ type refTx struct {
 	updates []RefUpdate
 	locks   []string // lock files held, removed by unlock
 	dirs    []string // directories made for locks, parents first
-	objects func(oid string) bool
+	// emptyDirs are refs to create where a directory holding no ref is
+	// in the way, as one a deleted ref left; git removes it, and so do
+	// we.
+	emptyDirs map[string]bool
+	removed   []string // loose refs deleted, whose empty parents unlock removes
+	objects   func(oid string) bool
 }
 
 // commit runs the transaction: all of it, or none of it when a ref is
@@ -180,7 +185,11 @@ func (t *refTx) commit() (err error) {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("delete ref %s: %w", u.Name, err)
 			}
+			t.removed = append(t.removed, u.Name)
 			continue
+		}
+		if t.emptyDirs[u.Name] {
+			removeEmptyTree(p) // what is left, the rename reports
 		}
 		if err := os.Rename(t.lockPath(u.Name), p); err != nil {
 			return fmt.Errorf("write ref %s: %w", u.Name, err)
@@ -259,7 +268,8 @@ func (t *refTx) mkdirs(dir string) error {
 // forget drops the i-th lock taken, which a rename consumed.
 func (t *refTx) forget(i int) { t.locks[i] = "" }
 
-// unlock removes the lock files still held.
+// unlock removes the lock files still held, then the directories left
+// empty by them and by deleted refs.
 func (t *refTx) unlock() {
 	for _, p := range t.locks {
 		if p != "" {
@@ -269,7 +279,10 @@ func (t *refTx) unlock() {
 	for i := len(t.dirs) - 1; i >= 0; i-- {
 		os.Remove(t.dirs[i]) // only if empty: a ref or lock keeps it
 	}
-	t.locks, t.dirs = nil, nil
+	for _, name := range t.removed {
+		t.removeEmptyParents(name)
+	}
+	t.locks, t.dirs, t.removed = nil, nil, nil
 }
 
 // current reads name's value under its lock: the loose file, else
@@ -285,10 +298,58 @@ func (t *refTx) current(packed *packedIndex, name string) (string, error) {
 		}
 		return s, nil
 	case errors.Is(err, fs.ErrNotExist), isNotDir(err):
+	case errors.Is(err, syscall.EISDIR):
+		if refsUnder(filepath.Join(t.dir, filepath.FromSlash(name))) {
+			return "", fmt.Errorf("ref %s: refs exist under it", name)
+		}
+		if t.emptyDirs == nil {
+			t.emptyDirs = make(map[string]bool)
+		}
+		t.emptyDirs[name] = true
 	default:
 		return "", fmt.Errorf("read ref %s: %w", name, err)
 	}
 	return packed.get(name), nil
+}
+
+// refsUnder reports whether the directory dir holds a file that is not a
+// lock (a loose ref, or something git would take for one), or cannot be
+// read.
+func refsUnder(dir string) bool {
+	found := false
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() && !strings.HasSuffix(d.Name(), ".lock") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found || err != nil
+}
+
+// removeEmptyTree removes dir and the directories in it, if they hold
+// nothing else.
+func removeEmptyTree(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.IsDir() {
+			removeEmptyTree(filepath.Join(dir, e.Name()))
+		}
+	}
+	os.Remove(dir)
+}
+
+// removeEmptyParents removes the directories of the deleted ref name that
+// are left empty, below its first two components (refs/heads), as git
+// does: a directory in the way of a later ref of that name would
+// otherwise have to be removed then.
+func (t *refTx) removeEmptyParents(name string) {
+	comps := strings.Split(name, "/")
+	for i := len(comps) - 1; i > 2; i-- {
+		if os.Remove(filepath.Join(t.dir, filepath.FromSlash(strings.Join(comps[:i], "/")))) != nil {
+			return // not empty, or gone
+		}
+	}
 }
 
 // unpack removes names from packed-refs, under packed-refs.lock, before
