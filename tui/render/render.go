@@ -37,15 +37,22 @@ func New(p termenv.Profile, dark bool) *Renderer {
 	return &Renderer{r: r, cache: make(map[int]*glamour.TermRenderer)}
 }
 
-// Markdown returns text rendered for width cells; on any failure it
-// returns the text as it is.
-func (m *Renderer) Markdown(text string, width int) string {
+// Markdown returns text rendered for width cells; on any failure, a panic
+// in glamour included (texts come from peers), it returns the text as it
+// is.
+func (m *Renderer) Markdown(text string, width int) (out string) {
 	if strings.TrimSpace(text) == "" {
 		return ""
 	}
 	width = max(width, 20)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer func() {
+		if recover() != nil {
+			delete(m.cache, width) // a renderer that panicked is not used again
+			out = text
+		}
+	}()
 	r, ok := m.cache[width]
 	if !ok {
 		style := gstyles.DarkStyle
@@ -78,10 +85,15 @@ func (m *Renderer) Markdown(text string, width int) string {
 
 // Highlight returns text split into lines, coloured by chroma's lexer for
 // path (guessed from the content when the name says nothing), so a plain
-// terminal gets plain lines.
-func (m *Renderer) Highlight(path, text string) []string {
+// terminal gets plain lines; on a panic in chroma, plain lines too.
+func (m *Renderer) Highlight(path, text string) (out []string) {
 	text = strings.ReplaceAll(text, "\t", "    ")
 	text = strings.TrimSuffix(text, "\n")
+	defer func() {
+		if recover() != nil {
+			out = strings.Split(text, "\n")
+		}
+	}()
 	if m.r.ColorProfile() == termenv.Ascii || len(text) > MaxHighlight {
 		return strings.Split(text, "\n")
 	}
