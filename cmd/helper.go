@@ -172,23 +172,10 @@ func helperSync(ctx context.Context, h repo.Home, rid protocol.RID) {
 	cl.Sync(ctx, rid, helperSyncWait)
 }
 
-// helperAnnounce asks a running node to announce a push, or says that
-// none runs.
+// helperAnnounce asks a running node to announce a push and says where
+// it went (announceLine).
 func helperAnnounce(ctx context.Context, e *env, rid protocol.RID) {
-	h, err := e.home()
-	if err != nil {
-		return
-	}
-	cl := runningNode(h)
-	if cl == nil {
-		fmt.Fprintln(e.io.Err, "grove: no node running; nothing announced (start one with 'grove node start')")
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := cl.Announce(ctx, rid); err != nil {
-		fmt.Fprintf(e.io.Err, "grove: pushed, but the node could not announce it: %s\n", oneLine(err))
-	}
+	announceLine(ctx, e, rid, "pushed")
 }
 
 // service returns the git subcommand in args, for messages.

@@ -184,12 +184,10 @@ func (is *issueSession) change(ctx context.Context, prefix string, need bool, ch
 
 // announceChange is called after every local change to a collaborative
 // object: a running node is asked to announce the project's new signed
-// refs (announce, shared with the TUI); with no node the change waits for
-// the next sync.
+// refs, and one line says where it went (announceLine); with no node the
+// change waits for the next sync.
 func (e *env) announceChange(ctx context.Context, r *repo.Repo) {
-	if h, err := e.home(); err == nil {
-		announce(ctx, h, r.RID)
-	}
+	announceLine(ctx, e, r.RID, "saved")
 }
 
 func usageIfInvalid(err error) error {

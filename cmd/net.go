@@ -100,6 +100,44 @@ func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (Node, i
 	return n, connected, nil
 }
 
+// announceLine asks a running node to announce rid's new signed refs
+// and says, in one line on stderr, to how many peers they went, or the
+// command that fixes it when none heard: 'grove node start' with no node,
+// 'grove connect' with no peer of the project connected. what names the
+// change for the line that reports a failure ("pushed", "saved").
+func announceLine(ctx context.Context, e *env, rid protocol.RID, what string) {
+	h, err := e.home()
+	if err != nil {
+		return
+	}
+	cl := runningNode(h)
+	if cl == nil {
+		fmt.Fprintln(e.io.Err, "grove: no node running; nothing announced (start one with 'grove node start')")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	n, err := cl.AnnounceCount(ctx, rid)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e.io.Err, "grove: %s, but the node could not announce it: %s\n", what, oneLine(err))
+	default:
+		fmt.Fprintln(e.io.Err, "grove: "+announcedTo(n))
+	}
+}
+
+// announcedTo says to how many peers an announcement went, and with none
+// what connects one.
+func announcedTo(n int) string {
+	switch n {
+	case 0:
+		return "announced to no peer: none that seeds this project is connected (connect one with 'grove connect ADDRESS')"
+	case 1:
+		return "announced to 1 peer"
+	}
+	return fmt.Sprintf("announced to %d peers", n)
+}
+
 func noPeersError(rid protocol.RID, err error) error {
 	if errors.Is(err, control.ErrNoPeers) {
 		return fmt.Errorf("no peer has project %s: pass --from ADDRESS, or 'grove connect ADDRESS' first", rid)
@@ -429,8 +467,10 @@ needs a running node.`,
 }
 
 type syncJSON struct {
-	Fetched   []*control.FetchResult `json:"fetched"`
-	Announced bool                   `json:"announced"`
+	Fetched []*control.FetchResult `json:"fetched"`
+	// Announced says a connected peer was told; AnnouncedTo how many.
+	Announced   bool `json:"announced"`
+	AnnouncedTo int  `json:"announced_to"`
 }
 
 func syncRun(ctx context.Context, e *env, o *syncOptions) error {
@@ -505,9 +545,12 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 			}
 			if mine {
 				actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				announceErr = cl.Announce(actx, r.RID)
+				out.AnnouncedTo, announceErr = cl.AnnounceCount(actx, r.RID)
 				cancel()
-				out.Announced = announceErr == nil
+				out.Announced = announceErr == nil && out.AnnouncedTo > 0
+				if announceErr == nil {
+					fmt.Fprintln(e.io.Err, "grove: "+announcedTo(out.AnnouncedTo))
+				}
 			} else if o.Announce {
 				announceErr = fmt.Errorf("nothing to announce: you have pushed nothing to %s", r.RID)
 			}
@@ -526,9 +569,6 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 		if err := table(e.io.Out, rows); err != nil {
 			return err
 		}
-	}
-	if out.Announced {
-		e.info("Announced %s", r.RID)
 	}
 	if fetchErr != nil {
 		return fmt.Errorf("sync %s: %w", r.RID, noPeersError(r.RID, fetchErr))

@@ -547,13 +547,20 @@ type nodeStatusJSON struct {
 	// node's addresses through relays.
 	Reachability string   `json:"reachability,omitempty"`
 	Reservations []string `json:"reservations,omitempty"`
+	// Projects are the seeded projects with their connected seeders and
+	// the last exchange with each.
+	Projects []control.ProjectStatus `json:"projects,omitempty"`
 }
 
 func newNodeStatusCmd(e *env) *cobra.Command {
 	o := &nodeStatusOptions{}
 	c := &cobra.Command{
-		Use:     "status",
-		Short:   "Say whether the node runs, and with which addresses, peers, seeds, reachability and relays",
+		Use:   "status",
+		Short: "Say whether the node runs, and with which addresses, peers, seeds, reachability and relays",
+		Long: `Say whether the node runs and, if it does: its pid, NID, start time,
+addresses, reachability and relay reservations, how many peers are
+connected, and for each project it seeds the connected peers that seed it
+too, with when the node last exchanged the project with each.`,
 		Example: "  grove node status\n  grove node status --json | jq -r .state",
 		Args:    exactArgs(0),
 		RunE:    func(c *cobra.Command, args []string) error { return nodeStatusRun(c.Context(), e, o) },
@@ -577,7 +584,7 @@ func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
 		}
 		s = nodeStatusJSON{State: "running", PID: st.PID, NID: st.NID, Addrs: st.Addrs,
 			Peers: &st.Peers, Seeds: st.Seeds, Started: &st.Started,
-			Reachability: st.Reachability, Reservations: st.Reservations}
+			Reachability: st.Reachability, Reservations: st.Reservations, Projects: st.Projects}
 	}
 	if o.JSON {
 		return writeJSON(e.io.Out, s)
@@ -596,6 +603,16 @@ func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
 		rows = append(rows, []string{"Reachability", s.Reachability})
 		for _, a := range s.Reservations {
 			rows = append(rows, []string{"Relay", a})
+		}
+		for _, p := range s.Projects {
+			rows = append(rows, []string{"Project", fmt.Sprintf("%s  %d connected seeder(s)", p.RID, len(p.Seeders))})
+			for _, sd := range p.Seeders {
+				last := "never"
+				if !sd.LastExchange.IsZero() {
+					last = sd.LastExchange.Format(time.RFC3339)
+				}
+				rows = append(rows, []string{"  Seeder", sd.NID + "  last exchange " + last})
+			}
 		}
 	}
 	return table(e.io.Out, rows)

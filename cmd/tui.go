@@ -4,10 +4,6 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
-
-	"example.com/grove/cmd/internal/cli"
-	"example.com/grove/protocol"
-	"example.com/grove/repo"
 )
 
 // tuiProgram is the program that holds the terminal UI (cmd/grove-tui);
@@ -56,10 +52,4 @@ func tuiRun(ctx context.Context, e *env, o *tuiOptions) error {
 		argv = append(argv, "--repo="+o.Repo)
 	}
 	return execProgram(ctx, e, path, argv)
-}
-
-// announce asks a running node, if any, to tell peers about a change;
-// with none the change waits in storage for the next sync.
-func announce(ctx context.Context, h repo.Home, rid protocol.RID) {
-	cli.Announce(ctx, h, rid)
 }

@@ -188,6 +188,7 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 			Reachability: n.Reachability(), Reservations: n.Reservations()}
 		if pol, perr := LoadPolicy(n.cfg.Home); perr == nil {
 			st.Seeds = pol.Seeds
+			st.Projects = n.projectStatus(pol)
 		}
 		resp.Status = st
 	case "addrs":
@@ -209,7 +210,7 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 	case "sync":
 		resp.Results, err = n.Sync(ctx, rid, 8)
 	case "announce":
-		err = n.Announce(ctx, rid)
+		resp.Announced, err = n.AnnounceCount(ctx, rid)
 	case "forget":
 		nid, perr := gproto.ParseNID(req.NID)
 		if perr != nil {

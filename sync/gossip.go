@@ -327,6 +327,37 @@ func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
 	return false
 }
 
+// announceWait bounds how long an announcement waits for a first peer of
+// the project while the node is still connecting.
+const announceWait = 2 * time.Second
+
+// awaitProjectPeers returns rid's connected peers; when there are none
+// yet but the node is still dialling the peers it remembers, or has peers
+// whose subscriptions and heads exchanges are on their way, it waits for
+// one, at most announceWait: an announcement made just after a start
+// reaches them, and says so.
+func (n *Node) awaitProjectPeers(ctx context.Context, rid gproto.RID) []peer.ID {
+	deadline := time.Now().Add(announceWait)
+	for {
+		ps := n.projectPeers(rid)
+		if len(ps) > 0 || time.Now().After(deadline) {
+			return ps
+		}
+		select {
+		case <-n.reconnected:
+			if len(n.host.Network().Peers()) == 0 {
+				return ps
+			}
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return ps
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // storedSigrefs is nid's signed refs in this node's copy of rid, read from
 // the ref files ("" if none).
 func (n *Node) storedSigrefs(rid gproto.RID, nid gproto.NID) string {
@@ -385,7 +416,7 @@ func (n *Node) AnnounceCount(ctx context.Context, rid gproto.RID) (int, error) {
 	if prev, err := r.SigrefsParent(n.NID(), sig); err == nil {
 		n.prepareUpdate(r, n.NID(), prev, sig)
 	}
-	told := n.projectPeers(rid)
+	told := n.awaitProjectPeers(ctx, rid)
 	n.spread(rid)
 	n.mu.Lock()
 	t := n.topics[rid.String()]

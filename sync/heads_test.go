@@ -206,3 +206,29 @@ func TestHeadsExchangeBounded(t *testing.T) {
 		t.Fatalf("asking too often cost %d strikes, want none", s-1)
 	}
 }
+
+// An announcement says how many connected seeders it reached: none before
+// anyone has the project, the one that cloned it after.
+func TestAnnounceCount(t *testing.T) {
+	a, b := startNode(t), startNode(t)
+	rid := a.project("count")
+	ctx := context.Background()
+	if err := a.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WaitReconnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.AnnounceCount(ctx, rid); err != nil || n != 0 {
+		t.Fatalf("AnnounceCount alone = %d, %v; want 0", n, err)
+	}
+	if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	a.commit(rid, "counted")
+	if n, err := a.AnnounceCount(ctx, rid); err != nil || n != 1 {
+		t.Fatalf("AnnounceCount with a seeder = %d, %v; want 1", n, err)
+	}
+	want := a.sigrefs(rid, a.NID())
+	eventually(t, arrivalWait, "the change at b", func() bool { return b.sigrefs(rid, a.NID()) == want })
+}

@@ -76,6 +76,9 @@ func (a *arrivals) change(name string, rid gproto.RID, from *testNode, offline b
 		if time.Now().After(deadline) {
 			for _, n := range append([]*testNode{from}, to...) {
 				a.t.Logf("%s: topic peers %v, connected %v", n.NID(), n.TopicPeers(rid), n.Host().Network().Peers())
+				for _, c := range n.Host().Network().Conns() {
+					a.t.Logf("  conn %s %s opened %v streams %d", c.RemotePeer(), c.RemoteMultiaddr(), c.Stat().Opened.Format("15:04:05.000"), len(c.GetStreams()))
+				}
 			}
 			a.t.Fatalf("%s: not at %d peer(s) after %v", name, len(left), arrivalWait)
 		}

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,8 +255,33 @@ func TestCloneFromRelayWhileOriginOffline(t *testing.T) {
 }
 
 func testLog(t *testing.T) *slog.Logger {
-	if os.Getenv("GROVE_TEST_LOG") == "" {
-		return slog.New(slog.DiscardHandler)
+	if os.Getenv("GROVE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Kept, and printed only if the test fails.
+	w := &failLog{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			w.mu.Lock()
+			t.Logf("node log:\n%s", w.b.Bytes())
+			w.mu.Unlock()
+		}
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// failLog keeps the last 256 KiB of a node's log.
+type failLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *failLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if w.b.Len() > 256<<10 {
+		w.b.Next(w.b.Len() - 256<<10)
+	}
+	return len(p), nil
 }

@@ -237,6 +237,26 @@ func (n *Node) exchanges(rid gproto.RID) map[string]time.Time {
 	return out
 }
 
+// projectStatus lists each project pol seeds with its connected seeders
+// and when this node last exchanged the project with each.
+func (n *Node) projectStatus(pol *Policy) []control.ProjectStatus {
+	var out []control.ProjectStatus
+	for _, s := range pol.Seeds {
+		rid, err := gproto.ParseRID(s)
+		if err != nil {
+			continue
+		}
+		last := n.exchanges(rid)
+		ps := control.ProjectStatus{RID: s, Seeders: []control.SeederStatus{}}
+		for _, p := range n.projectPeers(rid) {
+			ps.Seeders = append(ps.Seeders, control.SeederStatus{NID: p.String(), LastExchange: last[p.String()]})
+		}
+		sort.Slice(ps.Seeders, func(i, j int) bool { return ps.Seeders[i].NID < ps.Seeders[j].NID })
+		out = append(out, ps)
+	}
+	return out
+}
+
 // projectPeers are the connected peers that seed rid, as far as this node
 // knows: those in its topic, and those it exchanged it with.
 func (n *Node) projectPeers(rid gproto.RID) []peer.ID {

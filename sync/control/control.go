@@ -66,6 +66,8 @@ type Response struct {
 	Results []*FetchResult `json:"results,omitempty"`
 	// Known says whether the node knew the peer it was asked to forget.
 	Known bool `json:"known,omitempty"`
+	// Announced is how many connected peers an announcement was sent to.
+	Announced int `json:"announced,omitempty"`
 }
 
 // codes carry sentinels across the socket.
@@ -100,6 +102,24 @@ type Status struct {
 	// Reservations are the node's addresses through the relays that hold
 	// a slot for it, each ending in /p2p-circuit/p2p/NID.
 	Reservations []string `json:"reservations,omitempty"`
+	// Projects are the seeded projects, each with its connected seeders.
+	Projects []ProjectStatus `json:"projects,omitempty"`
+}
+
+// ProjectStatus is one seeded project as a running node sees it.
+type ProjectStatus struct {
+	RID string `json:"rid"`
+	// Seeders are the connected peers that seed the project, by NID.
+	Seeders []SeederStatus `json:"seeders"`
+}
+
+// SeederStatus is one connected seeder of a project.
+type SeederStatus struct {
+	NID string `json:"nid"`
+	// LastExchange is when the node last exchanged the project with the
+	// peer (a fetch either way, an update pack, a heads exchange); zero
+	// if it never did.
+	LastExchange time.Time `json:"last_exchange,omitzero"`
 }
 
 // PeerInfo is a connected peer.
@@ -276,8 +296,18 @@ func (c *Client) Sync(ctx context.Context, rid protocol.RID, timeout time.Durati
 
 // Announce asks the node to tell rid's peers that the local namespace moved.
 func (c *Client) Announce(ctx context.Context, rid protocol.RID) error {
-	_, err := c.call(ctx, Request{Op: "announce", RID: rid.String()})
+	_, err := c.AnnounceCount(ctx, rid)
 	return err
+}
+
+// AnnounceCount is Announce, and says to how many connected peers the
+// node sent the announcement.
+func (c *Client) AnnounceCount(ctx context.Context, rid protocol.RID) (int, error) {
+	r, err := c.call(ctx, Request{Op: "announce", RID: rid.String()})
+	if err != nil {
+		return 0, err
+	}
+	return r.Announced, nil
 }
 
 // Forget asks the node to drop peer nid from its peer book and policy
