@@ -696,7 +696,7 @@ func newPatchCommentCmd(e *env) *cobra.Command {
 			oid, err := ps.change(ctx, args[0], nil, func(p *issues.Patch) ([]issues.PatchAction, error) {
 				a := issues.PatchAction{Type: issues.ActComment, Body: body}
 				if o.ReplyTo != "" {
-					id, err := findComment(&issues.Issue{ID: p.ID, Comments: p.Comments}, o.ReplyTo)
+					id, err := findComment(&issues.Issue{Thread: p.Thread}, o.ReplyTo)
 					if err != nil {
 						return nil, err
 					}

@@ -912,7 +912,7 @@ func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
 	if is == nil {
 		return nil // no valid issue under this ID
 	}
-	w.row = appendRow(w.row[:0], is)
+	w.row = appendRow(w.row[:0], &is.Thread)
 	res, err := w.exec(ctx, stIns, id, is.State, is.Author, string(w.row))
 	if err != nil {
 		return err
@@ -937,11 +937,11 @@ func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
 	return nil
 }
 
-// appendRow encodes what List returns of an issue: each string as its
+// appendRow encodes what List returns of an issue's thread: each string as its
 // length in decimal, a colon and its bytes; each list as its length and a
 // colon, then its strings; each number in decimal and a colon. The sort
 // key, created and ID, comes first.
-func appendRow(b []byte, is *Issue) []byte {
+func appendRow(b []byte, is *Thread) []byte {
 	b = appendNum(b, is.Created.Unix())
 	for _, f := range [...]string{is.ID, is.Title, is.State, is.Reason, is.Author} {
 		b = appendField(b, f)

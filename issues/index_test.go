@@ -136,12 +136,12 @@ func TestIndexMatchesGit(t *testing.T) {
 func TestRowRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
-		in   Issue
+		in   Thread
 	}{
-		{"empty", Issue{Labels: []string{}, Assignees: []string{}}},
-		{"colons and digits", Issue{ID: "12:34", Title: "3:", State: ":", Reason: "0", Author: "-1:",
+		{"empty", Thread{Labels: []string{}, Assignees: []string{}}},
+		{"colons and digits", Thread{ID: "12:34", Title: "3:", State: ":", Reason: "0", Author: "-1:",
 			Labels: []string{":", "1"}, Assignees: []string{"a"}, Comments: make([]Comment, 3)}},
-		{"unicode and negative times", Issue{Title: "ünï ✓\x00\t", Labels: []string{}, Assignees: []string{},
+		{"unicode and negative times", Thread{Title: "ünï ✓\x00\t", Labels: []string{}, Assignees: []string{},
 			Created: time.Unix(-5, 0).UTC(), Updated: time.Unix(1<<40, 0).UTC()}},
 	}
 	for _, tt := range tests {
@@ -178,7 +178,7 @@ func TestRowRoundTrip(t *testing.T) {
 // cache and may be damaged): it must refuse or decode, never panic, and
 // what it decodes must encode back to the same row.
 func FuzzRow(f *testing.F) {
-	f.Add(string(appendRow(nil, &Issue{ID: "x", Title: "t", Labels: []string{"a"}, Assignees: []string{}})))
+	f.Add(string(appendRow(nil, &Thread{ID: "x", Title: "t", Labels: []string{"a"}, Assignees: []string{}})))
 	f.Add("0:0:0:0:0:0:0:0:0:0:")
 	f.Add("-9223372036854775808:1:x")
 	f.Add("1:99999999999999999999:x")
@@ -188,7 +188,7 @@ func FuzzRow(f *testing.F) {
 		if !rd.summary(row, &s) || s.CommentCount > 1000 {
 			return
 		}
-		is := Issue{ID: s.ID, Title: s.Title, State: s.State, Reason: s.Reason, Author: s.Author,
+		is := Thread{ID: s.ID, Title: s.Title, State: s.State, Reason: s.Reason, Author: s.Author,
 			Labels: s.Labels, Assignees: s.Assignees, Comments: make([]Comment, s.CommentCount),
 			Created: s.Created, Updated: s.Updated}
 		if back := string(appendRow(nil, &is)); back != row {

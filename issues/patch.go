@@ -1,7 +1,6 @@
 package issues
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -31,31 +30,22 @@ const (
 	MaxLineComments = 1000
 )
 
-// Action types of patches, besides ActTitle, ActBody, ActState (open or
-// closed, no reason), ActLabel, ActComment and ActCommentEdit, which mean
-// what they mean for issues.
+// Action types of patches' own, besides those every kind shares.
 const (
 	ActRevision = "revision" // Base, Head, Body: a new revision (the patch's author)
 	ActReview   = "review"   // Revision, Verdict, Body, Comments: a review (anyone)
 	ActMerge    = "merge"    // Revision, Commit: a merge record (delegates)
 )
 
-// PatchAction is one patch action as stored in a change's actions.json.
-type PatchAction struct {
-	Type     string        `json:"type"`
-	Title    string        `json:"title,omitempty"`
-	Body     string        `json:"body,omitempty"`
-	State    string        `json:"state,omitempty"`
-	Add      []string      `json:"add,omitempty"`
-	Remove   []string      `json:"remove,omitempty"`
-	Base     string        `json:"base,omitempty"`
-	Head     string        `json:"head,omitempty"`
-	Revision string        `json:"revision,omitempty"`
-	Verdict  string        `json:"verdict,omitempty"`
-	Comments []LineComment `json:"comments,omitempty"`
-	Comment  string        `json:"comment,omitempty"`
-	ReplyTo  string        `json:"replyTo,omitempty"`
-	Commit   string        `json:"commit,omitempty"`
+// PatchAction is one patch action: an Action, which holds every kind's.
+type PatchAction = Action
+
+// PatchKind is the kind of patches: the actions every kind shares (closing
+// takes no reason), revisions, reviews and merge records.
+var PatchKind = &Kind{
+	Type: PatchType, Noun: "patch", BodyNoun: "description",
+	check:   checkPatchAction,
+	written: map[string]string{ActRevision: "AddRevision", ActMerge: "MergePatch"},
 }
 
 // LineComment is a review comment anchored to lines Line..EndLine (EndLine
@@ -67,25 +57,18 @@ type LineComment struct {
 	Body    string `json:"body"`
 }
 
-// Patch is the materialized state of a patch. Every peer holding the same
-// changes, the same identity document and the same canonical default
-// branch encodes it to the same bytes.
+// Patch is the materialized state of a patch: a Thread with revisions,
+// reviews and merge records. Every peer holding the same changes, the same
+// identity document and the same canonical default branch encodes it to
+// the same bytes.
 type Patch struct {
-	ID        string     `json:"id"`
-	Title     string     `json:"title"`
-	Body      string     `json:"body"`
-	State     string     `json:"state"`
-	Author    string     `json:"author"`
-	Labels    []string   `json:"labels"`
+	Thread
 	Revisions []Revision `json:"revisions"`
 	Reviews   []Review   `json:"reviews"`
-	Comments  []Comment  `json:"comments"`
 	// Merges are the merge records delegates wrote, in order.
 	Merges []Merge `json:"merges"`
 	// Merge is how the patch was merged, when State is merged.
-	Merge   *Merge    `json:"merge,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	Merge *Merge `json:"merge,omitempty"`
 }
 
 // Revision is one version of a patch; its ID is the oid of the change that
@@ -183,103 +166,46 @@ func validReview(a PatchAction) bool {
 // may not take are skipped. ErrNotFound means the patch is not visible
 // under the rules or has no valid revision.
 func MaterializePatch(obj *Object, rules Rules) (*Patch, error) {
-	root := obj.Root()
-	if !rules.CanSee(root.Author) {
-		return nil, fmt.Errorf("patch %s: %w", obj.ID, ErrNotFound)
-	}
-	p := &Patch{
-		ID: obj.ID, State: StateOpen, Author: root.Author.String(),
-		Created: root.Time, Updated: root.Time,
-	}
-	labels := make(map[string]bool)
+	p := &Patch{}
 	revs := make(map[string]bool)
-	var comments []*Comment
-	byID := make(map[string]*Comment)
-	for _, ch := range obj.Changes {
-		who := ch.Author
-		if !rules.CanSee(who) {
-			continue
-		}
-		triage := rules.CanTriage(who, p.Author)
-		author := who.String() == p.Author
-		changed, one := false, false // one: the change's one revision, review or comment
-		for _, raw := range ch.Actions {
-			var a PatchAction
-			if json.Unmarshal(raw, &a) != nil {
-				continue
+	err := reduce(&p.Thread, PatchKind, obj, rules, func(s step, a Action) (one, changed bool) {
+		ch := s.ch
+		switch a.Type {
+		case ActRevision:
+			if s.one || !s.author || !protocol.ValidOID(a.Base) || !protocol.ValidOID(a.Head) || !validBody(a.Body) {
+				return false, false
 			}
-			switch a.Type {
-			case ActTitle:
-				if triage && ValidTitle(a.Title) {
-					p.Title, changed = a.Title, true
-				}
-			case ActBody:
-				if author && validBody(a.Body) {
-					p.Body, changed = a.Body, true
-				}
-			case ActState:
-				if triage && (a.State == StateOpen || a.State == StateClosed) {
-					p.State, changed = a.State, true
-				}
-			case ActLabel:
-				if triage {
-					changed = applySet(labels, Action{Add: a.Add, Remove: a.Remove}, ValidLabel) || changed
-				}
-			case ActRevision:
-				if one || !author || !protocol.ValidOID(a.Base) || !protocol.ValidOID(a.Head) || !validBody(a.Body) {
-					continue
-				}
-				p.Revisions = append(p.Revisions, Revision{ID: ch.OID, Author: p.Author, Base: a.Base, Head: a.Head, Description: a.Body, Created: ch.Time})
-				revs[ch.OID] = true
-				one, changed = true, true
-			case ActReview:
-				if one || !revs[a.Revision] || !validReview(a) {
-					continue
-				}
-				cs := append([]LineComment{}, a.Comments...)
-				p.Reviews = append(p.Reviews, Review{ID: ch.OID, Revision: a.Revision, Author: who.String(), Verdict: a.Verdict, Body: a.Body, Comments: cs, Created: ch.Time})
-				one, changed = true, true
-			case ActComment:
-				if one || !validComment(a.Body) || (a.ReplyTo != "" && byID[a.ReplyTo] == nil) {
-					continue
-				}
-				c := &Comment{ID: ch.OID, Author: who.String(), Body: a.Body, Created: ch.Time, ReplyTo: a.ReplyTo, Reactions: []Reaction{}}
-				comments = append(comments, c)
-				byID[c.ID] = c
-				one, changed = true, true
-			case ActCommentEdit:
-				c := byID[a.Comment]
-				if c == nil || c.Author != who.String() || !validComment(a.Body) {
-					continue
-				}
-				t := ch.Time
-				c.Body, c.Edited, changed = a.Body, &t, true
-			case ActMerge:
-				if !has(rules.Delegates, who) || !revs[a.Revision] || !protocol.ValidOID(a.Commit) {
-					continue
-				}
-				t := ch.Time
-				p.Merges = append(p.Merges, Merge{Revision: a.Revision, Commit: a.Commit, Author: who.String(), Created: &t})
-				changed = true
+			p.Revisions = append(p.Revisions, Revision{ID: ch.OID, Author: p.Author, Base: a.Base, Head: a.Head, Description: a.Body, Created: ch.Time})
+			revs[ch.OID] = true
+			return true, true
+		case ActReview:
+			if s.one || !revs[a.Revision] || !validReview(a) {
+				return false, false
 			}
+			cs := append([]LineComment{}, a.Comments...)
+			p.Reviews = append(p.Reviews, Review{ID: ch.OID, Revision: a.Revision, Author: s.who, Verdict: a.Verdict, Body: a.Body, Comments: cs, Created: ch.Time})
+			return true, true
+		case ActMerge:
+			if !has(rules.Delegates, ch.Author) || !revs[a.Revision] || !protocol.ValidOID(a.Commit) {
+				return false, false
+			}
+			t := ch.Time
+			p.Merges = append(p.Merges, Merge{Revision: a.Revision, Commit: a.Commit, Author: s.who, Created: &t})
+			return false, true
 		}
-		if changed && ch.Time.After(p.Updated) {
-			p.Updated = ch.Time
-		}
+		return false, false
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(p.Revisions) == 0 {
 		return nil, fmt.Errorf("patch %s: %w", obj.ID, ErrNotFound)
 	}
-	p.Labels = sortedKeys(labels)
 	if p.Reviews == nil {
 		p.Reviews = []Review{}
 	}
 	if p.Merges == nil {
 		p.Merges = []Merge{}
-	}
-	p.Comments = make([]Comment, 0, len(comments))
-	for _, c := range comments {
-		p.Comments = append(p.Comments, *c)
 	}
 	return p, nil
 }
@@ -320,64 +246,35 @@ func ResolveMerged(p *Patch, tip string, reachable func(a, b string) bool) {
 	}
 }
 
-// CheckPatchActions reports the first action a writer should not send:
-// one whose values the reducer would skip anyway.
-func CheckPatchActions(acts ...PatchAction) error {
-	for _, a := range acts {
-		switch a.Type {
-		case ActTitle:
-			if !ValidTitle(a.Title) {
-				return fmt.Errorf("%w title: 1 to %d characters on one line", ErrInvalid, MaxTitle)
-			}
-		case ActBody:
-			if !validBody(a.Body) {
-				return fmt.Errorf("%w description: over %d bytes or not UTF-8", ErrInvalid, MaxBody)
-			}
-		case ActState:
-			if a.State != StateOpen && a.State != StateClosed {
-				return fmt.Errorf("%w state %q", ErrInvalid, a.State)
-			}
-		case ActLabel:
-			for _, l := range a.Add {
-				if !ValidLabel(l) {
-					return fmt.Errorf("%w label %q: 1 to %d characters, no commas, control characters or outer spaces", ErrInvalid, l, MaxLabel)
-				}
-			}
-		case ActRevision:
-			if !protocol.ValidOID(a.Base) || !protocol.ValidOID(a.Head) {
-				return fmt.Errorf("%w revision: base and head must be commit IDs", ErrInvalid)
-			}
-			if !validBody(a.Body) {
-				return fmt.Errorf("%w revision description: over %d bytes or not UTF-8", ErrInvalid, MaxBody)
-			}
-		case ActReview:
-			for _, c := range a.Comments {
-				if !validLineComment(c) {
-					return fmt.Errorf("%w review comment on %q line %d: a relative path, a line from 1, and some text", ErrInvalid, c.Path, c.Line)
-				}
-			}
-			if !validReview(a) {
-				return fmt.Errorf("%w review: a verdict (accept, reject, comment) and, for a comment, some text", ErrInvalid)
-			}
-		case ActComment, ActCommentEdit:
-			if !validComment(a.Body) {
-				return fmt.Errorf("%w comment: empty, over %d bytes or not UTF-8", ErrInvalid, MaxBody)
-			}
-		case ActMerge:
-			if !protocol.ValidOID(a.Commit) {
-				return fmt.Errorf("%w merge: commit must be a commit ID", ErrInvalid)
-			}
-		default:
-			return fmt.Errorf("%w patch action type %q", ErrInvalid, a.Type)
+// CheckPatchActions reports the first patch action a writer should not
+// send: one whose values the reducer would skip anyway.
+func CheckPatchActions(acts ...PatchAction) error { return PatchKind.Check(acts...) }
+
+// checkPatchAction checks an action of patches' own.
+func checkPatchAction(a Action) error {
+	switch a.Type {
+	case ActRevision:
+		if !protocol.ValidOID(a.Base) || !protocol.ValidOID(a.Head) {
+			return fmt.Errorf("%w revision: base and head must be commit IDs", ErrInvalid)
 		}
+		if !validBody(a.Body) {
+			return fmt.Errorf("%w revision description: over %d bytes or not UTF-8", ErrInvalid, MaxBody)
+		}
+	case ActReview:
+		for _, c := range a.Comments {
+			if !validLineComment(c) {
+				return fmt.Errorf("%w review comment on %q line %d: a relative path, a line from 1, and some text", ErrInvalid, c.Path, c.Line)
+			}
+		}
+		if !validReview(a) {
+			return fmt.Errorf("%w review: a verdict (accept, reject, comment) and, for a comment, some text", ErrInvalid)
+		}
+	case ActMerge:
+		if !protocol.ValidOID(a.Commit) {
+			return fmt.Errorf("%w merge: commit must be a commit ID", ErrInvalid)
+		}
+	default:
+		return fmt.Errorf("%w patch action type %q", ErrInvalid, a.Type)
 	}
 	return nil
-}
-
-func anyPatchActions(acts []PatchAction) []any {
-	out := make([]any, len(acts))
-	for i := range acts {
-		out[i] = acts[i]
-	}
-	return out
 }

@@ -56,22 +56,16 @@ type NewPatch struct {
 // with the object), and moves the signer's refs/heads/patches/<id> to the
 // head. It returns the patch's ID and the revision's.
 func (tx *Tx) CreatePatch(n NewPatch) (id, rev string, err error) {
-	acts := []PatchAction{{Type: ActTitle, Title: n.Title}}
-	if n.Body != "" {
-		acts = append(acts, PatchAction{Type: ActBody, Body: n.Body})
-	}
-	if len(n.Labels) > 0 {
-		acts = append(acts, PatchAction{Type: ActLabel, Add: n.Labels})
-	}
-	r := PatchAction{Type: ActRevision, Base: n.Base, Head: n.Head}
-	if err := CheckPatchActions(append(acts, r)...); err != nil {
+	acts := rootActions(n.Title, n.Body, n.Labels, nil)
+	r := Action{Type: ActRevision, Base: n.Base, Head: n.Head}
+	if err := PatchKind.Check(append(acts, r)...); err != nil {
 		return "", "", err
 	}
-	id, err = tx.Create(PatchType, NewChange{Actions: anyPatchActions(acts)})
+	id, err = tx.Create(PatchType, NewChange{Actions: anyActions(acts)})
 	if err != nil {
 		return "", "", err
 	}
-	rev, err = tx.Append(PatchType, id, []string{id, n.Head}, NewChange{Actions: anyPatchActions([]PatchAction{r})})
+	rev, err = tx.Append(PatchType, id, []string{id, n.Head}, NewChange{Actions: anyActions([]PatchAction{r})})
 	if err != nil {
 		return "", "", err
 	}
@@ -81,11 +75,11 @@ func (tx *Tx) CreatePatch(n NewPatch) (id, rev string, err error) {
 // OpenPatch opens a patch signed by signer and returns its ID and first
 // revision's.
 func (s *Store) OpenPatch(ctx context.Context, signer protocol.Signer, now time.Time, n NewPatch) (id, rev string, err error) {
-	tx := s.Begin(signer, now)
-	if id, rev, err = tx.CreatePatch(n); err != nil {
-		return "", "", err
-	}
-	return id, rev, tx.Commit(ctx)
+	err = s.write(ctx, signer, now, func(tx *Tx) (err error) {
+		id, rev, err = tx.CreatePatch(n)
+		return err
+	})
+	return id, rev, err
 }
 
 // AddRevision writes a new revision of p (loaded as obj) by its author and
@@ -98,38 +92,25 @@ func (s *Store) AddRevision(ctx context.Context, signer protocol.Signer, now tim
 	if p.Latest().Head == head {
 		return "", fmt.Errorf("patch %.7s: %.7s is already its newest revision's head", p.ID, head)
 	}
-	a := PatchAction{Type: ActRevision, Base: base, Head: head, Body: description}
-	if err := CheckPatchActions(a); err != nil {
+	a := Action{Type: ActRevision, Base: base, Head: head, Body: description}
+	if err := PatchKind.Check(a); err != nil {
 		return "", err
 	}
-	tx := s.Begin(signer, now)
-	rev, err := tx.Append(PatchType, p.ID, append(append([]string{}, obj.Heads...), head), NewChange{Actions: anyPatchActions([]PatchAction{a})})
-	if err != nil {
-		return "", err
-	}
-	if err := tx.move(PatchHeadRef(p.ID), head); err != nil {
-		return "", err
-	}
-	return rev, tx.Commit(ctx)
+	var rev string
+	err := s.write(ctx, signer, now, func(tx *Tx) (err error) {
+		rev, err = tx.Append(PatchType, p.ID, append(append([]string{}, obj.Heads...), head), NewChange{Actions: anyActions([]Action{a})})
+		if err != nil {
+			return err
+		}
+		return tx.move(PatchHeadRef(p.ID), head)
+	})
+	return rev, err
 }
 
 // UpdatePatch writes a change with acts on top of obj's heads and returns
 // the change's oid.
 func (s *Store) UpdatePatch(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, acts ...PatchAction) (string, error) {
-	for _, a := range acts {
-		if a.Type == ActRevision || a.Type == ActMerge {
-			return "", fmt.Errorf("%w: use AddRevision or MergePatch for %s", ErrInvalid, a.Type)
-		}
-	}
-	if err := CheckPatchActions(acts...); err != nil {
-		return "", err
-	}
-	tx := s.Begin(signer, now)
-	oid, err := tx.Append(PatchType, obj.ID, obj.Heads, NewChange{Actions: anyPatchActions(acts)})
-	if err != nil {
-		return "", err
-	}
-	return oid, tx.Commit(ctx)
+	return s.Update(ctx, PatchKind, signer, now, obj, acts...)
 }
 
 // Patch loads patch id and materializes it under v, merged or not.
@@ -298,7 +279,7 @@ func (s *Store) MergePatch(ctx context.Context, signer protocol.Signer, now time
 	}
 	tx := s.Begin(signer, now)
 	a := PatchAction{Type: ActMerge, Revision: rev, Commit: mergedAt}
-	if _, err := tx.Append(PatchType, p.ID, obj.Heads, NewChange{Actions: anyPatchActions([]PatchAction{a})}); err != nil {
+	if _, err := tx.Append(PatchType, p.ID, obj.Heads, NewChange{Actions: anyActions([]PatchAction{a})}); err != nil {
 		return res, err
 	}
 	if res.Commit != mine {

@@ -26,7 +26,7 @@ const (
 
 func writePatchChange(t testing.TB, m memObjects, k protocol.Signer, rid protocol.RID, parents []string, nonce string, now time.Time, acts ...PatchAction) string {
 	t.Helper()
-	oid, err := writeChange(m, k, rid, PatchType, parents, NewChange{Actions: anyPatchActions(acts)}, nonce, now)
+	oid, err := writeChange(m, k, rid, PatchType, parents, NewChange{Actions: anyActions(acts)}, nonce, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestResolveMerged(t *testing.T) {
 	anc := map[[2]string]bool{}
 	reach := func(a, b string) bool { return a == b || anc[[2]string{a, b}] }
 	base := func() *Patch {
-		return &Patch{State: StateClosed, Revisions: []Revision{{ID: "r1", Head: "h1"}, {ID: "r2", Head: "h2"}}}
+		return &Patch{Thread: Thread{State: StateClosed}, Revisions: []Revision{{ID: "r1", Head: "h1"}, {ID: "r2", Head: "h2"}}}
 	}
 	tests := []struct {
 		name      string

@@ -115,6 +115,16 @@ func (s *Store) Begin(signer protocol.Signer, now time.Time) *Tx {
 	return &Tx{s: s, signer: signer, now: now, old: map[string]string{}, new: map[string]string{}}
 }
 
+// write runs fn in a transaction of changes signed by signer at time now
+// and commits what fn wrote, unless fn fails.
+func (s *Store) write(ctx context.Context, signer protocol.Signer, now time.Time, fn func(tx *Tx) error) error {
+	tx := s.Begin(signer, now)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
 // Create writes the root change of a new object of typ and returns the
 // object's ID.
 func (tx *Tx) Create(typ string, c NewChange) (string, error) {
