@@ -92,6 +92,7 @@ func (n *Node) join(rid gproto.RID) error {
 		if err := n.dht.Provide(pctx, ridCID(rid), true); err != nil && ctx.Err() == nil {
 			n.log.Debug("provide", "rid", rid, "err", err)
 		}
+		n.findSeeders(pctx, rid)
 	})
 	return nil
 }

@@ -3,6 +3,8 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"sort"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	gproto "example.com/grove/protocol"
 	"example.com/grove/repo"
 	p2psync "example.com/grove/sync"
+	"example.com/grove/sync/control"
 )
 
 // arrivalWait bounds how long a change may take to reach a peer in these
@@ -181,6 +184,55 @@ func TestThreePersonChain(t *testing.T) {
 	if slices.Contains(carol.Host().Network().Peers(), alice.Host().ID()) {
 		t.Fatal("carol is connected to alice")
 	}
+	for _, n := range []*testNode{alice, bob, carol} {
+		n.verify(rid)
+	}
+}
+
+// Three people who share only a bootstrap node, which seeds nothing:
+// Bob clones by RID through the DHT, and Carol, who holds a copy of the
+// project but knows no peer of it, finds its seeders on the DHT when her
+// node starts. Changes then flow between all three with no manual sync.
+func TestBootstrapDHTLoop(t *testing.T) {
+	boot := startNode(t)
+	viaBoot := func(c *p2psync.Config) { c.Bootstrap = []string{boot.Addrs()[0]} }
+	alice, bob := startNode(t, viaBoot), startNode(t, viaBoot)
+	rid := alice.project("dht")
+	ctx := context.Background()
+	if err := alice.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for deadline := time.Now().Add(arrivalWait); ; {
+		// The provider record may still be on its way.
+		if _, err = bob.Clone(ctx, rid, nil); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("clone by RID through the DHT: %v", err)
+	}
+	a := &arrivals{t: t}
+	defer a.report()
+	a.change("alice pushes", rid, alice, false, bob)
+	a.change("bob pushes", rid, bob, false, alice)
+
+	// Carol's home holds a copy of Bob's storage and seeds it, nothing more.
+	carolHome := repo.Home{Dir: t.TempDir()}
+	if err := os.MkdirAll(carolHome.StorageDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", bob.home.ProjectPath(rid), carolHome.ProjectPath(rid)).CombinedOutput(); err != nil {
+		t.Fatalf("copy storage: %v\n%s", err, out)
+	}
+	pol := &control.Policy{Follows: map[string]string{}, Seeds: []string{rid.String()}}
+	if err := pol.Save(carolHome); err != nil {
+		t.Fatal(err)
+	}
+	carol := startNode(t, viaBoot, func(c *p2psync.Config) { c.Home = carolHome })
+	a.change("alice pushes, carol listens", rid, alice, false, bob, carol)
+	a.change("carol pushes", rid, carol, false, alice, bob)
 	for _, n := range []*testNode{alice, bob, carol} {
 		n.verify(rid)
 	}

@@ -264,7 +264,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			n.log.Warn("join project", "rid", rid, "err", err)
 		}
 	}
-	n.reconnected = make(chan struct{})
 	n.wg.Go(func() {
 		defer close(n.reconnected)
 		n.reconnect(nctx)

@@ -76,6 +76,7 @@ func (n *Node) startBook() error {
 		return err
 	}
 	n.book = &peerBook{b: b, dirty: make(chan struct{}, 1)}
+	n.reconnected = make(chan struct{})
 	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return err
@@ -482,4 +483,28 @@ func (n *Node) Forget(nid gproto.NID) (bool, error) {
 	n.host.ConnManager().Unprotect(p, "grove-explicit")
 	n.host.Network().ClosePeer(p)
 	return known, nil
+}
+
+// findSeeders connects to a few providers of rid found on the DHT when,
+// once the node has dialled the peers it remembers, no peer of the
+// project is connected: a node that seeds a project it got some other way
+// (a forgotten peer, a copied storage) meets its peers through the DHT.
+func (n *Node) findSeeders(ctx context.Context, rid gproto.RID) {
+	select {
+	case <-n.reconnected:
+	case <-ctx.Done():
+		return
+	}
+	if len(n.projectPeers(rid)) > 0 || n.dht.RoutingTable().Size() == 0 {
+		return
+	}
+	for _, p := range n.providers(ctx, rid, reconnectPerProject, nil) {
+		if n.host.Network().Connectedness(p) == network.Connected {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, reconnectTimeout)
+		err := n.connect(cctx, peer.AddrInfo{ID: p})
+		cancel()
+		n.log.Debug("seeder found on the DHT", "rid", rid, "peer", p, "err", err)
+	}
 }
