@@ -58,6 +58,15 @@ var noMultihash = []ban{
 	{"github.com/multiformats/go-multihash/", "go-multihash's hash registrations"},
 }
 
+// cobra/doc's man page renderer: blackfriday builds its tables in its
+// package init, every call would pay it, and cmd/man.go writes the pages
+// itself.
+var noManRenderer = []ban{
+	{"github.com/spf13/cobra/doc", "cobra's doc generators: cmd/man.go writes the man pages"},
+	{"github.com/russross/blackfriday/v2", "markdown for cobra's man pages: its init builds tables every call would pay"},
+	{"github.com/cpuguy83/go-md2man/v2/md2man", "roff for cobra's man pages: cmd/man.go writes roff itself"},
+}
+
 // HTTP: only the node's libp2p links it (its transports and metrics).
 var noHTTP = []ban{{"net/http", "HTTP: nothing but libp2p's host speaks it, and its init costs every call"}}
 
@@ -72,9 +81,9 @@ func TestDeps(t *testing.T) {
 		dir  string
 		bans [][]ban
 	}{
-		{"./grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, noMultihash}},
-		{"./git-remote-grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, noMultihash, sqlite}},
-		{"./grove-tui", [][]ban{nodeOnly, gitUpper, noHTTP, noMultihash}},
+		{"./grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, noMultihash, noManRenderer}},
+		{"./git-remote-grove", [][]ban{nodeOnly, tuiOnly, gitUpper, noHTTP, noMultihash, noManRenderer, sqlite}},
+		{"./grove-tui", [][]ban{nodeOnly, gitUpper, noHTTP, noMultihash, noManRenderer}},
 		{"./grove-node", [][]ban{tuiOnly, gitUpper}},
 	}
 	for _, p := range programs {
