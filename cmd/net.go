@@ -431,6 +431,8 @@ type syncOptions struct {
 	Announce bool
 	Timeout  time.Duration
 	JSON     bool
+	// Reset is a namespace that may move to a fork of the stored one.
+	Reset string
 }
 
 func newSyncCmd(e *env) *cobra.Command {
@@ -444,7 +446,12 @@ do only that half. RID defaults to the project of the working copy.
 
 With no node running, a node is started for the fetch and dials the peers
 you remembered with 'grove connect', --bootstrap or --from; announcing
-needs a running node.`,
+needs a running node.
+
+--reset NID takes NID's namespace as your peers hold it even where it
+forked from your copy: its owner signed a line that does not descend from
+yours (after restoring an older copy of their storage, say), which no
+plain sync takes. It never takes an older revision of the line you hold.`,
 		Example: "  grove sync\n  grove sync baf4bcf... --fetch --timeout 30s\n  grove sync --json",
 		Args:    maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -463,6 +470,7 @@ needs a running node.`,
 	f.BoolVar(&o.Announce, "announce", false, "only announce")
 	f.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "give up fetching after this long")
 	f.BoolVar(&o.JSON, "json", false, "print JSON")
+	f.StringVar(&o.Reset, "reset", "", "take `NID`'s namespace as peers hold it, even a fork of yours")
 	return c
 }
 
@@ -494,6 +502,17 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 	if !doFetch && !doAnnounce {
 		doFetch, doAnnounce = true, true
 	}
+	var reset *protocol.NID
+	if o.Reset != "" {
+		nid, err := protocol.ParseNID(o.Reset)
+		if err != nil {
+			return usagef("--reset: %v", err)
+		}
+		if !doFetch {
+			return usagef("--reset needs a fetch: drop --announce")
+		}
+		reset = &nid
+	}
 	cl := runningNode(h)
 	if doFetch && cl == nil && e.nodes == nil {
 		return e.runProgram(ctx, nodeProgram)
@@ -506,7 +525,11 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 		if cl != nil {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)
 			stop := line.spin("Syncing through the running node")
-			results, fetchErr = cl.Sync(fctx, r.RID, o.Timeout)
+			if reset != nil {
+				results, fetchErr = cl.SyncReplacing(fctx, r.RID, *reset, o.Timeout)
+			} else {
+				results, fetchErr = cl.Sync(fctx, r.RID, o.Timeout)
+			}
 			stop()
 			cancel()
 		} else {
@@ -519,7 +542,7 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 			if connected == 0 {
 				fetchErr = control.ErrNoPeers
 			} else {
-				results, fetchErr = n.Sync(fctx, r.RID, connected, line.fetchProgress())
+				results, fetchErr = n.Sync(fctx, r.RID, connected, line.fetchProgress(), reset)
 			}
 			n.Close()
 			line.clear()

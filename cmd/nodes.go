@@ -55,8 +55,9 @@ type Node interface {
 	// finds) and seeds it. A non-nil progress gets a status line for the
 	// fetch, and "" when it ends.
 	Clone(ctx context.Context, rid protocol.RID, from []string, progress func(string)) (*control.FetchResult, error)
-	// Sync fetches rid from up to max connected peers and providers.
-	Sync(ctx context.Context, rid protocol.RID, max int, progress func(string)) ([]*control.FetchResult, error)
+	// Sync fetches rid from up to max connected peers and providers. A
+	// non-nil reset lets that namespace move to a fork of the one stored.
+	Sync(ctx context.Context, rid protocol.RID, max int, progress func(string), reset *protocol.NID) ([]*control.FetchResult, error)
 	// Serve answers the control socket at path until ctx is done or a
 	// client asks the node to stop.
 	Serve(ctx context.Context, path string) error

@@ -208,7 +208,15 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 	case "clone":
 		resp.Result, err = n.Clone(ctx, rid, req.From)
 	case "sync":
-		resp.Results, err = n.Sync(ctx, rid, 8)
+		var opts []FetchOption
+		if req.NID != "" {
+			nid, perr := gproto.ParseNID(req.NID)
+			if perr != nil {
+				return control.ErrorResponse(perr)
+			}
+			opts = append(opts, ReplaceFork(nid))
+		}
+		resp.Results, err = n.Sync(ctx, rid, 8, opts...)
 	case "announce":
 		resp.Announced, err = n.AnnounceCount(ctx, rid)
 	case "forget":

@@ -49,7 +49,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	if !n.directConn(p) {
 		n.awaitHolePunchReady(ctx)
 	}
-	res, err := n.fetch(ctx, p, rid, o.only, rep, false)
+	res, err := n.fetch(ctx, p, rid, o.only, o.replace, rep, false)
 	if rl := (*RelayLimitError)(nil); errors.As(err, &rl) {
 		// Hole punching starts when the relayed connection opens; what
 		// the relay would not carry may go over the connection it makes.
@@ -58,7 +58,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 		if n.awaitDirect(ctx, p, n.cfg.Limits.HolePunchWait) {
 			n.log.Info("fetching again over a direct connection", "peer", p, "rid", rid)
 			rep.setPhase(PhaseNegotiating)
-			res, err = n.fetch(ctx, p, rid, o.only, rep, true)
+			res, err = n.fetch(ctx, p, rid, o.only, o.replace, rep, true)
 		}
 	}
 	rep.finish(err)
@@ -80,7 +80,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 }
 
 // fetch fetches rid from p once; direct refuses relayed connections.
-func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gproto.NID, rep *reporter, direct bool) (*FetchResult, error) {
+func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, replace *gproto.NID, rep *reporter, direct bool) (*FetchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	r, err := repo.Open(n.cfg.Home, rid)
@@ -200,9 +200,15 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only *gprot
 	}
 	me := n.NID()
 	tAccept := time.Now()
-	acc, err := r.Accept(ctx, q, func(nid gproto.NID) bool {
+	consider := func(nid gproto.NID) bool {
 		return !nid.Equal(me) && (only == nil || nid.Equal(*only)) && pol.FollowsIn(doc, nid)
-	})
+	}
+	var acc *repo.AcceptResult
+	if replace != nil {
+		acc, err = r.AcceptReplacing(ctx, q, consider, *replace)
+	} else {
+		acc, err = r.Accept(ctx, q, consider)
+	}
 	if err != nil {
 		n.strike(p, err)
 		return nil, err

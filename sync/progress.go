@@ -38,6 +38,18 @@ type fetchOptions struct {
 	progress func(FetchProgress)
 	// only, when set, narrows the fetch to one namespace.
 	only *gproto.NID
+	// replace, when set, lets that namespace move to a fork of the one
+	// stored (repo.AcceptReplacing).
+	replace *gproto.NID
+}
+
+// ReplaceFork lets each fetch move nid's namespace to what the peer holds
+// even when it forked from the stored copy: its owner signed a line that
+// does not descend from the one held here (after restoring an older copy,
+// say), which no plain fetch would ever take. An older revision of the
+// held line is still not taken.
+func ReplaceFork(nid gproto.NID) FetchOption {
+	return func(o *fetchOptions) { o.replace = &nid }
 }
 
 // onlyNamespace fetches only nid's namespace: the peer lists only its

@@ -51,8 +51,12 @@ func (n node) Clone(ctx context.Context, rid protocol.RID, from []string, progre
 	return n.Node.Clone(ctx, rid, from, fetchOptions(progress)...)
 }
 
-func (n node) Sync(ctx context.Context, rid protocol.RID, max int, progress func(string)) ([]*control.FetchResult, error) {
-	return n.Node.Sync(ctx, rid, max, fetchOptions(progress)...)
+func (n node) Sync(ctx context.Context, rid protocol.RID, max int, progress func(string), reset *protocol.NID) ([]*control.FetchResult, error) {
+	opts := fetchOptions(progress)
+	if reset != nil {
+		opts = append(opts, p2psync.ReplaceFork(*reset))
+	}
+	return n.Node.Sync(ctx, rid, max, opts...)
 }
 
 func (n node) Serve(ctx context.Context, path string) error {

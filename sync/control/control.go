@@ -50,7 +50,8 @@ type Request struct {
 	Addr    string   `json:"addr,omitempty"`
 	From    []string `json:"from,omitempty"`
 	Timeout int64    `json:"timeout_ms,omitempty"`
-	// NID is the peer a forget request names.
+	// NID is the peer a forget request names, or the namespace a sync may
+	// move to a fork of the one stored (SyncReplacing).
 	NID string `json:"nid,omitempty"`
 }
 
@@ -288,6 +289,16 @@ func (c *Client) Clone(ctx context.Context, rid protocol.RID, from []string) (*F
 // results so far come too.
 func (c *Client) Sync(ctx context.Context, rid protocol.RID, timeout time.Duration) ([]*FetchResult, error) {
 	r, err := c.call(ctx, Request{Op: "sync", RID: rid.String(), Timeout: timeout.Milliseconds()})
+	if r == nil {
+		return nil, err
+	}
+	return r.Results, err
+}
+
+// SyncReplacing is Sync that lets nid's namespace move to what peers hold
+// even when it forked from the stored copy (see sync.ReplaceFork).
+func (c *Client) SyncReplacing(ctx context.Context, rid protocol.RID, nid protocol.NID, timeout time.Duration) ([]*FetchResult, error) {
+	r, err := c.call(ctx, Request{Op: "sync", RID: rid.String(), NID: nid.String(), Timeout: timeout.Milliseconds()})
 	if r == nil {
 		return nil, err
 	}
