@@ -104,3 +104,20 @@ func TestDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestTestBinaryDeps keeps the UI out of this package's test binary: it is
+// every program the scripts run (script_test.go), each paying its package
+// init, and chroma's and glamour's are tens of milliseconds a run.
+func TestTestBinaryDeps(t *testing.T) {
+	out, err := exec.Command("go", "list", "-test", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -test -deps .: %v", err)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		for _, b := range tuiOnly {
+			if d == b.pkg || strings.HasSuffix(b.pkg, "/") && strings.HasPrefix(d, b.pkg) {
+				t.Errorf("cmd's test binary links %s (%s)", d, b.why)
+			}
+		}
+	}
+}

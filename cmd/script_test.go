@@ -17,17 +17,17 @@ import (
 
 	"example.com/grove/cmd"
 	"example.com/grove/cmd/netcmd"
-	"example.com/grove/cmd/tuicmd"
 )
 
 // TestMain puts our programs on PATH, so the scripts' `git clone grove://…`
-// runs our helper through the real git binary, `grove tui` finds
-// grove-tui and `grove node start` finds grove-node.
+// runs our helper through the real git binary and `grove node start` finds
+// grove-node. grove-tui is left out: linking it would make every program a
+// script runs pay chroma's and glamour's package init (tens of ms each);
+// cmd/tuicmd tests it, and TestTUIInTmux runs it built.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"grove":            func() { os.Exit(cmd.Grove(context.Background(), os.Args[1:], cmd.Stdio())) },
 		"git-remote-grove": func() { os.Exit(cmd.RemoteHelper(context.Background(), os.Args[1:], cmd.Stdio())) },
-		"grove-tui":        func() { os.Exit(tuicmd.Main(context.Background(), os.Args[1:], tuicmd.Stdio())) },
 		"grove-node":       func() { os.Exit(netcmd.Main(context.Background(), os.Args[1:], netcmd.Stdio())) },
 	})
 }

@@ -165,7 +165,7 @@ func requireLab(t *testing.T) {
 func buildGrove(t *testing.T) string {
 	dir := t.TempDir()
 	c := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"../cmd/grove", "../cmd/grove-node", "../cmd/git-remote-grove", "../cmd/grove-index")
+		"../cmd/grove", "../cmd/grove-node", "../cmd/git-remote-grove")
 	c.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("build grove: %v\n%s", err, out)
