@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"example.com/grove/issues"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
@@ -141,19 +143,80 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 		env = append(env, "GIT_PROTOCOL="+v)
 	}
 	fmt.Fprint(e.io.Out, "\n")
-	if err := runReceivePack(ctx, p.Dir(), []string{"receive-pack", p.Dir()}, env, stdin, e.io.Out, e.io.Err); err != nil {
-		return err
-	}
-	if _, err := p.Finish(ctx, key, e.now()); err != nil {
+	var perr error // the first patch that failed
+	_, err = p.Receive(ctx, repo.ReceivePack{In: stdin, Out: e.io.Out, Err: e.io.Err, Env: env, Signer: key, Now: e.now()},
+		func(ctx context.Context, pushed []repo.PatchPush, opts []string) map[string]error {
+			failed, err := helperPatches(ctx, e, r, key, pushed, opts)
+			perr = err
+			return failed
+		})
+	if err != nil {
 		return fmt.Errorf("push landed nowhere: %w", err)
 	}
-	p.Close()
-	// Pushes to refs/patches open or revise patches (patch_helper.go).
-	perr := helperPatches(ctx, e, r, key, p.Patches(), p.Options())
 	// Every push adds a pack; let git consolidate them when enough pile up.
 	r.Git(ctx, nil, "gc", "--auto", "--quiet")
 	helperAnnounce(ctx, e, r.RID)
 	return perr
+}
+
+// Environment between `grove patch open|update` and the helper it runs
+// through git push: a file with the patch's message (title, blank line,
+// description, as in a commit), and a file the helper writes "ID REVISION"
+// to.
+const (
+	patchMessageEnv = "GROVE_PATCH_MESSAGE_FILE"
+	patchResultEnv  = "GROVE_PATCH_RESULT_FILE"
+)
+
+// helperPatches opens or revises the patches a push named
+// (issues.Store.ReceivePatches), says which, and returns why each ref
+// that failed did, and the first such error.
+func helperPatches(ctx context.Context, e *env, r *repo.Repo, key protocol.Signer, pushed []repo.PatchPush, opts []string) (map[string]error, error) {
+	message := ""
+	if f := e.getenv(patchMessageEnv); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return failAll(pushed, fmt.Errorf("patch message: %w", err))
+		}
+		message = string(b)
+	}
+	h, err := e.home()
+	if err != nil {
+		return failAll(pushed, err)
+	}
+	failed := make(map[string]error)
+	var first error
+	for _, res := range issues.NewCachedStore(r, h).ReceivePatches(ctx, key, e.now(), pushed, opts, message) {
+		if res.Err == nil && res.Opened() {
+			fmt.Fprintf(e.io.Err, "grove: opened patch %.7s (%s)\n", res.ID, patchURL(r.RID, res.ID))
+		} else if res.Err == nil {
+			fmt.Fprintf(e.io.Err, "grove: updated patch %.7s to revision %d, %.7s (%s)\n", res.ID, res.N, res.Revision, patchURL(r.RID, res.ID))
+		}
+		if f := e.getenv(patchResultEnv); f != "" && res.Err == nil {
+			if err := os.WriteFile(f, []byte(res.ID+" "+res.Revision+"\n"), 0o600); err != nil {
+				res.Err = fmt.Errorf("patch result: %w", err)
+			}
+		}
+		if res.Err != nil {
+			failed[res.Ref] = res.Err
+			first = cmp.Or(first, res.Err)
+		}
+	}
+	return failed, first
+}
+
+// failAll fails every ref of pushed with err.
+func failAll(pushed []repo.PatchPush, err error) (map[string]error, error) {
+	failed := make(map[string]error, len(pushed))
+	for _, pp := range pushed {
+		failed[pp.Ref] = err
+	}
+	return failed, err
+}
+
+// patchURL is the URL-like reference the helper prints for a patch.
+func patchURL(rid protocol.RID, id string) string {
+	return rid.URL() + "/patches/" + id
 }
 
 // helperSyncWait bounds how long a fetch waits for the node to sync first.

@@ -14,9 +14,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"example.com/grove/issues"
-	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
+
+// patchKind is patches as the commands see them: what every kind offers
+// (cob.go), and open and update (through git push), list, show, review,
+// checkout and merge.
+var patchKind = &cobKind{
+	Kind: issues.PatchKind,
+	thread: func(obj *issues.Object, rules issues.Rules) (*issues.Thread, error) {
+		p, err := issues.MaterializePatch(obj, rules)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Thread, nil
+	},
+	states:  []string{issues.StateOpen, issues.StateMerged, issues.StateClosed},
+	example: "3f2a", label: "needs-tests",
+}
 
 func newPatchCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
@@ -25,7 +40,8 @@ func newPatchCmd(e *env) *cobra.Command {
 		Long: `Patches are signed collaborative objects stored in the project's git storage,
 like issues. A patch has revisions (a base and a head commit each), reviews
 per revision (accept, reject or comment, with comments on lines of files),
-discussion comments, labels and a state: open, merged or closed.
+discussion comments, labels, assignees, reactions and a state: open, merged
+or closed.
 
 Open one with 'git push grove HEAD:refs/patches' (or 'grove patch open'),
 revise it with 'git push grove HEAD:refs/patches/ID'. A patch is merged on
@@ -38,87 +54,51 @@ branch. Any unique prefix of a patch, revision or comment ID is accepted.`,
 		newPatchShowCmd(e),
 		newPatchUpdateCmd(e),
 		newPatchReviewCmd(e),
-		newPatchCommentCmd(e),
 		newPatchCheckoutCmd(e),
 		newPatchMergeCmd(e),
-		newPatchCloseCmd(e),
-		newPatchReopenCmd(e),
-		newPatchEditCmd(e),
-		newPatchLabelCmd(e),
 	)
+	c.AddCommand(sharedCmds(e, patchKind)...)
 	return c
 }
 
-// patchSession is one command's view of a project's patches.
-type patchSession struct {
-	e *env
-	r *repo.Repo
-	s *issues.Store
-	v issues.PatchView
+// patches is one command's view of a project's patches: besides what
+// every kind has, what materializing a patch needs (its view: the rules
+// and the canonical default branch, which decides merged).
+type patches struct {
+	*objects
+	v *issues.PatchView // nil until view reads it
 }
 
-func (e *env) openPatches(ctx context.Context, flagRID string) (*patchSession, error) {
-	r, err := e.project(ctx, flagRID)
+func openPatches(ctx context.Context, d *deps) (*patches, error) {
+	objs, err := openObjects(ctx, d, patchKind)
 	if err != nil {
 		return nil, err
 	}
-	h, err := e.home()
-	if err != nil {
-		return nil, err
-	}
-	s := issues.NewCachedStore(r, h)
-	v, err := s.PatchView(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &patchSession{e: e, r: r, s: s, v: v}, nil
+	return &patches{objects: objs}, nil
 }
 
-// load resolves prefix and materializes the patch.
-func (ps *patchSession) load(ctx context.Context, prefix string) (*issues.Patch, *issues.Object, error) {
-	id, err := ps.s.ResolvePatch(ctx, prefix)
+func (ps *patches) view(ctx context.Context) (issues.PatchView, error) {
+	if ps.v == nil {
+		v, err := ps.s.PatchView(ctx)
+		if err != nil {
+			return issues.PatchView{}, err
+		}
+		ps.v = &v
+	}
+	return *ps.v, nil
+}
+
+// load resolves prefix and materializes the patch, merged or not.
+func (ps *patches) load(ctx context.Context, prefix string) (*issues.Patch, *issues.Object, error) {
+	id, err := ps.resolve(prefix)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ps.s.Patch(ctx, id, ps.v)
-}
-
-// change writes one change to the patch prefix names, after check, and
-// returns the change's oid.
-func (ps *patchSession) change(ctx context.Context, prefix string, check func(me protocol.NID, p *issues.Patch) error, build func(p *issues.Patch) ([]issues.PatchAction, error)) (string, error) {
-	key, err := ps.e.key()
+	v, err := ps.view(ctx)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	p, obj, err := ps.load(ctx, prefix)
-	if err != nil {
-		return "", err
-	}
-	if check != nil {
-		if err := check(key.NID(), p); err != nil {
-			return "", err
-		}
-	}
-	acts, err := build(p)
-	if err != nil {
-		return "", err
-	}
-	oid, err := ps.s.UpdatePatch(ctx, key, ps.e.now(), obj, acts...)
-	if err != nil {
-		return "", usageIfInvalid(err)
-	}
-	ps.e.announceChange(ctx, ps.r)
-	return oid, nil
-}
-
-// mayTriagePatch is the check for title, state and label changes.
-func mayTriagePatch(rules issues.Rules, what string) func(protocol.NID, *issues.Patch) error {
-	return func(me protocol.NID, p *issues.Patch) error {
-		if !rules.CanTriage(me, p.Author) {
-			return fmt.Errorf("patch %.7s: only its author or a delegate may %s it", p.ID, what)
-		}
-		return nil
-	}
+	return ps.s.Patch(ctx, id, v)
 }
 
 // findRevision resolves a revision: its number (1 is the first) or a
@@ -154,8 +134,12 @@ func findRevision(p *issues.Patch, ref string) (*issues.Revision, int, error) {
 // pushPatch runs git push of rev to ref from the working copy, with the
 // message (if any) handed to the helper, and returns the patch and
 // revision IDs the helper reports.
-func pushPatch(ctx context.Context, e *env, rev, ref, message, base string) (id, revID string, err error) {
-	if _, err := e.project(ctx, ""); err != nil {
+func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id, revID string, err error) {
+	if _, err := d.Repo(ctx); err != nil {
+		return "", "", err
+	}
+	h, err := d.Home()
+	if err != nil {
 		return "", "", err
 	}
 	dir, err := os.MkdirTemp("", "grove-patch-*")
@@ -164,7 +148,11 @@ func pushPatch(ctx context.Context, e *env, rev, ref, message, base string) (id,
 	}
 	defer os.RemoveAll(dir)
 	result := filepath.Join(dir, "result")
-	env := append(os.Environ(), patchResultEnv+"="+result)
+	// The helper git runs works in the home this command found.
+	env := append(os.Environ(), "GROVE_HOME="+h.Dir, patchResultEnv+"="+result)
+	if p, ok := d.IO.LookupEnv("GROVE_PASSPHRASE"); ok {
+		env = append(env, "GROVE_PASSPHRASE="+p)
+	}
 	if message != "" {
 		mf := filepath.Join(dir, "message")
 		if err := os.WriteFile(mf, []byte(message), 0o600); err != nil {
@@ -174,12 +162,12 @@ func pushPatch(ctx context.Context, e *env, rev, ref, message, base string) (id,
 	}
 	args := []string{"push", "-q"}
 	if base != "" {
-		args = append(args, "-o", optBase+base)
+		args = append(args, "-o", issues.PushOptionBase+base)
 	}
 	args = append(args, "grove", rev+":"+ref)
 	c := exec.CommandContext(ctx, "git", args...)
 	c.Env = env
-	c.Stdout, c.Stderr = e.io.Err, e.io.Err
+	c.Stdout, c.Stderr = d.IO.Err, d.IO.Err
 	if err := c.Run(); err != nil {
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()
@@ -194,8 +182,22 @@ func pushPatch(ctx context.Context, e *env, rev, ref, message, base string) (id,
 	return id, revID, nil
 }
 
+// showPatchJSON prints patch id as JSON.
+func showPatchJSON(ctx context.Context, d *deps, id string) error {
+	ps, err := openPatches(ctx, d)
+	if err != nil {
+		return err
+	}
+	p, _, err := ps.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(d.IO.Out, p)
+}
+
 type patchOpenOptions struct {
-	Title string
+	deps
+	Title optString
 	Body  bodyInput
 	Base  string
 	Head  string
@@ -204,6 +206,7 @@ type patchOpenOptions struct {
 
 func newPatchOpenCmd(e *env) *cobra.Command {
 	o := &patchOpenOptions{}
+	o.deps = e.deps(nil)
 	c := &cobra.Command{
 		Use:   "open [--title T] [--body B] [--base BRANCH] [--head REV]",
 		Short: "Open a patch from a commit of this working copy; prints its ID",
@@ -214,9 +217,9 @@ base is the merge base of REV with the default branch, or with BRANCH.`,
 		Example: `  grove patch open
   grove patch open --title "Greet by name" --body "Fixes 3f2a." --head feature`,
 		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return patchOpenRun(c.Context(), c, e, o) },
+		RunE: func(c *cobra.Command, args []string) error { return patchOpenRun(c.Context(), o) },
 	}
-	c.Flags().StringVarP(&o.Title, "title", "t", "", "title (default: from the commits)")
+	c.Flags().VarP(&o.Title, "title", "t", "title (default: from the commits)")
 	o.Body.flags(c, "description")
 	c.Flags().StringVar(&o.Base, "base", "", "base the patch on `BRANCH` (default: the default branch)")
 	c.Flags().StringVar(&o.Head, "head", "HEAD", "the commit to propose")
@@ -224,49 +227,38 @@ base is the merge base of REV with the default branch, or with BRANCH.`,
 	return c
 }
 
-func patchOpenRun(ctx context.Context, c *cobra.Command, e *env, o *patchOpenOptions) error {
-	titled := c.Flags().Changed("title")
-	if titled && !issues.ValidTitle(o.Title) {
-		return usagef("--title: 1 to %d characters on one line", issues.MaxTitle)
+func patchOpenRun(ctx context.Context, o *patchOpenOptions) error {
+	if err := checkTitle(o.Title); err != nil {
+		return err
 	}
 	var body string
-	if c.Flags().Changed("body") || c.Flags().Changed("body-file") {
-		if !titled {
+	if o.Body.given() {
+		if !o.Title.Given {
 			return usagef("a description needs a --title")
 		}
 		var err error
-		if body, _, err = o.Body.read(ctx, c, e); err != nil {
+		if body, _, err = o.Body.read(ctx, &o.deps); err != nil {
 			return err
 		}
 	}
 	message := ""
-	if titled {
-		message = o.Title + "\n\n" + body
+	if o.Title.Given {
+		message = o.Title.Value + "\n\n" + body
 	}
-	id, _, err := pushPatch(ctx, e, o.Head, patchOpenAlias, message, o.Base)
+	id, _, err := pushPatch(ctx, &o.deps, o.Head, repo.PatchOpenAlias, message, o.Base)
 	if err != nil {
 		return err
 	}
 	if o.JSON {
-		return showPatchJSON(ctx, e, id)
+		return showPatchJSON(ctx, &o.deps, id)
 	}
-	fmt.Fprintln(e.io.Out, id)
+	fmt.Fprintln(o.IO.Out, id)
 	return nil
 }
 
-func showPatchJSON(ctx context.Context, e *env, id string) error {
-	ps, err := e.openPatches(ctx, "")
-	if err != nil {
-		return err
-	}
-	p, _, err := ps.s.Patch(ctx, id, ps.v)
-	if err != nil {
-		return err
-	}
-	return writeJSON(e.io.Out, p)
-}
-
 type patchUpdateOptions struct {
+	deps
+	ID      string
 	Head    string
 	Message string
 	JSON    bool
@@ -274,6 +266,7 @@ type patchUpdateOptions struct {
 
 func newPatchUpdateCmd(e *env) *cobra.Command {
 	o := &patchUpdateOptions{}
+	o.deps = e.deps(nil)
 	c := &cobra.Command{
 		Use:   "update ID [--head REV] [--message M]",
 		Short: "Add a revision to your patch; prints the revision's ID",
@@ -283,24 +276,8 @@ refs/patches/ID of the grove remote: the same as
 		Example: `  grove patch update 3f2a --message "Address review"`,
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			ps, err := e.openPatches(ctx, "")
-			if err != nil {
-				return err
-			}
-			id, err := ps.s.ResolvePatch(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			_, rev, err := pushPatch(ctx, e, o.Head, repo.PatchRefPrefix+id, o.Message, "")
-			if err != nil {
-				return err
-			}
-			if o.JSON {
-				return showPatchJSON(ctx, e, id)
-			}
-			fmt.Fprintln(e.io.Out, rev)
-			return nil
+			o.ID = args[0]
+			return patchUpdateRun(c.Context(), o)
 		},
 	}
 	c.Flags().StringVar(&o.Head, "head", "HEAD", "the new head")
@@ -309,98 +286,81 @@ refs/patches/ID of the grove remote: the same as
 	return c
 }
 
+func patchUpdateRun(ctx context.Context, o *patchUpdateOptions) error {
+	ps, err := openPatches(ctx, &o.deps)
+	if err != nil {
+		return err
+	}
+	id, err := ps.resolve(o.ID)
+	if err != nil {
+		return err
+	}
+	_, rev, err := pushPatch(ctx, &o.deps, o.Head, repo.PatchRefPrefix+id, o.Message, "")
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return showPatchJSON(ctx, &o.deps, id)
+	}
+	fmt.Fprintln(o.IO.Out, rev)
+	return nil
+}
+
 // --- list
 
 type patchListOptions struct {
-	Repo  string
+	deps
+	RID   string
 	State string
 	JSON  bool
 }
 
 func newPatchListCmd(e *env) *cobra.Command {
 	o := &patchListOptions{}
+	o.deps = e.deps(&o.RID)
 	c := &cobra.Command{
 		Use:     "list [--state open|merged|closed|all]",
 		Short:   "List patches, newest first",
 		Example: "  grove patch list\n  grove patch list --state all --json",
 		Args:    exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			state := o.State
-			switch state {
-			case issues.StateOpen, issues.StateMerged, issues.StateClosed:
-			case "all":
-				state = ""
-			default:
-				return usagef("--state must be open, merged, closed or all")
-			}
-			ps, err := e.openPatches(ctx, o.Repo)
-			if err != nil {
-				return err
-			}
-			list, err := ps.s.Patches(ctx, ps.v, state)
-			if err != nil {
-				return err
-			}
-			if o.JSON {
-				if list == nil {
-					list = []*issues.Patch{}
-				}
-				return writeJSON(e.io.Out, list)
-			}
-			if len(list) == 0 {
-				if e.io.ErrTTY {
-					fmt.Fprintln(e.io.Err, "No patches match.")
-				}
-				return nil
-			}
-			rows := make([][]string, 0, len(list))
-			for _, p := range list {
-				rows = append(rows, []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", len(p.Revisions)), verdictSummary(p), shortNID(p.Author), p.Created.Format("2006-01-02")})
-			}
-			return table(e.io.Out, rows)
-		},
+		RunE:    func(c *cobra.Command, args []string) error { return patchListRun(c.Context(), o) },
 	}
-	repoFlag(c, &o.Repo)
+	repoFlag(c, &o.RID)
 	c.Flags().StringVarP(&o.State, "state", "s", "open", "open, merged, closed or all")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
 }
 
-// verdictSummary counts the newest revision's accepts and rejects, in
-// words: "+1 -0" would read as a diff stat.
-func verdictSummary(p *issues.Patch) string {
-	acc, rej := 0, 0
-	for _, v := range p.Verdicts(p.Latest().ID) {
-		if v == issues.VerdictAccept {
-			acc++
-		} else {
-			rej++
-		}
+func patchListRun(ctx context.Context, o *patchListOptions) error {
+	state, err := listState(patchKind, o.State)
+	if err != nil {
+		return err
 	}
-	switch {
-	case acc == 0 && rej == 0:
-		return "no verdicts"
-	case rej == 0:
-		return fmt.Sprintf("%d accepted", acc)
-	case acc == 0:
-		return fmt.Sprintf("%d rejected", rej)
+	ps, err := openPatches(ctx, &o.deps)
+	if err != nil {
+		return err
 	}
-	return fmt.Sprintf("%d accepted, %d rejected", acc, rej)
-}
-
-// plural returns "1 revision" or "n revisions".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
+	v, err := ps.view(ctx)
+	if err != nil {
+		return err
 	}
-	return fmt.Sprintf("%d %ss", n, word)
+	list, err := ps.s.Patches(ctx, v, state)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, p := range list {
+		rows = append(rows, patchRow(p))
+	}
+	return writeList(o.IO, "patches", o.JSON, list, rows)
 }
 
 // --- show
 
 type patchShowOptions struct {
-	Repo     string
+	deps
+	RID      string
+	ID       string
 	JSON     bool
 	Diff     bool
 	Revision string
@@ -409,6 +369,7 @@ type patchShowOptions struct {
 
 func newPatchShowCmd(e *env) *cobra.Command {
 	o := &patchShowOptions{}
+	o.deps = e.deps(&o.RID)
 	c := &cobra.Command{
 		Use:   "show ID [--json] [--diff [--revision R | --range R1..R2]]",
 		Short: "Show a patch: revisions, reviews and comments, and its diff",
@@ -419,10 +380,11 @@ of its ID.`,
 		Example: "  grove patch show 3f2a\n  grove patch show 3f2a --diff\n  grove patch show 3f2a --range 1..2\n  grove patch show 3f2a --json",
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return patchShowRun(c.Context(), e, o, args[0])
+			o.ID = args[0]
+			return patchShowRun(c.Context(), o)
 		},
 	}
-	repoFlag(c, &o.Repo)
+	repoFlag(c, &o.RID)
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&o.Diff, "diff", false, "show the revision's diff against its base")
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision to diff (default: the newest)")
@@ -430,131 +392,71 @@ of its ID.`,
 	return c
 }
 
-func patchShowRun(ctx context.Context, e *env, o *patchShowOptions, prefix string) error {
+func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 	if o.Range != "" && o.Revision != "" {
 		return usagef("give --revision or --range, not both")
 	}
-	ps, err := e.openPatches(ctx, o.Repo)
+	ps, err := openPatches(ctx, &o.deps)
 	if err != nil {
 		return err
 	}
-	p, _, err := ps.load(ctx, prefix)
+	p, _, err := ps.load(ctx, o.ID)
 	if err != nil {
 		return err
 	}
-	var from, to string
-	if o.Diff || o.Range != "" || o.Revision != "" {
-		if o.Range != "" {
-			a, b, ok := strings.Cut(o.Range, "..")
-			if !ok || a == "" || b == "" {
-				return usagef("--range: want R1..R2, e.g. 1..2")
-			}
-			ra, _, err := findRevision(p, a)
-			if err != nil {
-				return err
-			}
-			rb, _, err := findRevision(p, b)
-			if err != nil {
-				return err
-			}
-			from, to = ra.Head, rb.Head
-		} else {
-			r, _, err := findRevision(p, o.Revision)
-			if err != nil {
-				return err
-			}
-			from, to = r.Base, r.Head
-		}
+	from, to, err := diffRange(p, o)
+	if err != nil {
+		return err
 	}
 	if o.JSON {
-		return writeJSON(e.io.Out, p)
+		return writeJSON(o.IO.Out, p)
 	}
-	printPatch(e, p)
-	if to != "" {
-		diff, err := ps.r.Git(ctx, nil, "diff", "--no-color", "--no-ext-diff", from, to)
-		if err != nil {
-			return fmt.Errorf("diff %.7s..%.7s: %w (are the patch's commits in local storage? sync first)", from, to, err)
-		}
-		fmt.Fprintf(e.io.Out, "\n── diff %.7s..%.7s\n%s", from, to, diff)
+	showPatch(o.IO.Out, p)
+	if to == "" {
+		return nil
 	}
+	diff, err := ps.r.Git(ctx, nil, "diff", "--no-color", "--no-ext-diff", from, to)
+	if err != nil {
+		return fmt.Errorf("diff %.7s..%.7s: %w (are the patch's commits in local storage? sync first)", from, to, err)
+	}
+	fmt.Fprintf(o.IO.Out, "\n── diff %.7s..%.7s\n%s", from, to, diff)
 	return nil
 }
 
-func printPatch(e *env, p *issues.Patch) {
-	w := e.io.Out
-	fmt.Fprintf(w, "%s\n%s · opened by %s on %s · %s · %s\n", p.Title, p.State, shortNID(p.Author), p.Created.Format("2006-01-02 15:04"), plural(len(p.Revisions), "revision"), verdictSummary(p))
-	if len(p.Labels) > 0 {
-		fmt.Fprintf(w, "labels: %s\n", strings.Join(p.Labels, ", "))
+// diffRange returns the commits whose diff show prints: none without
+// --diff, --revision or --range.
+func diffRange(p *issues.Patch, o *patchShowOptions) (from, to string, err error) {
+	switch {
+	case o.Range != "":
+		a, b, ok := strings.Cut(o.Range, "..")
+		if !ok || a == "" || b == "" {
+			return "", "", usagef("--range: want R1..R2, e.g. 1..2")
+		}
+		ra, _, err := findRevision(p, a)
+		if err != nil {
+			return "", "", err
+		}
+		rb, _, err := findRevision(p, b)
+		if err != nil {
+			return "", "", err
+		}
+		return ra.Head, rb.Head, nil
+	case o.Diff || o.Revision != "":
+		r, _, err := findRevision(p, o.Revision)
+		if err != nil {
+			return "", "", err
+		}
+		return r.Base, r.Head, nil
 	}
-	fmt.Fprintf(w, "id: %s\n", p.ID)
-	if p.Merge != nil {
-		by := ""
-		if p.Merge.Author != "" {
-			by = " by " + shortNID(p.Merge.Author)
-		}
-		at := ""
-		if p.Merge.Commit != "" {
-			at = " at " + p.Merge.Commit[:7]
-		}
-		fmt.Fprintf(w, "merged: revision %.7s%s%s\n", p.Merge.Revision, at, by)
-	}
-	if p.Body != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(p.Body, "\n"))
-	}
-	for i, r := range p.Revisions {
-		merged := ""
-		if r.Merged {
-			merged = " (merged)"
-		}
-		fmt.Fprintf(w, "\n── revision %d %.7s: %.7s..%.7s on %s%s\n", i+1, r.ID, r.Base, r.Head, r.Created.Format("2006-01-02 15:04"), merged)
-		if r.Description != "" {
-			fmt.Fprintf(w, "%s\n", strings.TrimRight(r.Description, "\n"))
-		}
-		for _, rv := range p.Reviews {
-			if rv.Revision != r.ID {
-				continue
-			}
-			fmt.Fprintf(w, "   review %.7s by %s: %s on %s\n", rv.ID, shortNID(rv.Author), rv.Verdict, rv.Created.Format("2006-01-02 15:04"))
-			for _, line := range nonEmptyLines(rv.Body) {
-				fmt.Fprintf(w, "     %s\n", line)
-			}
-			for _, lc := range rv.Comments {
-				where := fmt.Sprintf("%s:%d", lc.Path, lc.Line)
-				if lc.EndLine > lc.Line {
-					where += fmt.Sprintf("-%d", lc.EndLine)
-				}
-				fmt.Fprintf(w, "     %s\n", where)
-				for _, line := range nonEmptyLines(lc.Body) {
-					fmt.Fprintf(w, "       %s\n", line)
-				}
-			}
-		}
-	}
-	for _, c := range p.Comments {
-		what := "comment " + c.ID[:7]
-		if c.ReplyTo != "" {
-			what = "reply " + c.ID[:7] + " to " + c.ReplyTo[:7]
-		}
-		edited := ""
-		if c.Edited != nil {
-			edited = " (edited)"
-		}
-		fmt.Fprintf(w, "\n── %s by %s on %s%s\n%s\n", what, shortNID(c.Author), c.Created.Format("2006-01-02 15:04"), edited, strings.TrimRight(c.Body, "\n"))
-	}
-}
-
-func nonEmptyLines(s string) []string {
-	s = strings.TrimRight(s, "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
+	return "", "", nil
 }
 
 // --- review
 
 type patchReviewOptions struct {
-	Repo     string
+	deps
+	RID      string
+	ID       string
 	Revision string
 	Accept   bool
 	Reject   bool
@@ -567,6 +469,7 @@ type patchReviewOptions struct {
 
 func newPatchReviewCmd(e *env) *cobra.Command {
 	o := &patchReviewOptions{}
+	o.deps = e.deps(&o.RID)
 	c := &cobra.Command{
 		Use:   "review ID [--revision R] (--accept | --reject | --comment) [--body B] [--file PATH --line N [--end-line M]]",
 		Short: "Review a revision of a patch; prints the review's ID",
@@ -578,10 +481,11 @@ anyone who may see the project may review.`,
   grove patch review 3f2a --comment --file hello.go --line 7 --body "Use os.Getenv once"`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return patchReviewRun(c.Context(), c, e, o, args[0])
+			o.ID = args[0]
+			return patchReviewRun(c.Context(), o)
 		},
 	}
-	repoFlag(c, &o.Repo)
+	repoFlag(c, &o.RID)
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` to review (number or ID prefix; default: the newest)")
 	c.Flags().BoolVar(&o.Accept, "accept", false, "accept the revision")
 	c.Flags().BoolVar(&o.Reject, "reject", false, "reject the revision")
@@ -593,7 +497,7 @@ anyone who may see the project may review.`,
 	return c
 }
 
-func patchReviewRun(ctx context.Context, c *cobra.Command, e *env, o *patchReviewOptions, prefix string) error {
+func patchReviewRun(ctx context.Context, o *patchReviewOptions) error {
 	verdict := ""
 	n := 0
 	for v, set := range map[string]bool{issues.VerdictAccept: o.Accept, issues.VerdictReject: o.Reject, issues.VerdictComment: o.Comment} {
@@ -613,11 +517,11 @@ func patchReviewRun(ctx context.Context, c *cobra.Command, e *env, o *patchRevie
 	if o.File != "" && !issues.ValidPath(o.File) {
 		return usagef("--file: a path relative to the project's root")
 	}
-	ps, err := e.openPatches(ctx, o.Repo)
+	ps, err := openPatches(ctx, &o.deps)
 	if err != nil {
 		return err
 	}
-	body, _, err := o.Body.read(ctx, c, e)
+	body, _, err := o.Body.read(ctx, &o.deps)
 	if err != nil {
 		return err
 	}
@@ -627,25 +531,31 @@ func patchReviewRun(ctx context.Context, c *cobra.Command, e *env, o *patchRevie
 	if verdict == issues.VerdictComment && strings.TrimSpace(body) == "" {
 		return usagef("a comment needs a --body")
 	}
-	oid, err := ps.change(ctx, prefix, nil, func(p *issues.Patch) ([]issues.PatchAction, error) {
-		r, _, err := findRevision(p, o.Revision)
-		if err != nil {
-			return nil, err
-		}
-		a := issues.PatchAction{Type: issues.ActReview, Revision: r.ID, Verdict: verdict, Body: body}
-		if o.File != "" {
-			if err := checkLines(ctx, ps.r, r.Head, o.File, max(o.Line, o.EndLine)); err != nil {
-				return nil, err
-			}
-			a.Body = ""
-			a.Comments = []issues.LineComment{{Path: o.File, Line: o.Line, EndLine: o.EndLine, Body: body}}
-		}
-		return []issues.PatchAction{a}, nil
-	})
+	key, err := o.Key()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.io.Out, oid)
+	p, obj, err := ps.load(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	r, _, err := findRevision(p, o.Revision)
+	if err != nil {
+		return err
+	}
+	act := issues.Action{Type: issues.ActReview, Revision: r.ID, Verdict: verdict, Body: body}
+	if o.File != "" {
+		if err := checkLines(ctx, ps.r, r.Head, o.File, max(o.Line, o.EndLine)); err != nil {
+			return err
+		}
+		act.Body = ""
+		act.Comments = []issues.LineComment{{Path: o.File, Line: o.Line, EndLine: o.EndLine, Body: body}}
+	}
+	oid, err := ps.write(ctx, key, obj, act)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.IO.Out, oid)
 	return nil
 }
 
@@ -665,66 +575,17 @@ func checkLines(ctx context.Context, r *repo.Repo, commit, path string, line int
 	return nil
 }
 
-// --- comment
-
-type patchCommentOptions struct {
-	Repo    string
-	Body    bodyInput
-	ReplyTo string
-}
-
-func newPatchCommentCmd(e *env) *cobra.Command {
-	o := &patchCommentOptions{}
-	c := &cobra.Command{
-		Use:     "comment ID --body B [--reply-to COMMENT_ID]",
-		Short:   "Comment on a patch's discussion; prints the comment's ID",
-		Example: "  grove patch comment 3f2a --body \"Could this also cover tags?\"",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			ps, err := e.openPatches(ctx, o.Repo)
-			if err != nil {
-				return err
-			}
-			body, ok, err := o.Body.read(ctx, c, e)
-			if err != nil {
-				return err
-			}
-			if !ok || strings.TrimSpace(body) == "" {
-				return usagef("give the comment with --body or --body-file")
-			}
-			oid, err := ps.change(ctx, args[0], nil, func(p *issues.Patch) ([]issues.PatchAction, error) {
-				a := issues.PatchAction{Type: issues.ActComment, Body: body}
-				if o.ReplyTo != "" {
-					id, err := findComment(&issues.Issue{Thread: p.Thread}, o.ReplyTo)
-					if err != nil {
-						return nil, err
-					}
-					a.ReplyTo = id
-				}
-				return []issues.PatchAction{a}, nil
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(e.io.Out, oid)
-			return nil
-		},
-	}
-	repoFlag(c, &o.Repo)
-	o.Body.flags(c, "comment")
-	c.Flags().StringVar(&o.ReplyTo, "reply-to", "", "reply to comment `COMMENT_ID` (a prefix is enough)")
-	return c
-}
-
 // --- checkout
 
 type patchCheckoutOptions struct {
+	deps
+	ID       string
 	Revision string
 }
 
 func newPatchCheckoutCmd(e *env) *cobra.Command {
 	o := &patchCheckoutOptions{}
+	o.deps = e.deps(nil)
 	c := &cobra.Command{
 		Use:   "checkout ID [--revision R]",
 		Short: "Check out a patch's newest revision (or R) as branch patch/<short-id>",
@@ -732,54 +593,61 @@ func newPatchCheckoutCmd(e *env) *cobra.Command {
   grove patch checkout 3f2a --revision 1`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			ps, err := e.openPatches(ctx, "")
-			if err != nil {
-				return err
-			}
-			p, _, err := ps.load(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			r, n, err := findRevision(p, o.Revision)
-			if err != nil {
-				return err
-			}
-			if !ps.r.HasObject(r.Head) {
-				return fmt.Errorf("patch %.7s: the head %.7s of revision %d is not in local storage: sync first", p.ID, r.Head, n)
-			}
-			git := func(args ...string) error {
-				cmd := exec.CommandContext(ctx, "git", args...)
-				cmd.Stdout, cmd.Stderr = e.io.Err, e.io.Err
-				if err := cmd.Run(); err != nil {
-					return fmt.Errorf("git %s: %w", args[0], err)
-				}
-				return nil
-			}
-			if err := git("fetch", "-q", ps.r.RID.URL(), r.Head); err != nil {
-				return err
-			}
-			branch := "patch/" + p.ID[:7]
-			if err := git("checkout", "-q", "-B", branch, r.Head); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.io.Out, "Switched to branch %s at revision %d (%.7s)\n", branch, n, r.Head)
-			return nil
+			o.ID = args[0]
+			return patchCheckoutRun(c.Context(), o)
 		},
 	}
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` (number or ID prefix; default: the newest)")
 	return c
 }
 
+func patchCheckoutRun(ctx context.Context, o *patchCheckoutOptions) error {
+	ps, err := openPatches(ctx, &o.deps)
+	if err != nil {
+		return err
+	}
+	p, _, err := ps.load(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	r, n, err := findRevision(p, o.Revision)
+	if err != nil {
+		return err
+	}
+	if !ps.r.HasObject(r.Head) {
+		return fmt.Errorf("patch %.7s: the head %.7s of revision %d is not in local storage: sync first", p.ID, r.Head, n)
+	}
+	git := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Stdout, cmd.Stderr = o.IO.Err, o.IO.Err
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("git %s: %w", args[0], err)
+		}
+		return nil
+	}
+	if err := git("fetch", "-q", ps.r.RID.URL(), r.Head); err != nil {
+		return err
+	}
+	branch := "patch/" + p.ID[:7]
+	if err := git("checkout", "-q", "-B", branch, r.Head); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.Out, "Switched to branch %s at revision %d (%.7s)\n", branch, n, r.Head)
+	return nil
+}
+
 // --- merge
 
 type patchMergeOptions struct {
-	Repo     string
+	deps
+	RID      string
+	ID       string
 	Revision string
 }
 
 func newPatchMergeCmd(e *env) *cobra.Command {
 	o := &patchMergeOptions{}
+	o.deps = e.deps(&o.RID)
 	c := &cobra.Command{
 		Use:   "merge ID [--revision R]",
 		Short: "Merge a patch into the default branch and push (delegates)",
@@ -790,24 +658,25 @@ update, announced to a running node. Only delegates may merge.`,
 		Example: "  grove patch merge 3f2a",
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return patchMergeRun(c.Context(), e, o, args[0])
+			o.ID = args[0]
+			return patchMergeRun(c.Context(), o)
 		},
 	}
-	repoFlag(c, &o.Repo)
+	repoFlag(c, &o.RID)
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` to merge (default: the newest)")
 	return c
 }
 
-func patchMergeRun(ctx context.Context, e *env, o *patchMergeOptions, prefix string) error {
-	ps, err := e.openPatches(ctx, o.Repo)
+func patchMergeRun(ctx context.Context, o *patchMergeOptions) error {
+	ps, err := openPatches(ctx, &o.deps)
 	if err != nil {
 		return err
 	}
-	key, err := e.key()
+	key, err := o.Key()
 	if err != nil {
 		return err
 	}
-	p, obj, err := ps.load(ctx, prefix)
+	p, obj, err := ps.load(ctx, o.ID)
 	if err != nil {
 		return err
 	}
@@ -825,14 +694,18 @@ func patchMergeRun(ctx context.Context, e *env, o *patchMergeOptions, prefix str
 			ident = s[:i+1]
 		}
 	}
-	res, err := ps.s.MergePatch(ctx, key, e.now(), ps.v, obj, p, r.ID, ident)
+	v, err := ps.view(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := ps.s.MergePatch(ctx, key, o.Now(), v, obj, p, r.ID, ident)
 	if errors.Is(err, issues.ErrConflict) {
-		return fmt.Errorf("patch %.7s does not merge cleanly into %s: %w", p.ID, ps.v.Branch, err)
+		return fmt.Errorf("patch %.7s does not merge cleanly into %s: %w", p.ID, v.Branch, err)
 	}
 	if err != nil {
 		return err
 	}
-	e.announceChange(ctx, ps.r)
+	o.Announce(ctx, ps.r.RID)
 	how := "merged"
 	switch {
 	case res.FastForward:
@@ -840,121 +713,14 @@ func patchMergeRun(ctx context.Context, e *env, o *patchMergeOptions, prefix str
 	case res.Already:
 		how = "recorded as merged"
 	}
-	fmt.Fprintf(e.io.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, ps.v.Branch, res.Commit)
+	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, v.Branch, res.Commit)
 	// Bring the working copy's view of the remote up to date.
-	if o.Repo == "" {
+	if o.RID == "" {
 		cmd := exec.CommandContext(ctx, "git", "fetch", "-q", "grove")
 		cmd.Env = append(os.Environ(), noSyncEnv+"=1")
-		if cmd.Run() == nil && e.io.ErrTTY {
-			fmt.Fprintf(e.io.Err, "Run 'git pull grove %s' to update your %s.\n", ps.v.Branch, ps.v.Branch)
+		if cmd.Run() == nil && o.IO.ErrTTY {
+			fmt.Fprintf(o.IO.Err, "Run 'git pull grove %s' to update your %s.\n", v.Branch, v.Branch)
 		}
 	}
 	return nil
-}
-
-// --- close, reopen, edit, label
-
-func newPatchCloseCmd(e *env) *cobra.Command {
-	return newPatchStateCmd(e, "close", "Close a patch without merging it (author or delegates)", issues.StateClosed)
-}
-
-func newPatchReopenCmd(e *env) *cobra.Command {
-	return newPatchStateCmd(e, "reopen", "Reopen a closed patch (author or delegates)", issues.StateOpen)
-}
-
-// newPatchStateCmd is close and reopen: the same command but for the state.
-func newPatchStateCmd(e *env, verb, short, state string) *cobra.Command {
-	var rid string
-	c := &cobra.Command{
-		Use:     verb + " ID",
-		Short:   short,
-		Example: "  grove patch " + verb + " 3f2a",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return patchTriageRun(c.Context(), e, rid, args[0], verb, issues.PatchAction{Type: issues.ActState, State: state})
-		},
-	}
-	repoFlag(c, &rid)
-	return c
-}
-
-func patchTriageRun(ctx context.Context, e *env, rid, prefix, verb string, acts ...issues.PatchAction) error {
-	ps, err := e.openPatches(ctx, rid)
-	if err != nil {
-		return err
-	}
-	_, err = ps.change(ctx, prefix, mayTriagePatch(ps.v.Rules, verb), func(*issues.Patch) ([]issues.PatchAction, error) {
-		return acts, nil
-	})
-	return err
-}
-
-type patchEditOptions struct {
-	Repo  string
-	Title string
-	Body  bodyInput
-}
-
-func newPatchEditCmd(e *env) *cobra.Command {
-	o := &patchEditOptions{}
-	c := &cobra.Command{
-		Use:     "edit ID [--title T] [--body B | --body-file F]",
-		Short:   "Change a patch's title (author or delegates) or description (author)",
-		Example: `  grove patch edit 3f2a --title "Greet the reader by name"`,
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			titled := c.Flags().Changed("title")
-			if titled && !issues.ValidTitle(o.Title) {
-				return usagef("--title: 1 to %d characters on one line", issues.MaxTitle)
-			}
-			ps, err := e.openPatches(ctx, o.Repo)
-			if err != nil {
-				return err
-			}
-			var body string
-			bodied := false
-			if !titled || c.Flags().Changed("body") || c.Flags().Changed("body-file") {
-				if body, bodied, err = o.Body.read(ctx, c, e); err != nil {
-					return err
-				}
-			}
-			if !titled && !bodied {
-				return usagef("nothing to change: give --title, --body or --body-file")
-			}
-			check := func(me protocol.NID, p *issues.Patch) error {
-				if titled {
-					if err := mayTriagePatch(ps.v.Rules, "retitle")(me, p); err != nil {
-						return err
-					}
-				}
-				if bodied && me.String() != p.Author {
-					return fmt.Errorf("patch %.7s: only its author may edit its description", p.ID)
-				}
-				return nil
-			}
-			_, err = ps.change(ctx, args[0], check, func(*issues.Patch) ([]issues.PatchAction, error) {
-				var acts []issues.PatchAction
-				if titled {
-					acts = append(acts, issues.PatchAction{Type: issues.ActTitle, Title: o.Title})
-				}
-				if bodied {
-					acts = append(acts, issues.PatchAction{Type: issues.ActBody, Body: body})
-				}
-				return acts, nil
-			})
-			return err
-		},
-	}
-	repoFlag(c, &o.Repo)
-	c.Flags().StringVarP(&o.Title, "title", "t", "", "new title")
-	o.Body.flags(c, "description")
-	return c
-}
-
-func newPatchLabelCmd(e *env) *cobra.Command {
-	return newLabelCmd("grove patch label 3f2a --add needs-tests",
-		func(ctx context.Context, rid, id string, add, remove []string) error {
-			return patchTriageRun(ctx, e, rid, id, "label", issues.PatchAction{Type: issues.ActLabel, Add: add, Remove: remove})
-		})
 }

@@ -20,10 +20,14 @@ type progressLine struct {
 
 // progress returns a status line on stderr, drawn only when stderr is a
 // terminal and the work has lasted delay.
-func (e *env) progress(delay time.Duration) *progressLine {
+func (e *env) progress(delay time.Duration) *progressLine { return newProgress(e.io, delay) }
+
+// newProgress returns a status line on io's stderr, drawn only when it is
+// a terminal and the work has lasted delay.
+func newProgress(io IO, delay time.Duration) *progressLine {
 	l := &progressLine{start: time.Now(), delay: delay}
-	if e.io.ErrTTY {
-		l.w = e.io.Err
+	if io.ErrTTY {
+		l.w = io.Err
 	}
 	return l
 }

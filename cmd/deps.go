@@ -1,0 +1,150 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"example.com/grove/issues"
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+// deps is what a command's run function reaches beyond its flags: the
+// streams (and whether each is a terminal), the clock, and how to find the
+// home, the user's key and the project, as funcs a test replaces. Each
+// command's options struct embeds it; its run function is plain Go that a
+// test calls directly.
+type deps struct {
+	IO  IO
+	Now func() time.Time
+	// Home returns $GROVE_HOME, or ~/.grove.
+	Home func() (repo.Home, error)
+	// Key unlocks the user's signing key; NID reads who the user is
+	// without unlocking it.
+	Key func() (*protocol.Key, error)
+	NID func() (protocol.NID, error)
+	// Repo opens the project the command acts on: --repo's, or else the
+	// one the working copy's "grove" remote names.
+	Repo func(ctx context.Context) (*repo.Repo, error)
+	// Announce is called after every change to the user's namespace: it
+	// asks a running node to announce it and says where it went.
+	Announce func(ctx context.Context, rid protocol.RID)
+	// Editor asks the user for a text in $VISUAL or $EDITOR.
+	Editor func(ctx context.Context) (string, error)
+}
+
+// deps returns the dependencies of a command run by the program; rid, when
+// not nil, is the command's --repo flag, read when Repo is called.
+func (e *env) deps(rid *string) deps {
+	return deps{
+		IO:   e.io,
+		Now:  e.now,
+		Home: e.home,
+		Key:  e.key,
+		NID:  e.nid,
+		Repo: func(ctx context.Context) (*repo.Repo, error) {
+			flag := ""
+			if rid != nil {
+				flag = *rid
+			}
+			return e.project(ctx, flag)
+		},
+		Announce: func(ctx context.Context, rid protocol.RID) { announceLine(ctx, e, rid, "saved") },
+		Editor:   e.editor,
+	}
+}
+
+// repoFlag is --repo (-R): the project a command acts on.
+func repoFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVarP(p, "repo", "R", "", "project `RID` (default: this working copy's)")
+}
+
+// optString is a string flag that knows whether it was given, so that a
+// run function need not ask cobra.
+type optString struct {
+	Value string
+	Given bool
+}
+
+func (s *optString) Set(v string) error { s.Value, s.Given = v, true; return nil }
+func (s *optString) String() string     { return s.Value }
+
+// Type is pflag's name for the kind, which help and man pages show.
+func (s *optString) Type() string { return "string" }
+
+// give returns an optString given as v.
+func give(v string) optString { return optString{Value: v, Given: true} }
+
+// bodyInput is --body / --body-file, or the editor.
+type bodyInput struct {
+	Body optString
+	File optString
+}
+
+func (b *bodyInput) flags(c *cobra.Command, what string) {
+	c.Flags().VarP(&b.Body, "body", "b", what+" (markdown)")
+	c.Flags().VarP(&b.File, "body-file", "F", "read the "+what+" from `FILE` (- for stdin)")
+}
+
+// given reports whether --body or --body-file was given.
+func (b *bodyInput) given() bool { return b.Body.Given || b.File.Given }
+
+// read returns the body from the flags, or from the editor when neither
+// flag was given and stdin is a terminal. ok is false when there is none.
+func (b *bodyInput) read(ctx context.Context, d *deps) (body string, ok bool, err error) {
+	switch {
+	case b.Body.Given && b.File.Given:
+		return "", false, usagef("give --body or --body-file, not both")
+	case b.Body.Given:
+		return b.Body.Value, true, nil
+	case b.File.Given:
+		var data []byte
+		if b.File.Value == "-" {
+			data, err = io.ReadAll(io.LimitReader(d.IO.In, issues.MaxBody+1))
+		} else {
+			data, err = os.ReadFile(b.File.Value)
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("read body: %w", err)
+		}
+		return string(data), true, nil
+	case d.IO.InTTY:
+		s, err := d.Editor(ctx)
+		return s, err == nil, err
+	}
+	return "", false, nil
+}
+
+// editor opens $VISUAL or $EDITOR on an empty file and returns what was
+// written, exactly (markdown headings are not comments).
+func (e *env) editor(ctx context.Context) (string, error) {
+	ed := e.getenv("VISUAL")
+	if ed == "" {
+		ed = e.getenv("EDITOR")
+	}
+	if ed == "" {
+		ed = "vi"
+	}
+	f, err := os.CreateTemp("", "grove-issue-*.md")
+	if err != nil {
+		return "", fmt.Errorf("editor: %w", err)
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	c := exec.CommandContext(ctx, "sh", "-c", ed+` "$1"`, "sh", f.Name())
+	c.Stdin, c.Stdout, c.Stderr = e.io.In, e.io.Out, e.io.Err
+	if err := c.Run(); err != nil {
+		return "", fmt.Errorf("editor %s: %w", ed, err)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		return "", fmt.Errorf("editor: %w", err)
+	}
+	return string(b), nil
+}

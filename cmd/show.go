@@ -1,0 +1,251 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"example.com/grove/issues"
+	"example.com/grove/protocol"
+)
+
+// How collaborative objects are printed as text: what peers wrote (titles,
+// descriptions, comments, labels, reviews) reaches a terminal through this
+// file and table (output.go), and JSON through writeJSON and jsonList.
+
+const timeFormat = "2006-01-02 15:04"
+
+// showThread prints th: its title, a line of state, author, date and
+// facts, its labels, assignees, ID and reactions, then more (a kind's own
+// lines), its description, sections (a kind's own), and its comments as a
+// thread, replies under what they answer.
+func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections func()) {
+	head := append([]string{stateText(th), "opened by " + shortNID(th.Author) + " on " + th.Created.Format(timeFormat)}, facts...)
+	fmt.Fprintf(w, "%s\n%s\n", th.Title, strings.Join(head, " · "))
+	if len(th.Labels) > 0 {
+		fmt.Fprintf(w, "labels: %s\n", strings.Join(th.Labels, ", "))
+	}
+	if len(th.Assignees) > 0 {
+		short := make([]string, len(th.Assignees))
+		for i, a := range th.Assignees {
+			short[i] = shortNID(a)
+		}
+		fmt.Fprintf(w, "assignees: %s\n", strings.Join(short, ", "))
+	}
+	fmt.Fprintf(w, "id: %s\n", th.ID)
+	if r := reactionsLine(th.Reactions); r != "" {
+		fmt.Fprintln(w, r)
+	}
+	if more != nil {
+		more()
+	}
+	if th.Body != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(th.Body, "\n"))
+	}
+	if sections != nil {
+		sections()
+	}
+	depth := make(map[string]int, len(th.Comments))
+	for _, c := range th.Comments {
+		d := 0
+		if c.ReplyTo != "" {
+			d = depth[c.ReplyTo] + 1
+		}
+		depth[c.ID] = d
+		ind := strings.Repeat("    ", min(d, 8))
+		what := "comment " + c.ID[:7]
+		if c.ReplyTo != "" {
+			what = "reply " + c.ID[:7] + " to " + c.ReplyTo[:7]
+		}
+		edited := ""
+		if c.Edited != nil {
+			edited = " (edited)"
+		}
+		fmt.Fprintf(w, "\n%s── %s by %s on %s%s\n", ind, what, shortNID(c.Author), c.Created.Format(timeFormat), edited)
+		for _, line := range strings.Split(strings.TrimRight(c.Body, "\n"), "\n") {
+			fmt.Fprintf(w, "%s%s\n", ind, line)
+		}
+		if r := reactionsLine(c.Reactions); r != "" {
+			fmt.Fprintf(w, "%s%s\n", ind, r)
+		}
+	}
+}
+
+// stateText is an object's state, with its reason when it has one.
+func stateText(th *issues.Thread) string {
+	if th.Reason != "" {
+		return th.State + " (" + th.Reason + ")"
+	}
+	return th.State
+}
+
+func reactionsLine(rs []issues.Reaction) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%s %d", r.Emoji, len(r.Authors)))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func shortNID(s string) string {
+	if n, err := protocol.ParseNID(s); err == nil {
+		return n.Short()
+	}
+	return s
+}
+
+// showIssue prints an issue.
+func showIssue(w io.Writer, is *issues.Issue) {
+	showThread(w, &is.Thread, []string{fmt.Sprintf("%d comment(s)", len(is.Comments))}, nil, nil)
+}
+
+// issueRows makes the rows of an issue list as summaries are handed out,
+// into one backing array of cells: a 10,000-issue list then allocates
+// little besides.
+type issueRows struct {
+	rows  [][]string
+	cells []string
+	short map[string]string // NID → short form
+	dates map[int]string    // yyyymmdd → its text
+}
+
+func (r *issueRows) add(n int, s *issues.Summary) {
+	if r.rows == nil {
+		r.rows, r.cells = make([][]string, 0, n), make([]string, 0, 6*n)
+		r.short, r.dates = make(map[string]string), make(map[int]string)
+	}
+	if _, ok := r.short[s.Author]; !ok {
+		r.short[s.Author] = shortNID(s.Author)
+	}
+	state := s.State
+	if s.Reason != "" {
+		state += " (" + s.Reason + ")"
+	}
+	y, m, d := s.Created.Date()
+	day := y*10000 + int(m)*100 + d
+	if _, ok := r.dates[day]; !ok {
+		r.dates[day] = s.Created.Format("2006-01-02")
+	}
+	c := len(r.cells)
+	r.cells = append(r.cells, s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), r.short[s.Author], r.dates[day])
+	r.rows = append(r.rows, r.cells[c:len(r.cells):len(r.cells)])
+}
+
+// showPatch prints a patch: what every kind shows, its merge, and each
+// revision with its reviews.
+func showPatch(w io.Writer, p *issues.Patch) {
+	more := func() {
+		if p.Merge == nil {
+			return
+		}
+		by := ""
+		if p.Merge.Author != "" {
+			by = " by " + shortNID(p.Merge.Author)
+		}
+		at := ""
+		if p.Merge.Commit != "" {
+			at = " at " + p.Merge.Commit[:7]
+		}
+		fmt.Fprintf(w, "merged: revision %.7s%s%s\n", p.Merge.Revision, at, by)
+	}
+	revisions := func() {
+		for i, r := range p.Revisions {
+			merged := ""
+			if r.Merged {
+				merged = " (merged)"
+			}
+			fmt.Fprintf(w, "\n── revision %d %.7s: %.7s..%.7s on %s%s\n", i+1, r.ID, r.Base, r.Head, r.Created.Format(timeFormat), merged)
+			if r.Description != "" {
+				fmt.Fprintf(w, "%s\n", strings.TrimRight(r.Description, "\n"))
+			}
+			for _, rv := range p.Reviews {
+				if rv.Revision == r.ID {
+					showReview(w, &rv)
+				}
+			}
+		}
+	}
+	showThread(w, &p.Thread, []string{plural(len(p.Revisions), "revision"), verdictSummary(p)}, more, revisions)
+}
+
+func showReview(w io.Writer, rv *issues.Review) {
+	fmt.Fprintf(w, "   review %.7s by %s: %s on %s\n", rv.ID, shortNID(rv.Author), rv.Verdict, rv.Created.Format(timeFormat))
+	for _, line := range nonEmptyLines(rv.Body) {
+		fmt.Fprintf(w, "     %s\n", line)
+	}
+	for _, lc := range rv.Comments {
+		where := fmt.Sprintf("%s:%d", lc.Path, lc.Line)
+		if lc.EndLine > lc.Line {
+			where += fmt.Sprintf("-%d", lc.EndLine)
+		}
+		fmt.Fprintf(w, "     %s\n", where)
+		for _, line := range nonEmptyLines(lc.Body) {
+			fmt.Fprintf(w, "       %s\n", line)
+		}
+	}
+}
+
+// patchRow is a patch's row in a list.
+func patchRow(p *issues.Patch) []string {
+	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", len(p.Revisions)), verdictSummary(p), shortNID(p.Author), p.Created.Format("2006-01-02")}
+}
+
+// verdictSummary counts the newest revision's accepts and rejects, in
+// words: "+1 -0" would read as a diff stat.
+func verdictSummary(p *issues.Patch) string {
+	acc, rej := 0, 0
+	for _, v := range p.Verdicts(p.Latest().ID) {
+		if v == issues.VerdictAccept {
+			acc++
+		} else {
+			rej++
+		}
+	}
+	switch {
+	case acc == 0 && rej == 0:
+		return "no verdicts"
+	case rej == 0:
+		return fmt.Sprintf("%d accepted", acc)
+	case acc == 0:
+		return fmt.Sprintf("%d rejected", rej)
+	}
+	return fmt.Sprintf("%d accepted, %d rejected", acc, rej)
+}
+
+// plural returns "1 revision" or "n revisions".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func nonEmptyLines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// writeList prints what a list command found: with asJSON the items as a
+// JSON array, else rows as a table, or, when there are none and stderr is
+// a terminal, a line saying that no plural match.
+func writeList[T any](io IO, plural string, asJSON bool, items []T, rows [][]string) error {
+	if asJSON {
+		out := newJSONList(io.Out)
+		for i := range items {
+			if err := out.add(&items[i]); err != nil {
+				return err
+			}
+		}
+		return out.close()
+	}
+	if len(rows) == 0 {
+		if io.ErrTTY {
+			fmt.Fprintf(io.Err, "No %s match.\n", plural)
+		}
+		return nil
+	}
+	return table(io.Out, rows)
+}
