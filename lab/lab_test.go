@@ -43,14 +43,12 @@ func runNAT(t *testing.T, bin, mode string) {
 	if relayAddr == "" {
 		t.Fatalf("the relay lists no address on the public segment")
 	}
-	st := relay.status()
-	t.Logf("relay %s: reachability %s", relayAddr, st.Reachability)
 
 	// Alice: a node behind her NAT, given only the relay.
 	alice := l.peer("alice", "a")
 	start := time.Now()
 	alice.grove("node", "start", "--bootstrap", relayAddr, "--relay", relayAddr)
-	st = alice.waitStatus(30*time.Second, "relay reservation", func(s status) bool { return len(s.Reservations) > 0 })
+	st := alice.waitStatus(30*time.Second, "relay reservation", func(s status) bool { return len(s.Reservations) > 0 })
 	reservation := time.Since(start)
 	if st.Reachability != "private" {
 		t.Errorf("alice's reachability is %q, want private", st.Reachability)
@@ -67,6 +65,9 @@ func runNAT(t *testing.T, bin, mode string) {
 	alice.run(work, "git", "add", "hello.txt")
 	alice.run(work, "git", "commit", "-q", "-m", "first")
 	rid := strings.TrimSpace(alice.run(work, "grove", "init", "--name", "hello"))
+
+	// The relay learns it is reachable from the homes' connections.
+	relay.waitStatus(10*time.Second, "public reachability", func(s status) bool { return s.Reachability == "public" })
 
 	// Bob: behind his own NAT, he knows the RID and the relay, nothing else.
 	bob := l.peer("bob", "b")
@@ -161,8 +162,13 @@ func requireLab(t *testing.T) {
 	}
 }
 
-// buildGrove builds grove's programs into a temporary directory.
+// buildGrove builds grove's programs into a temporary directory, or
+// returns $GROVE_LAB_BIN, where bench/nat.sh built them once for many
+// runs.
 func buildGrove(t *testing.T) string {
+	if dir := os.Getenv("GROVE_LAB_BIN"); dir != "" {
+		return dir
+	}
 	dir := t.TempDir()
 	c := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
 		"../cmd/grove", "../cmd/grove-node", "../cmd/git-remote-grove")

@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	gproto "example.com/grove/protocol"
 )
@@ -61,6 +62,9 @@ func startRelay(h host.Host, lim RelayLimit) (*relay.Relay, error) {
 type natState struct {
 	mu    sync.Mutex
 	reach network.Reachability
+	// inbound says a peer on a public address connected to the node
+	// directly, unasked.
+	inbound bool
 	// relays are the circuit addresses of the relays that hold a
 	// reservation for this node, without /p2p/NID.
 	relays []ma.Multiaddr
@@ -79,6 +83,9 @@ func (n *Node) watchNAT() error {
 	}, eventbus.Name("grove nat"))
 	if err != nil {
 		return fmt.Errorf("watch reachability: %w", err)
+	}
+	if !n.private {
+		n.host.Network().Notify(&network.NotifyBundle{ConnectedF: n.onConnected})
 	}
 	n.wg.Go(func() {
 		defer sub.Close()
@@ -129,6 +136,25 @@ func (n *Node) onNATEvent(e any) {
 	}
 }
 
+// onConnected takes an inbound direct connection from a public address
+// as proof that the node is reachable. AutoNAT wants a server to dial
+// back, and the peers of a relay, behind NATs, serve none; a node behind
+// a NAT has relays and never gets here, so a hole-punched connection
+// does not count.
+func (n *Node) onConnected(_ network.Network, c network.Conn) {
+	a := c.RemoteMultiaddr()
+	if c.Stat().Direction != network.DirInbound || isCircuit(a) || !manet.IsPublicAddr(a) {
+		return
+	}
+	n.nat.mu.Lock()
+	first := !n.nat.inbound
+	n.nat.inbound = true
+	n.nat.mu.Unlock()
+	if first {
+		n.log.Info("reachable: a peer on a public address connected directly", "peer", c.RemotePeer(), "addr", a)
+	}
+}
+
 // reprovide provides every public project the node seeds again, so that
 // provider records carry its current addresses.
 func (n *Node) reprovide() {
@@ -152,10 +178,14 @@ func (n *Node) reprovide() {
 }
 
 // Reachability says whether peers can dial the node directly: public,
-// private or unknown.
+// private or unknown. A node with relays is private; others follow
+// AutoNAT, or a direct connection a peer on a public address made.
 func (n *Node) Reachability() string {
 	n.nat.mu.Lock()
 	defer n.nat.mu.Unlock()
+	if n.nat.reach == network.ReachabilityUnknown && n.nat.inbound {
+		return "public"
+	}
 	return reachabilityName(n.nat.reach)
 }
 
