@@ -58,6 +58,9 @@ func startRelay(h host.Host, lim RelayLimit) (*relay.Relay, error) {
 	return r, nil
 }
 
+// reprovideInterval is how often the node provides its projects again.
+const reprovideInterval = 12 * time.Hour
+
 // natState is what the node knows about being reachable.
 type natState struct {
 	mu    sync.Mutex
@@ -74,7 +77,8 @@ type natState struct {
 }
 
 // watchNAT follows reachability and relay reservations, and provides the
-// seeded projects again when the node's circuit addresses change.
+// seeded projects again when the node's circuit addresses change, and
+// every reprovideInterval.
 func (n *Node) watchNAT() error {
 	sub, err := n.host.EventBus().Subscribe([]any{
 		new(event.EvtLocalReachabilityChanged),
@@ -89,10 +93,15 @@ func (n *Node) watchNAT() error {
 	}
 	n.wg.Go(func() {
 		defer sub.Close()
+		// Provider records expire after 48 hours on the DHT's servers.
+		t := time.NewTicker(reprovideInterval)
+		defer t.Stop()
 		for {
 			select {
 			case <-n.ctx.Done():
 				return
+			case <-t.C:
+				n.reprovide()
 			case e, ok := <-sub.Out():
 				if !ok {
 					return
@@ -125,10 +134,10 @@ func (n *Node) onNATEvent(e any) {
 		}
 		slices.Sort(circuits)
 		n.nat.mu.Lock()
+		// A relay that restarts has lost the records: provide again when
+		// the addresses come back, even the same ones.
 		changed := len(circuits) > 0 && !slices.Equal(circuits, n.nat.provided)
-		if changed {
-			n.nat.provided = circuits
-		}
+		n.nat.provided = circuits
 		n.nat.mu.Unlock()
 		if changed {
 			n.reprovide()
