@@ -52,9 +52,10 @@ for m in "${modes[@]}"; do
 	done
 done
 
-# median and max of field F (ms) over the lines of mode M that have it
+# stat PATTERN FIELD: median and max of FIELD (ms) over the lines that
+# match PATTERN
 stat() {
-	grep "mode=$1 " "$lines" | grep -o "$2=[0-9]*" | cut -d= -f2 | sort -n |
+	grep -e "$1" "$lines" | grep -o "$2=[0-9]*" | cut -d= -f2 | sort -n |
 		awk '{a[NR]=$1} END {if (NR==0) {print "–"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%d ms / %d ms\n", m, a[NR]}'
 }
 echo
@@ -65,10 +66,8 @@ for m in "${modes[@]}"; do
 	failed=$(grep -c "mode=$m failed=1" "$lines" || true)
 	direct=$(grep -c "mode=$m .*direct=true" "$lines" || true)
 	relayed=$(grep "mode=$m " "$lines" | grep -c "via=relay" || true)
-	punched="–"
-	[ "$direct" -gt 0 ] && punched=$(grep "mode=$m .*direct=true" "$lines" | grep -o "direct_ms=[0-9]*" | cut -d= -f2 | sort -n |
-		awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%d ms / %d ms\n", m, a[NR]}')
-	echo "| $m | $n | $failed | $(stat "$m" reservation_ms) | $(stat "$m" clone_ms) ($relayed of $n via relay) | $punched | $(stat "$m" update_ms) | $direct of $n |"
+	echo "| $m | $n | $failed | $(stat "mode=$m " reservation_ms) | $(stat "mode=$m " clone_ms) ($relayed of $n via relay) |" \
+		"$(stat "mode=$m .*direct=true" direct_ms) | $(stat "mode=$m " update_ms) | $direct of $n |"
 done
 echo
 echo "Cells are median / max. Command: bench/nat.sh $*"

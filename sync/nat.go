@@ -246,8 +246,9 @@ func isCircuit(a ma.Multiaddr) bool {
 // route is how a fetch's stream reached its peer.
 type route struct {
 	conn network.Conn
-	// relay is the relay the connection went through, "" when direct.
-	relay peer.ID
+	// relayed says the connection goes through relay.
+	relayed bool
+	relay   peer.ID
 	// limited says the relay bounds the connection, to data bytes each
 	// way and duration (zero: no bound of that kind).
 	limited  bool
@@ -261,13 +262,11 @@ func routeOf(c network.Conn) *route {
 	if !isCircuit(a) {
 		return r
 	}
-	// /…/p2p/RELAY/p2p-circuit: the relay is the last /p2p before it.
-	relayPart, _ := ma.SplitFunc(a, func(c ma.Component) bool { return c.Protocol().Code == ma.P_CIRCUIT })
+	r.relayed = true
+	// /…/p2p/RELAY/p2p-circuit: the relay is the /p2p before it.
+	relayPart, _ := ma.SplitFunc(a, func(c ma.Component) bool { return c.Code() == ma.P_CIRCUIT })
 	if id, err := relayPart.ValueForProtocol(ma.P_P2P); err == nil {
 		r.relay, _ = peer.Decode(id)
-	}
-	if r.relay == "" {
-		r.relay = "unknown-relay"
 	}
 	st := c.Stat()
 	r.limited = st.Limited
@@ -285,7 +284,7 @@ func (r *route) via() string {
 	if r == nil {
 		return ""
 	}
-	if r.relay != "" {
+	if r.relayed {
 		return "relay"
 	}
 	return "direct"
@@ -310,9 +309,17 @@ func (e *RelayLimitError) Error() string {
 	if e.Duration > 0 {
 		lim = append(lim, e.Duration.String())
 	}
-	return fmt.Sprintf("relay %s closed the relayed connection to %s at its limit (%s per connection) after %s, "+
+	relay := "the relay"
+	if e.Relay != "" {
+		relay = "relay " + e.Relay.String()
+	}
+	limit := "its limit"
+	if len(lim) > 0 {
+		limit += " (" + strings.Join(lim, ", ") + " per connection)"
+	}
+	return fmt.Sprintf("%s closed the relayed connection to %s at %s after %s, "+
 		"and hole punching made no direct connection: fetch from a peer you can reach directly, or through a relay with higher limits",
-		e.Relay, e.Peer, strings.Join(lim, ", "), formatBytes(e.Bytes))
+		relay, e.Peer, limit, formatBytes(e.Bytes))
 }
 
 func formatBytes(b int64) string {

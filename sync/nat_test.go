@@ -36,31 +36,10 @@ func behindRelay(t *testing.T, limit int64) (*testNode, gproto.RID, string) {
 		t.Errorf("a node with relays reports reachability %q, want private", r)
 	}
 	rid := target.project("big")
-	target.bigCommit(rid, 300<<10)
-	return target, rid, relay.Addrs()[0] + "/p2p-circuit/p2p/" + target.NID().String()
-}
-
-// bigCommit adds a commit with a file of size random bytes (base64) on
-// n's main branch of rid.
-func (n *testNode) bigCommit(rid gproto.RID, size int) {
-	n.t.Helper()
-	ctx := context.Background()
-	r, err := repo.Open(n.home, rid)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	refs, err := r.NamespaceRefs(ctx, n.key.NID())
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	b := make([]byte, size)
+	b := make([]byte, 300<<10)
 	rand.Read(b)
-	blob := strings.TrimSpace(runStdin(n.t, r.Path, base64.StdEncoding.EncodeToString(b), "hash-object", "-w", "--stdin"))
-	tree := strings.TrimSpace(runStdin(n.t, r.Path, "100644 blob "+blob+"\tbig\n", "mktree"))
-	oid := git(n.t, r.Path, "commit-tree", tree, "-m", "big", "-p", refs["refs/heads/main"])
-	if err := r.UpdateNamespace(ctx, n.key, []repo.RefUpdate{{Name: "refs/heads/main", Old: refs["refs/heads/main"], New: oid}}, time.Now()); err != nil {
-		n.t.Fatal(err)
-	}
+	target.commitFile(rid, "big", base64.StdEncoding.EncodeToString(b))
+	return target, rid, relay.Addrs()[0] + "/p2p-circuit/p2p/" + target.NID().String()
 }
 
 // TestRelayLimitSaysSo: a clone larger than what the relay carries per
