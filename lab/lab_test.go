@@ -160,6 +160,18 @@ func requireLab(t *testing.T) {
 			t.Skipf("lab: needs %s on PATH (.ci/run installs iptables)", tool)
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "bash", "netlab.sh", "check", labID()).CombinedOutput(); err != nil {
+		t.Skipf("lab: this machine cannot build network namespaces with NAT (%v): %s", err, bytes.TrimSpace(out))
+	}
+}
+
+// labID names one lab run: unique enough that parallel runs do not meet.
+func labID() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return "g" + hex.EncodeToString(b)
 }
 
 // buildGrove builds grove's programs into a temporary directory, or
@@ -193,9 +205,7 @@ func newLab(t *testing.T, bin, mode string) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := make([]byte, 3)
-	rand.Read(b)
-	l := &lab{t: t, id: "g" + hex.EncodeToString(b), bin: bin, script: script}
+	l := &lab{t: t, id: labID(), bin: bin, script: script}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "bash", script, "up", l.id, mode).CombinedOutput()

@@ -5,6 +5,8 @@
 #   lab/netlab.sh up ID [cone|symmetric]   build lab ID (default: cone)
 #   lab/netlab.sh down ID                  tear lab ID down (idempotent)
 #   lab/netlab.sh ns ID NAME               print the namespace of NAME
+#   lab/netlab.sh check ID                 exit 0 if this machine can build
+#                                          labs (a scratch namespace ID-chk)
 #
 # Needs root, ip (iproute2) and iptables. ID names this run (letters and
 # digits, at most 8), so parallel runs do not collide. Lab ID has:
@@ -30,7 +32,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 up ID [cone|symmetric] | down ID | ns ID NAME" >&2
+	echo "usage: $0 up ID [cone|symmetric] | down ID | ns ID NAME | check ID" >&2
 	exit 2
 }
 
@@ -116,7 +118,24 @@ up() {
 	fi
 }
 
+# check builds a namespace with a veth pair and a masquerading rule, and
+# removes it: what a container without the right capabilities or a kernel
+# without NAT cannot do.
+check() {
+	chk=$id-chk
+	for tool in ip iptables; do
+		command -v "$tool" >/dev/null || { echo "netlab: $tool is not installed" >&2; exit 1; }
+	done
+	trap 'ip netns delete "$chk" 2>/dev/null || true' EXIT
+	ip netns add "$chk"
+	ip -n "$chk" link add wan type veth peer name lan
+	ip -n "$chk" link add br0 type bridge
+	ip netns exec "$chk" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE --random-fully
+	ip netns exec "$chk" iptables -A INPUT -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+}
+
 case $cmd in
+check) check ;;
 up) up "${3:-}" ;;
 down) down ;;
 ns)
