@@ -144,6 +144,24 @@ func runNAT(t *testing.T, bin, mode string) {
 	// bench/nat.sh collects this line.
 	t.Logf("lab figures: mode=%s reservation_ms=%d clone_ms=%d via=%s direct=%v direct_ms=%d update_ms=%d",
 		mode, reservation.Milliseconds(), clone.Milliseconds(), via, direct, punch.Milliseconds(), update.Milliseconds())
+	if direct {
+		return
+	}
+
+	// With no direct connection between the homes, a seed both reach
+	// directly carries announcements: the relay seeds the project, and
+	// Alice's next push reaches Bob's node through it, with no sync.
+	relay.grove("seed", rid, "--from", st.Reservations[0])
+	relay.waitStatus(10*time.Second, "seed", func(s status) bool { return len(s.Seeds) == 1 })
+	os.WriteFile(filepath.Join(work, "hello.txt"), []byte("a second update\n"), 0o644)
+	alice.run(work, "git", "commit", "-q", "-a", "-m", "second update")
+	head = strings.TrimSpace(alice.run(work, "git", "rev-parse", "HEAD"))
+	start = time.Now()
+	alice.run(work, "git", "push", "-q", "grove", "main")
+	if !poll(20*time.Second, has) {
+		t.Fatalf("alice's push did not reach bob's node through the seed in 20s")
+	}
+	t.Logf("with the relay seeding the project, alice's push reached bob's node in %v", time.Since(start).Round(time.Millisecond))
 }
 
 // requireLab skips unless this process may build network namespaces.
@@ -298,6 +316,7 @@ func (p *peer) grove(args ...string) string {
 
 type status struct {
 	NID          string   `json:"nid"`
+	Seeds        []string `json:"seeds"`
 	Reachability string   `json:"reachability"`
 	Reservations []string `json:"reservations"`
 }

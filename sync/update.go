@@ -214,7 +214,9 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 	}
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(ctx, p, protocol.ID(gproto.UpdateProtocolID))
+	// An update pack (at most 8 MiB) may cross a relay: a peer behind a
+	// NAT may be reachable no other way.
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove"), p, protocol.ID(gproto.UpdateProtocolID))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
 	}
