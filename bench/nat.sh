@@ -32,7 +32,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin"
-(cd "$root" && go build -o "$tmp/bin/" ./cmd/grove ./cmd/grove-node ./cmd/git-remote-grove ./cmd/grove-index &&
+(cd "$root" && go build -o "$tmp/bin/" ./cmd/... &&
 	go test -c -o "$tmp/lab.test" ./lab)
 export GROVE_LAB_BIN=$tmp/bin
 

@@ -35,7 +35,7 @@ log() { echo "relay.sh: $*" >&2; }
 
 bin=$tmp/bin
 mkdir -p "$bin"
-(cd "$root" && go build -o "$bin/" ./cmd/grove ./cmd/grove-node ./cmd/git-remote-grove ./cmd/grove-index)
+(cd "$root" && go build -o "$bin/" ./cmd/...)
 bash "$root/lab/netlab.sh" up "$id" symmetric
 
 # as NAME NS CMD...: run CMD as person NAME in namespace NS.

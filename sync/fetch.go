@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	gproto "example.com/grove/protocol"
@@ -179,7 +178,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
 		}
-		if n.host.Network().Connectedness(p) != network.Connected {
+		if !n.connectedTo(p) {
 			return nil, fmt.Errorf("peer %s went away during the fetch; nothing was stored: try again or another peer", p)
 		}
 		// git refusing objects (fsck) is bad data from the peer.

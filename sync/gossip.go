@@ -8,7 +8,6 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	gproto "example.com/grove/protocol"
@@ -246,7 +245,7 @@ func (n *Node) offer(key string, a gproto.Announcement, raw []byte, from, via pe
 // message. n.mu is held.
 func (n *Node) sources(w *wanted, from, via peer.ID) {
 	author := peer.ID(w.a.NID.Multihash())
-	connected := n.host.Network().Connectedness(author) == network.Connected
+	connected := n.connectedTo(author)
 	if connected {
 		w.offer(author, false)
 	}
@@ -314,7 +313,7 @@ func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
 		res, err := n.fetchUpdate(ctx, p, w.a)
 		// A peer that went away (or could not be dialled) meanwhile is not
 		// dialled again for a fetch: the next source is asked instead.
-		if errors.Is(err, errNoUpdate) && n.host.Network().Connectedness(p) == network.Connected {
+		if errors.Is(err, errNoUpdate) && n.connectedTo(p) {
 			n.log.Debug("update pack", "rid", w.a.RID, "nid", w.a.NID, "peer", p, "err", err)
 			res, err = n.Fetch(ctx, p, w.a.RID, onlyNamespace(w.a.NID))
 		}

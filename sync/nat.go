@@ -334,6 +334,14 @@ func formatBytes(b int64) string {
 	return fmt.Sprintf("%d bytes", b)
 }
 
+// connectedTo reports whether the node has a connection to p, direct or
+// through a relay: git fetches, update packs and heads exchanges use
+// either (GossipSub only a direct one).
+func (n *Node) connectedTo(p peer.ID) bool {
+	c := n.host.Network().Connectedness(p)
+	return c == network.Connected || c == network.Limited
+}
+
 // directConn reports whether the node has a connection to p that does not
 // go through a relay.
 func (n *Node) directConn(p peer.ID) bool {

@@ -264,7 +264,7 @@ func (n *Node) projectPeers(rid gproto.RID) []peer.ID {
 	out := n.TopicPeers(rid)
 	for nid := range n.exchanges(rid) {
 		p, err := peer.Decode(nid)
-		if err == nil && !slices.Contains(out, p) && n.host.Network().Connectedness(p) == network.Connected {
+		if err == nil && !slices.Contains(out, p) && n.connectedTo(p) {
 			out = append(out, p)
 		}
 	}
