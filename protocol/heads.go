@@ -48,6 +48,11 @@ type ProjectHeads struct {
 // HeadsMessage is each of the three messages of a heads exchange.
 type HeadsMessage struct {
 	Projects []ProjectHeads `json:"projects"`
+	// Announce, in the first message, says the asker just changed its own
+	// namespace and tells each of its peers itself: what the answerer
+	// takes from it need not be passed on with heads exchanges of its own
+	// (GossipSub carries the signed announcement further).
+	Announce bool `json:"announce,omitempty"`
 }
 
 // Validate checks counts and fields: known-good RIDs, each at most once,

@@ -153,10 +153,23 @@ type wanted struct {
 	// next is a newer announcement of the same namespace that arrived
 	// during the fetch; it is fetched afterwards.
 	next *wanted
+	// spread says an update found by a heads exchange on a new connection
+	// is passed on with heads exchanges too (a signed announcement, raw,
+	// may be missing, or not reach peers whose GossipSub stream to this
+	// node is not up yet).
+	spread bool
 }
 
 func newWanted(a gproto.Announcement, raw []byte) *wanted {
 	return &wanted{a: a, raw: raw, offered: map[peer.ID]bool{}}
+}
+
+// signed gives w, found by a heads exchange, the signed announcement of
+// the same update, to pass on once it is taken. n.mu is held.
+func (w *wanted) signed(a gproto.Announcement, raw []byte) {
+	if w.raw == nil && raw != nil {
+		w.a, w.raw = a, raw
+	}
 }
 
 // offer queues p as a source of the update. has says p announced it
@@ -229,8 +242,10 @@ func (n *Node) offer(key string, a gproto.Announcement, raw []byte, from, via pe
 	case w == nil:
 		return false
 	case w.a.Sigrefs == a.Sigrefs:
+		w.signed(a, raw)
 		n.sources(w, from, via)
 	case w.next != nil && w.next.a.Sigrefs == a.Sigrefs:
+		w.next.signed(a, raw)
 		n.sources(w.next, from, via)
 	case a.Time > w.a.Time && (w.next == nil || a.Time > w.next.a.Time):
 		w.next = newWanted(a, raw)
@@ -263,8 +278,13 @@ func (n *Node) sources(w *wanted, from, via peer.ID) {
 func (n *Node) fetchWanted(ctx context.Context, key string, w *wanted) {
 	for {
 		got := n.fetchAnnounced(ctx, w)
-		if got && w.raw == nil {
-			// Caught up by a heads exchange: no announcement to pass on.
+		n.mu.Lock()
+		spread := got && w.spread
+		n.mu.Unlock()
+		if spread {
+			// Caught up by a heads exchange on a new connection: peers of
+			// the project that are not connected to the author, or whose
+			// GossipSub stream to this node is not up yet, hear of it.
 			n.spread(w.a.RID)
 		}
 		n.mu.Lock()
@@ -417,7 +437,7 @@ func (n *Node) AnnounceCount(ctx context.Context, rid gproto.RID) (int, error) {
 		n.prepareUpdate(r, n.NID(), prev, sig)
 	}
 	told := n.awaitProjectPeers(ctx, rid)
-	n.spread(rid)
+	n.tellPeers(rid, true)
 	n.mu.Lock()
 	t := n.topics[rid.String()]
 	n.mu.Unlock()

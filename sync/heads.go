@@ -169,6 +169,12 @@ func capHeads(m *gproto.HeadsMessage) {
 // lacks, and sends its own heads where they differ so that p can do the
 // same.
 func (n *Node) askHeads(ctx context.Context, p peer.ID, rids []gproto.RID) error {
+	return n.exchangeHeads(ctx, p, rids, false)
+}
+
+// exchangeHeads is askHeads; announce says this node runs it to announce
+// its own change (gproto.HeadsMessage.Announce).
+func (n *Node) exchangeHeads(ctx context.Context, p peer.ID, rids []gproto.RID, announce bool) error {
 	mine, order, err := n.sharable(ctx, p, rids)
 	if err != nil || len(order) == 0 {
 		return err
@@ -183,7 +189,7 @@ func (n *Node) askHeads(ctx context.Context, p peer.ID, rids []gproto.RID) error
 	if dl, ok := ctx.Deadline(); ok {
 		s.SetDeadline(dl)
 	}
-	req := &gproto.HeadsMessage{}
+	req := &gproto.HeadsMessage{Announce: announce}
 	for _, rid := range order {
 		req.Projects = append(req.Projects, gproto.ProjectHeads{RID: rid, Digest: gproto.HeadsDigest(mine[rid])})
 	}
@@ -212,7 +218,7 @@ func (n *Node) askHeads(ctx context.Context, p peer.ID, rids []gproto.RID) error
 			continue
 		}
 		final.Projects = append(final.Projects, gproto.ProjectHeads{RID: ph.RID, Heads: h})
-		n.catchUp(p, ph.RID, ph.Heads)
+		n.catchUp(p, ph.RID, ph.Heads, true)
 	}
 	if len(final.Projects) == 0 {
 		return nil
@@ -293,15 +299,16 @@ func (n *Node) serveHeads(s network.Stream) {
 			n.strike(p, fmt.Errorf("%w: heads of %s, which did not differ", gproto.ErrMessage, ph.RID))
 			return
 		}
-		n.catchUp(p, ph.RID, ph.Heads)
+		n.catchUp(p, ph.RID, ph.Heads, !req.Announce)
 	}
 }
 
 // catchUp fetches from p the namespaces of rid whose signed refs p holds
 // and this node has never seen, among those it follows: each as an
 // announced update would be (an update pack, or a narrow fetch), or, past
-// maxCatchUpWants of them, in one fetch of the project. It does not wait.
-func (n *Node) catchUp(p peer.ID, rid gproto.RID, theirs []gproto.Head) {
+// maxCatchUpWants of them, in one fetch of the project. With spread, what
+// it takes is passed on (spread). It does not wait.
+func (n *Node) catchUp(p peer.ID, rid gproto.RID, theirs []gproto.Head, spread bool) {
 	if len(theirs) == 0 {
 		return
 	}
@@ -336,21 +343,22 @@ func (n *Node) catchUp(p peer.ID, rid gproto.RID, theirs []gproto.Head) {
 	n.log.Debug("catching up", "peer", p, "rid", rid, "namespaces", len(missing))
 	if len(missing) <= maxCatchUpWants {
 		for _, h := range missing {
-			n.wantFrom(rid, h, p)
+			n.wantFrom(rid, h, p, spread)
 		}
 		return
 	}
 	n.wg.Go(func() {
 		res, err := n.Fetch(n.ctx, p, rid)
-		if err == nil && len(res.Updated) > 0 {
+		if err == nil && len(res.Updated) > 0 && spread {
 			n.spread(rid)
 		}
 	})
 }
 
 // wantFrom queues the fetch of head h of rid from p, alongside the
-// fetches that announcements start (one per namespace at a time).
-func (n *Node) wantFrom(rid gproto.RID, h gproto.Head, p peer.ID) {
+// fetches that announcements start (one per namespace at a time); spread
+// says to pass on what it takes.
+func (n *Node) wantFrom(rid gproto.RID, h gproto.Head, p peer.ID, spread bool) {
 	key := rid.String() + "/" + h.NID.String()
 	a := gproto.Announcement{RID: rid, NID: h.NID, Sigrefs: h.Sigrefs}
 	n.mu.Lock()
@@ -366,11 +374,13 @@ func (n *Node) wantFrom(rid gproto.RID, h gproto.Head, p peer.ID) {
 			w.next.offer(p, true)
 		case w.next == nil:
 			w.next = newWanted(a, nil)
+			w.next.spread = spread
 			w.next.offer(p, true)
 		}
 		return
 	}
 	w := newWanted(a, nil)
+	w.spread = spread
 	w.offer(p, true)
 	n.wants[key] = w
 	n.wg.Go(func() { n.fetchWanted(n.ctx, key, w) })
@@ -380,11 +390,15 @@ func (n *Node) wantFrom(rid gproto.RID, h gproto.Head, p peer.ID) {
 // alone, that this node took an update of it they may lack: an update
 // that came with no announcement to pass on. Each node does this only
 // after an update it took, so it ends.
-func (n *Node) spread(rid gproto.RID) {
+func (n *Node) spread(rid gproto.RID) { n.tellPeers(rid, false) }
+
+// tellPeers runs a heads exchange over rid with each connected peer of
+// it (at most maxSpread); announce marks this node's own change.
+func (n *Node) tellPeers(rid gproto.RID, announce bool) {
 	ps := n.projectPeers(rid)
 	for _, p := range ps[:min(len(ps), maxSpread)] {
 		n.wg.Go(func() {
-			if err := n.askHeads(n.ctx, p, []gproto.RID{rid}); err != nil && n.ctx.Err() == nil {
+			if err := n.exchangeHeads(n.ctx, p, []gproto.RID{rid}, announce); err != nil && n.ctx.Err() == nil {
 				n.log.Debug("spread", "peer", p, "rid", rid, "err", err)
 			}
 		})

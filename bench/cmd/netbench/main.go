@@ -36,7 +36,7 @@ func main() {
 	commits := flag.Int("commits", 3000, "commits in the generated history")
 	runs := flag.Int("runs", 5, "timed runs of each measurement")
 	peers := flag.String("peers", "2,5,10", "seeding peer counts for propagation")
-	only := flag.String("only", "", "measure only this: clone, fetch or propagation (default all)")
+	only := flag.String("only", "", "measure only these, comma-separated: clone, fetch, propagation, loop (default all)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the propagation runs to this file")
 	flag.Parse()
 	if err := run(*commits, *runs, *peers, *only); err != nil {
@@ -54,7 +54,7 @@ type env struct {
 }
 
 func run(commits, runs int, peerCounts, only string) error {
-	measure := func(what string) bool { return only == "" || only == what }
+	measure := func(what string) bool { return only == "" || slices.Contains(strings.Split(only, ","), what) }
 	tmp, err := os.MkdirTemp("", "netbench")
 	if err != nil {
 		return err
@@ -137,14 +137,28 @@ func run(commits, runs int, peerCounts, only string) error {
 		if count <= 0 {
 			continue
 		}
-		ms, nodes, git, err := e.propagation(origin, rid, count, runs)
+		p, err := e.propagation(origin, rid, count, runs)
 		if err != nil {
 			return err
 		}
+		ms := p.wall
 		// CPU is steadier than wall time on a shared machine: every node
 		// and git process runs on the same cores.
 		fmt.Printf("| push reaches %d seeding peers (announce, fetch, verify) | median %.0f ms | max %.0f ms | CPU per push %.2f s (nodes %.2f s, git %.2f s) |\n",
-			count, median(ms), ms[len(ms)-1], median(nodes)+median(git), median(nodes), median(git))
+			count, median(ms), ms[len(ms)-1], median(p.nodes)+median(p.git), median(p.nodes), median(p.git))
+		fmt.Printf("| maintainer → contributors, %d peers: each arrival (%d) | median %.0f ms | max %.0f ms | |\n",
+			count, len(p.down), median(p.down), slices.Max(p.down))
+		fmt.Printf("| contributor → maintainer, %d peers: arrival at the maintainer (%d) | median %.0f ms | max %.0f ms | at every other peer: median %.0f ms, max %.0f ms |\n",
+			count, len(p.up), median(p.up), slices.Max(p.up), median(p.upAll), slices.Max(p.upAll))
+		if len(p.upFirst) > 0 {
+			fmt.Printf("| contributor → maintainer, %d peers, the contributor's first change (%d) | median %.0f ms | max %.0f ms | at every other peer: median %.0f ms, max %.0f ms |\n",
+				count, len(p.upFirst), median(p.upFirst), slices.Max(p.upFirst), median(p.upAllFirst), slices.Max(p.upAllFirst))
+		}
+	}
+	if measure("loop") {
+		if err := e.loop(runs); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -260,7 +274,12 @@ func (e *env) commit(n *benchNode, rid gproto.RID, msg string) error {
 		return err
 	}
 	old := refs["refs/heads/main"]
-	c := exec.Command("git", "-C", r.Path, "commit-tree", old+"^{tree}", "-p", old, "-m", msg)
+	parent := old
+	if parent == "" {
+		// A contributor's first push builds on the project's main.
+		parent = strings.TrimSpace(out("git", "-C", r.Path, "rev-parse", "refs/heads/main"))
+	}
+	c := exec.Command("git", "-C", r.Path, "commit-tree", parent+"^{tree}", "-p", parent, "-m", msg)
 	b, err := c.Output()
 	if err != nil {
 		return err
@@ -269,10 +288,23 @@ func (e *env) commit(n *benchNode, rid gproto.RID, msg string) error {
 	return r.UpdateNamespace(e.ctx, n.key, []repo.RefUpdate{{Name: "refs/heads/main", Old: old, New: oid}}, time.Now())
 }
 
-// propagation measures runs pushes from origin to count fresh seeders: the
-// wall time until the last one holds it, in ms, and the CPU seconds that the
-// nodes (this process) and the git processes spent on each.
-func (e *env) propagation(origin *benchNode, rid gproto.RID, count, runs int) (ms, nodes, git []float64, err error) {
+// propagated is what propagation measured, in ms: per push from the
+// maintainer (origin), the wall time until the last seeder held it
+// (wall) and every seeder's arrival (down); per push from a contributor
+// (each seeder in turn), the arrival at the maintainer (up) and at every
+// other peer (upAll); and the CPU seconds of the maintainer's pushes
+// (nodes: this process, git: its git children).
+type propagated struct {
+	wall, down, up, upAll, nodes, git []float64
+	// upFirst and upAllFirst are up and upAll for a contributor's first
+	// change, which its peers cannot take as an update pack (they hold no
+	// earlier revision of its namespace): each fetches it.
+	upFirst, upAllFirst []float64
+}
+
+// propagation measures runs pushes from origin to count fresh seeders, and
+// runs pushes from the seeders, in turn, to origin and the others.
+func (e *env) propagation(origin *benchNode, rid gproto.RID, count, runs int) (*propagated, error) {
 	var seeders []*benchNode
 	defer func() {
 		for _, s := range seeders {
@@ -282,11 +314,11 @@ func (e *env) propagation(origin *benchNode, rid gproto.RID, count, runs int) (m
 	for i := 0; i < count; i++ {
 		s, err := e.node(fmt.Sprintf("seed%d-%d", count, i))
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		seeders = append(seeders, s)
 		if _, err := s.Clone(e.ctx, rid, origin.Addrs()[:1]); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		// A mesh: each seeder also knows the previous one.
 		if i > 0 {
@@ -300,34 +332,63 @@ func (e *env) propagation(origin *benchNode, rid gproto.RID, count, runs int) (m
 	ready := time.Now().Add(30 * time.Second)
 	for !inTopic(origin, rid, seeders) {
 		if time.Now().After(ready) {
-			return nil, nil, nil, fmt.Errorf("propagation to %d peers: topic not formed after 30 s", count)
+			return nil, fmt.Errorf("propagation to %d peers: topic not formed after 30 s", count)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(1100 * time.Millisecond)
-	if _, _, _, err := e.round(origin, rid, seeders, "warm-up"); err != nil {
-		return nil, nil, nil, err
+	if _, _, _, _, err := e.round(origin, rid, seeders, "warm-up"); err != nil {
+		return nil, err
 	}
 	if cpuProfile != "" {
 		f, err := os.Create(fmt.Sprintf("%s.%d", cpuProfile, count))
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		defer pprof.StopCPUProfile()
 	}
+	p := &propagated{}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	for r := 0; r < runs; r++ {
-		d, n, g, err := e.round(origin, rid, seeders, fmt.Sprintf("run %d", r))
+		arrived, d, n, g, err := e.round(origin, rid, seeders, fmt.Sprintf("run %d", r))
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		ms, nodes, git = append(ms, float64(d.Milliseconds())), append(nodes, n.Seconds()), append(git, g.Seconds())
+		p.wall, p.nodes, p.git = append(p.wall, ms(d)), append(p.nodes, n.Seconds()), append(p.git, g.Seconds())
+		for _, a := range arrived {
+			p.down = append(p.down, ms(a))
+		}
+		// A contributor pushes, twice: the maintainer first among those to
+		// hear. A contributor's first change is counted apart.
+		from := seeders[r%len(seeders)]
+		to := []*benchNode{origin}
+		for _, s := range seeders {
+			if s != from {
+				to = append(to, s)
+			}
+		}
+		for k := range 2 {
+			first := sigrefs(from.home, rid, from.key.NID()) == ""
+			arrived, _, _, _, err = e.round(from, rid, to, fmt.Sprintf("contributor run %d.%d", r, k))
+			if err != nil {
+				return nil, err
+			}
+			up, upAll := &p.up, &p.upAll
+			if first {
+				up, upAll = &p.upFirst, &p.upAllFirst
+			}
+			*up = append(*up, ms(arrived[0]))
+			for _, a := range arrived {
+				*upAll = append(*upAll, ms(a))
+			}
+		}
 	}
-	sort.Float64s(ms)
-	return ms, nodes, git, nil
+	sort.Float64s(p.wall)
+	return p, nil
 }
 
 // inTopic reports whether origin and every seeder see each other in rid's
@@ -342,40 +403,22 @@ func inTopic(origin *benchNode, rid gproto.RID, seeders []*benchNode) bool {
 	return true
 }
 
-// round commits on origin, announces it and returns how long until every
-// seeder holds origin's new signed refs, and the CPU time the nodes and the
-// git processes spent meanwhile.
-func (e *env) round(origin *benchNode, rid gproto.RID, seeders []*benchNode, name string) (wall, nodes, git time.Duration, err error) {
-	if err := e.commit(origin, rid, "propagate "+name); err != nil {
-		return 0, 0, 0, err
+// round commits on from, announces it as a push does, and returns when
+// each peer of to held from's new signed refs, how long until the last
+// did, and the CPU time the nodes and the git processes spent meanwhile.
+func (e *env) round(from *benchNode, rid gproto.RID, to []*benchNode, name string) (arrived []time.Duration, wall, nodes, git time.Duration, err error) {
+	if err := e.commit(from, rid, "propagate "+name); err != nil {
+		return nil, 0, 0, 0, err
 	}
-	want := sigrefs(origin.home, rid, origin.key.NID())
+	want := sigrefs(from.home, rid, from.key.NID())
 	self0, children0 := cpu()
 	t0 := time.Now()
-	if err := origin.Announce(e.ctx, rid); err != nil {
-		return 0, 0, 0, err
+	if err := from.Announce(e.ctx, rid); err != nil {
+		return nil, 0, 0, 0, err
 	}
-	deadline := t0.Add(30 * time.Second)
-	arrived := make([]time.Duration, len(seeders))
-	for {
-		done := 0
-		for i, s := range seeders {
-			if arrived[i] > 0 {
-				done++
-			} else if sigrefs(s.home, rid, origin.key.NID()) == want {
-				arrived[i] = time.Since(t0)
-				done++
-			}
-		}
-		if done == len(seeders) {
-			break
-		}
-		if time.Now().After(deadline) {
-			return 0, 0, 0, fmt.Errorf("propagation to %d peers: only %d after 30 s", len(seeders), done)
-		}
-		// Often enough for a few ms of resolution, seldom enough that
-		// reading the ref files costs the nodes little CPU.
-		time.Sleep(5 * time.Millisecond)
+	arrived, err = waitArrivals(t0, rid, from, want, to)
+	if err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("propagation to %d peers, %s: %w", len(to), name, err)
 	}
 	wall = time.Since(t0)
 	self1, children1 := cpu()
@@ -386,9 +429,36 @@ func (e *env) round(origin *benchNode, rid gproto.RID, seeders []*benchNode, nam
 			fmt.Fprintf(&b, " %d=%dms", i, d.Milliseconds())
 		}
 		fmt.Fprintf(os.Stderr, "propagation %d peers, %s, announced at %s, CPU: nodes %d ms, git %d ms; arrived:%s\n",
-			len(seeders), name, t0.UTC().Format("15:04:05.000000"), nodes.Milliseconds(), git.Milliseconds(), b.String())
+			len(to), name, t0.UTC().Format("15:04:05.000000"), nodes.Milliseconds(), git.Milliseconds(), b.String())
 	}
-	return wall, nodes, git, nil
+	return arrived, wall, nodes, git, nil
+}
+
+// waitArrivals polls, for at most 30 s from t0, until every peer of to
+// holds want as from's signed refs, and returns when each did.
+func waitArrivals(t0 time.Time, rid gproto.RID, from *benchNode, want string, to []*benchNode) ([]time.Duration, error) {
+	deadline := t0.Add(30 * time.Second)
+	arrived := make([]time.Duration, len(to))
+	for {
+		done := 0
+		for i, s := range to {
+			if arrived[i] > 0 {
+				done++
+			} else if sigrefs(s.home, rid, from.key.NID()) == want {
+				arrived[i] = time.Since(t0)
+				done++
+			}
+		}
+		if done == len(to) {
+			return arrived, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("only %d of %d peers have it after 30 s", done, len(to))
+		}
+		// Often enough for a few ms of resolution, seldom enough that
+		// reading the ref files costs the nodes little CPU.
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // cpu returns the CPU time (user and system) of this process and of the
