@@ -35,6 +35,17 @@ type cobKind struct {
 	example, label string
 }
 
+// threadOf makes a cobKind's thread from its materializer.
+func threadOf[T interface{ Shared() *issues.Thread }](materialize func(*issues.Object, issues.Rules) (T, error)) func(*issues.Object, issues.Rules) (*issues.Thread, error) {
+	return func(obj *issues.Object, rules issues.Rules) (*issues.Thread, error) {
+		x, err := materialize(obj, rules)
+		if err != nil {
+			return nil, err
+		}
+		return x.Shared(), nil
+	}
+}
+
 // sharedCmds returns the commands every kind has, for kind k.
 func sharedCmds(e *env, k *cobKind) []*cobra.Command {
 	return []*cobra.Command{
@@ -116,6 +127,16 @@ func (o *objects) load(ctx context.Context, prefix string) (*issues.Thread, *iss
 		return nil, nil, issues.Rules{}, err
 	}
 	return th, obj, rules, nil
+}
+
+// thread loads what every kind shares of the object o names, of kind k.
+func (o *on) thread(ctx context.Context, k *cobKind) (*issues.Thread, error) {
+	objs, err := openObjects(ctx, &o.deps, k)
+	if err != nil {
+		return nil, err
+	}
+	th, _, _, err := objs.load(ctx, o.ID)
+	return th, err
 }
 
 // checkFunc says whether me may make a change to th.
@@ -244,32 +265,33 @@ func listState(k *cobKind, state string) (string, error) {
 	return "", usagef("--state must be %s or all", strings.Join(k.states, ", "))
 }
 
+// jsonOptions are the options of a command whose one flag is --json.
+type jsonOptions struct {
+	on
+	JSON bool
+}
+
+// flags adds --json to c.
+func (o *jsonOptions) flags(c *cobra.Command) *cobra.Command {
+	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return c
+}
+
 // --- comment
 
 type commentOptions struct {
-	deps
+	on
 	Kind    *cobKind
-	RID     string
-	ID      string
 	Body    bodyInput
 	ReplyTo string
 }
 
 func newCommentCmd(e *env, k *cobKind) *cobra.Command {
 	o := &commentOptions{Kind: k}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "comment ID (--body B | --body-file F) [--reply-to COMMENT_ID]",
-		Short: "Comment on " + a(k.Noun) + ", or reply to a comment; prints the comment's ID",
-		Example: fmt.Sprintf("  grove %s comment %s --body \"Fixed in main\"\n  grove %s comment %s --reply-to 9c1d --body-file -",
-			k.Noun, k.example, k.Noun, k.example),
-		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return commentRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
+	c := o.object(e, doc("comment ID (--body B | --body-file F) [--reply-to COMMENT_ID]", "Comment on "+a(k.Noun)+", or reply to a comment; prints the comment's ID", "",
+		fmt.Sprintf("  grove %[1]s comment %[2]s --body \"Fixed in main\"\n  grove %[1]s comment %[2]s --reply-to 9c1d --body-file -",
+			k.Noun, k.example),
+	), func(ctx context.Context) error { return commentRun(ctx, o) })
 	o.Body.flags(c, "comment")
 	c.Flags().StringVar(&o.ReplyTo, "reply-to", "", "reply to comment `COMMENT_ID` (a prefix is enough)")
 	return c
@@ -311,29 +333,18 @@ func commentRun(ctx context.Context, o *commentOptions) error {
 // --- edit
 
 type editOptions struct {
-	deps
+	on
 	Kind  *cobKind
-	RID   string
-	ID    string
 	Title optString
 	Body  bodyInput
 }
 
 func newEditCmd(e *env, k *cobKind) *cobra.Command {
 	o := &editOptions{Kind: k}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "edit ID [--title T] [--body B | --body-file F]",
-		Short: fmt.Sprintf("Change %s title (author or delegates) or %s (author)", a(k.Noun)+"'s", k.BodyNoun),
-		Example: fmt.Sprintf("  grove %s edit %s --title \"Crash on start with empty config\"\n  grove %s edit %s --body-file new.md",
-			k.Noun, k.example, k.Noun, k.example),
-		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return editRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
+	c := o.object(e, doc("edit ID [--title T] [--body B | --body-file F]", fmt.Sprintf("Change %s title (author or delegates) or %s (author)", a(k.Noun)+"'s", k.BodyNoun), "",
+		fmt.Sprintf("  grove %[1]s edit %[2]s --title \"Crash on start with empty config\"\n  grove %[1]s edit %[2]s --body-file new.md",
+			k.Noun, k.example),
+	), func(ctx context.Context) error { return editRun(ctx, o) })
 	c.Flags().VarP(&o.Title, "title", "t", "new title")
 	o.Body.flags(c, k.BodyNoun)
 	return c
@@ -385,16 +396,8 @@ func editRun(ctx context.Context, o *editOptions) error {
 
 // triageOptions are what close, reopen, label and assign share.
 type triageOptions struct {
-	deps
+	on
 	Kind *cobKind
-	RID  string
-	ID   string
-}
-
-func (o *triageOptions) init(e *env, k *cobKind, c *cobra.Command) {
-	o.Kind, o.deps = k, e.deps(&o.RID)
-	c.Args = exactArgs(1)
-	repoFlag(c, &o.RID)
 }
 
 // triage writes act to the object, if the user may verb it.
@@ -415,17 +418,10 @@ type closeOptions struct {
 }
 
 func newCloseCmd(e *env, k *cobKind) *cobra.Command {
-	o := &closeOptions{}
-	c := &cobra.Command{
-		Use:     "close ID",
-		Short:   fmt.Sprintf("Close %s (author or delegates)", a(k.Noun)),
-		Example: fmt.Sprintf("  grove %s close %s", k.Noun, k.example),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return closeRun(c.Context(), o)
-		},
-	}
-	o.init(e, k, c)
+	o := &closeOptions{triageOptions: triageOptions{Kind: k}}
+	c := o.object(e, doc("close ID", fmt.Sprintf("Close %s (author or delegates)", a(k.Noun)), "",
+		fmt.Sprintf("  grove %s close %s", k.Noun, k.example),
+	), func(ctx context.Context) error { return closeRun(ctx, o) })
 	if k.Reasons {
 		c.Use += " [--reason solved|other]"
 		c.Example += fmt.Sprintf("\n  grove %s close %s --reason other", k.Noun, k.example)
@@ -442,18 +438,10 @@ func closeRun(ctx context.Context, o *closeOptions) error {
 }
 
 func newReopenCmd(e *env, k *cobKind) *cobra.Command {
-	o := &triageOptions{}
-	c := &cobra.Command{
-		Use:     "reopen ID",
-		Short:   fmt.Sprintf("Reopen a closed %s (author or delegates)", k.Noun),
-		Example: fmt.Sprintf("  grove %s reopen %s", k.Noun, k.example),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return reopenRun(c.Context(), o)
-		},
-	}
-	o.init(e, k, c)
-	return c
+	o := &triageOptions{Kind: k}
+	return o.object(e, doc("reopen ID", fmt.Sprintf("Reopen a closed %s (author or delegates)", k.Noun), "",
+		fmt.Sprintf("  grove %s reopen %s", k.Noun, k.example),
+	), func(ctx context.Context) error { return reopenRun(ctx, o) })
 }
 
 func reopenRun(ctx context.Context, o *triageOptions) error {
@@ -468,12 +456,8 @@ type setOptions struct {
 }
 
 func newSetCmd(e *env, k *cobKind, c *cobra.Command, what, add, remove string, run func(context.Context, *setOptions) error) *cobra.Command {
-	o := &setOptions{}
-	c.RunE = func(c *cobra.Command, args []string) error {
-		o.ID = args[0]
-		return run(c.Context(), o)
-	}
-	o.init(e, k, c)
+	o := &setOptions{triageOptions: triageOptions{Kind: k}}
+	o.object(e, c, func(ctx context.Context) error { return run(ctx, o) })
 	stringsVarP(c.Flags(), &o.Add, "add", "", add+" `"+what+"` (repeatable)")
 	stringsVarP(c.Flags(), &o.Remove, "remove", "", remove+" `"+what+"` (repeatable)")
 	return c
@@ -487,11 +471,9 @@ func (o *setOptions) check() error {
 }
 
 func newLabelCmd(e *env, k *cobKind) *cobra.Command {
-	return newSetCmd(e, k, &cobra.Command{
-		Use:     "label ID [--add L]... [--remove L]...",
-		Short:   "Add or remove labels (author or delegates)",
-		Example: fmt.Sprintf("  grove %s label %s --add %s --remove triage", k.Noun, k.example, k.label),
-	}, "L", "add label", "remove label", labelRun)
+	return newSetCmd(e, k, doc("label ID [--add L]... [--remove L]...", "Add or remove labels (author or delegates)", "",
+		fmt.Sprintf("  grove %s label %s --add %s --remove triage", k.Noun, k.example, k.label),
+	), "L", "add label", "remove label", labelRun)
 }
 
 func labelRun(ctx context.Context, o *setOptions) error {
@@ -505,11 +487,9 @@ func labelRun(ctx context.Context, o *setOptions) error {
 }
 
 func newAssignCmd(e *env, k *cobKind) *cobra.Command {
-	return newSetCmd(e, k, &cobra.Command{
-		Use:     "assign ID [--add NID]... [--remove NID]...",
-		Short:   "Add or remove assignees (author or delegates)",
-		Example: fmt.Sprintf("  grove %s assign %s --add 12D3KooW...", k.Noun, k.example),
-	}, "NID", "assign", "unassign", assignRun)
+	return newSetCmd(e, k, doc("assign ID [--add NID]... [--remove NID]...", "Add or remove assignees (author or delegates)", "",
+		fmt.Sprintf("  grove %s assign %s --add 12D3KooW...", k.Noun, k.example),
+	), "NID", "assign", "unassign", assignRun)
 }
 
 func assignRun(ctx context.Context, o *setOptions) error {
@@ -530,10 +510,8 @@ func assignRun(ctx context.Context, o *setOptions) error {
 // --- react
 
 type reactOptions struct {
-	deps
+	on
 	Kind    *cobKind
-	RID     string
-	ID      string
 	Emoji   string
 	Comment string
 	Undo    bool
@@ -541,19 +519,13 @@ type reactOptions struct {
 
 func newReactCmd(e *env, k *cobKind) *cobra.Command {
 	o := &reactOptions{Kind: k}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "react ID [--comment COMMENT_ID] EMOJI",
-		Short: fmt.Sprintf("React to %s or one of its comments", a(k.Noun)),
-		Example: fmt.Sprintf("  grove %[1]s react %[2]s 👍\n  grove %[1]s react %[2]s --comment 9c1d 🎉\n  grove %[1]s react %[2]s --undo 👍",
+	c := o.bind(e, doc("react ID [--comment COMMENT_ID] EMOJI", fmt.Sprintf("React to %s or one of its comments", a(k.Noun)), "",
+		fmt.Sprintf("  grove %[1]s react %[2]s 👍\n  grove %[1]s react %[2]s --comment 9c1d 🎉\n  grove %[1]s react %[2]s --undo 👍",
 			k.Noun, k.example),
-		Args: exactArgs(2),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID, o.Emoji = args[0], args[1]
-			return reactRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
+	), 2, true, func(ctx context.Context) error {
+		o.Emoji = o.Args[1]
+		return reactRun(ctx, o)
+	})
 	c.Flags().StringVar(&o.Comment, "comment", "", "react to comment `COMMENT_ID` instead of the "+k.Noun)
 	c.Flags().BoolVar(&o.Undo, "undo", false, "take the reaction back")
 	return c

@@ -148,3 +148,48 @@ func (e *env) editor(ctx context.Context) (string, error) {
 	}
 	return string(b), nil
 }
+
+// on is what a command on a project (and on one of its objects) takes
+// besides its own flags: its dependencies, --repo, and the object's ID.
+type on struct {
+	deps
+	RID string // --repo: the project's RID; "" for the working copy's
+	ID  string // the object's ID, or any unique prefix of it
+	// Args are the positional arguments, the ID first.
+	Args []string
+}
+
+// object makes c a command on one object: it takes the object's ID, and
+// --repo, and runs run.
+func (o *on) object(e *env, c *cobra.Command, run func(context.Context) error) *cobra.Command {
+	return o.bind(e, c, 1, true, run)
+}
+
+// project makes c a command on a project: it takes no arguments, and
+// --repo, and runs run.
+func (o *on) project(e *env, c *cobra.Command, run func(context.Context) error) *cobra.Command {
+	return o.bind(e, c, 0, true, run)
+}
+
+// bind makes c take nargs arguments (the object's ID first), and --repo
+// when withRepo is set, and run run with o's dependencies.
+func (o *on) bind(e *env, c *cobra.Command, nargs int, withRepo bool, run func(context.Context) error) *cobra.Command {
+	o.deps = e.deps(&o.RID)
+	c.Args = exactArgs(nargs)
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if o.Args = args; nargs > 0 {
+			o.ID = args[0]
+		}
+		return run(c.Context())
+	}
+	if withRepo {
+		repoFlag(c, &o.RID)
+	}
+	return c
+}
+
+// doc returns a command with its help: how it is called, what it does in
+// a line, and, where not empty, in paragraphs, and examples.
+func doc(use, short, long, example string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Long: long, Example: example}
+}

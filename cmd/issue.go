@@ -14,14 +14,8 @@ import (
 // issueKind is issues as the commands see them: what every kind offers
 // (cob.go), and new, list (through the index) and show.
 var issueKind = &cobKind{
-	Kind: issues.IssueKind,
-	thread: func(obj *issues.Object, rules issues.Rules) (*issues.Thread, error) {
-		is, err := issues.Materialize(obj, rules)
-		if err != nil {
-			return nil, err
-		}
-		return &is.Thread, nil
-	},
+	Kind:    issues.IssueKind,
+	thread:  threadOf(issues.Materialize),
 	states:  []string{issues.StateOpen, issues.StateClosed},
 	lazy:    true,
 	example: "3f2a", label: "bug",
@@ -44,8 +38,7 @@ comment ID is accepted.`,
 // --- new
 
 type issueNewOptions struct {
-	deps
-	RID    string
+	on
 	Title  optString
 	Body   bodyInput
 	Labels []string
@@ -55,19 +48,13 @@ type issueNewOptions struct {
 
 func newIssueNewCmd(e *env) *cobra.Command {
 	o := &issueNewOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "new --title T [--body B | --body-file F]",
-		Short: "File an issue; prints its ID",
-		Long: `File an issue in your namespace, signed by you. Prints the new issue's ID, or
+	c := o.project(e, doc("new --title T [--body B | --body-file F]", "File an issue; prints its ID",
+		`File an issue in your namespace, signed by you. Prints the new issue's ID, or
 the issue with --json. With neither --body nor --body-file on a terminal,
 $EDITOR opens for the body.`,
-		Example: `  grove issue new --title "Crash on start" --body "Steps: ..." --label bug
+		`  grove issue new --title "Crash on start" --body "Steps: ..." --label bug
   grove issue new -R RID --title "Docs" --body-file notes.md`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return issueNewRun(c.Context(), o) },
-	}
-	repoFlag(c, &o.RID)
+	), func(ctx context.Context) error { return issueNewRun(ctx, o) })
 	c.Flags().VarP(&o.Title, "title", "t", "title (required)")
 	o.Body.flags(c, "body")
 	stringsVarP(c.Flags(), &o.Labels, "label", "l", "add label `L` (repeatable)")
@@ -125,33 +112,24 @@ func issueNewRun(ctx context.Context, o *issueNewOptions) error {
 // --- list
 
 type issueListOptions struct {
-	deps
-	RID    string
-	State  string
-	Label  string
-	Author string
-	Search string
-	JSON   bool
+	on
+	State, Label, Author, Search string
+	JSON                         bool
 }
 
 func newIssueListCmd(e *env) *cobra.Command {
 	o := &issueListOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "list",
-		Short: "List issues, newest first",
-		Example: `  grove issue list
+	c := o.project(e, doc("list", "List issues, newest first", "",
+		`  grove issue list
   grove issue list --state all --label bug --json
   grove issue list --search "crash start"`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return issueListRun(c.Context(), o) },
-	}
-	repoFlag(c, &o.RID)
-	c.Flags().StringVarP(&o.State, "state", "s", "open", "open, closed or all")
-	c.Flags().StringVarP(&o.Label, "label", "l", "", "only issues with label `L`")
-	c.Flags().StringVarP(&o.Author, "author", "A", "", "only issues filed by `NID`")
-	c.Flags().StringVarP(&o.Search, "search", "S", "", "only issues whose title, body or comments hold every word of `Q`")
-	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	), func(ctx context.Context) error { return issueListRun(ctx, o) })
+	f := c.Flags()
+	f.StringVarP(&o.State, "state", "s", "open", "open, closed or all")
+	f.StringVarP(&o.Label, "label", "l", "", "only issues with label `L`")
+	f.StringVarP(&o.Author, "author", "A", "", "only issues filed by `NID`")
+	f.StringVarP(&o.Search, "search", "S", "", "only issues whose title, body or comments hold every word of `Q`")
+	f.BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
 }
 
@@ -225,37 +203,15 @@ func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn 
 
 // --- show
 
-type issueShowOptions struct {
-	deps
-	RID  string
-	ID   string
-	JSON bool
-}
-
 func newIssueShowCmd(e *env) *cobra.Command {
-	o := &issueShowOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:     "show ID",
-		Short:   "Show an issue with its comments",
-		Example: "  grove issue show 3f2a1b0\n  grove issue show 3f2a --json",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return issueShowRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
-	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
-	return c
+	o := &jsonOptions{}
+	return o.flags(o.object(e, doc("show ID", "Show an issue with its comments", "",
+		"  grove issue show 3f2a1b0\n  grove issue show 3f2a --json",
+	), func(ctx context.Context) error { return issueShowRun(ctx, o) }))
 }
 
-func issueShowRun(ctx context.Context, o *issueShowOptions) error {
-	objs, err := openObjects(ctx, &o.deps, issueKind)
-	if err != nil {
-		return err
-	}
-	th, _, _, err := objs.load(ctx, o.ID)
+func issueShowRun(ctx context.Context, o *jsonOptions) error {
+	th, err := o.thread(ctx, issueKind)
 	if err != nil {
 		return err
 	}

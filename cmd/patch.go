@@ -21,14 +21,8 @@ import (
 // (cob.go), and open and update (through git push), list, show, review,
 // checkout and merge.
 var patchKind = &cobKind{
-	Kind: issues.PatchKind,
-	thread: func(obj *issues.Object, rules issues.Rules) (*issues.Thread, error) {
-		p, err := issues.MaterializePatch(obj, rules)
-		if err != nil {
-			return nil, err
-		}
-		return &p.Thread, nil
-	},
+	Kind:    issues.PatchKind,
+	thread:  threadOf(issues.MaterializePatch),
 	states:  []string{issues.StateOpen, issues.StateMerged, issues.StateClosed},
 	example: "3f2a", label: "needs-tests",
 }
@@ -75,6 +69,16 @@ func openPatches(ctx context.Context, d *deps) (*patches, error) {
 		return nil, err
 	}
 	return &patches{objects: objs}, nil
+}
+
+// patch opens the project's patches and loads the one o names.
+func (o *on) patch(ctx context.Context) (*patches, *issues.Patch, *issues.Object, error) {
+	ps, err := openPatches(ctx, &o.deps)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, obj, err := ps.load(ctx, o.ID)
+	return ps, p, obj, err
 }
 
 func (ps *patches) view(ctx context.Context) (issues.PatchView, error) {
@@ -182,21 +186,17 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 	return id, revID, nil
 }
 
-// showPatchJSON prints patch id as JSON.
-func showPatchJSON(ctx context.Context, d *deps, id string) error {
-	ps, err := openPatches(ctx, d)
+// showPatchJSON prints the patch o names as JSON.
+func showPatchJSON(ctx context.Context, o *on) error {
+	_, p, _, err := o.patch(ctx)
 	if err != nil {
 		return err
 	}
-	p, _, err := ps.load(ctx, id)
-	if err != nil {
-		return err
-	}
-	return writeJSON(d.IO.Out, p)
+	return writeJSON(o.IO.Out, p)
 }
 
 type patchOpenOptions struct {
-	deps
+	on
 	Title optString
 	Body  bodyInput
 	Base  string
@@ -206,19 +206,14 @@ type patchOpenOptions struct {
 
 func newPatchOpenCmd(e *env) *cobra.Command {
 	o := &patchOpenOptions{}
-	o.deps = e.deps(nil)
-	c := &cobra.Command{
-		Use:   "open [--title T] [--body B] [--base BRANCH] [--head REV]",
-		Short: "Open a patch from a commit of this working copy; prints its ID",
-		Long: `Open a patch proposing REV (default HEAD), by pushing it to refs/patches of
+	c := o.bind(e, doc("open [--title T] [--body B] [--base BRANCH] [--head REV]", "Open a patch from a commit of this working copy; prints its ID",
+		`Open a patch proposing REV (default HEAD), by pushing it to refs/patches of
 the grove remote: the same as 'git push grove REV:refs/patches'. The title
 and description come from the commit messages unless given. The revision's
 base is the merge base of REV with the default branch, or with BRANCH.`,
-		Example: `  grove patch open
+		`  grove patch open
   grove patch open --title "Greet by name" --body "Fixes 3f2a." --head feature`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return patchOpenRun(c.Context(), o) },
-	}
+	), 0, false, func(ctx context.Context) error { return patchOpenRun(ctx, o) })
 	c.Flags().VarP(&o.Title, "title", "t", "title (default: from the commits)")
 	o.Body.flags(c, "description")
 	c.Flags().StringVar(&o.Base, "base", "", "base the patch on `BRANCH` (default: the default branch)")
@@ -250,15 +245,15 @@ func patchOpenRun(ctx context.Context, o *patchOpenOptions) error {
 		return err
 	}
 	if o.JSON {
-		return showPatchJSON(ctx, &o.deps, id)
+		o.ID = id
+		return showPatchJSON(ctx, &o.on)
 	}
 	fmt.Fprintln(o.IO.Out, id)
 	return nil
 }
 
 type patchUpdateOptions struct {
-	deps
-	ID      string
+	on
 	Head    string
 	Message string
 	JSON    bool
@@ -266,20 +261,12 @@ type patchUpdateOptions struct {
 
 func newPatchUpdateCmd(e *env) *cobra.Command {
 	o := &patchUpdateOptions{}
-	o.deps = e.deps(nil)
-	c := &cobra.Command{
-		Use:   "update ID [--head REV] [--message M]",
-		Short: "Add a revision to your patch; prints the revision's ID",
-		Long: `Add a revision with head REV (default HEAD) to patch ID, by pushing it to
+	c := o.bind(e, doc("update ID [--head REV] [--message M]", "Add a revision to your patch; prints the revision's ID",
+		`Add a revision with head REV (default HEAD) to patch ID, by pushing it to
 refs/patches/ID of the grove remote: the same as
 'git push grove REV:refs/patches/ID'. Only the patch's author may.`,
-		Example: `  grove patch update 3f2a --message "Address review"`,
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return patchUpdateRun(c.Context(), o)
-		},
-	}
+		`  grove patch update 3f2a --message "Address review"`,
+	), 1, false, func(ctx context.Context) error { return patchUpdateRun(ctx, o) })
 	c.Flags().StringVar(&o.Head, "head", "HEAD", "the new head")
 	c.Flags().StringVarP(&o.Message, "message", "m", "", "what changed in this revision")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print the patch as JSON")
@@ -291,16 +278,15 @@ func patchUpdateRun(ctx context.Context, o *patchUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	id, err := ps.resolve(o.ID)
-	if err != nil {
+	if o.ID, err = ps.resolve(o.ID); err != nil {
 		return err
 	}
-	_, rev, err := pushPatch(ctx, &o.deps, o.Head, repo.PatchRefPrefix+id, o.Message, "")
+	_, rev, err := pushPatch(ctx, &o.deps, o.Head, repo.PatchRefPrefix+o.ID, o.Message, "")
 	if err != nil {
 		return err
 	}
 	if o.JSON {
-		return showPatchJSON(ctx, &o.deps, id)
+		return showPatchJSON(ctx, &o.on)
 	}
 	fmt.Fprintln(o.IO.Out, rev)
 	return nil
@@ -309,23 +295,16 @@ func patchUpdateRun(ctx context.Context, o *patchUpdateOptions) error {
 // --- list
 
 type patchListOptions struct {
-	deps
-	RID   string
+	on
 	State string
 	JSON  bool
 }
 
 func newPatchListCmd(e *env) *cobra.Command {
 	o := &patchListOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:     "list [--state open|merged|closed|all]",
-		Short:   "List patches, newest first",
-		Example: "  grove patch list\n  grove patch list --state all --json",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return patchListRun(c.Context(), o) },
-	}
-	repoFlag(c, &o.RID)
+	c := o.project(e, doc("list [--state open|merged|closed|all]", "List patches, newest first", "",
+		"  grove patch list\n  grove patch list --state all --json",
+	), func(ctx context.Context) error { return patchListRun(ctx, o) })
 	c.Flags().StringVarP(&o.State, "state", "s", "open", "open, merged, closed or all")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
@@ -358,33 +337,20 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 // --- show
 
 type patchShowOptions struct {
-	deps
-	RID      string
-	ID       string
-	JSON     bool
-	Diff     bool
-	Revision string
-	Range    string
+	on
+	JSON, Diff      bool
+	Revision, Range string
 }
 
 func newPatchShowCmd(e *env) *cobra.Command {
 	o := &patchShowOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "show ID [--json] [--diff [--revision R | --range R1..R2]]",
-		Short: "Show a patch: revisions, reviews and comments, and its diff",
-		Long: `Show a patch. With --diff, also the diff of its newest revision (or of
+	c := o.object(e, doc("show ID [--json] [--diff [--revision R | --range R1..R2]]", "Show a patch: revisions, reviews and comments, and its diff",
+		`Show a patch. With --diff, also the diff of its newest revision (or of
 revision R) against its base; with --range R1..R2, the diff between the
 heads of two revisions. R is a revision number (1 is the first) or a prefix
 of its ID.`,
-		Example: "  grove patch show 3f2a\n  grove patch show 3f2a --diff\n  grove patch show 3f2a --range 1..2\n  grove patch show 3f2a --json",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return patchShowRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
+		"  grove patch show 3f2a\n  grove patch show 3f2a --diff\n  grove patch show 3f2a --range 1..2\n  grove patch show 3f2a --json",
+	), func(ctx context.Context) error { return patchShowRun(ctx, o) })
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&o.Diff, "diff", false, "show the revision's diff against its base")
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision to diff (default: the newest)")
@@ -396,11 +362,7 @@ func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 	if o.Range != "" && o.Revision != "" {
 		return usagef("give --revision or --range, not both")
 	}
-	ps, err := openPatches(ctx, &o.deps)
-	if err != nil {
-		return err
-	}
-	p, _, err := ps.load(ctx, o.ID)
+	ps, p, _, err := o.patch(ctx)
 	if err != nil {
 		return err
 	}
@@ -454,46 +416,33 @@ func diffRange(p *issues.Patch, o *patchShowOptions) (from, to string, err error
 // --- review
 
 type patchReviewOptions struct {
-	deps
-	RID      string
-	ID       string
-	Revision string
-	Accept   bool
-	Reject   bool
-	Comment  bool
-	Body     bodyInput
-	File     string
-	Line     int
-	EndLine  int
+	on
+	Revision                string
+	Accept, Reject, Comment bool
+	Body                    bodyInput
+	File                    string
+	Line, EndLine           int
 }
 
 func newPatchReviewCmd(e *env) *cobra.Command {
 	o := &patchReviewOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "review ID [--revision R] (--accept | --reject | --comment) [--body B] [--file PATH --line N [--end-line M]]",
-		Short: "Review a revision of a patch; prints the review's ID",
-		Long: `Review the newest revision of a patch (or revision R): accept it, reject it,
+	c := o.object(e, doc("review ID [--revision R] (--accept | --reject | --comment) [--body B] [--file PATH --line N [--end-line M]]", "Review a revision of a patch; prints the review's ID",
+		`Review the newest revision of a patch (or revision R): accept it, reject it,
 or only comment. With --file and --line the body is a comment on that line
 (or lines N to M) of the file in the revision's head. Reviews are signed and
 anyone who may see the project may review.`,
-		Example: `  grove patch review 3f2a --accept --body "LGTM"
+		`  grove patch review 3f2a --accept --body "LGTM"
   grove patch review 3f2a --comment --file hello.go --line 7 --body "Use os.Getenv once"`,
-		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return patchReviewRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
-	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` to review (number or ID prefix; default: the newest)")
-	c.Flags().BoolVar(&o.Accept, "accept", false, "accept the revision")
-	c.Flags().BoolVar(&o.Reject, "reject", false, "reject the revision")
-	c.Flags().BoolVar(&o.Comment, "comment", false, "comment without a verdict")
+	), func(ctx context.Context) error { return patchReviewRun(ctx, o) })
+	f := c.Flags()
+	f.StringVarP(&o.Revision, "revision", "r", "", "the revision `R` to review (number or ID prefix; default: the newest)")
+	f.BoolVar(&o.Accept, "accept", false, "accept the revision")
+	f.BoolVar(&o.Reject, "reject", false, "reject the revision")
+	f.BoolVar(&o.Comment, "comment", false, "comment without a verdict")
 	o.Body.flags(c, "review")
-	c.Flags().StringVar(&o.File, "file", "", "anchor the body to `PATH` in the revision's head")
-	c.Flags().IntVar(&o.Line, "line", 0, "anchor the body to line `N` of --file")
-	c.Flags().IntVar(&o.EndLine, "end-line", 0, "end the anchored range at line `M`")
+	f.StringVar(&o.File, "file", "", "anchor the body to `PATH` in the revision's head")
+	f.IntVar(&o.Line, "line", 0, "anchor the body to line `N` of --file")
+	f.IntVar(&o.EndLine, "end-line", 0, "end the anchored range at line `M`")
 	return c
 }
 
@@ -517,10 +466,6 @@ func patchReviewRun(ctx context.Context, o *patchReviewOptions) error {
 	if o.File != "" && !issues.ValidPath(o.File) {
 		return usagef("--file: a path relative to the project's root")
 	}
-	ps, err := openPatches(ctx, &o.deps)
-	if err != nil {
-		return err
-	}
 	body, _, err := o.Body.read(ctx, &o.deps)
 	if err != nil {
 		return err
@@ -535,7 +480,7 @@ func patchReviewRun(ctx context.Context, o *patchReviewOptions) error {
 	if err != nil {
 		return err
 	}
-	p, obj, err := ps.load(ctx, o.ID)
+	ps, p, obj, err := o.patch(ctx)
 	if err != nil {
 		return err
 	}
@@ -577,36 +522,25 @@ func checkLines(ctx context.Context, r *repo.Repo, commit, path string, line int
 
 // --- checkout
 
-type patchCheckoutOptions struct {
-	deps
-	ID       string
+// revisionOptions are the options of a command on one revision of a
+// patch.
+type revisionOptions struct {
+	on
 	Revision string
 }
 
 func newPatchCheckoutCmd(e *env) *cobra.Command {
-	o := &patchCheckoutOptions{}
-	o.deps = e.deps(nil)
-	c := &cobra.Command{
-		Use:   "checkout ID [--revision R]",
-		Short: "Check out a patch's newest revision (or R) as branch patch/<short-id>",
-		Example: `  grove patch checkout 3f2a
+	o := &revisionOptions{}
+	c := o.bind(e, doc("checkout ID [--revision R]", "Check out a patch's newest revision (or R) as branch patch/<short-id>", "",
+		`  grove patch checkout 3f2a
   grove patch checkout 3f2a --revision 1`,
-		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return patchCheckoutRun(c.Context(), o)
-		},
-	}
+	), 1, false, func(ctx context.Context) error { return patchCheckoutRun(ctx, o) })
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` (number or ID prefix; default: the newest)")
 	return c
 }
 
-func patchCheckoutRun(ctx context.Context, o *patchCheckoutOptions) error {
-	ps, err := openPatches(ctx, &o.deps)
-	if err != nil {
-		return err
-	}
-	p, _, err := ps.load(ctx, o.ID)
+func patchCheckoutRun(ctx context.Context, o *revisionOptions) error {
+	ps, p, _, err := o.patch(ctx)
 	if err != nil {
 		return err
 	}
@@ -638,45 +572,25 @@ func patchCheckoutRun(ctx context.Context, o *patchCheckoutOptions) error {
 
 // --- merge
 
-type patchMergeOptions struct {
-	deps
-	RID      string
-	ID       string
-	Revision string
-}
-
 func newPatchMergeCmd(e *env) *cobra.Command {
-	o := &patchMergeOptions{}
-	o.deps = e.deps(&o.RID)
-	c := &cobra.Command{
-		Use:   "merge ID [--revision R]",
-		Short: "Merge a patch into the default branch and push (delegates)",
-		Long: `Merge the newest revision of a patch (or revision R) into your default
+	o := &revisionOptions{}
+	c := o.object(e, doc("merge ID [--revision R]", "Merge a patch into the default branch and push (delegates)",
+		`Merge the newest revision of a patch (or revision R) into your default
 branch, starting from the canonical one: a fast-forward when possible, else
 a merge commit. Your branch and the merge record are written in one signed
 update, announced to a running node. Only delegates may merge.`,
-		Example: "  grove patch merge 3f2a",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return patchMergeRun(c.Context(), o)
-		},
-	}
-	repoFlag(c, &o.RID)
+		"  grove patch merge 3f2a",
+	), func(ctx context.Context) error { return patchMergeRun(ctx, o) })
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` to merge (default: the newest)")
 	return c
 }
 
-func patchMergeRun(ctx context.Context, o *patchMergeOptions) error {
-	ps, err := openPatches(ctx, &o.deps)
-	if err != nil {
-		return err
-	}
+func patchMergeRun(ctx context.Context, o *revisionOptions) error {
 	key, err := o.Key()
 	if err != nil {
 		return err
 	}
-	p, obj, err := ps.load(ctx, o.ID)
+	ps, p, obj, err := o.patch(ctx)
 	if err != nil {
 		return err
 	}

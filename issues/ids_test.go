@@ -68,7 +68,7 @@ func TestResolveWithIDList(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if _, err := s.UpdateIssue(ctx, k, now, obj, Action{Type: ActComment, Body: "me too"}); err != nil {
+					if _, err := s.Update(ctx, IssueKind, k, now, obj, Action{Type: ActComment, Body: "me too"}); err != nil {
 						t.Fatal(err)
 					}
 				default:
@@ -123,7 +123,7 @@ func TestIDListNoted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateIssue(ctx, k, t0.Add(time.Hour), obj, Action{Type: ActComment, Body: "seen"}); err != nil {
+		if _, err := s.Update(ctx, IssueKind, k, t0.Add(time.Hour), obj, Action{Type: ActComment, Body: "seen"}); err != nil {
 			t.Fatal(err)
 		}
 		// bob's first comment makes his namespace: the list must take it
@@ -150,7 +150,7 @@ func TestIDListNoted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateIssue(ctx, alice, t0.Add(3*time.Hour), obj, Action{Type: ActComment, Body: "here"}); err != nil {
+	if _, err := s.Update(ctx, IssueKind, alice, t0.Add(3*time.Hour), obj, Action{Type: ActComment, Body: "here"}); err != nil {
 		t.Fatal(err)
 	}
 	// Heads files that are not for this list, or do not parse.
@@ -313,7 +313,7 @@ func TestIDListRewrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateIssue(ctx, alice, t0.Add(time.Duration(i+1)*time.Hour), obj, Action{Type: ActComment, Body: "again"}); err != nil {
+		if _, err := s.Update(ctx, IssueKind, alice, t0.Add(time.Duration(i+1)*time.Hour), obj, Action{Type: ActComment, Body: "again"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -338,7 +338,7 @@ func TestIDListRewrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateIssue(ctx, alice, t0.Add(time.Duration(i+1)*time.Minute), obj, Action{Type: ActComment, Body: "seen"}); err != nil {
+		if _, err := s.Update(ctx, IssueKind, alice, t0.Add(time.Duration(i+1)*time.Minute), obj, Action{Type: ActComment, Body: "seen"}); err != nil {
 			t.Fatal(err)
 		}
 	}

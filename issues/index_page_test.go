@@ -50,7 +50,7 @@ func TestPageMatchesList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateIssue(ctx, alice, t0.Add(time.Hour), obj, Action{Type: ActState, State: StateClosed, Reason: ReasonSolved}); err != nil {
+		if _, err := s.Update(ctx, IssueKind, alice, t0.Add(time.Hour), obj, Action{Type: ActState, State: StateClosed, Reason: ReasonSolved}); err != nil {
 			t.Fatal(err)
 		}
 	}

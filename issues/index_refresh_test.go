@@ -57,7 +57,7 @@ func update(t *testing.T, s *Store, k *protocol.Key, now time.Time, id string, a
 	if err != nil {
 		t.Fatal(err)
 	}
-	oid, err := s.UpdateIssue(ctx, k, now, obj, acts...)
+	oid, err := s.Update(ctx, IssueKind, k, now, obj, acts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func TestIndexMatchesGit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateIssue(ctx, alice, t0.Add(time.Hour), obj, acts...); err != nil {
+		if _, err := s.Update(ctx, IssueKind, alice, t0.Add(time.Hour), obj, acts...); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := ix.Refresh(ctx); n != 1 || err != nil {

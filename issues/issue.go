@@ -77,12 +77,6 @@ func (s *Store) CreateIssue(ctx context.Context, signer protocol.Signer, now tim
 	return id, err
 }
 
-// UpdateIssue writes a change with acts on top of obj's heads and returns
-// the change's oid.
-func (s *Store) UpdateIssue(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, acts ...Action) (string, error) {
-	return s.Update(ctx, IssueKind, signer, now, obj, acts...)
-}
-
 // Issue loads and materializes issue id.
 func (s *Store) Issue(ctx context.Context, id string, rules Rules) (*Issue, *Object, error) {
 	obj, err := s.Load(ctx, IssueType, id)

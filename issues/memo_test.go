@@ -242,7 +242,7 @@ func TestStoreMemo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cached.UpdateIssue(ctx, who, t0.Add(time.Duration(i+1)*time.Minute), obj, Action{Type: ActComment, Body: fmt.Sprint("comment ", i)}); err != nil {
+		if _, err := cached.Update(ctx, IssueKind, who, t0.Add(time.Duration(i+1)*time.Minute), obj, Action{Type: ActComment, Body: fmt.Sprint("comment ", i)}); err != nil {
 			t.Fatal(err)
 		}
 		want, err := s.Load(ctx, IssueType, id)

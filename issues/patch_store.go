@@ -107,12 +107,6 @@ func (s *Store) AddRevision(ctx context.Context, signer protocol.Signer, now tim
 	return rev, err
 }
 
-// UpdatePatch writes a change with acts on top of obj's heads and returns
-// the change's oid.
-func (s *Store) UpdatePatch(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, acts ...PatchAction) (string, error) {
-	return s.Update(ctx, PatchKind, signer, now, obj, acts...)
-}
-
 // Patch loads patch id and materializes it under v, merged or not.
 func (s *Store) Patch(ctx context.Context, id string, v PatchView) (*Patch, *Object, error) {
 	obj, err := s.Load(ctx, PatchType, id)

@@ -261,7 +261,7 @@ func TestPatchStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, obj, _ = s.Patch(ctx, id, v)
-	if _, err := s.UpdatePatch(ctx, alice, t0.Add(2*time.Minute), obj, PatchAction{Type: ActReview, Revision: rev2, Verdict: VerdictAccept}); err != nil {
+	if _, err := s.Update(ctx, PatchKind, alice, t0.Add(2*time.Minute), obj, PatchAction{Type: ActReview, Revision: rev2, Verdict: VerdictAccept}); err != nil {
 		t.Fatal(err)
 	}
 	p, obj, _ = s.Patch(ctx, id, v)
@@ -383,7 +383,7 @@ func TestPatchConvergenceGit(t *testing.T) {
 		case 5:
 			a = PatchAction{Type: ActTitle, Title: "t" + string(rune('a'+rng.IntN(26)))}
 		}
-		if _, err := stores[i].UpdatePatch(ctx, keys[i], now, obj, a); err != nil {
+		if _, err := stores[i].Update(ctx, PatchKind, keys[i], now, obj, a); err != nil {
 			t.Fatal(err)
 		}
 	}

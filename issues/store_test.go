@@ -59,11 +59,11 @@ func TestStoreWriteLoadVerify(t *testing.T) {
 		t.Fatalf("%+v", is)
 	}
 	// bob comments from his own namespace; alice closes on top of hers.
-	c, err := s.UpdateIssue(ctx, bob, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "same here"})
+	c, err := s.Update(ctx, IssueKind, bob, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "same here"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateIssue(ctx, alice, t0.Add(2*time.Minute), obj, Action{Type: ActState, State: StateClosed, Reason: ReasonSolved}); err != nil {
+	if _, err := s.Update(ctx, IssueKind, alice, t0.Add(2*time.Minute), obj, Action{Type: ActState, State: StateClosed, Reason: ReasonSolved}); err != nil {
 		t.Fatal(err)
 	}
 	is, obj, err = s.Issue(ctx, id, rules)
@@ -82,7 +82,7 @@ func TestStoreWriteLoadVerify(t *testing.T) {
 		t.Fatalf("verify: %v", rep.Problems)
 	}
 	// The next change merges both heads.
-	m, err := s.UpdateIssue(ctx, alice, t0.Add(3*time.Minute), obj, Action{Type: ActState, State: StateOpen})
+	m, err := s.Update(ctx, IssueKind, alice, t0.Add(3*time.Minute), obj, Action{Type: ActState, State: StateOpen})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateIssue(ctx, alice, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "a gizmo too"}, Action{Type: ActState, State: StateClosed, Reason: ReasonOther}); err != nil {
+		if _, err := s.Update(ctx, IssueKind, alice, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "a gizmo too"}, Action{Type: ActState, State: StateClosed, Reason: ReasonOther}); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := ix.Refresh(ctx); n != 1 || err != nil {
@@ -184,7 +184,7 @@ func TestIndex(t *testing.T) {
 	})
 	t.Run("incremental after another namespace moves", func(t *testing.T) {
 		_, obj, _ := s.Issue(ctx, ids[5], Rules{})
-		if _, err := s.UpdateIssue(ctx, bob, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "sprocket"}); err != nil {
+		if _, err := s.Update(ctx, IssueKind, bob, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "sprocket"}); err != nil {
 			t.Fatal(err)
 		}
 		n, err := ix.Refresh(ctx)
@@ -370,7 +370,7 @@ func TestConvergenceGit(t *testing.T) {
 			if CheckActions(a) != nil {
 				continue
 			}
-			if _, err := stores[i].UpdateIssue(ctx, keys[i], t0.Add(time.Duration(step)*time.Second), obj, a); err != nil {
+			if _, err := stores[i].Update(ctx, IssueKind, keys[i], t0.Add(time.Duration(step)*time.Second), obj, a); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -88,6 +88,10 @@ type Thread struct {
 	Updated   time.Time  `json:"updated"`
 }
 
+// Shared returns t: promoted, what every kind shares of an Issue or a
+// Patch, for code that serves every kind.
+func (t *Thread) Shared() *Thread { return t }
+
 // Comment is one comment of a thread; its ID is the oid of the change that
 // holds it.
 type Comment struct {

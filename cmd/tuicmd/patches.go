@@ -172,7 +172,7 @@ func (s patches) Review(ctx context.Context, rid, id string, r tui.NewReview) er
 	if verdict == issues.VerdictComment && strings.TrimSpace(r.Body) == "" {
 		return errors.New("a comment needs some text")
 	}
-	if _, err := st.UpdatePatch(ctx, k, s.now(), obj, a); err != nil {
+	if _, err := st.Update(ctx, issues.PatchKind, k, s.now(), obj, a); err != nil {
 		return err
 	}
 	cli.Announce(ctx, s.home, st.Repo.RID)

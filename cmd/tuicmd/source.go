@@ -379,7 +379,7 @@ func (s *adapter) update(ctx context.Context, rid, id string, acts ...issues.Act
 	if err != nil {
 		return err
 	}
-	if _, err := st.UpdateIssue(ctx, k, s.now(), obj, acts...); err != nil {
+	if _, err := st.Update(ctx, issues.IssueKind, k, s.now(), obj, acts...); err != nil {
 		return err
 	}
 	cli.Announce(ctx, s.home, st.Repo.RID)
