@@ -4,7 +4,7 @@
 // measurement: a shell's `date` around a command adds several
 // milliseconds, as much as a grove command's whole start-up.
 //
-//	timeit [-n RUNS] [-warmup N] [-vs 'COMMAND B'] -- COMMAND [ARG...]
+//	timeit [-n RUNS] [-warmup N] [-cpu] [-vs 'COMMAND B'] -- COMMAND [ARG...]
 //
 // With -vs, a second command (split into words as a shell does, with
 // single and double quotes but no other shell syntax) runs in turn
@@ -13,6 +13,10 @@
 // least and greatest: pairing keeps the ratio meaningful while the
 // machine's speed drifts, as it does on a shared VM by tens of percent
 // within minutes.
+//
+// With -cpu, a run's time is the CPU time (user and system) the command
+// took rather than its wall time: on a machine shared with other work, a
+// run's wall time mostly measures how long it waited for a core.
 package main
 
 import (
@@ -29,23 +33,24 @@ func main() {
 	runs := flag.Int("n", 11, "timed runs")
 	warmup := flag.Int("warmup", 1, "untimed runs first")
 	vs := flag.String("vs", "", "a second command, run in turn with the first (split into words, with quotes)")
+	cpu := flag.Bool("cpu", false, "time the CPU (user and system) each run takes, not its wall time")
 	flag.Parse()
 	a := flag.Args()
 	b, ok := words(*vs)
 	if len(a) == 0 || *runs < 1 || !ok || (*vs != "" && len(b) == 0) {
-		fmt.Fprintln(os.Stderr, "usage: timeit [-n RUNS] [-warmup N] [-vs 'COMMAND B'] -- COMMAND [ARG...]")
+		fmt.Fprintln(os.Stderr, "usage: timeit [-n RUNS] [-warmup N] [-cpu] [-vs 'COMMAND B'] -- COMMAND [ARG...]")
 		os.Exit(2)
 	}
 	var ta, tb, ratios []float64
 	for i := range *warmup + *runs {
-		da := run(a)
+		da := run(a, *cpu)
 		if len(b) == 0 {
 			if i >= *warmup {
 				ta = append(ta, da)
 			}
 			continue
 		}
-		db := run(b)
+		db := run(b, *cpu)
 		if i >= *warmup {
 			ta, tb, ratios = append(ta, da), append(tb, db), append(ratios, da/db)
 		}
@@ -58,9 +63,9 @@ func main() {
 		median(ta), median(tb), median(ratios), slices.Min(ratios), slices.Max(ratios), len(ratios))
 }
 
-// run runs args once and returns its wall time in milliseconds; a failure
-// ends timeit.
-func run(args []string) float64 {
+// run runs args once and returns its wall time in milliseconds, or with
+// cpu the CPU time it took; a failure ends timeit.
+func run(args []string, cpu bool) float64 {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
@@ -69,6 +74,9 @@ func run(args []string) float64 {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "timeit: %s: %v\n", args[0], err)
 		os.Exit(1)
+	}
+	if cpu {
+		d = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	return float64(d.Microseconds()) / 1000
 }

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -190,7 +189,7 @@ func appendStoredZlib(b []byte, hdr string, data []byte) []byte {
 
 // writeTempRename writes data to a new file of mode perm in dir (made if
 // missing) and renames it to final.
-func writeTempRename(dir, final string, data []byte, perm uint32) error {
+func writeTempRename(dir, final string, data []byte, perm os.FileMode) error {
 	var tmp string
 	var err error
 	for tries := 0; ; tries++ {
@@ -282,24 +281,17 @@ func (s *Store) looseDecoder() *looseDecoder {
 	return newLooseDecoder()
 }
 
-// readLoose reads a loose object file directly: go-git resolves every path
-// component on each open, which costs more than the read. ok is false when
-// there is no loose object (it may be packed).
+// readLoose reads a loose object file. ok is false when there is no loose
+// object (it may be packed).
 func (s *Store) readLoose(oid string, limit int64) (kind string, data []byte, ok bool, err error) {
-	var fd int
-	for {
-		fd, err = syscall.Open(s.dir+"/objects/"+oid[:2]+"/"+oid[2:], syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	f, err := os.Open(s.dir + "/objects/" + oid[:2] + "/" + oid[2:])
 	if err != nil {
 		return "", nil, false, nil
 	}
-	defer syscall.Close(fd)
+	defer f.Close()
 	d := s.looseDecoder()
 	defer s.loose.Put(d)
-	kind, data, err = d.decode(fd, oid, limit)
+	kind, data, err = d.decode(f, oid, limit)
 	return kind, data, true, err
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"syscall"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -22,13 +21,14 @@ import (
 // ObjectReader reads many raw objects, for one goroutine at a time: a
 // walk over thousands of small objects (an index rebuild) is bound by the
 // cost of each open, so loose objects are read with plain system calls,
-// relative to a kept descriptor of their fan-out directory, through one
-// reused inflater, and packed ones from packs mapped once (pack.go).
+// relative to a kept descriptor of their fan-out directory (looseFiles),
+// through one reused inflater, and packed ones from packs mapped once
+// (pack.go).
 // Anything else (alternates, a pack format it does not know) is read
 // through go-git.
 type ObjectReader struct {
 	s     *Store
-	dirs  [256]int // descriptors of objects/xx; 0 when not open
+	files looseFiles
 	dec   *looseDecoder
 	packs packReader
 	alt   int8                // 1 if the storage has alternates, -1 if not, 0 unknown
@@ -72,32 +72,8 @@ func (o *ObjectReader) Close() error {
 		o.git.Close()
 		o.git = nil
 	}
-	for i, fd := range o.dirs {
-		if fd > 0 {
-			syscall.Close(fd)
-			o.dirs[i] = 0
-		}
-	}
+	o.files.close()
 	return nil
-}
-
-// fdReader reads a file descriptor with no os.File around it.
-type fdReader struct{ fd int }
-
-func (f *fdReader) Read(p []byte) (int, error) {
-	for {
-		n, err := syscall.Read(f.fd, p)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if n == 0 && len(p) > 0 {
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }
 
 // ReadObject returns the kind and contents of object oid, as
@@ -134,46 +110,16 @@ func (o *ObjectReader) alternates() int8 {
 	return o.alt
 }
 
-// dir returns a descriptor of the fan-out directory objects/xx, or -1.
-// A directory that does not exist is not remembered: it may appear.
-func (o *ObjectReader) dir(oid string) int {
-	i, _ := strconv.ParseUint(oid[:2], 16, 8)
-	if fd := o.dirs[i]; fd > 0 {
-		return fd
-	}
-	for {
-		fd, err := syscall.Open(o.s.dir+"/objects/"+oid[:2], syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1
-		}
-		o.dirs[i] = fd
-		return fd
-	}
-}
-
 func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []byte, ok bool, err error) {
-	d := o.dir(oid)
-	if d < 0 {
-		return "", nil, false, nil
-	}
-	var fd int
-	for {
-		fd, err = syscall.Openat(d, oid[2:], syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	f, err := o.files.open(o.s.dir+"/objects", oid)
 	if err != nil {
 		return "", nil, false, nil // not loose; it may be packed
 	}
-	defer syscall.Close(fd)
+	defer o.files.done()
 	if o.dec == nil { // read after Close
 		o.dec = o.s.looseDecoder()
 	}
-	kind, data, err = o.dec.decode(fd, oid, limit)
+	kind, data, err = o.dec.decode(f, oid, limit)
 	return kind, data, true, err
 }
 
@@ -181,22 +127,20 @@ func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []b
 // inflater: allocating them costs more than a small object, since each
 // fresh page is a fault (13-18 µs on a VM).
 type looseDecoder struct {
-	file fdReader
-	br   *bufio.Reader
-	zr   io.ReadCloser
-	hdr  []byte
+	br  *bufio.Reader
+	zr  io.ReadCloser
+	hdr []byte
 }
 
 func newLooseDecoder() *looseDecoder {
 	return &looseDecoder{br: bufio.NewReaderSize(nil, 16<<10), hdr: make([]byte, 0, 32)}
 }
 
-// decode reads loose object oid from the open file fd: "<kind> <size>\x00"
-// and the contents, deflated, refusing contents over limit bytes.
-func (d *looseDecoder) decode(fd int, oid string, limit int64) (kind string, data []byte, err error) {
-	d.file.fd = fd
-	defer func() { d.file.fd = -1 }()
-	d.br.Reset(&d.file)
+// decode reads loose object oid from file: "<kind> <size>\x00" and the
+// contents, deflated, refusing contents over limit bytes.
+func (d *looseDecoder) decode(file io.Reader, oid string, limit int64) (kind string, data []byte, err error) {
+	d.br.Reset(file)
+	defer d.br.Reset(nil)
 	if d.zr == nil {
 		d.zr, err = zlib.NewReader(d.br)
 	} else {

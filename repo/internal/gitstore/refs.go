@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -354,17 +353,8 @@ func (f *Refs) List(pattern string) (map[string]string, error) {
 		return nil, err
 	}
 	out := make(map[string]string)
-	var buf [128]byte
-	read := func(dir *os.File, path, name string) error {
-		var b []byte
-		var err error
-		if dir != nil {
-			var k int
-			k, err = readRefAt(dir, filepath.Base(path), buf[:])
-			b = buf[:k]
-		} else {
-			b, err = readSmall(path, maxRefFile)
-		}
+	read := func(_ *os.File, path, name string) error {
+		b, err := readSmall(path, maxRefFile)
 		switch {
 		case err == nil:
 		case errors.Is(err, fs.ErrNotExist), isNotDir(err), errors.Is(err, syscall.EISDIR):
@@ -620,23 +610,4 @@ func (f *Refs) looseAll(dir, name string, fn func(d *os.File, path, name string)
 		}
 	}
 	return nil
-}
-
-// readRefAt reads the loose ref file n of directory d into buf, with
-// plain system calls relative to the directory: listing the 10,000 object
-// refs of a namespace then costs a third of the calls os.ReadFile makes.
-func readRefAt(d *os.File, n string, buf []byte) (int, error) {
-	fd, err := syscall.Openat(int(d.Fd()), n, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	for err == syscall.EINTR {
-		fd, err = syscall.Openat(int(d.Fd()), n, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	}
-	if err != nil {
-		return 0, &fs.PathError{Op: "open", Path: n, Err: err}
-	}
-	k, err := io.ReadFull(&fdReader{fd}, buf)
-	syscall.Close(fd)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return 0, &fs.PathError{Op: "read", Path: n, Err: err}
-	}
-	return k, nil
 }

@@ -214,23 +214,21 @@ func (t *refTx) lock(name string, wait time.Duration) error {
 	p := t.lockPath(name)
 	deadline := time.Now().Add(wait)
 	for pause, tries := time.Millisecond, 0; ; tries++ {
-		fd, err := syscall.Open(p, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
-			syscall.Close(fd)
+			f.Close()
 			t.locks = append(t.locks, p)
 			return nil
 		}
 		switch {
-		case err == syscall.ENOENT && tries < 5:
+		case errors.Is(err, fs.ErrNotExist) && tries < 5:
 			// A directory is missing, or another transaction's unlock
 			// removed an empty one just now.
 			if err := t.mkdirs(filepath.Dir(p)); err != nil {
 				return fmt.Errorf("lock ref %s: %w", name, err)
 			}
 			continue
-		case err == syscall.EINTR:
-			continue
-		case err != syscall.EEXIST:
+		case !errors.Is(err, fs.ErrExist):
 			return fmt.Errorf("lock ref %s: %w", name, err)
 		case time.Now().After(deadline):
 			return fmt.Errorf("ref %s: %s exists: %w", name, filepath.Base(p), ErrRefLocked)
