@@ -3,10 +3,8 @@ package gitstore
 import (
 	"bytes"
 	"compress/zlib"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/adler32"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -36,10 +34,12 @@ type Store struct {
 	// fallback is go-git's object store of the repository (go-git's
 	// lower layers only: its root package links every transport).
 	fallback storer.EncodedObjectStorer
-	// zmu guards the compressor that writeLoose reuses.
-	zmu  sync.Mutex
-	zw   *zlib.Writer
-	zbuf bytes.Buffer
+	// zmu guards the compressors that writeLoose reuses: one that
+	// stores, one that deflates.
+	zmu      sync.Mutex
+	zstore   *zlib.Writer
+	zdeflate *zlib.Writer
+	zbuf     bytes.Buffer
 	// loose holds *looseDecoder for readLoose: a fresh buffer and
 	// inflater per object cost more than a small object.
 	loose sync.Pool
@@ -141,18 +141,22 @@ func (s *Store) writeLoose(kind string, data []byte) (string, error) {
 	s.zmu.Lock()
 	defer s.zmu.Unlock()
 	s.zbuf.Reset()
+	zw := &s.zdeflate
 	if n := len(hdr) + len(data); n <= storedMax || kind == "tree" && n <= maxStoredBlock {
-		s.zbuf.Write(appendStoredZlib(s.zbuf.AvailableBuffer(), hdr, data))
-	} else {
-		if s.zw == nil {
-			s.zw, _ = zlib.NewWriterLevel(&s.zbuf, zlib.BestSpeed)
+		zw = &s.zstore
+	}
+	if *zw == nil {
+		level := zlib.BestSpeed
+		if zw == &s.zstore {
+			level = zlib.NoCompression
 		}
-		s.zw.Reset(&s.zbuf)
-		s.zw.Write([]byte(hdr))
-		s.zw.Write(data)
-		if err := s.zw.Close(); err != nil {
-			return "", fmt.Errorf("object %s: %w", oid, err)
-		}
+		*zw, _ = zlib.NewWriterLevel(&s.zbuf, level)
+	}
+	(*zw).Reset(&s.zbuf)
+	(*zw).Write([]byte(hdr))
+	(*zw).Write(data)
+	if err := (*zw).Close(); err != nil {
+		return "", fmt.Errorf("object %s: %w", oid, err)
 	}
 	if err := writeTempRename(dir, final, s.zbuf.Bytes(), 0o444); err != nil {
 		return "", fmt.Errorf("object %s: %w", oid, err)
@@ -161,10 +165,12 @@ func (s *Store) writeLoose(kind string, data []byte) (string, error) {
 }
 
 // storedMax is the largest object (header included) written as a zlib
-// stream of one stored, uncompressed block: a loose object takes a whole
-// filesystem block however small it is, so deflating a small one saves no
-// disk, while setting up deflate costs a fresh process some 600 KB of
-// compressor state to allocate and clear. git reads either.
+// stream of stored, uncompressed blocks (zlib.NoCompression): a loose
+// object takes a whole filesystem block however small it is, so
+// deflating a small one saves no disk, while setting up deflate costs a
+// fresh process some 600 KB of compressor state to allocate and clear
+// (deflating every object: 1.06x the CPU of `grove issue new` and 13%
+// more page faults, docs/STORAGE.md). git reads either.
 const storedMax = 4000
 
 // maxStoredBlock is the most one stored deflate block holds. Trees up to
@@ -172,20 +178,6 @@ const storedMax = 4000
 // does not shrink, and the directory of a namespace's issue buckets (256
 // entries, some 8 KB) is rewritten by every change.
 const maxStoredBlock = 65535
-
-// appendStoredZlib appends hdr and data as a zlib stream holding one
-// stored deflate block; len(hdr)+len(data) must be at most 65535.
-func appendStoredZlib(b []byte, hdr string, data []byte) []byte {
-	n := len(hdr) + len(data)
-	b = append(b, 0x78, 0x01) // deflate, 32 KiB window, fastest; a multiple of 31
-	b = append(b, 0x01, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
-	b = append(b, hdr...)
-	b = append(b, data...)
-	a := adler32.New()
-	a.Write([]byte(hdr))
-	a.Write(data)
-	return binary.BigEndian.AppendUint32(b, a.Sum32())
-}
 
 // writeTempRename writes data to a new file of mode perm in dir (made if
 // missing) and renames it to final.

@@ -3,13 +3,29 @@ package gitstore
 import (
 	"bytes"
 	"compress/zlib"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"example.com/grove/protocol"
 )
 
 const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+// storedZlib returns hdr and data as a zlib stream of stored blocks, as
+// writeLoose writes small objects.
+func storedZlib(hdr string, data []byte) []byte {
+	var b bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&b, zlib.NoCompression)
+	w.Write([]byte(hdr))
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
 
 // FuzzLooseObject inflates arbitrary bytes as a loose object file: an
 // error, or contents of a known kind, within the limit, that are what
@@ -23,7 +39,7 @@ func FuzzLooseObject(f *testing.F) {
 		{"tag", "object x\n"},
 	} {
 		hdr := o.kind + " " + strconv.Itoa(len(o.data)) + "\x00"
-		f.Add(appendStoredZlib(nil, hdr, []byte(o.data)), uint16(100))
+		f.Add(storedZlib(hdr, []byte(o.data)), uint16(100))
 		var z bytes.Buffer
 		w, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
 		w.Write([]byte(hdr + o.data))
@@ -32,12 +48,12 @@ func FuzzLooseObject(f *testing.F) {
 		f.Add(z.Bytes()[:z.Len()/2], uint16(100))
 		f.Add(z.Bytes(), uint16(0))
 	}
-	f.Add(appendStoredZlib(nil, "blob 99999999999999999999\x00", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, "blob -1\x00", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, "tree 00\x00", nil), uint16(100)) // read as 0 bytes, as "+0" is; git refuses both
-	f.Add(appendStoredZlib(nil, "blob 3", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, "blobby 3\x00abc", nil), uint16(100))
-	f.Add(appendStoredZlib(nil, strings.Repeat("b", 40)+"\x00", nil), uint16(100))
+	f.Add(storedZlib("blob 99999999999999999999\x00", nil), uint16(100))
+	f.Add(storedZlib("blob -1\x00", nil), uint16(100))
+	f.Add(storedZlib("tree 00\x00", nil), uint16(100)) // read as 0 bytes, as "+0" is; git refuses both
+	f.Add(storedZlib("blob 3", nil), uint16(100))
+	f.Add(storedZlib("blobby 3\x00abc", nil), uint16(100))
+	f.Add(storedZlib(strings.Repeat("b", 40)+"\x00", nil), uint16(100))
 	f.Add([]byte{}, uint16(100))
 	d := newLooseDecoder()
 	f.Fuzz(func(t *testing.T, file []byte, limit uint16) {
@@ -71,4 +87,41 @@ func FuzzLooseObject(f *testing.F) {
 			t.Fatalf("decoded %s %q; the stream holds %q", kind, data, rest)
 		}
 	})
+}
+
+// TestWriteLooseStoresSmall: objects up to storedMax, and trees up to one
+// stored block, are written uncompressed; bigger ones deflated.
+func TestWriteLooseStoresSmall(t *testing.T) {
+	dir, s := newStore(t)
+	gitlinks := func(n int) []byte {
+		es := make([]protocol.TreeEntry, n)
+		for i := range es {
+			es[i] = protocol.TreeEntry{Mode: protocol.ModeGitlink, Name: fmt.Sprintf("e%05d", i), OID: fmt.Sprintf("%040x", i+1)}
+		}
+		protocol.SortTree(es)
+		return protocol.EncodeTree(es)
+	}
+	text := []byte(strings.Repeat("all work and no play\n", 190))
+	for _, c := range []struct {
+		kind   string
+		data   []byte
+		stored bool
+	}{
+		{"blob", text, true},
+		{"blob", append(text, text...), false},
+		{"tree", gitlinks(1900), true},
+		{"tree", gitlinks(2100), false},
+	} {
+		oid, err := s.WriteObject(c.kind, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(dir, "objects", oid[:2], oid[2:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Size() > int64(len(c.data)); got != c.stored {
+			t.Errorf("%s of %d bytes: %d bytes on disk, stored %v, want %v", c.kind, len(c.data), fi.Size(), got, c.stored)
+		}
+	}
 }
