@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !linux
 
 package gitstore
 
@@ -8,7 +8,7 @@ import (
 )
 
 // looseFiles opens an ObjectReader's loose objects with the os package
-// (loose_unix.go has the faster way).
+// (loose_linux.go has the faster way).
 type looseFiles struct{ f *os.File }
 
 // open opens loose object oid of the objects directory; the reader is

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // Packed objects, read for ObjectReader: every pack of the storage is
@@ -100,8 +99,8 @@ func (ps *packs) release() {
 		return
 	}
 	for _, p := range ps.list {
-		syscall.Munmap(p.idx)
-		syscall.Munmap(p.data)
+		munmap(p.idx)
+		munmap(p.data)
 	}
 	ps.list = nil
 }
@@ -119,7 +118,7 @@ func mapFile(path string) ([]byte, error) {
 	if fi.Size() == 0 || fi.Size() != int64(int(fi.Size())) {
 		return nil, errPackFormat
 	}
-	return syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	return mmap(f, int(fi.Size()))
 }
 
 // mapPack maps base.idx and base.pack and checks that they belong
@@ -131,13 +130,13 @@ func mapPack(base string) (*pack, error) {
 	}
 	data, err := mapFile(base + ".pack")
 	if err != nil {
-		syscall.Munmap(idx)
+		munmap(idx)
 		return nil, err
 	}
 	p, err := parseIdx(idx, data)
 	if err != nil {
-		syscall.Munmap(idx)
-		syscall.Munmap(data)
+		munmap(idx)
+		munmap(data)
 		return nil, err
 	}
 	return p, nil

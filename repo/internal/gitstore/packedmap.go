@@ -5,33 +5,34 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"syscall"
 )
 
 // packedMap is a read-only shared mapping of one packed-refs file. Reading
-// packed-refs whole costs a fresh heap buffer per RefFiles, and the first
+// packed-refs whole costs a fresh heap buffer per Refs, and the first
 // touch of fresh anonymous memory can be dear (6 ms for the 1.7 MB file of
 // 10,000 issues on a VM where a page fault costs 15 µs); a mapping faults
-// in only the pages a bisection reads, from the page cache.
+// in only the pages a bisection reads, from the page cache. Read whole
+// instead, grove issue show, new and comment took 1.5-1.7x the CPU on a
+// storage of 10,000 issues whose refs git had packed (docs/STORAGE.md).
 //
 // A mapping stays consistent because git never writes packed-refs in
 // place: it writes packed-refs.lock and renames it over the old file (as
 // refTx.unpack does), so a mapped file keeps its bytes for as long as the
 // mapping lives, even after it is replaced or removed. A writer that
 // truncated it in place would make reads past its new end fault (SIGBUS);
-// neither git nor grove does, and a size change between the fstat and the
-// mmap is caught, the file then being read whole instead.
+// neither git nor grove does, and a size change between the stat and the
+// mmap is caught, the file then being read whole instead, as it is where
+// files are not mapped (mmap_other.go).
 type packedMap struct {
-	b        []byte // nil: nothing mapped
-	dev, ino uint64
-	ctime    syscall.Timespec
+	b  []byte // nil: nothing mapped
+	fi os.FileInfo
 }
 
 // unmap releases the mapping, if any. It may be called again.
 func (m *packedMap) unmap() {
 	if m.b != nil {
-		syscall.Munmap(m.b)
-		m.b = nil
+		munmap(m.b)
+		m.b, m.fi = nil, nil
 	}
 }
 
@@ -40,13 +41,10 @@ func (m *packedMap) same(path string) bool {
 	if m.b == nil {
 		return false
 	}
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return false
-	}
-	// While mapped the inode stays allocated, so its number is not reused;
-	// the change time is checked too, for writers other than git.
-	return uint64(st.Dev) == m.dev && uint64(st.Ino) == m.ino && st.Size == int64(len(m.b)) && st.Ctim == m.ctime
+	fi, err := os.Stat(path)
+	// While mapped the file stays allocated, so its identity is not
+	// reused; size and time are checked too, for writers other than git.
+	return err == nil && os.SameFile(fi, m.fi) && fi.Size() == m.fi.Size() && fi.ModTime().Equal(m.fi.ModTime())
 }
 
 // mapPacked maps the file at path into m, which must hold no mapping. It
@@ -54,38 +52,34 @@ func (m *packedMap) same(path string) bool {
 // mapped, or nil when it is missing or empty (a zero-length mapping is
 // not possible).
 func mapPacked(path string, m *packedMap) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	for err == syscall.EINTR {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	}
+	f, err := os.Open(path)
 	switch {
-	case err == syscall.ENOENT:
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("read packed-refs: %w", err)
 	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
 		return nil, fmt.Errorf("read packed-refs: %w", err)
 	}
-	if st.Size == 0 {
+	if fi.Size() == 0 {
 		return nil, nil
 	}
-	if st.Size < 0 || int64(int(st.Size)) != st.Size || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+	if int64(int(fi.Size())) != fi.Size() || !fi.Mode().IsRegular() {
 		return readPacked(path)
 	}
-	b, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED)
+	b, err := mmap(f, int(fi.Size()))
 	if err != nil {
-		return readPacked(path) // a file system that cannot map
+		return readPacked(path) // a file system or system that cannot map
 	}
-	var after syscall.Stat_t
-	if err := syscall.Fstat(fd, &after); err != nil || after.Size != st.Size {
+	if after, err := f.Stat(); err != nil || after.Size() != fi.Size() {
 		// Written in place meanwhile, which git never does.
-		syscall.Munmap(b)
+		munmap(b)
 		return readPacked(path)
 	}
-	m.b, m.dev, m.ino, m.ctime = b, uint64(st.Dev), uint64(st.Ino), st.Ctim
+	m.b, m.fi = b, fi
 	return b, nil
 }
 
