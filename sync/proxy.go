@@ -257,12 +257,6 @@ func quickAck(c net.Conn) io.ReadWriter {
 	return q
 }
 
-func (q *quickAckConn) quickAck() {
-	q.raw.Control(func(fd uintptr) {
-		syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)
-	})
-}
-
 func (q *quickAckConn) Read(b []byte) (int, error) {
 	q.quickAck()
 	n, err := q.TCPConn.Read(b)
