@@ -14,36 +14,33 @@ import (
 )
 
 type authOptions struct {
+	on
 	Alias string
 }
 
 func newAuthCmd(e *env) *cobra.Command {
 	o := &authOptions{}
-	c := &cobra.Command{
-		Use:   "auth",
-		Short: "Create your key pair and print your NID",
-		Long: `Create your ed25519 key pair under $GROVE_HOME/keys (mode 0600). Your NID,
+	c := o.bind(e, doc("auth", "Create your key pair and print your NID",
+		`Create your ed25519 key pair under $GROVE_HOME/keys (mode 0600). Your NID,
 the libp2p peer ID of that key, names you everywhere: in signed refs, issues,
 patches and on the network.
 
 The key is encrypted with a passphrase when one is given: typed at the
 prompt on a terminal, or from GROVE_PASSPHRASE in scripts. An empty
 passphrase leaves the key unencrypted.`,
-		Example: `  grove auth --alias alice
+		`  grove auth --alias alice
   GROVE_PASSPHRASE=secret grove auth`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return authRun(c.Context(), e, o) },
-	}
+	), 0, false, func(ctx context.Context) error { return authRun(ctx, o) })
 	c.Flags().StringVar(&o.Alias, "alias", "", "a name people see next to your NID")
 	return c
 }
 
-func authRun(ctx context.Context, e *env, o *authOptions) error {
-	h, err := e.home()
+func authRun(ctx context.Context, o *authOptions) error {
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
-	pass, err := newPassphrase(e)
+	pass, err := newPassphrase(o.IO)
 	if err != nil {
 		return err
 	}
@@ -59,17 +56,17 @@ func authRun(ctx context.Context, e *env, o *authOptions) error {
 			return err
 		}
 	}
-	fmt.Fprintln(e.io.Out, k.NID())
+	fmt.Fprintln(o.IO.Out, k.NID())
 	return nil
 }
 
 // newPassphrase takes the passphrase for a new key: GROVE_PASSPHRASE, or
 // asked twice on a terminal, or none.
-func newPassphrase(e *env) ([]byte, error) {
-	if p, ok := e.io.LookupEnv("GROVE_PASSPHRASE"); ok {
+func newPassphrase(io IO) ([]byte, error) {
+	if p, ok := io.LookupEnv("GROVE_PASSPHRASE"); ok {
 		return []byte(p), nil
 	}
-	if !e.io.InTTY {
+	if !io.InTTY {
 		return nil, nil
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)

@@ -19,26 +19,23 @@ import (
 )
 
 type demoOptions struct {
+	on
 	Keep bool
 	Dir  string
 }
 
 func newDemoCmd(e *env) *cobra.Command {
 	o := &demoOptions{}
-	c := &cobra.Command{
-		Use:   "demo",
-		Short: "Run a throwaway three-peer network on this machine and show Grove at work",
-		Long: `Start three throwaway peers (alice, bob and carol, each with a temporary
+	c := o.bind(e, doc("demo", "Run a throwaway three-peer network on this machine and show Grove at work",
+		`Start three throwaway peers (alice, bob and carol, each with a temporary
 GROVE_HOME and a node listening on loopback only), then walk through what a
 team does: create a project, clone it from a peer, push and watch gossip
 carry the push to a third peer, file an issue offline and see it arrive,
 open a patch, review and merge it. Every step prints the commands a user
 would type. Everything the demo started is stopped and removed at the end,
 unless --keep is given.`,
-		Example: "  grove demo\n  grove demo --keep",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return demoRun(c.Context(), e, o) },
-	}
+		"  grove demo\n  grove demo --keep",
+	), 0, false, func(ctx context.Context) error { return demoRun(ctx, o) })
 	c.Flags().BoolVar(&o.Keep, "keep", false, "keep the peers' homes and print how to open them in 'grove tui'")
 	c.Flags().StringVar(&o.Dir, "dir", "", "where to put the peers (default: a new temporary directory)")
 	return c
@@ -63,7 +60,7 @@ type demoPeer struct {
 	env  []string
 }
 
-func demoRun(ctx context.Context, e *env, o *demoOptions) (err error) {
+func demoRun(ctx context.Context, o *demoOptions) (err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("demo: find this program: %w", err)
@@ -76,8 +73,8 @@ func demoRun(ctx context.Context, e *env, o *demoOptions) (err error) {
 	defer signal.Reset(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := &stopOnError{w: e.io.Out, stop: cancel}
-	d := &demo{out: out, bin: bin, total: 7, path: bin + string(os.PathListSeparator) + e.getenv("PATH")}
+	out := &stopOnError{w: o.IO.Out, stop: cancel}
+	d := &demo{out: out, bin: bin, total: 7, path: bin + string(os.PathListSeparator) + o.getenv("PATH")}
 	if _, err := exec.LookPath("git"); err != nil {
 		return fmt.Errorf("demo: git is not on PATH: install git 2.31 or newer")
 	}

@@ -25,10 +25,11 @@ type deps struct {
 	Now func() time.Time
 	// Home returns $GROVE_HOME, or ~/.grove.
 	Home func() (repo.Home, error)
-	// Key unlocks the user's signing key; NID reads who the user is
-	// without unlocking it.
-	Key func() (*protocol.Key, error)
-	NID func() (protocol.NID, error)
+	// Key unlocks the user's signing key (asking Passphrase, when it is
+	// encrypted); NID reads who the user is without unlocking it.
+	Key        func() (*protocol.Key, error)
+	NID        func() (protocol.NID, error)
+	Passphrase func() ([]byte, error)
 	// Repo opens the project the command acts on: --repo's, or else the
 	// one the working copy's "grove" remote names.
 	Repo func(ctx context.Context) (*repo.Repo, error)
@@ -37,17 +38,35 @@ type deps struct {
 	Announce func(ctx context.Context, rid protocol.RID)
 	// Editor asks the user for a text in $VISUAL or $EDITOR.
 	Editor func(ctx context.Context) (string, error)
+	// Nodes starts libp2p nodes in this process: nil in grove, whose
+	// commands that need one Handoff their command line to grove-node.
+	Nodes   Nodes
+	Handoff func(ctx context.Context, program string) error
+}
+
+// getenv returns the environment variable k, or "".
+func (d *deps) getenv(k string) string {
+	v, _ := d.IO.LookupEnv(k)
+	return v
+}
+
+// info prints a line of progress on stderr when it is a terminal.
+func (d *deps) info(format string, a ...any) {
+	if d.IO.ErrTTY {
+		fmt.Fprintf(d.IO.Err, format+"\n", a...)
+	}
 }
 
 // deps returns the dependencies of a command run by the program; rid, when
 // not nil, is the command's --repo flag, read when Repo is called.
 func (e *env) deps(rid *string) deps {
 	return deps{
-		IO:   e.io,
-		Now:  e.now,
-		Home: e.home,
-		Key:  e.key,
-		NID:  e.nid,
+		IO:         e.io,
+		Now:        e.now,
+		Home:       e.home,
+		Key:        e.key,
+		NID:        e.nid,
+		Passphrase: e.passphrase,
 		Repo: func(ctx context.Context) (*repo.Repo, error) {
 			flag := ""
 			if rid != nil {
@@ -57,6 +76,8 @@ func (e *env) deps(rid *string) deps {
 		},
 		Announce: func(ctx context.Context, rid protocol.RID) { announceLine(ctx, e, rid, "saved") },
 		Editor:   e.editor,
+		Nodes:    e.nodes,
+		Handoff:  e.runProgram,
 	}
 }
 
@@ -149,8 +170,9 @@ func (e *env) editor(ctx context.Context) (string, error) {
 	return string(b), nil
 }
 
-// on is what a command on a project (and on one of its objects) takes
-// besides its own flags: its dependencies, --repo, and the object's ID.
+// on is what a command takes besides its own flags: its dependencies,
+// and for a command on a project (or on one of its objects) --repo and
+// the object's ID.
 type on struct {
 	deps
 	RID string // --repo: the project's RID; "" for the working copy's
@@ -192,4 +214,21 @@ func (o *on) bind(e *env, c *cobra.Command, nargs int, withRepo bool, run func(c
 // a line, and, where not empty, in paragraphs, and examples.
 func doc(use, short, long, example string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, Long: long, Example: example}
+}
+
+// projectOrArg makes c a command on a project given by --repo or as its
+// one, optional, argument.
+func (o *on) projectOrArg(e *env, c *cobra.Command, run func(context.Context) error) *cobra.Command {
+	o.project(e, c, run)
+	c.Args = maxArgs(1)
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			if o.RID != "" && o.RID != args[0] {
+				return usagef("pass the project either as RID or as --repo")
+			}
+			o.RID = args[0]
+		}
+		return run(c.Context())
+	}
+	return c
 }

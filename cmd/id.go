@@ -11,75 +11,39 @@ import (
 	"example.com/grove/protocol"
 )
 
-type idShowOptions struct {
-	Repo string
-	JSON bool
-}
-
 func newIDCmd(e *env) *cobra.Command {
-	c := &cobra.Command{
-		Use:   "id",
-		Short: "Show a project's identity document",
-	}
-	o := &idShowOptions{}
-	show := &cobra.Command{
-		Use:     "show",
-		Short:   "Show the identity document: name, delegates, threshold, visibility",
-		Example: "  grove id show\n  grove id show --repo RID --json",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return idShowRun(c.Context(), e, o) },
-	}
-	show.Flags().StringVarP(&o.Repo, "repo", "R", "", "project `RID` (default: this working copy's)")
-	show.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	c := doc("id", "Show a project's identity document", "", "")
+	o := &jsonOptions{}
+	show := o.flags(o.project(e, doc("show", "Show the identity document: name, delegates, threshold, visibility", "",
+		"  grove id show\n  grove id show --repo RID --json",
+	), func(ctx context.Context) error { return idShowRun(ctx, o) }))
 	c.AddCommand(show, newIDUpdateCmd(e))
 	return c
 }
 
 type idUpdateOptions struct {
-	Repo           string
-	Name           *string
-	Description    *string
-	DefaultBranch  *string
-	AddDelegate    []string
-	RemoveDelegate []string
-	Threshold      int
-	Visibility     string
-	Allow          []string
-	Disallow       []string
+	on
+	Name, Description, DefaultBranch optString
+	AddDelegate, RemoveDelegate      []string
+	Threshold                        int
+	Visibility                       string
+	Allow, Disallow                  []string
 }
 
 func newIDUpdateCmd(e *env) *cobra.Command {
 	o := &idUpdateOptions{}
-	var name, desc, branch string
-	c := &cobra.Command{
-		Use:   "update",
-		Short: "Change the identity document (delegates only)",
-		Long: `Write a new revision of the project's identity document, signed by you. Each
+	c := o.project(e, doc("update", "Change the identity document (delegates only)",
+		`Write a new revision of the project's identity document, signed by you. Each
 revision must be signed by the threshold of the previous revision's
 delegates; a single delegate can change a project whose threshold is 1.`,
-		Example: `  grove id update --description "A better description"
+		`  grove id update --description "A better description"
   grove id update --add-delegate 12D3KooW... --threshold 1
   grove id update --visibility private --allow 12D3KooW...`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error {
-			f := c.Flags()
-			if f.Changed("name") {
-				o.Name = &name
-			}
-			if f.Changed("description") {
-				o.Description = &desc
-			}
-			if f.Changed("default-branch") {
-				o.DefaultBranch = &branch
-			}
-			return idUpdateRun(c.Context(), e, o)
-		},
-	}
+	), func(ctx context.Context) error { return idUpdateRun(ctx, o) })
 	f := c.Flags()
-	f.StringVarP(&o.Repo, "repo", "R", "", "project `RID` (default: this working copy's)")
-	f.StringVar(&name, "name", "", "new name")
-	f.StringVar(&desc, "description", "", "new description")
-	f.StringVar(&branch, "default-branch", "", "new default branch")
+	f.Var(&o.Name, "name", "new name")
+	f.Var(&o.Description, "description", "new description")
+	f.Var(&o.DefaultBranch, "default-branch", "new default branch")
 	stringsVarP(f, &o.AddDelegate, "add-delegate", "", "make `NID` a delegate (repeatable)")
 	stringsVarP(f, &o.RemoveDelegate, "remove-delegate", "", "remove delegate `NID` (repeatable)")
 	f.IntVar(&o.Threshold, "threshold", 0, "delegate signatures needed for canonical refs and identity changes")
@@ -89,12 +53,12 @@ delegates; a single delegate can change a project whose threshold is 1.`,
 	return c
 }
 
-func idUpdateRun(ctx context.Context, e *env, o *idUpdateOptions) error {
-	r, err := e.project(ctx, o.Repo)
+func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
+	r, err := o.Repo(ctx)
 	if err != nil {
 		return err
 	}
-	key, err := e.key()
+	key, err := o.Key()
 	if err != nil {
 		return err
 	}
@@ -105,14 +69,13 @@ func idUpdateRun(ctx context.Context, e *env, o *idUpdateOptions) error {
 	doc := *cur
 	doc.Delegates = append([]protocol.NID(nil), cur.Delegates...)
 	doc.Visibility.Allow = append([]protocol.NID(nil), cur.Visibility.Allow...)
-	if o.Name != nil {
-		doc.Name = *o.Name
-	}
-	if o.Description != nil {
-		doc.Description = *o.Description
-	}
-	if o.DefaultBranch != nil {
-		doc.DefaultBranch = *o.DefaultBranch
+	for _, f := range []struct {
+		flag optString
+		to   *string
+	}{{o.Name, &doc.Name}, {o.Description, &doc.Description}, {o.DefaultBranch, &doc.DefaultBranch}} {
+		if f.flag.Given {
+			*f.to = f.flag.Value
+		}
 	}
 	parse := func(flag string, in []string) ([]protocol.NID, error) {
 		var out []protocol.NID
@@ -162,11 +125,11 @@ func idUpdateRun(ctx context.Context, e *env, o *idUpdateOptions) error {
 	if err := doc.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	oid, err := r.UpdateIdentity(ctx, key, &doc, e.now())
+	oid, err := r.UpdateIdentity(ctx, key, &doc, o.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.io.Out, oid)
+	fmt.Fprintln(o.IO.Out, oid)
 	return nil
 }
 
@@ -184,8 +147,8 @@ func removeNIDs(in, rm []protocol.NID) []protocol.NID {
 	return out
 }
 
-func idShowRun(ctx context.Context, e *env, o *idShowOptions) error {
-	r, err := e.project(ctx, o.Repo)
+func idShowRun(ctx context.Context, o *jsonOptions) error {
+	r, err := o.Repo(ctx)
 	if err != nil {
 		return err
 	}
@@ -195,7 +158,7 @@ func idShowRun(ctx context.Context, e *env, o *idShowOptions) error {
 	}
 	p := newProjectJSON(r, doc, head)
 	if o.JSON {
-		return writeJSON(e.io.Out, p)
+		return writeJSON(o.IO.Out, p)
 	}
 	rows := [][]string{
 		{"RID", p.RID},
@@ -210,5 +173,5 @@ func idShowRun(ctx context.Context, e *env, o *idShowOptions) error {
 		rows = append(rows, []string{"Allow", strings.Join(p.Allow, " ")})
 	}
 	rows = append(rows, []string{"Revision", p.Head})
-	return table(e.io.Out, rows)
+	return table(o.IO.Out, rows)
 }

@@ -15,28 +15,23 @@ import (
 )
 
 type initOptions struct {
-	Name          string
-	Description   string
-	DefaultBranch string
-	Private       bool
-	Allow         []string
+	on
+	Name, Description, DefaultBranch string
+	Private                          bool
+	Allow                            []string
 }
 
 func newInitCmd(e *env) *cobra.Command {
 	o := &initOptions{}
-	c := &cobra.Command{
-		Use:   "init",
-		Short: "Make this git working copy a Grove project",
-		Long: `Create a Grove project from the git working copy you are in: write its
+	c := o.bind(e, doc("init", "Make this git working copy a Grove project",
+		`Create a Grove project from the git working copy you are in: write its
 identity document (with you as the delegate), store it under
 $GROVE_HOME/storage/<RID>.git, add the remote "grove" = grove://RID and push
 the default branch there. Prints the RID.`,
-		Example: `  grove init
+		`  grove init
   grove init --name hello --description "Says hello" --default-branch trunk
   grove init --private --allow 12D3KooW...`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return initRun(c.Context(), e, o) },
-	}
+	), 0, false, func(ctx context.Context) error { return initRun(ctx, o) })
 	f := c.Flags()
 	f.StringVar(&o.Name, "name", "", "project name (default: the directory's name)")
 	f.StringVar(&o.Description, "description", "", "one-line description")
@@ -46,7 +41,7 @@ the default branch there. Prints the RID.`,
 	return c
 }
 
-func initRun(ctx context.Context, e *env, o *initOptions) error {
+func initRun(ctx context.Context, o *initOptions) error {
 	if len(o.Allow) > 0 && !o.Private {
 		return usagef("--allow needs --private")
 	}
@@ -77,7 +72,7 @@ func initRun(ctx context.Context, e *env, o *initOptions) error {
 	if name == "" {
 		name = filepath.Base(top)
 	}
-	key, err := e.key()
+	key, err := o.Key()
 	if err != nil {
 		return err
 	}
@@ -103,11 +98,11 @@ func initRun(ctx context.Context, e *env, o *initOptions) error {
 	if err := doc.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	h, err := e.home()
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
-	r, err := repo.Create(ctx, h, key, doc, e.now())
+	r, err := repo.Create(ctx, h, key, doc, o.Now())
 	if err != nil {
 		return err
 	}
@@ -131,11 +126,11 @@ func initRun(ctx context.Context, e *env, o *initOptions) error {
 	// (so what peers push and file reaches it), and a node started later
 	// joins it at start.
 	if err := seedProject(ctx, h, r.RID); err != nil {
-		fmt.Fprintf(e.io.Err, "grove: created %s, but could not seed it: %s (run 'grove seed %s')\n", r.RID, oneLine(err), r.RID)
+		fmt.Fprintf(o.IO.Err, "grove: created %s, but could not seed it: %s (run 'grove seed %s')\n", r.RID, oneLine(err), r.RID)
 	}
-	fmt.Fprintln(e.io.Out, r.RID)
-	if e.io.ErrTTY {
-		fmt.Fprintf(e.io.Err, "Initialized %s with remote \"grove\" = %s\n", name, r.RID.URL())
+	fmt.Fprintln(o.IO.Out, r.RID)
+	if o.IO.ErrTTY {
+		fmt.Fprintf(o.IO.Err, "Initialized %s with remote \"grove\" = %s\n", name, r.RID.URL())
 	}
 	return nil
 }

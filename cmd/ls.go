@@ -10,18 +10,15 @@ import (
 )
 
 type lsOptions struct {
+	on
 	JSON bool
 }
 
 func newLsCmd(e *env) *cobra.Command {
 	o := &lsOptions{}
-	c := &cobra.Command{
-		Use:     "ls",
-		Short:   "List the projects in local storage",
-		Example: "  grove ls\n  grove ls --json",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return lsRun(c.Context(), e, o) },
-	}
+	c := o.bind(e, doc("ls", "List the projects in local storage", "",
+		"  grove ls\n  grove ls --json",
+	), 0, false, func(ctx context.Context) error { return lsRun(ctx, o) })
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
 }
@@ -55,8 +52,8 @@ func newProjectJSON(r *repo.Repo, doc *protocol.Identity, head string) projectJS
 	return p
 }
 
-func lsRun(ctx context.Context, e *env, o *lsOptions) error {
-	h, err := e.home()
+func lsRun(ctx context.Context, o *lsOptions) error {
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
@@ -77,11 +74,11 @@ func lsRun(ctx context.Context, e *env, o *lsOptions) error {
 		out = append(out, newProjectJSON(r, doc, ""))
 	}
 	if o.JSON {
-		return writeJSON(e.io.Out, out)
+		return writeJSON(o.IO.Out, out)
 	}
 	var rows [][]string
 	for _, p := range out {
 		rows = append(rows, []string{p.RID, p.Name, p.Visibility, p.Description})
 	}
-	return table(e.io.Out, rows)
+	return table(o.IO.Out, rows)
 }

@@ -81,7 +81,7 @@ func (e *env) runProgram(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return execProgram(ctx, e, path, append([]string{name}, e.args...))
+	return execProgram(ctx, e.io, path, append([]string{name}, e.args...))
 }
 
 // findProgram looks for one of Grove's programs next to the running one,
@@ -104,8 +104,8 @@ func findProgram(name string) (string, error) {
 // through whole. Streams that are not this process's own cannot be handed
 // over: the program then runs as a child on them, an interrupt of ctx
 // reaches it as one, and its exit code comes back as a silentError.
-func execProgram(ctx context.Context, e *env, path string, argv []string) error {
-	if isStdio(e.io) {
+func execProgram(ctx context.Context, io IO, path string, argv []string) error {
+	if isStdio(io) {
 		// A profiling timer outlives exec, and the new program would die
 		// of its first tick before it could handle it (GROVE_CPUPROFILE).
 		pprof.StopCPUProfile()
@@ -113,7 +113,7 @@ func execProgram(ctx context.Context, e *env, path string, argv []string) error 
 		return fmt.Errorf("run %s: %w", path, err)
 	}
 	c := exec.CommandContext(ctx, path, argv[1:]...)
-	c.Stdin, c.Stdout, c.Stderr = e.io.In, e.io.Out, e.io.Err
+	c.Stdin, c.Stdout, c.Stderr = io.In, io.Out, io.Err
 	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
 	c.WaitDelay = stopWait
 	err := c.Run()

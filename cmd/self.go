@@ -9,18 +9,15 @@ import (
 )
 
 type selfOptions struct {
+	on
 	JSON bool
 }
 
 func newSelfCmd(e *env) *cobra.Command {
 	o := &selfOptions{}
-	c := &cobra.Command{
-		Use:     "self",
-		Short:   "Show your NID, did:key, alias and home",
-		Example: "  grove self\n  grove self --json | jq -r .nid",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return selfRun(c.Context(), e, o) },
-	}
+	c := o.bind(e, doc("self", "Show your NID, did:key, alias and home", "",
+		"  grove self\n  grove self --json | jq -r .nid",
+	), 0, false, func(ctx context.Context) error { return selfRun(ctx, o) })
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
 }
@@ -35,12 +32,12 @@ type selfJSON struct {
 	Addrs []string `json:"addrs,omitempty"`
 }
 
-func selfRun(ctx context.Context, e *env, o *selfOptions) error {
-	h, err := e.home()
+func selfRun(ctx context.Context, o *selfOptions) error {
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
-	nid, err := e.nid()
+	nid, err := o.NID()
 	if err != nil {
 		return err
 	}
@@ -58,7 +55,7 @@ func selfRun(ctx context.Context, e *env, o *selfOptions) error {
 		}
 	}
 	if o.JSON {
-		return writeJSON(e.io.Out, s)
+		return writeJSON(o.IO.Out, s)
 	}
 	rows := [][]string{{"NID", s.NID}, {"DID", s.DID}}
 	if s.Alias != "" {
@@ -69,7 +66,7 @@ func selfRun(ctx context.Context, e *env, o *selfOptions) error {
 		node = fmt.Sprintf("running, %d address(es): 'grove node addrs' lists them", len(s.Addrs))
 	}
 	rows = append(rows, []string{"Home", s.Home}, []string{"Node", node})
-	if err := table(e.io.Out, rows); err != nil {
+	if err := table(o.IO.Out, rows); err != nil {
 		return fmt.Errorf("print: %w", err)
 	}
 	return nil

@@ -8,29 +8,19 @@ import (
 )
 
 type verifyOptions struct {
-	Repo string
+	on
 	JSON bool
 }
 
 func newVerifyCmd(e *env) *cobra.Command {
 	o := &verifyOptions{}
-	c := &cobra.Command{
-		Use:   "verify [RID]",
-		Short: "Check a project's signed refs and identity history",
-		Long: `Check every namespace of a project: the identity history, the signature of
+	c := o.projectOrArg(e, doc("verify [RID]", "Check a project's signed refs and identity history",
+		`Check every namespace of a project: the identity history, the signature of
 every signed-refs revision, that the refs are exactly the signed ones, and
 that the canonical refs follow from the delegates. Prints each problem and
 exits 1 if there is any.`,
-		Example: "  grove verify\n  grove verify RID",
-		Args:    maxArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				o.Repo = args[0]
-			}
-			return verifyRun(c.Context(), e, o)
-		},
-	}
-	c.Flags().StringVarP(&o.Repo, "repo", "R", "", "project `RID` (default: this working copy's)")
+		"  grove verify\n  grove verify RID",
+	), func(ctx context.Context) error { return verifyRun(ctx, o) })
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
 }
@@ -43,8 +33,8 @@ type verifyJSON struct {
 	Problems   []string `json:"problems"`
 }
 
-func verifyRun(ctx context.Context, e *env, o *verifyOptions) error {
-	r, err := e.project(ctx, o.Repo)
+func verifyRun(ctx context.Context, o *verifyOptions) error {
+	r, err := o.Repo(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,19 +47,19 @@ func verifyRun(ctx context.Context, e *env, o *verifyOptions) error {
 		out.Problems = append(out.Problems, p.String())
 	}
 	if o.JSON {
-		if err := writeJSON(e.io.Out, out); err != nil {
+		if err := writeJSON(o.IO.Out, out); err != nil {
 			return err
 		}
 	} else {
 		for _, p := range out.Problems {
-			fmt.Fprintln(e.io.Out, p)
+			fmt.Fprintln(o.IO.Out, p)
 		}
 	}
 	if !out.OK {
 		return fmt.Errorf("project %s failed verification: %d problem(s), first: %s", r.RID, len(out.Problems), out.Problems[0])
 	}
 	if !o.JSON {
-		fmt.Fprintf(e.io.Out, "ok: %d namespace(s), %d refs\n", out.Namespaces, out.Refs)
+		fmt.Fprintf(o.IO.Out, "ok: %d namespace(s), %d refs\n", out.Namespaces, out.Refs)
 	}
 	return nil
 }
