@@ -47,9 +47,30 @@ type RefChange struct {
 // together and equal subtrees skipped), so an update of one ref among
 // thousands is as cheap as in a namespace of one.
 func (r *Repo) UpdatePack(ctx context.Context, nid protocol.NID, have, want string, max int64) ([]byte, error) {
-	hs, err := r.readSigrefsHead(nid, have)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	return r.updatePack(ctx, nid, have, want, nil, max)
+}
+
+// FirstUpdatePack is UpdatePack for a receiver that holds no revision of
+// nid's namespace: everything reachable from want's signed refs that is
+// not reachable from base, commits the receiver holds (its canonical tips;
+// those this storage lacks are left out).
+func (r *Repo) FirstUpdatePack(ctx context.Context, nid protocol.NID, want string, base []string, max int64) ([]byte, error) {
+	var known []string
+	for _, b := range base {
+		if protocol.ValidOID(b) && r.HasObject(b) && len(known) < maxNegatives {
+			known = append(known, b)
+		}
+	}
+	return r.updatePack(ctx, nid, "", want, known, max)
+}
+
+func (r *Repo) updatePack(ctx context.Context, nid protocol.NID, have, want string, base []string, max int64) ([]byte, error) {
+	var hs protocol.SignedRefs
+	if have != "" {
+		var err error
+		if hs, err = r.readSigrefsHead(nid, have); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
 	}
 	ws, err := r.readSigrefsHead(nid, want)
 	if err != nil {
@@ -60,7 +81,13 @@ func (r *Repo) UpdatePack(ctx context.Context, nid protocol.NID, have, want stri
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	var in bytes.Buffer
-	fmt.Fprintf(&in, "%s\n^%s\n", want, have)
+	fmt.Fprintf(&in, "%s\n", want)
+	if have != "" {
+		fmt.Fprintf(&in, "^%s\n", have)
+	}
+	for _, b := range base {
+		fmt.Fprintf(&in, "^%s\n", b)
+	}
 	created := false
 	for _, d := range diffs {
 		if d.New != "" {
@@ -72,7 +99,7 @@ func (r *Repo) UpdatePack(ctx context.Context, nid protocol.NID, have, want stri
 			created = true
 		}
 	}
-	if created {
+	if created && have != "" {
 		// A new ref usually starts from an existing branch: name the
 		// receiver's branches and tags so their history is not sent.
 		known, err := r.branchesAt(hs)

@@ -203,3 +203,55 @@ func BenchmarkAcceptPack(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// A first update pack, for a peer that holds nothing of the namespace,
+// leaves out what the peer's canonical tips reach and still takes the
+// peer to the announced refs.
+func TestFirstUpdatePack(t *testing.T) {
+	ctx := context.Background()
+	f := newUpdateFixture(t)
+	// The delegate's history moves on the peer too, so the peer's
+	// canonical main is the origin's: c2.
+	pack, err := f.origin.UpdatePack(ctx, f.key.NID(), f.have, f.want, protocol.MaxUpdatePack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.peer.AcceptPack(ctx, f.key.NID(), f.want, pack, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A contributor's first change, on the origin, on top of main.
+	k2 := testKey(t, 2)
+	main := canonRefs(t, f.origin)["refs/heads/main"]
+	c := commit(t, f.origin, "contribution", main)
+	update(t, f.origin, k2, repo.RefUpdate{Name: "refs/heads/fix", New: c})
+	want := nsRefs(t, f.origin, k2.NID())[protocol.SigrefsRef]
+	// An unknown base commit is left out, not an error.
+	base := []string{canonRefs(t, f.peer)["refs/heads/main"], strings.Repeat("ab", 20)}
+	pack, err = f.origin.FirstUpdatePack(ctx, k2.NID(), want, base, protocol.MaxUpdatePack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := f.origin.FirstUpdatePack(ctx, k2.NID(), want, nil, protocol.MaxUpdatePack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// main's history, which the base reaches, stays out.
+	if n, all := packCount(t, pack), packCount(t, whole); n >= all {
+		t.Errorf("first update pack holds %d objects against the base, %d without", n, all)
+	}
+	res, err := f.peer.AcceptPack(ctx, k2.NID(), want, pack, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Updated) != 1 || !res.Updated[0].Equal(k2.NID()) {
+		t.Fatalf("accept: %+v", res)
+	}
+	if got, want := nsRefs(t, f.peer, k2.NID()), nsRefs(t, f.origin, k2.NID()); !maps.Equal(got, want) {
+		t.Errorf("peer refs %v\nwant %v", got, want)
+	}
+	peer, err := f.peer.Reopen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyClean(t, peer)
+}

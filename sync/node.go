@@ -225,6 +225,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	h.SetStreamHandler(protocol.ID(gproto.GitProtocolID), n.serveGit)
 	h.SetStreamHandler(protocol.ID(gproto.UpdateProtocolID), n.serveUpdate)
+	h.SetStreamHandler(protocol.ID(gproto.FirstUpdateProtocolID), n.serveUpdate)
 	n.heads = newHeadsLimiter()
 	h.SetStreamHandler(protocol.ID(gproto.HeadsProtocolID), n.serveHeads)
 	if err := n.startBook(); err != nil {

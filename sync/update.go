@@ -2,9 +2,12 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -70,6 +73,13 @@ func (p *updatePack) size() int {
 // same time) if it is not cached.
 func (u *updatePacks) get(ctx context.Context, r *repo.Repo, req gproto.UpdateRequest) ([]byte, error) {
 	key := req.RID.String() + "/" + req.NID.String() + "/" + req.Have + "/" + req.Want
+	if len(req.Base) > 0 {
+		h := sha256.New()
+		for _, b := range req.Base {
+			io.WriteString(h, b+"\n")
+		}
+		key += "/" + hex.EncodeToString(h.Sum(nil))
+	}
 	u.mu.Lock()
 	if u.packs == nil {
 		u.packs = make(map[string]*updatePack)
@@ -111,6 +121,9 @@ func (u *updatePacks) build(ctx context.Context, r *repo.Repo, req gproto.Update
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if req.Have == "" {
+		return r.FirstUpdatePack(ctx, req.NID, req.Want, req.Base, gproto.MaxUpdatePack)
+	}
 	return r.UpdatePack(ctx, req.NID, req.Have, req.Want, gproto.MaxUpdatePack)
 }
 
@@ -140,12 +153,13 @@ func (u *updatePacks) forget(key string, p *updatePack) {
 
 // prepareUpdate makes, in the background, the pack that peers holding
 // sigrefs have will ask for to reach want: the announcer's own previous
-// revision is what nearly every seeder holds.
+// revision is what nearly every seeder holds. For a first revision (no
+// have) it is the pack for peers whose canonical refs are this node's.
 func (n *Node) prepareUpdate(r *repo.Repo, nid gproto.NID, have, want string) {
-	if have == "" {
-		return
-	}
 	req := gproto.UpdateRequest{RID: r.RID, NID: nid, Have: have, Want: want}
+	if have == "" {
+		req.Base = updateBase(r)
+	}
 	n.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(n.ctx, updateTimeout)
 		defer cancel()
@@ -163,7 +177,11 @@ func (n *Node) serveUpdate(s network.Stream) {
 	var req gproto.UpdateRequest
 	err := gproto.ReadMessage(s, gproto.MaxMessage, &req)
 	if err == nil {
-		err = req.Validate()
+		if s.Protocol() == protocol.ID(gproto.FirstUpdateProtocolID) {
+			err = req.ValidateFirst()
+		} else {
+			err = req.Validate()
+		}
 	}
 	if err != nil {
 		n.strike(remote, err)
@@ -209,14 +227,21 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
 	}
 	have, err := r.RefFiles().Get(repo.NamespacePrefix(a.NID) + gproto.SigrefsRef)
-	if err != nil || have == "" || have == a.Sigrefs {
-		return nil, fmt.Errorf("%w: no earlier revision here", errNoUpdate)
+	if err != nil || have == a.Sigrefs {
+		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
+	}
+	req := gproto.UpdateRequest{RID: a.RID, NID: a.NID, Have: have, Want: a.Sigrefs}
+	proto := gproto.UpdateProtocolID
+	if have == "" {
+		// No earlier revision here (a contributor's first change): the
+		// peer packs it against this node's canonical tips.
+		req.Base, proto = updateBase(r), gproto.FirstUpdateProtocolID
 	}
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	// An update pack (at most 8 MiB) may cross a relay: a peer behind a
 	// NAT may be reachable no other way.
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove"), p, protocol.ID(gproto.UpdateProtocolID))
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove"), p, protocol.ID(proto))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
 	}
@@ -224,7 +249,6 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 	if dl, ok := ctx.Deadline(); ok {
 		s.SetDeadline(dl)
 	}
-	req := gproto.UpdateRequest{RID: a.RID, NID: a.NID, Have: have, Want: a.Sigrefs}
 	if err := gproto.WriteMessage(s, req); err != nil {
 		s.Reset()
 		return nil, fmt.Errorf("%w: %v", errNoUpdate, err)
@@ -277,4 +301,35 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 	n.remember(p, a.RID)
 	n.log.Info("took update", "peer", p, "rid", a.RID, "nid", a.NID, "bytes", resp.Size, "updated", len(res.Updated), "took", time.Since(start), "accept", time.Since(tAccept))
 	return res, nil
+}
+
+// updateBase lists commits a node holds that a first update pack need not
+// carry: the project's identity as a few namespaces hold it, then its
+// canonical branch and tag tips, at most gproto.MaxUpdateBase, read from
+// the ref files.
+func updateBase(r *repo.Repo) []string {
+	f := r.RefFiles()
+	var out []string
+	add := func(oid string) {
+		if oid != "" && len(out) < gproto.MaxUpdateBase && !slices.Contains(out, oid) {
+			out = append(out, oid)
+		}
+	}
+	if ids, err := f.Namespaced(gproto.IdentityRef); err == nil {
+		for _, ns := range slices.Sorted(maps.Keys(ids)) {
+			if len(out) < 4 {
+				add(ids[ns])
+			}
+		}
+	}
+	for _, prefix := range []string{"refs/heads/", "refs/tags/"} {
+		refs, err := f.List(prefix)
+		if err != nil {
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(refs)) {
+			add(refs[name])
+		}
+	}
+	return out
 }

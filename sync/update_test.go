@@ -131,3 +131,29 @@ func TestAnnouncementTakenAsUpdatePack(t *testing.T) {
 		s.verify(rid)
 	}
 }
+
+// A contributor's first change (a namespace its peers hold nothing of) is
+// taken as an update pack made against the receiver's canonical tips, not
+// by a git fetch each; what arrives verifies as any fetch.
+func TestFirstChangeTakenAsUpdatePack(t *testing.T) {
+	a, b := startNode(t), startNode(t)
+	rid := a.project("first change")
+	ctx := context.Background()
+	if err := a.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	b.commit(rid, "b's first change")
+	want := b.sigrefs(rid, b.NID())
+	if err := b.Announce(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, arrivalWait, "b's first change at a", func() bool { return a.sigrefs(rid, b.NID()) == want })
+	eventually(t, 5*time.Second, "a's count of update packs", func() bool { return a.UpdatesTaken() >= 1 })
+	if n := a.UpdatesTaken(); n != 1 {
+		t.Errorf("a took %d update packs, want 1", n)
+	}
+	a.verify(rid)
+}
