@@ -131,7 +131,7 @@ func diffRows(st *Styles, text *textCache, lines []diffLine, width int, notes ma
 	noteLines := func(ns []note, w int) []string {
 		var out []string
 		for _, n := range ns {
-			out = append(out, st.NoteHead.Render(truncate(n.head, w)))
+			out = append(out, truncate(st.NoteHead.Render(n.head), w)) // cut after Render, which widens tabs
 			for _, bl := range strings.Split(wrap(n.body, w), "\n") {
 				out = append(out, st.Note.Render(bl))
 			}
