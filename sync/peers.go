@@ -35,9 +35,11 @@ const (
 	reconnectTimeout = 10 * time.Second
 	// bookSaveEvery is the most often the book is written to disk.
 	bookSaveEvery = time.Second
-	// protectPeer tags the connections of peers a node shares projects
-	// with, so the connection manager keeps them.
-	protectPeer = "grove-peer"
+	// peerTag tags the connections of peers a node shares projects with,
+	// so the connection manager trims them last (a tag, not protection: a
+	// seed that many peers clone from must still be able to trim).
+	peerTag      = "grove-peer"
+	peerTagValue = 20
 )
 
 // peerBook is the node's control.Book, written to disk behind changes.
@@ -177,7 +179,7 @@ func (n *Node) remember(p peer.ID, rid gproto.RID) {
 	}
 	now := n.cfg.Now()
 	addrs := n.dialable(p)
-	n.host.ConnManager().Protect(p, protectPeer)
+	n.host.ConnManager().TagPeer(p, peerTag, peerTagValue)
 	n.book.with(func(b *control.Book) bool {
 		bp := b.Peer(p.String(), now)
 		_, known := bp.Projects[rid.String()]
@@ -282,7 +284,7 @@ func (n *Node) reconnect(ctx context.Context) {
 		return
 	}
 	now := n.cfg.Now()
-	targets := map[string]bool{}
+	targets, explicit := map[string]bool{}, map[string]bool{}
 	var order []string
 	want := func(nid string) {
 		if !targets[nid] && nid != n.NID().String() {
@@ -303,6 +305,7 @@ func (n *Node) reconnect(ctx context.Context) {
 			if b.Peer(nid.String(), now).AddAddr(a, now) {
 				changed = true
 			}
+			explicit[nid.String()] = true
 			want(nid.String())
 		}
 		for _, rid := range pol.Seeds {
@@ -346,7 +349,12 @@ func (n *Node) reconnect(ctx context.Context) {
 				return
 			}
 			dctx, cancel := context.WithTimeout(ctx, reconnectTimeout)
-			err := n.connect(dctx, ai)
+			var err error
+			if explicit[nid] {
+				err = n.connect(dctx, ai) // protected, as grove connect
+			} else {
+				err = n.host.Connect(network.WithAllowLimitedConn(dctx, "grove"), ai)
+			}
 			cancel()
 			if ctx.Err() != nil {
 				return
@@ -398,7 +406,7 @@ func (n *Node) dialed(p peer.ID, err error) {
 		return true
 	})
 	if err == nil {
-		n.host.ConnManager().Protect(p, protectPeer)
+		n.host.ConnManager().TagPeer(p, peerTag, peerTagValue)
 	}
 }
 
@@ -479,7 +487,7 @@ func (n *Node) Forget(nid gproto.NID) (bool, error) {
 			return known, err
 		}
 	}
-	n.host.ConnManager().Unprotect(p, protectPeer)
+	n.host.ConnManager().UntagPeer(p, peerTag)
 	n.host.ConnManager().Unprotect(p, "grove-explicit")
 	n.host.Network().ClosePeer(p)
 	return known, nil
@@ -503,7 +511,7 @@ func (n *Node) findSeeders(ctx context.Context, rid gproto.RID) {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, reconnectTimeout)
-		err := n.connect(cctx, peer.AddrInfo{ID: p})
+		err := n.host.Connect(network.WithAllowLimitedConn(cctx, "grove"), peer.AddrInfo{ID: p})
 		cancel()
 		n.log.Debug("seeder found on the DHT", "rid", rid, "peer", p, "err", err)
 	}
