@@ -42,32 +42,45 @@ func checkAddrs(addrs []string) error {
 
 // rememberPeers adds addrs to the policy's peers.
 func rememberPeers(h repo.Home, addrs []string) error {
-	if len(addrs) == 0 {
-		return nil
-	}
+	return editPolicy(h, func(pol *control.Policy) bool {
+		for _, a := range addrs {
+			pol.AddPeer(a)
+		}
+		return len(addrs) > 0
+	})
+}
+
+// editPolicy loads the home's policy, lets edit change it, and saves it if
+// edit says it did.
+func editPolicy(h repo.Home, edit func(pol *control.Policy) (changed bool)) error {
 	pol, err := control.LoadPolicy(h)
 	if err != nil {
 		return err
 	}
-	for _, a := range addrs {
-		pol.AddPeer(a)
+	if !edit(pol) {
+		return nil
 	}
 	return pol.Save(h)
 }
 
-// info prints progress on stderr when it is a terminal.
-func (e *env) info(format string, a ...any) {
-	if e.io.ErrTTY {
-		fmt.Fprintf(e.io.Err, format+"\n", a...)
+// askNode calls ask with the home's running node, within limit, or says
+// that none runs.
+func askNode(ctx context.Context, h repo.Home, limit time.Duration, ask func(ctx context.Context, cl *control.Client) error) error {
+	cl := runningNode(h)
+	if cl == nil {
+		return errNoNode
 	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return ask(ctx, cl)
 }
 
 // tempNode starts a node in this process, on loopback, for one command run
 // with no node running; it dials addrs (or else the remembered peers) and
 // returns how many answered. The caller closes it. Only grove-node has
-// e.nodes: grove hands such commands to it first (runProgram).
-func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (Node, int, error) {
-	key, err := e.key()
+// d.Nodes: grove hands such commands to it first (Handoff).
+func tempNode(ctx context.Context, d *deps, h repo.Home, addrs []string) (Node, int, error) {
+	key, err := d.Key()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -78,7 +91,7 @@ func tempNode(ctx context.Context, e *env, h repo.Home, addrs []string) (Node, i
 		}
 		addrs = pol.Peers
 	}
-	n, err := e.nodes.Start(ctx, NodeConfig{Home: h, Key: key})
+	n, err := d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -146,73 +159,68 @@ func noPeersError(rid protocol.RID, err error) error {
 }
 
 func newConnectCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "connect MULTIADDR",
-		Short: "Dial a peer and remember it",
-		Long: `Remember the peer at MULTIADDR (which ends in /p2p/NID) in your policy, so
+	o := &on{}
+	return o.bind(e, doc("connect MULTIADDR", "Dial a peer and remember it",
+		`Remember the peer at MULTIADDR (which ends in /p2p/NID) in your policy, so
 your node dials it whenever it starts, and dial it now through the running
 node. Prints the peer's NID.`,
-		Example: "  grove connect /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
-		Args:    exactArgs(1),
-		RunE:    func(c *cobra.Command, args []string) error { return connectRun(c.Context(), e, args[0]) },
-	}
+		"  grove connect /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
+	), 1, false, func(ctx context.Context) error { return connectRun(ctx, o) })
 }
 
-func connectRun(ctx context.Context, e *env, addr string) error {
+func connectRun(ctx context.Context, o *on) error {
+	addr := o.Args[0]
 	nid, err := control.ParseAddr(addr)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	h, err := e.home()
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
 	if err := rememberPeers(h, []string{addr}); err != nil {
 		return err
 	}
-	cl := runningNode(h)
-	if cl == nil {
+	err = askNode(ctx, h, 30*time.Second, func(ctx context.Context, cl *control.Client) error {
+		got, err := cl.Connect(ctx, addr)
+		if err != nil {
+			return fmt.Errorf("remembered, but %w", err)
+		}
+		fmt.Fprintln(o.IO.Out, got)
+		return nil
+	})
+	if errors.Is(err, errNoNode) {
 		return fmt.Errorf("remembered %s, but no node is running to dial it: start one with 'grove node start'", nid)
 	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	got, err := cl.Connect(cctx, addr)
-	if err != nil {
-		return fmt.Errorf("remembered, but %w", err)
-	}
-	fmt.Fprintln(e.io.Out, got)
-	return nil
+	return err
 }
 
 type seedOptions struct {
+	on
 	From []string
 }
 
 func newSeedCmd(e *env) *cobra.Command {
 	o := &seedOptions{}
-	c := &cobra.Command{
-		Use:   "seed RID",
-		Short: "Host a project and keep it in sync",
-		Long: `Seed a project: your node serves it to peers, provides it on the DHT if
+	c := o.bind(e, doc("seed RID", "Host a project and keep it in sync",
+		`Seed a project: your node serves it to peers, provides it on the DHT if
 it is public, and fetches what the peers you follow announce. With --from,
 a project not in local storage yet is fetched from those peers first.`,
-		Example: "  grove seed baf4bcf...\n  grove seed baf4bcf... --from /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
-		Args:    exactArgs(1),
-		RunE:    func(c *cobra.Command, args []string) error { return seedRun(c.Context(), e, o, args[0]) },
-	}
+		"  grove seed baf4bcf...\n  grove seed baf4bcf... --from /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
+	), 1, false, func(ctx context.Context) error { return seedRun(ctx, o) })
 	stringsVarP(c.Flags(), &o.From, "from", "", "a peer to fetch the project from (repeatable)")
 	return c
 }
 
-func seedRun(ctx context.Context, e *env, o *seedOptions, arg string) error {
-	rid, err := parseRID(arg)
+func seedRun(ctx context.Context, o *seedOptions) error {
+	rid, err := parseRID(o.ID)
 	if err != nil {
 		return err
 	}
 	if err := checkAddrs(o.From); err != nil {
 		return err
 	}
-	h, err := e.home()
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
@@ -222,16 +230,14 @@ func seedRun(ctx context.Context, e *env, o *seedOptions, arg string) error {
 	_, err = repo.Open(h, rid)
 	stored := err == nil
 	if len(o.From) > 0 && !stored {
-		if _, err := fetchProject(ctx, e, h, rid, o.From); err != nil {
-			return err
-		}
-		return nil
+		_, err := fetchProject(ctx, &o.deps, h, rid, o.From)
+		return err
 	}
 	if err := seedProject(ctx, h, rid); err != nil {
 		return err
 	}
 	if !stored && runningNode(h) == nil {
-		e.info("Seeding %s; it is not in local storage yet: 'grove clone %s' or --from fetch it", rid, rid)
+		o.info("Seeding %s; it is not in local storage yet: 'grove clone %s' or --from fetch it", rid, rid)
 	}
 	return nil
 }
@@ -244,66 +250,50 @@ func seedProject(ctx context.Context, h repo.Home, rid protocol.RID) error {
 		defer cancel()
 		return cl.Seed(sctx, rid)
 	}
-	pol, err := control.LoadPolicy(h)
-	if err != nil {
-		return err
-	}
-	if pol.AddSeed(rid) {
-		return pol.Save(h)
-	}
-	return nil
+	return editPolicy(h, func(pol *control.Policy) bool { return pol.AddSeed(rid) })
 }
 
 func newUnseedCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "unseed RID",
-		Short:   "Stop hosting a project (its storage stays)",
-		Example: "  grove unseed baf4bcf...",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			rid, err := parseRID(args[0])
-			if err != nil {
-				return err
-			}
-			h, err := e.home()
-			if err != nil {
-				return err
-			}
-			if cl := runningNode(h); cl != nil {
-				ctx, cancel := context.WithTimeout(c.Context(), time.Minute)
-				defer cancel()
-				return cl.Unseed(ctx, rid)
-			}
-			pol, err := control.LoadPolicy(h)
-			if err != nil {
-				return err
-			}
-			if pol.RemoveSeed(rid) {
-				return pol.Save(h)
-			}
-			return nil
-		},
+	o := &on{}
+	return o.bind(e, doc("unseed RID", "Stop hosting a project (its storage stays)", "",
+		"  grove unseed baf4bcf...",
+	), 1, false, func(ctx context.Context) error { return unseedRun(ctx, o) })
+}
+
+func unseedRun(ctx context.Context, o *on) error {
+	rid, err := parseRID(o.ID)
+	if err != nil {
+		return err
 	}
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	err = askNode(ctx, h, time.Minute, func(ctx context.Context, cl *control.Client) error { return cl.Unseed(ctx, rid) })
+	if !errors.Is(err, errNoNode) {
+		return err
+	}
+	return editPolicy(h, func(pol *control.Policy) bool { return pol.RemoveSeed(rid) })
 }
 
 // fetchProject gets a project that is not stored yet, through the running
 // node or a node started for the purpose, and seeds it.
-func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, from []string) (*control.FetchResult, error) {
+func fetchProject(ctx context.Context, d *deps, h repo.Home, rid protocol.RID, from []string) (*control.FetchResult, error) {
 	cl := runningNode(h)
-	if cl == nil && e.nodes == nil {
-		return nil, e.runProgram(ctx, nodeProgram)
+	if cl == nil && d.Nodes == nil {
+		return nil, d.Handoff(ctx, nodeProgram)
 	}
-	e.info("Fetching %s…", rid)
+	d.info("Fetching %s…", rid)
 	var res *control.FetchResult
 	var err error
-	line := e.progress(0)
+	line := newProgress(d.IO, 0)
 	if cl != nil {
 		// The control socket answers once, at the end: no byte counts.
 		stop := line.spin("Fetching through the running node")
 		res, err = cl.Clone(ctx, rid, from)
 		stop()
 	} else {
-		n, _, terr := tempNode(ctx, e, h, from)
+		n, _, terr := tempNode(ctx, d, h, from)
 		if terr != nil {
 			return nil, terr
 		}
@@ -314,44 +304,40 @@ func fetchProject(ctx context.Context, e *env, h repo.Home, rid protocol.RID, fr
 	if err != nil {
 		return nil, fmt.Errorf("clone %s: %w", rid, noPeersError(rid, err))
 	}
-	e.info("Fetched %s from %s (%d bytes, %s)", rid, res.Peer, res.Bytes, res.Duration)
+	d.info("Fetched %s from %s (%d bytes, %s)", rid, res.Peer, res.Bytes, res.Duration)
 	return res, nil
 }
 
 type cloneOptions struct {
+	on
 	From []string
 }
 
 func newCloneCmd(e *env) *cobra.Command {
 	o := &cloneOptions{}
-	c := &cobra.Command{
-		Use:   "clone RID [DIR]",
-		Short: "Fetch a project from peers, seed it, and check it out",
-		Long: `Fetch the project RID from the given peers (--from), or from the peers your
+	c := o.bind(e, doc("clone RID [DIR]", "Fetch a project from peers, seed it, and check it out",
+		`Fetch the project RID from the given peers (--from), or from the peers your
 node knows and the DHT; seed it; then 'git clone' it into DIR (default: the
 project's name) with the remote "grove" = grove://RID. Uses the running
 node, or a node started for the fetch when none runs.`,
-		Example: "  grove clone baf4bcf... --from /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...\n  grove clone baf4bcf... hello",
-		Args: func(c *cobra.Command, args []string) error {
-			if len(args) < 1 || len(args) > 2 {
-				return usagef("%s takes RID and an optional DIR", c.CommandPath())
-			}
-			return nil
-		},
-		RunE: func(c *cobra.Command, args []string) error {
-			dir := ""
-			if len(args) == 2 {
-				dir = args[1]
-			}
-			return cloneRun(c.Context(), e, o, args[0], dir)
-		},
+		"  grove clone baf4bcf... --from /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...\n  grove clone baf4bcf... hello",
+	), 1, false, func(ctx context.Context) error { return cloneRun(ctx, o) })
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) < 1 || len(args) > 2 {
+			return usagef("%s takes RID and an optional DIR", c.CommandPath())
+		}
+		return nil
 	}
 	stringsVarP(c.Flags(), &o.From, "from", "", "a peer to fetch the project from (repeatable)")
 	return c
 }
 
-func cloneRun(ctx context.Context, e *env, o *cloneOptions, arg, dir string) error {
-	rid, err := parseRID(arg)
+func cloneRun(ctx context.Context, o *cloneOptions) error {
+	dir := ""
+	if len(o.Args) == 2 {
+		dir = o.Args[1]
+	}
+	rid, err := parseRID(o.ID)
 	if err != nil {
 		return err
 	}
@@ -364,7 +350,7 @@ func cloneRun(ctx context.Context, e *env, o *cloneOptions, arg, dir string) err
 	if dir != "" && !emptyDir(dir) {
 		return fmt.Errorf("%s already exists and is not empty", dir)
 	}
-	h, err := e.home()
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
@@ -374,12 +360,12 @@ func cloneRun(ctx context.Context, e *env, o *cloneOptions, arg, dir string) err
 	r, err := repo.Open(h, rid)
 	switch {
 	case err == nil:
-		e.info("%s is in local storage already", rid)
-		if err := seedRun(ctx, e, &seedOptions{}, rid.String()); err != nil {
+		o.info("%s is in local storage already", rid)
+		if err := seedRun(ctx, &seedOptions{on: on{deps: o.deps, ID: rid.String()}}); err != nil {
 			return err
 		}
 	case errors.Is(err, repo.ErrNotFound):
-		if _, err := fetchProject(ctx, e, h, rid, o.From); err != nil {
+		if _, err := fetchProject(ctx, &o.deps, h, rid, o.From); err != nil {
 			return err
 		}
 		if r, err = repo.Open(h, rid); err != nil {
@@ -402,21 +388,21 @@ func cloneRun(ctx context.Context, e *env, o *cloneOptions, arg, dir string) err
 		}
 	}
 	args := []string{"clone", "-o", "grove"}
-	if !e.io.ErrTTY {
+	if !o.IO.ErrTTY {
 		args = append(args, "--quiet")
 	}
 	c := repo.GitCommand(ctx, "", append(args, rid.URL(), dir)...)
 	c.Env = append(c.Env, noSyncEnv+"=1")
 	var stderr strings.Builder
-	if e.io.ErrTTY {
-		c.Stderr = e.io.Err
+	if o.IO.ErrTTY {
+		c.Stderr = o.IO.Err
 	} else {
 		c.Stderr = &stderr
 	}
 	if err := c.Run(); err != nil {
 		return fmt.Errorf("git clone: %s", firstLine(stderr.String(), err))
 	}
-	e.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
+	o.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
 	return nil
 }
 
@@ -426,21 +412,18 @@ func emptyDir(dir string) bool {
 }
 
 type syncOptions struct {
-	Repo     string
-	Fetch    bool
-	Announce bool
-	Timeout  time.Duration
-	JSON     bool
+	on
+	Fetch, Announce bool
+	Timeout         time.Duration
+	JSON            bool
 	// Reset is a namespace that may move to a fork of the stored one.
 	Reset string
 }
 
 func newSyncCmd(e *env) *cobra.Command {
 	o := &syncOptions{}
-	c := &cobra.Command{
-		Use:   "sync [RID]",
-		Short: "Fetch a project from peers and announce your changes",
-		Long: `Fetch the project from every connected peer (and providers found on the
+	c := o.projectOrArg(e, doc("sync [RID]", "Fetch a project from peers and announce your changes",
+		`Fetch the project from every connected peer (and providers found on the
 DHT), then announce your own namespace to its peers. --fetch or --announce
 do only that half. RID defaults to the project of the working copy.
 
@@ -452,20 +435,9 @@ needs a running node.
 forked from your copy: its owner signed a line that does not descend from
 yours (after restoring an older copy of their storage, say), which no
 plain sync takes. It never takes an older revision of the line you hold.`,
-		Example: "  grove sync\n  grove sync baf4bcf... --fetch --timeout 30s\n  grove sync --json",
-		Args:    maxArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				if o.Repo != "" && o.Repo != args[0] {
-					return usagef("pass the project either as RID or as --repo")
-				}
-				o.Repo = args[0]
-			}
-			return syncRun(c.Context(), e, o)
-		},
-	}
+		"  grove sync\n  grove sync baf4bcf... --fetch --timeout 30s\n  grove sync --json",
+	), func(ctx context.Context) error { return syncRun(ctx, o) })
 	f := c.Flags()
-	f.StringVarP(&o.Repo, "repo", "R", "", "the project (default: the working copy's)")
 	f.BoolVar(&o.Fetch, "fetch", false, "only fetch")
 	f.BoolVar(&o.Announce, "announce", false, "only announce")
 	f.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "give up fetching after this long")
@@ -481,20 +453,20 @@ type syncJSON struct {
 	AnnouncedTo int  `json:"announced_to"`
 }
 
-func syncRun(ctx context.Context, e *env, o *syncOptions) error {
+func syncRun(ctx context.Context, o *syncOptions) error {
 	if o.Timeout <= 0 {
 		return usagef("--timeout must be positive")
 	}
-	if o.Repo != "" {
-		if _, err := parseRID(o.Repo); err != nil {
+	if o.RID != "" {
+		if _, err := parseRID(o.RID); err != nil {
 			return err
 		}
 	}
-	r, err := e.project(ctx, o.Repo)
+	r, err := o.Repo(ctx)
 	if err != nil {
 		return err
 	}
-	h, err := e.home()
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
@@ -514,14 +486,14 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 		reset = &nid
 	}
 	cl := runningNode(h)
-	if doFetch && cl == nil && e.nodes == nil {
-		return e.runProgram(ctx, nodeProgram)
+	if doFetch && cl == nil && o.Nodes == nil {
+		return o.Handoff(ctx, nodeProgram)
 	}
 	out := syncJSON{Fetched: []*control.FetchResult{}}
 	var fetchErr error
 	if doFetch {
 		var results []*control.FetchResult
-		line := e.progress(0)
+		line := newProgress(o.IO, 0)
 		if cl != nil {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout+10*time.Second)
 			stop := line.spin("Syncing through the running node")
@@ -534,7 +506,7 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 			cancel()
 		} else {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout)
-			n, connected, err := tempNode(fctx, e, h, nil)
+			n, connected, err := tempNode(fctx, &o.deps, h, nil)
 			if err != nil {
 				cancel()
 				return err
@@ -560,9 +532,9 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 		case cl == nil && o.Announce:
 			announceErr = fmt.Errorf("announcing needs a running node: start it with 'grove node start'")
 		case cl == nil:
-			e.info("No node running: fetched only, nothing announced")
+			o.info("No node running: fetched only, nothing announced")
 		default:
-			mine, err := hasOwnRefs(ctx, e, r)
+			mine, err := hasOwnRefs(ctx, &o.deps, r)
 			if err != nil {
 				return err
 			}
@@ -572,7 +544,7 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 				cancel()
 				out.Announced = announceErr == nil && out.AnnouncedTo > 0
 				if announceErr == nil {
-					fmt.Fprintln(e.io.Err, "grove: "+announcedTo(out.AnnouncedTo))
+					fmt.Fprintln(o.IO.Err, "grove: "+announcedTo(out.AnnouncedTo))
 				}
 			} else if o.Announce {
 				announceErr = fmt.Errorf("nothing to announce: you have pushed nothing to %s", r.RID)
@@ -580,7 +552,7 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 		}
 	}
 	if o.JSON {
-		if err := writeJSON(e.io.Out, out); err != nil {
+		if err := writeJSON(o.IO.Out, out); err != nil {
 			return err
 		}
 	} else if len(out.Fetched) > 0 {
@@ -589,7 +561,7 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 			rows = append(rows, []string{res.Peer, strconv.Itoa(len(res.Updated)), strconv.Itoa(res.Unchanged),
 				strconv.Itoa(len(res.Rejected)), strconv.FormatInt(res.Bytes, 10), res.Duration, res.Error})
 		}
-		if err := table(e.io.Out, rows); err != nil {
+		if err := table(o.IO.Out, rows); err != nil {
 			return err
 		}
 	}
@@ -600,8 +572,8 @@ func syncRun(ctx context.Context, e *env, o *syncOptions) error {
 }
 
 // hasOwnRefs reports whether the user has a namespace in r.
-func hasOwnRefs(ctx context.Context, e *env, r *repo.Repo) (bool, error) {
-	me, err := e.nid()
+func hasOwnRefs(ctx context.Context, d *deps, r *repo.Repo) (bool, error) {
+	me, err := d.NID()
 	if err != nil {
 		return false, err
 	}
@@ -613,66 +585,56 @@ func hasOwnRefs(ctx context.Context, e *env, r *repo.Repo) (bool, error) {
 }
 
 type followOptions struct {
+	on
 	Alias string
 }
 
 func newFollowCmd(e *env) *cobra.Command {
 	o := &followOptions{}
-	c := &cobra.Command{
-		Use:   "follow NID",
-		Short: "Fetch a peer's namespace in every project you seed",
-		Long: `Follow NID: its namespace is fetched in every project you seed, besides the
+	c := o.bind(e, doc("follow NID", "Fetch a peer's namespace in every project you seed",
+		`Follow NID: its namespace is fetched in every project you seed, besides the
 delegates' and, in public projects, everyone's. --alias names it in
 listings and is the default name of 'grove remote add'.`,
-		Example: "  grove follow 12D3KooW... --alias bob",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			nid, err := protocol.ParseNID(args[0])
-			if err != nil {
-				return usagef("%v", err)
-			}
-			h, err := e.home()
-			if err != nil {
-				return err
-			}
-			pol, err := control.LoadPolicy(h)
-			if err != nil {
-				return err
-			}
-			pol.Follows[nid.String()] = o.Alias
-			return pol.Save(h)
-		},
-	}
+		"  grove follow 12D3KooW... --alias bob",
+	), 1, false, func(ctx context.Context) error { return followRun(ctx, o) })
 	c.Flags().StringVar(&o.Alias, "alias", "", "a name for the peer")
 	return c
 }
 
+func followRun(ctx context.Context, o *followOptions) error {
+	return o.editFollows(func(follows map[string]string, nid string) bool {
+		follows[nid] = o.Alias
+		return true
+	})
+}
+
 func newUnfollowCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "unfollow NID",
-		Short:   "Stop following a peer",
-		Example: "  grove unfollow 12D3KooW...",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			nid, err := protocol.ParseNID(args[0])
-			if err != nil {
-				return usagef("%v", err)
-			}
-			h, err := e.home()
-			if err != nil {
-				return err
-			}
-			pol, err := control.LoadPolicy(h)
-			if err != nil {
-				return err
-			}
-			if _, ok := pol.Follows[nid.String()]; !ok {
-				return nil
-			}
-			delete(pol.Follows, nid.String())
-			return pol.Save(h)
-		},
+	o := &on{}
+	return o.bind(e, doc("unfollow NID", "Stop following a peer", "",
+		"  grove unfollow 12D3KooW...",
+	), 1, false, func(ctx context.Context) error { return unfollowRun(ctx, o) })
+}
+
+func unfollowRun(ctx context.Context, o *on) error {
+	return o.editFollows(func(follows map[string]string, nid string) bool {
+		_, ok := follows[nid]
+		delete(follows, nid)
+		return ok
+	})
+}
+
+// editFollows lets edit change whom the policy follows, for the NID the
+// command names.
+func (o *on) editFollows(edit func(follows map[string]string, nid string) bool) error {
+	nid, err := protocol.ParseNID(o.ID)
+	if err != nil {
+		return usagef("%v", err)
 	}
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	return editPolicy(h, func(pol *control.Policy) bool { return edit(pol.Follows, nid.String()) })
 }
 
 func newRemoteCmd(e *env) *cobra.Command {
@@ -687,37 +649,34 @@ func newRemoteCmd(e *env) *cobra.Command {
 }
 
 type remoteAddOptions struct {
+	on
 	Name string
 }
 
 func newRemoteAddCmd(e *env) *cobra.Command {
 	o := &remoteAddOptions{}
-	c := &cobra.Command{
-		Use:   "add NID",
-		Short: "Add a git remote for one peer's namespace of this project",
-		Long: `Add the git remote NAME = grove://RID/NID to this working copy, where RID is
+	c := o.bind(e, doc("add NID", "Add a git remote for one peer's namespace of this project",
+		`Add the git remote NAME = grove://RID/NID to this working copy, where RID is
 the project of its "grove" remote. NAME defaults to the alias you follow NID
 with, or else a short form of NID.`,
-		Example: "  grove remote add 12D3KooW... --name bob\n  git fetch bob",
-		Args:    exactArgs(1),
-		RunE:    func(c *cobra.Command, args []string) error { return remoteAddRun(c.Context(), e, o, args[0]) },
-	}
+		"  grove remote add 12D3KooW... --name bob\n  git fetch bob",
+	), 1, false, func(ctx context.Context) error { return remoteAddRun(ctx, o) })
 	c.Flags().StringVar(&o.Name, "name", "", "the remote's name")
 	return c
 }
 
-func remoteAddRun(ctx context.Context, e *env, o *remoteAddOptions, arg string) error {
-	nid, err := protocol.ParseNID(arg)
+func remoteAddRun(ctx context.Context, o *remoteAddOptions) error {
+	nid, err := protocol.ParseNID(o.ID)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	r, err := e.project(ctx, "")
+	r, err := o.Repo(ctx)
 	if err != nil {
 		return err
 	}
 	name := o.Name
 	if name == "" {
-		h, err := e.home()
+		h, err := o.Home()
 		if err != nil {
 			return err
 		}
@@ -735,7 +694,7 @@ func remoteAddRun(ctx context.Context, e *env, o *remoteAddOptions, arg string) 
 	if _, err := gitOutput(ctx, "", "remote", "add", name, url); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.io.Out, name)
-	e.info("Added remote %q = %s", name, url)
+	fmt.Fprintln(o.IO.Out, name)
+	o.info("Added remote %q = %s", name, url)
 	return nil
 }

@@ -79,6 +79,7 @@ its addresses and its log.`,
 }
 
 type nodeStartOptions struct {
+	on
 	Listen       []string
 	Public       bool
 	Bootstrap    []string
@@ -97,10 +98,8 @@ type nodeStartOptions struct {
 
 func newNodeStartCmd(e *env) *cobra.Command {
 	o := &nodeStartOptions{}
-	c := &cobra.Command{
-		Use:   "start",
-		Short: "Start the node in the background and print its addresses",
-		Long: `Start your node. By default it runs in the background, listens on loopback
+	c := o.bind(e, doc("start", "Start the node in the background and print its addresses",
+		`Start your node. By default it runs in the background, listens on loopback
 addresses only, and dials nothing it was not told about: peers given by
 --bootstrap or remembered by 'grove connect', relays, and the DHT peers they
 lead to. --public listens on all interfaces on port 8776 (TCP and QUIC).
@@ -116,13 +115,11 @@ punching can work. 'grove node status' shows reachability and reservations.
 It writes its addresses to $GROVE_HOME/node/addrs and logs JSON to
 $GROVE_HOME/node/log. --foreground runs it in this process until
 interrupted.`,
-		Example: `  grove node start
+		`  grove node start
   grove node start --public --bootstrap /ip4/203.0.113.7/tcp/8776/p2p/12D3KooW...
   grove node start --bootstrap ADDR --relay ADDR     # behind a NAT
   grove node start --foreground --log-level debug`,
-		Args: exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error { return nodeStartRun(c.Context(), e, o) },
-	}
+	), 0, false, func(ctx context.Context) error { return nodeStartRun(ctx, o) })
 	f := c.Flags()
 	stringsVarP(f, &o.Listen, "listen", "", "a multiaddr to listen on (repeatable; default: loopback TCP and QUIC)")
 	f.BoolVar(&o.Public, "public", false, fmt.Sprintf("listen on all interfaces on port %d", publicPort))
@@ -147,9 +144,9 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-func nodeStartRun(ctx context.Context, e *env, o *nodeStartOptions) error {
-	if e.nodes == nil {
-		return e.runProgram(ctx, nodeProgram)
+func nodeStartRun(ctx context.Context, o *nodeStartOptions) error {
+	if o.Nodes == nil {
+		return o.Handoff(ctx, nodeProgram)
 	}
 	level, err := parseLevel(o.LogLevel)
 	if err != nil {
@@ -160,29 +157,29 @@ func nodeStartRun(ctx context.Context, e *env, o *nodeStartOptions) error {
 			return usagef("%v", err)
 		}
 	}
-	h, err := e.home()
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
 	if runningNode(h) != nil {
 		return alreadyRunning(h)
 	}
+	d := &o.deps
 	if o.PassphraseFD > 0 {
-		e, err = withPassphraseFrom(e, o.PassphraseFD)
-		if err != nil {
+		if d, err = withPassphraseFrom(d, o.PassphraseFD); err != nil {
 			return err
 		}
 	}
 	// The key is unlocked here, so a wrong passphrase is reported before
 	// anything goes to the background.
-	key, pass, err := loadKey(e)
+	key, pass, err := loadKey(d)
 	if err != nil {
 		return err
 	}
 	if o.Foreground || o.Daemon {
-		return runNode(ctx, e, h, key, o, level)
+		return runNode(ctx, d, h, key, o, level)
 	}
-	return startBackground(ctx, e, h, o, pass)
+	return startBackground(ctx, d, h, o, pass)
 }
 
 func alreadyRunning(h repo.Home) error {
@@ -194,14 +191,14 @@ func alreadyRunning(h repo.Home) error {
 
 // loadKey unlocks the user's key and returns the passphrase it took, if
 // any, for a background node.
-func loadKey(e *env) (*protocol.Key, []byte, error) {
+func loadKey(d *deps) (*protocol.Key, []byte, error) {
 	var pass []byte
-	h, err := e.home()
+	h, err := d.Home()
 	if err != nil {
 		return nil, nil, err
 	}
 	k, err := repo.LoadKey(h, func() ([]byte, error) {
-		p, err := e.passphrase()
+		p, err := d.Passphrase()
 		pass = p
 		return p, err
 	})
@@ -216,9 +213,9 @@ func loadKey(e *env) (*protocol.Key, []byte, error) {
 	return k, pass, nil
 }
 
-// withPassphraseFrom returns e with GROVE_PASSPHRASE read from file
-// descriptor fd.
-func withPassphraseFrom(e *env, fd int) (*env, error) {
+// withPassphraseFrom returns d with the passphrase (and GROVE_PASSPHRASE)
+// read from file descriptor fd.
+func withPassphraseFrom(d *deps, fd int) (*deps, error) {
 	f := os.NewFile(uintptr(fd), "passphrase")
 	if f == nil {
 		return nil, fmt.Errorf("passphrase fd %d: not open", fd)
@@ -228,20 +225,21 @@ func withPassphraseFrom(e *env, fd int) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read passphrase: %w", err)
 	}
-	e2 := *e
-	look := e.io.LookupEnv
-	e2.io.LookupEnv = func(k string) (string, bool) {
+	d2 := *d
+	look := d.IO.LookupEnv
+	d2.IO.LookupEnv = func(k string) (string, bool) {
 		if k == "GROVE_PASSPHRASE" {
 			return string(b), true
 		}
 		return look(k)
 	}
-	return &e2, nil
+	d2.Passphrase = func() ([]byte, error) { return b, nil }
+	return &d2, nil
 }
 
 // startBackground starts this program again as a detached node and waits,
 // bounded, until it answers on the control socket.
-func startBackground(ctx context.Context, e *env, h repo.Home, o *nodeStartOptions, pass []byte) error {
+func startBackground(ctx context.Context, d *deps, h repo.Home, o *nodeStartOptions, pass []byte) error {
 	fs := filesOf(h)
 	if err := os.MkdirAll(fs.dir, 0o700); err != nil {
 		return fmt.Errorf("node directory: %w", err)
@@ -330,10 +328,10 @@ func startBackground(ctx context.Context, e *env, h repo.Home, o *nodeStartOptio
 			return fmt.Errorf("the node started but does not answer: %w", err)
 		}
 		for _, a := range addrs {
-			fmt.Fprintln(e.io.Out, a)
+			fmt.Fprintln(d.IO.Out, a)
 		}
-		if e.io.ErrTTY {
-			fmt.Fprintf(e.io.Err, "Node started (pid %d); log in %s\n", c.Process.Pid, fs.log)
+		if d.IO.ErrTTY {
+			fmt.Fprintf(d.IO.Err, "Node started (pid %d); log in %s\n", c.Process.Pid, fs.log)
 		}
 		return nil
 	}
@@ -355,7 +353,7 @@ func lastLogLine(path string) string {
 
 // runNode runs the node in this process until ctx is done, a signal
 // arrives or a client asks it to stop.
-func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nodeStartOptions, level slog.Level) error {
+func runNode(ctx context.Context, d *deps, h repo.Home, key *protocol.Key, o *nodeStartOptions, level slog.Level) error {
 	// A node cleans up on SIGTERM and SIGINT whoever started it.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -404,7 +402,7 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 		// listens on, on the interface its router reaches.
 		listen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
 	}
-	n, err := e.nodes.Start(ctx, NodeConfig{
+	n, err := d.Nodes.Start(ctx, NodeConfig{
 		Home: h, Key: key, Listen: listen, Bootstrap: o.Bootstrap, Relays: o.Relays,
 		RelayService: o.RelayService, MDNS: o.MDNS, Log: log,
 	})
@@ -430,9 +428,9 @@ func runNode(ctx context.Context, e *env, h repo.Home, key *protocol.Key, o *nod
 	// peer book), so a dead one does not hold it up.
 
 	if !o.Daemon {
-		fmt.Fprint(e.io.Out, addrs)
-		if e.io.ErrTTY {
-			fmt.Fprintln(e.io.Err, "Node running; Ctrl-C stops it")
+		fmt.Fprint(d.IO.Out, addrs)
+		if d.IO.ErrTTY {
+			fmt.Fprintln(d.IO.Err, "Node running; Ctrl-C stops it")
 		}
 	}
 	if err := n.Serve(ctx, fs.sock); err != nil {
@@ -474,17 +472,14 @@ func alive(pid int) bool {
 }
 
 func newNodeStopCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "stop",
-		Short:   "Stop the running node and wait until it is gone",
-		Example: "  grove node stop",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return nodeStopRun(c.Context(), e) },
-	}
+	o := &on{}
+	return o.bind(e, doc("stop", "Stop the running node and wait until it is gone", "",
+		"  grove node stop",
+	), 0, false, func(ctx context.Context) error { return nodeStopRun(ctx, o) })
 }
 
-func nodeStopRun(ctx context.Context, e *env) error {
-	h, err := e.home()
+func nodeStopRun(ctx context.Context, o *on) error {
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
@@ -508,9 +503,7 @@ func nodeStopRun(ctx context.Context, e *env) error {
 		}
 		return fmt.Errorf("the node did not stop within %v: see %s", stopWait, filesOf(h).log)
 	}
-	if e.io.ErrTTY {
-		fmt.Fprintln(e.io.Err, "Node stopped")
-	}
+	o.info("Node stopped")
 	return nil
 }
 
@@ -531,10 +524,6 @@ func waitGone(ctx context.Context, h repo.Home, pid int, d time.Duration) bool {
 	return false
 }
 
-type nodeStatusOptions struct {
-	JSON bool
-}
-
 type nodeStatusJSON struct {
 	State   string     `json:"state"`
 	PID     int        `json:"pid,omitempty"`
@@ -553,41 +542,37 @@ type nodeStatusJSON struct {
 }
 
 func newNodeStatusCmd(e *env) *cobra.Command {
-	o := &nodeStatusOptions{}
-	c := &cobra.Command{
-		Use:   "status",
-		Short: "Say whether the node runs, and with which addresses, peers, seeds, reachability and relays",
-		Long: `Say whether the node runs and, if it does: its pid, NID, start time,
+	o := &jsonOptions{}
+	return o.flags(o.bind(e, doc("status", "Say whether the node runs, and with which addresses, peers, seeds, reachability and relays",
+		`Say whether the node runs and, if it does: its pid, NID, start time,
 addresses, reachability and relay reservations, how many peers are
 connected, and for each project it seeds the connected peers that seed it
 too, with when the node last exchanged the project with each.`,
-		Example: "  grove node status\n  grove node status --json | jq -r .state",
-		Args:    exactArgs(0),
-		RunE:    func(c *cobra.Command, args []string) error { return nodeStatusRun(c.Context(), e, o) },
-	}
-	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
-	return c
+		"  grove node status\n  grove node status --json | jq -r .state",
+	), 0, false, func(ctx context.Context) error { return nodeStatusRun(ctx, o) }))
 }
 
-func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
-	h, err := e.home()
+func nodeStatusRun(ctx context.Context, o *jsonOptions) error {
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
 	s := nodeStatusJSON{State: "stopped"}
-	if cl := runningNode(h); cl != nil {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		st, err := cl.Status(sctx)
-		cancel()
+	err = askNode(ctx, h, 10*time.Second, func(ctx context.Context, cl *control.Client) error {
+		st, err := cl.Status(ctx)
 		if err != nil {
 			return err
 		}
 		s = nodeStatusJSON{State: "running", PID: st.PID, NID: st.NID, Addrs: st.Addrs,
 			Peers: &st.Peers, Seeds: st.Seeds, Started: &st.Started,
 			Reachability: st.Reachability, Reservations: st.Reservations, Projects: st.Projects}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNoNode) {
+		return err
 	}
 	if o.JSON {
-		return writeJSON(e.io.Out, s)
+		return writeJSON(o.IO.Out, s)
 	}
 	rows := [][]string{{"Node", s.State}}
 	if s.State == "running" {
@@ -615,126 +600,106 @@ func nodeStatusRun(ctx context.Context, e *env, o *nodeStatusOptions) error {
 			}
 		}
 	}
-	return table(e.io.Out, rows)
+	return table(o.IO.Out, rows)
 }
 
 func newNodeAddrsCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "addrs",
-		Short:   "Print the node's addresses, one per line, each ending in /p2p/NID",
-		Example: "  grove node addrs\n  grove connect $(grove node addrs | head -1)",
-		Args:    exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error {
-			h, err := e.home()
-			if err != nil {
-				return err
-			}
-			cl := runningNode(h)
-			if cl == nil {
-				return errNoNode
-			}
-			ctx, cancel := context.WithTimeout(c.Context(), 10*time.Second)
-			defer cancel()
-			addrs, err := cl.Addrs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, a := range addrs {
-				fmt.Fprintln(e.io.Out, a)
-			}
-			return nil
-		},
-	}
+	o := &on{}
+	return o.bind(e, doc("addrs", "Print the node's addresses, one per line, each ending in /p2p/NID", "",
+		"  grove node addrs\n  grove connect $(grove node addrs | head -1)",
+	), 0, false, func(ctx context.Context) error { return nodeAddrsRun(ctx, o) })
 }
 
-type nodePeersOptions struct {
-	JSON bool
+func nodeAddrsRun(ctx context.Context, o *on) error {
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	return askNode(ctx, h, 10*time.Second, func(ctx context.Context, cl *control.Client) error {
+		addrs, err := cl.Addrs(ctx)
+		for _, a := range addrs {
+			fmt.Fprintln(o.IO.Out, a)
+		}
+		return err
+	})
 }
 
 func newNodePeersCmd(e *env) *cobra.Command {
-	o := &nodePeersOptions{}
-	c := &cobra.Command{
-		Use:     "peers",
-		Short:   "List the peers the node is connected to",
-		Example: "  grove node peers\n  grove node peers --json | jq -r '.[].nid'",
-		Args:    exactArgs(0),
-		RunE: func(c *cobra.Command, args []string) error {
-			h, err := e.home()
-			if err != nil {
-				return err
-			}
-			cl := runningNode(h)
-			if cl == nil {
-				return errNoNode
-			}
-			ctx, cancel := context.WithTimeout(c.Context(), 10*time.Second)
-			defer cancel()
-			peers, err := cl.Peers(ctx)
-			if err != nil {
-				return err
-			}
-			if peers == nil {
-				peers = []control.PeerInfo{}
-			}
-			if o.JSON {
-				return writeJSON(e.io.Out, peers)
-			}
-			pol, _ := control.LoadPolicy(h)
-			rows := [][]string{}
-			for _, p := range peers {
-				alias := ""
-				if pol != nil {
-					alias = pol.Follows[p.NID]
-				}
-				addr := ""
-				if len(p.Addrs) > 0 {
-					addr = p.Addrs[0]
-				}
-				rows = append(rows, []string{p.NID, alias, addr})
-			}
-			if len(rows) == 0 && e.io.ErrTTY {
-				fmt.Fprintln(e.io.Err, "No peers connected")
-			}
-			return table(e.io.Out, rows)
-		},
+	o := &jsonOptions{}
+	return o.flags(o.bind(e, doc("peers", "List the peers the node is connected to", "",
+		"  grove node peers\n  grove node peers --json | jq -r '.[].nid'",
+	), 0, false, func(ctx context.Context) error { return nodePeersRun(ctx, o) }))
+}
+
+func nodePeersRun(ctx context.Context, o *jsonOptions) error {
+	h, err := o.Home()
+	if err != nil {
+		return err
 	}
-	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
-	return c
+	var peers []control.PeerInfo
+	if err := askNode(ctx, h, 10*time.Second, func(ctx context.Context, cl *control.Client) (err error) {
+		peers, err = cl.Peers(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if peers == nil {
+		peers = []control.PeerInfo{}
+	}
+	if o.JSON {
+		return writeJSON(o.IO.Out, peers)
+	}
+	pol, _ := control.LoadPolicy(h)
+	rows := [][]string{}
+	for _, p := range peers {
+		alias := ""
+		if pol != nil {
+			alias = pol.Follows[p.NID]
+		}
+		addr := ""
+		if len(p.Addrs) > 0 {
+			addr = p.Addrs[0]
+		}
+		rows = append(rows, []string{p.NID, alias, addr})
+	}
+	if len(rows) == 0 && o.IO.ErrTTY {
+		fmt.Fprintln(o.IO.Err, "No peers connected")
+	}
+	return table(o.IO.Out, rows)
 }
 
 func newNodeForgetCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "forget NID",
-		Short: "Forget a peer: no longer dial it at start",
-		Long: `Drop the peer NID from your node's memory: the addresses 'grove connect',
+	o := &on{}
+	return o.bind(e, doc("forget NID", "Forget a peer: no longer dial it at start",
+		`Drop the peer NID from your node's memory: the addresses 'grove connect',
 --bootstrap and --from remembered for it (policy.json) and what the node
 learned of it ($GROVE_HOME/peers.json: where it was reachable, which
 projects you exchanged). A running node also disconnects it. The peer is
 remembered again if it connects and you exchange a project; to refuse it,
 block it in policy.json.`,
-		Example: "  grove node forget 12D3KooW...",
-		Args:    exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			nid, err := protocol.ParseNID(args[0])
-			if err != nil {
-				return usagef("%v", err)
-			}
-			h, err := e.home()
-			if err != nil {
-				return err
-			}
-			known, err := forgetPeer(c.Context(), h, nid)
-			if err != nil {
-				return err
-			}
-			if known {
-				e.info("Forgot %s", nid)
-			} else {
-				e.info("%s was not remembered", nid)
-			}
-			return nil
-		},
+		"  grove node forget 12D3KooW...",
+	), 1, false, func(ctx context.Context) error { return nodeForgetRun(ctx, o) })
+}
+
+func nodeForgetRun(ctx context.Context, o *on) error {
+	nid, err := protocol.ParseNID(o.ID)
+	if err != nil {
+		return usagef("%v", err)
 	}
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	known, err := forgetPeer(ctx, h, nid)
+	if err != nil {
+		return err
+	}
+	if known {
+		o.info("Forgot %s", nid)
+	} else {
+		o.info("%s was not remembered", nid)
+	}
+	return nil
 }
 
 // forgetPeer drops nid through the running node, or else from the policy

@@ -186,8 +186,14 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 	return id, revID, nil
 }
 
-// showPatchJSON prints the patch o names as JSON.
-func showPatchJSON(ctx context.Context, o *on) error {
+// pushed reports what a push to refs/patches made, patch id: with asJSON
+// the patch, else line.
+func pushed(ctx context.Context, o *on, asJSON bool, id, line string) error {
+	if !asJSON {
+		fmt.Fprintln(o.IO.Out, line)
+		return nil
+	}
+	o.ID = id
 	_, p, _, err := o.patch(ctx)
 	if err != nil {
 		return err
@@ -244,12 +250,7 @@ func patchOpenRun(ctx context.Context, o *patchOpenOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		o.ID = id
-		return showPatchJSON(ctx, &o.on)
-	}
-	fmt.Fprintln(o.IO.Out, id)
-	return nil
+	return pushed(ctx, &o.on, o.JSON, id, id)
 }
 
 type patchUpdateOptions struct {
@@ -285,11 +286,7 @@ func patchUpdateRun(ctx context.Context, o *patchUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		return showPatchJSON(ctx, &o.on)
-	}
-	fmt.Fprintln(o.IO.Out, rev)
-	return nil
+	return pushed(ctx, &o.on, o.JSON, o.ID, rev)
 }
 
 // --- list

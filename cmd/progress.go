@@ -18,10 +18,6 @@ type progressLine struct {
 	drawn bool
 }
 
-// progress returns a status line on stderr, drawn only when stderr is a
-// terminal and the work has lasted delay.
-func (e *env) progress(delay time.Duration) *progressLine { return newProgress(e.io, delay) }
-
 // newProgress returns a status line on io's stderr, drawn only when it is
 // a terminal and the work has lasted delay.
 func newProgress(io IO, delay time.Duration) *progressLine {

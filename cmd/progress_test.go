@@ -10,8 +10,7 @@ import (
 func TestProgressLine(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		var buf bytes.Buffer
-		e := &env{io: IO{Err: &buf, ErrTTY: tty}}
-		l := e.progress(0)
+		l := newProgress(IO{Err: &buf, ErrTTY: tty}, 0)
 		if got := l.fetchProgress() != nil; got != tty {
 			t.Errorf("tty %v: fetch progress drawn: %v", tty, got)
 		}
@@ -29,8 +28,7 @@ func TestProgressLine(t *testing.T) {
 	}
 	// A delayed line stays blank for quick work.
 	var buf bytes.Buffer
-	e := &env{io: IO{Err: &buf, ErrTTY: true}}
-	l := e.progress(time.Hour)
+	l := newProgress(IO{Err: &buf, ErrTTY: true}, time.Hour)
 	l.set("Indexing issues… 1/1")
 	l.clear()
 	if buf.Len() != 0 {
