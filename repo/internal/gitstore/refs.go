@@ -17,33 +17,55 @@ import (
 
 // packedRefs is one reading of a packed-refs file. Its lines are
 // "<oid> SP <name> LF", each optionally followed by peeled lines
-// "^<oid> LF"; a line of another shape is skipped. When the header names
-// the "sorted" trait, as git pack-refs writes it, lookups search the
-// bytes by bisection, trusting the order as git does; otherwise they scan
-// every line.
+// "^<oid> LF"; a line of another shape is skipped. Lookups search the
+// bytes by bisection: a file whose header names the "sorted" trait, as
+// every git Grove supports (2.31 and later) writes it, is trusted to be
+// sorted, as git trusts it; another is sorted once when read
+// (sortPacked).
 type packedRefs struct {
-	b      []byte
-	body   int // offset of the first line after the header
-	sorted bool
+	b    []byte
+	body int // offset of the first line after the header
 }
 
 func parsePackedRefs(b []byte) packedRefs {
-	p := packedRefs{b: b}
 	const hdr = "# pack-refs with:"
 	if !bytes.HasPrefix(b, []byte(hdr)) {
-		return p
+		return sortPacked(b)
 	}
 	eol := bytes.IndexByte(b, '\n')
 	if eol < 0 {
 		return packedRefs{b: b, body: len(b)}
 	}
-	p.body = eol + 1
-	for _, t := range strings.Split(string(b[len(hdr):eol]), " ") {
-		if t == "sorted" {
-			p.sorted = true
+	if !slices.Contains(strings.Split(string(b[len(hdr):eol]), " "), "sorted") {
+		return sortPacked(b[eol+1:])
+	}
+	return packedRefs{b: b, body: eol + 1}
+}
+
+// sortPacked returns the ref lines of the body of an unsorted packed-refs
+// file as a sorted one. Peeled lines, which no reader here needs, and
+// lines of another shape are left out; of two lines for one name, the
+// first stays first.
+func sortPacked(body []byte) packedRefs {
+	var lines [][]byte
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		if _, _, ok := refLine(line); ok {
+			lines = append(lines, line)
 		}
 	}
-	return p
+	slices.SortStableFunc(lines, func(a, b []byte) int { return bytes.Compare(a[41:], b[41:]) })
+	const hdr = "# pack-refs with: sorted \n"
+	b := []byte(hdr)
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	return packedRefs{b: b, body: len(hdr)}
 }
 
 // refLine splits a ref line ("<oid> <name>") into its oid and name.
@@ -63,7 +85,7 @@ func (p packedRefs) line(off int) (line []byte, next int) {
 	return p.b[off:], len(p.b)
 }
 
-// seek returns, in a sorted file, the start of a line from which the
+// seek returns the start of a line from which the
 // first ref line is the first whose name is not less than key, or len(b).
 func (p packedRefs) seek(key string) int {
 	// lo and hi are line starts; refs before lo are < key, refs from hi on
@@ -98,11 +120,7 @@ func (p packedRefs) seek(key string) int {
 // with prefix, in file order, until fn returns false. The slices point
 // into the file's bytes.
 func (p packedRefs) scan(prefix string, fn func(oid, name []byte) bool) {
-	off := p.body
-	if p.sorted {
-		off = p.seek(prefix)
-	}
-	for off < len(p.b) {
+	for off := p.seek(prefix); off < len(p.b); {
 		line, next := p.line(off)
 		off = next
 		oid, name, ok := refLine(line)
@@ -113,7 +131,7 @@ func (p packedRefs) scan(prefix string, fn func(oid, name []byte) bool) {
 			if !fn(oid, name) {
 				return
 			}
-		} else if p.sorted {
+		} else {
 			return // past the names with prefix
 		}
 	}
@@ -125,7 +143,7 @@ func (p packedRefs) get(name string, valid bool) string {
 	var oid string
 	p.scan(name, func(o, n []byte) bool {
 		if string(n) != name {
-			return !p.sorted // sorted: name itself comes first
+			return false // name itself comes first
 		}
 		if valid && !protocol.ValidOID(string(o)) {
 			return true
@@ -136,7 +154,7 @@ func (p packedRefs) get(name string, valid bool) string {
 	return oid
 }
 
-// values calls fn, in a sorted file, with each distinct component that
+// values calls fn with each distinct component that
 // follows base (a name prefix ending in "/", or "") and starts with pre:
 // leaf when the ref base+v exists, else base+v is a directory of refs. A
 // few lines are read per value, skipping the refs within each directory.
@@ -182,66 +200,12 @@ func parseRefPattern(s string) (refPattern, error) {
 	return refPattern{comps}, nil
 }
 
-// literal is the fixed start of every name the pattern matches.
-func (q refPattern) literal() string {
-	var b strings.Builder
-	for _, c := range q.comps {
-		if pre, glob := strings.CutSuffix(c, "*"); glob {
-			b.WriteString(pre)
-			break
-		}
-		b.WriteString(c)
-		b.WriteByte('/')
-	}
-	return strings.TrimSuffix(b.String(), "/")
-}
-
 // matchComp reports whether component n matches pattern component c.
 func matchComp(c, n string) bool {
 	if pre, glob := strings.CutSuffix(c, "*"); glob {
 		return strings.HasPrefix(n, pre)
 	}
 	return c == n
-}
-
-// match reports whether the ref name matches the pattern.
-func (q refPattern) match(name string) bool {
-	for i, c := range q.comps {
-		if c == "" {
-			return name != ""
-		}
-		n, rest, more := strings.Cut(name, "/")
-		if !matchComp(c, n) || more != (i < len(q.comps)-1) {
-			return false
-		}
-		name = rest
-	}
-	return true
-}
-
-// entry returns the entry of name at the pattern's depth (the name cut
-// after the component that matches the pattern's last one), if name
-// matches down to there. The pattern must not end in "/".
-func (q refPattern) entry(name string) (string, bool) {
-	end := 0
-	for i, c := range q.comps {
-		j := strings.IndexByte(name[end:], '/')
-		n := name[end:]
-		if j >= 0 {
-			n = name[end : end+j]
-		}
-		if !matchComp(c, n) {
-			return "", false
-		}
-		if i == len(q.comps)-1 {
-			return name[:end+len(n)], true
-		}
-		if j < 0 {
-			return "", false
-		}
-		end += j + 1
-	}
-	return "", false
 }
 
 // Refs reads refs straight from the files git keeps them in (loose ref
@@ -322,7 +286,6 @@ func (f *Refs) Get(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Bisection when git wrote it sorted, else a scan.
 	oid := p.get(name, false)
 	runtime.KeepAlive(f) // p.b is f's mapping
 	return oid, nil
@@ -344,7 +307,7 @@ func isNotDir(err error) bool {
 // A pattern ending in "/" matches every ref below it; otherwise a ref
 // matches when each of its components matches the pattern's ("*" any,
 // "abc*" one starting "abc") and it has no more. Only directories the
-// pattern reaches are read, and within a sorted packed-refs only the
+// pattern reaches are read, and within packed-refs only the
 // lines it can match. Symbolic refs and files that are not refs (locks,
 // garbage) are skipped.
 func (f *Refs) List(pattern string) (map[string]string, error) {
@@ -382,21 +345,12 @@ func (f *Refs) List(pattern string) (map[string]string, error) {
 			out[string(name)] = string(oid)
 		}
 	}
-	if p.sorted {
-		p.list("", q.comps, add)
-	} else {
-		p.scan(q.literal(), func(oid, name []byte) bool {
-			if q.match(string(name)) {
-				add(oid, name)
-			}
-			return true
-		})
-	}
+	p.list("", q.comps, add)
 	runtime.KeepAlive(f) // p.b is f's mapping
 	return out, nil
 }
 
-// list calls fn with each ref line of a sorted file whose name matches
+// list calls fn with each ref line whose name matches
 // comps below base, the first line for each name first.
 func (p packedRefs) list(base string, comps []string, fn func(oid, name []byte)) {
 	c := comps[0]
@@ -420,7 +374,7 @@ func (p packedRefs) list(base string, comps []string, fn func(oid, name []byte))
 	}
 }
 
-// exact calls fn with each line for name, in a sorted file.
+// exact calls fn with each line for name.
 func (p packedRefs) exact(name string, fn func(oid, name []byte)) {
 	p.scan(name, func(oid, n []byte) bool {
 		if string(n) != name {
@@ -466,16 +420,7 @@ func (f *Refs) Names(pattern string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.sorted {
-		p.names("", q.comps, func(name string) { seen[name] = true })
-	} else {
-		p.scan(q.literal(), func(_, name []byte) bool {
-			if e, ok := q.entry(string(name)); ok {
-				seen[e] = true
-			}
-			return true
-		})
-	}
+	p.names("", q.comps, func(name string) { seen[name] = true })
 	runtime.KeepAlive(f) // p.b is f's mapping
 	out := make([]string, 0, len(seen))
 	for n := range seen {
@@ -485,7 +430,7 @@ func (f *Refs) Names(pattern string) ([]string, error) {
 	return out, nil
 }
 
-// names calls fn with each entry of a sorted file that matches comps
+// names calls fn with each entry that matches comps
 // below base, at the depth of the last component.
 func (p packedRefs) names(base string, comps []string, fn func(name string)) {
 	c := comps[0]

@@ -148,7 +148,7 @@ func (t *refTx) commit() (err error) {
 	if err != nil {
 		return err
 	}
-	packed := &packedIndex{packed: raw, raw: raw.b}
+	packed := raw
 	var deleted []string
 	for _, u := range t.updates {
 		cur, err := t.current(packed, u.Name)
@@ -166,7 +166,7 @@ func (t *refTx) commit() (err error) {
 			continue
 		}
 		if u.Old == "" {
-			if err := packed.conflict(u.Name); err != nil {
+			if err := conflict(packed, u.Name); err != nil {
 				return err
 			}
 		}
@@ -286,7 +286,7 @@ func (t *refTx) unlock() {
 // current reads name's value under its lock: the loose file, else
 // packed-refs, "" if neither has it. A symbolic or unreadable loose ref is
 // an error, not a ref to overwrite.
-func (t *refTx) current(packed *packedIndex, name string) (string, error) {
+func (t *refTx) current(packed packedRefs, name string) (string, error) {
 	b, err := readSmall(filepath.Join(t.dir, filepath.FromSlash(name)), maxRefFile)
 	switch {
 	case err == nil:
@@ -307,7 +307,7 @@ func (t *refTx) current(packed *packedIndex, name string) (string, error) {
 	default:
 		return "", fmt.Errorf("read ref %s: %w", name, err)
 	}
-	return packed.get(name), nil
+	return packed.get(name, true), nil
 }
 
 // refsUnder reports whether the directory dir holds a file that is not a
@@ -353,11 +353,11 @@ func (t *refTx) removeEmptyParents(name string) {
 // unpack removes names from packed-refs, under packed-refs.lock, before
 // their loose files go: otherwise a deleted ref would show its packed
 // value again.
-func (t *refTx) unpack(packed *packedIndex, names []string) error {
+func (t *refTx) unpack(packed packedRefs, names []string) error {
 	drop := make(map[string]bool, len(names))
 	any := false
 	for _, n := range names {
-		if packed.get(n) != "" {
+		if packed.get(n, true) != "" {
 			drop[n], any = true, true
 		}
 	}
@@ -405,120 +405,29 @@ func (t *refTx) unpack(packed *packedIndex, names []string) error {
 	return nil
 }
 
-// packedIndex answers questions about one reading of packed-refs: by
-// bisection when the file is sorted; otherwise the first few by scanning
-// it, the rest from a map and a sorted list of its names, so that a
-// transaction of thousands of refs over a packed-refs of thousands does
-// not scan it once per ref.
-type packedIndex struct {
-	packed packedRefs
-	raw    []byte // packed.b: the transaction's mapping, until it releases it
-	uses   int
-	m      map[string]string
-	names  []string // sorted
-}
-
-// scanUses is how many questions are answered by scanning.
-const scanUses = 8
-
-func (p *packedIndex) index() bool {
-	if p.m != nil {
-		return true
-	}
-	if p.uses++; p.uses <= scanUses {
-		return false
-	}
-	p.m = make(map[string]string)
-	for b := p.raw; len(b) > 0; {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if len(line) > 41 && line[40] == ' ' && protocol.ValidOID(string(line[:40])) {
-			name := string(line[41:])
-			if _, dup := p.m[name]; !dup {
-				p.m[name] = string(line[:40])
-				p.names = append(p.names, name)
-			}
-		}
-	}
-	slices.Sort(p.names)
-	return true
-}
-
-// get returns name's value in packed-refs, "" if it has none.
-func (p *packedIndex) get(name string) string {
-	if len(p.raw) == 0 {
-		return ""
-	}
-	if p.packed.sorted {
-		return p.packed.get(name, true)
-	}
-	if p.index() {
-		return p.m[name]
-	}
-	if i := findPacked(p.raw, name); i >= 0 {
-		return string(p.raw[i-41 : i-1])
-	}
-	return ""
-}
-
 // conflict refuses to create name where packed-refs has a ref that is one
 // of its directories, or that lives under it (a loose one would have
 // failed to lock already).
-func (p *packedIndex) conflict(name string) error {
-	if len(p.raw) == 0 {
-		return nil
-	}
+func conflict(p packedRefs, name string) error {
 	for d := name; ; {
 		i := strings.LastIndexByte(d, '/')
 		if i <= len("refs") {
 			break
 		}
 		d = d[:i]
-		if p.get(d) != "" {
+		if p.get(d, true) != "" {
 			return fmt.Errorf("ref %s: %s exists", name, d)
 		}
 	}
 	under := false
-	if p.packed.sorted {
-		p.packed.scan(name+"/", func(_, _ []byte) bool {
-			under = true
-			return false
-		})
-	} else if p.index() {
-		i, _ := slices.BinarySearch(p.names, name+"/")
-		under = i < len(p.names) && strings.HasPrefix(p.names[i], name+"/")
-	} else {
-		under = bytes.Contains(p.raw, []byte(" "+name+"/"))
-	}
+	p.scan(name+"/", func(_, _ []byte) bool {
+		under = true
+		return false
+	})
 	if under {
 		return fmt.Errorf("ref %s: refs exist under it", name)
 	}
 	return nil
-}
-
-// findPacked returns the offset of name as a whole ref line in packed-refs
-// p ("<oid> <name>\n"), or -1.
-func findPacked(p []byte, name string) int {
-	if name == "" {
-		return -1 // bytes.Index finds "" everywhere, past the end too
-	}
-	for off := 0; ; {
-		i := bytes.Index(p[off:], []byte(name))
-		if i < 0 {
-			return -1
-		}
-		i += off
-		end := i + len(name)
-		if i >= 41 && p[i-1] == ' ' && (i == 41 || p[i-42] == '\n') && (end == len(p) || p[end] == '\n') &&
-			protocol.ValidOID(string(p[i-41:i-1])) {
-			return i
-		}
-		off = i + 1
-	}
 }
 
 // checkFullRefName checks a full ref name as git's check-ref-format would
