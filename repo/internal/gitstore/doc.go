@@ -13,5 +13,6 @@
 // Everything else about git (serving and receiving packs, merge-base,
 // fetch) is left to the git binary and to go-git. Only package repo
 // imports this one. conformance_test.go runs every reader and writer here
-// against real git.
+// against real git; docs/STORAGE.md ("Grove's own git code") says why each
+// piece is here rather than left to go-git or git, with the measurements.
 package gitstore
