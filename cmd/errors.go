@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"errors"
-	"fmt"
 	"io"
 
 	"example.com/grove/cmd/internal/cli"
@@ -14,18 +12,10 @@ type UsageError = cli.UsageError
 func usagef(format string, a ...any) error { return cli.Usagef(format, a...) }
 
 // silentError has been reported already; it only sets the exit code.
-type silentError struct{ code int }
+type silentError = cli.ExitError
 
-func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
-
-// exitCode prints err as one line and returns the exit code: 0 success,
-// 1 failure, 2 bad usage.
-func exitCode(err error, stderr io.Writer) int {
-	var silent *silentError
-	if errors.As(err, &silent) {
-		return silent.code
-	}
-	return cli.ExitCode(err, stderr, "grove help")
-}
+// exitCode prints err as one line and returns the exit code, from the one
+// table (cli.ExitCode): 0 success, 1 failure, 2 bad usage.
+func exitCode(err error, stderr io.Writer) int { return cli.ExitCode(err, stderr, "grove help") }
 
 func oneLine(err error) string { return cli.OneLine(err) }

@@ -118,12 +118,12 @@ func execProgram(ctx context.Context, io IO, path string, argv []string) error {
 	c.WaitDelay = stopWait
 	err := c.Run()
 	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		return &silentError{code: max(ee.ExitCode(), 1)} // -1: killed by a signal
+		return &silentError{Code: max(ee.ExitCode(), 1)} // -1: killed by a signal
 	}
 	if err != nil {
 		return fmt.Errorf("run %s: %w", path, err)
 	}
-	return &silentError{code: 0}
+	return &silentError{Code: 0}
 }
 
 // isStdio reports whether io's streams are this process's standard ones,

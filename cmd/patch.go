@@ -176,7 +176,7 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()
 		}
-		return "", "", &silentError{code: 1}
+		return "", "", &silentError{Code: 1}
 	}
 	b, err := os.ReadFile(result)
 	if err != nil {

@@ -162,13 +162,27 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // Usagef formats a UsageError.
 func Usagef(format string, a ...any) error { return &UsageError{Err: fmt.Errorf(format, a...)} }
 
-// ExitCode prints err as one line and returns the exit code: 0 success,
-// 1 failure, 2 bad usage, after which it points at help, the command
-// that shows how to call this one.
+// ExitError is an error that was reported already (by a program the
+// command was handed to); it only sets the exit code.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
+
+// ExitCode is Grove's one table from errors to exit codes. It prints err
+// as one line on stderr, where the code needs one, and returns:
+//
+//	nil           0
+//	*ExitError    its Code, with nothing printed: it was reported already
+//	*UsageError   2, then a line pointing at help, the command that shows
+//	              how to call this one
+//	anything else 1
 func ExitCode(err error, stderr io.Writer, help string) int {
+	var exit *ExitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		return exit.Code
 	case errors.As(err, new(*UsageError)):
 		fmt.Fprintf(stderr, "grove: %s\nsee '%s'\n", OneLine(err), help)
 		return 2
