@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# NAT traversal in the network lab (lab/netlab.sh), run many times: the
+# NAT traversal in the network lab (sync/netlab/netlab.sh), run many times: the
 # time to a relay reservation, to the first clone by RID through the relay,
 # to a direct (hole-punched) connection, to a push's arrival at the other
 # node, and the share of runs in which hole punching succeeded. Each run is
-# one TestNAT subtest (lab/lab_test.go) in a fresh lab; its "lab figures"
+# one TestNAT subtest (sync/netlab/lab_test.go) in a fresh lab; its "lab figures"
 # line is collected here.
 #
 #   bench/nat.sh [-n RUNS] [-m cone|symmetric|both]
@@ -33,7 +33,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin"
 (cd "$root" && go build -o "$tmp/bin/" ./cmd/... &&
-	go test -c -o "$tmp/lab.test" ./lab)
+	go test -c -o "$tmp/lab.test" ./sync/netlab)
 export GROVE_LAB_BIN=$tmp/bin
 
 lines=$tmp/lines
@@ -41,7 +41,7 @@ lines=$tmp/lines
 for m in "${modes[@]}"; do
 	for i in $(seq 1 "$runs"); do
 		# The test binary runs in its package's directory, as go test does.
-		if out=$(cd "$root/lab" && "$tmp/lab.test" -test.run "^TestNAT$/^$m$" -test.v -test.count 1 2>&1); then
+		if out=$(cd "$root/sync/netlab" && "$tmp/lab.test" -test.run "^TestNAT$/^$m$" -test.v -test.count 1 2>&1); then
 			grep -o 'lab figures: .*' <<<"$out" >>"$lines" || true
 		else
 			echo "nat.sh: $m run $i failed" >&2

@@ -3,7 +3,7 @@
 # started `grove node start --public --relay-service`, idle, then with two
 # nodes behind NATs holding reservations, then carrying a relayed
 # connection; and the bytes it sends and receives while idle in each state.
-# Runs in the network lab (lab/netlab.sh, symmetric NATs, so the relayed
+# Runs in the network lab (sync/netlab/netlab.sh, symmetric NATs, so the relayed
 # connection stays relayed); nothing leaves the machine.
 #
 #   bench/relay.sh [-i SECONDS]
@@ -27,7 +27,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 id=r$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 cleanup() {
-	bash "$root/lab/netlab.sh" down "$id" || true
+	bash "$root/sync/netlab/netlab.sh" down "$id" || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -36,7 +36,7 @@ log() { echo "relay.sh: $*" >&2; }
 bin=$tmp/bin
 mkdir -p "$bin"
 (cd "$root" && go build -o "$bin/" ./cmd/...)
-bash "$root/lab/netlab.sh" up "$id" symmetric
+bash "$root/sync/netlab/netlab.sh" up "$id" symmetric
 
 # as NAME NS CMD...: run CMD as person NAME in namespace NS.
 as() {

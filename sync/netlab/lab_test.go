@@ -1,4 +1,4 @@
-package lab_test
+package netlab_test
 
 import (
 	"bufio"
@@ -193,7 +193,7 @@ func buildGrove(t *testing.T) string {
 	}
 	dir := t.TempDir()
 	// All of cmd: grove runs its other programs from next to itself.
-	c := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../cmd/...")
+	c := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../../cmd/...")
 	c.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("build grove: %v\n%s", err, out)
