@@ -31,7 +31,7 @@ type deps struct {
 	NID        func() (protocol.NID, error)
 	Passphrase func() ([]byte, error)
 	// Repo opens the project the command acts on: --repo's, or else the
-	// one the working copy's "grove" remote names.
+	// one the working copy's Grove remote (any grove:// remote) names.
 	Repo func(ctx context.Context) (*repo.Repo, error)
 	// Announce is called after every change to the user's namespace: it
 	// asks a running node to announce it and says where it went.

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
 )
@@ -52,8 +54,11 @@ func initRun(ctx context.Context, o *initOptions) error {
 	if err != nil {
 		return fmt.Errorf("not in a git working copy: run 'git init' and commit first")
 	}
-	if url, err := gitOutput(ctx, top, "config", "--get", "remote.grove.url"); err == nil {
-		return fmt.Errorf("this working copy already has a remote \"grove\" (%s)", url)
+	if rem, err := cli.WorkingCopy(ctx, top); !errors.Is(err, cli.ErrNotWorkingCopy) {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("this working copy is already Grove project %s (remote %q): use 'grove issue' and 'grove patch' here as they are; to make a new project from it, 'git remote remove %s' first", rem.URL.RID, rem.Name, rem.Name)
 	}
 	branch := o.DefaultBranch
 	if branch == "" {

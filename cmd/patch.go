@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 	"example.com/grove/repo"
 )
@@ -142,6 +143,10 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 	if _, err := d.Repo(ctx); err != nil {
 		return "", "", err
 	}
+	remote, err := pushRemote(ctx)
+	if err != nil {
+		return "", "", err
+	}
 	h, err := d.Home()
 	if err != nil {
 		return "", "", err
@@ -168,7 +173,7 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 	if base != "" {
 		args = append(args, "-o", issues.PushOptionBase+base)
 	}
-	args = append(args, "grove", rev+":"+ref)
+	args = append(args, remote, rev+":"+ref)
 	c := exec.CommandContext(ctx, "git", args...)
 	c.Env = env
 	c.Stdout, c.Stderr = d.IO.Err, d.IO.Err
@@ -184,6 +189,20 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 	}
 	id, revID, _ = strings.Cut(strings.TrimSpace(string(b)), " ")
 	return id, revID, nil
+}
+
+// pushRemote returns where git push sends the working copy's commits to
+// its project: the remote with the project's canonical URL, or that URL
+// when the working copy has only remotes of peers' namespaces.
+func pushRemote(ctx context.Context) (string, error) {
+	rem, err := cli.WorkingCopy(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	if !rem.URL.NID.IsZero() {
+		return rem.URL.RID.URL(), nil
+	}
+	return rem.Name, nil
 }
 
 // pushed reports what a push to refs/patches made, patch id: with asJSON
@@ -626,11 +645,11 @@ func patchMergeRun(ctx context.Context, o *revisionOptions) error {
 	}
 	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, v.Branch, res.Commit)
 	// Bring the working copy's view of the remote up to date.
-	if o.RID == "" {
-		cmd := exec.CommandContext(ctx, "git", "fetch", "-q", "grove")
+	if rem, err := cli.WorkingCopy(ctx, ""); o.RID == "" && err == nil && rem.URL.NID.IsZero() {
+		cmd := exec.CommandContext(ctx, "git", "fetch", "-q", rem.Name)
 		cmd.Env = append(os.Environ(), noSyncEnv+"=1")
 		if cmd.Run() == nil && o.IO.ErrTTY {
-			fmt.Fprintf(o.IO.Err, "Run 'git pull grove %s' to update your %s.\n", v.Branch, v.Branch)
+			fmt.Fprintf(o.IO.Err, "Run 'git pull %s %s' to update your %s.\n", rem.Name, v.Branch, v.Branch)
 		}
 	}
 	return nil

@@ -115,7 +115,7 @@ func (e *Env) Key() (*protocol.Key, error) {
 }
 
 // Project opens the project named by flagRID (--repo), or else the one
-// the working copy's "grove" remote points at.
+// the working copy's Grove remote points at (WorkingCopy).
 func (e *Env) Project(ctx context.Context, flagRID string) (*repo.Repo, error) {
 	h, err := e.Home()
 	if err != nil {
@@ -128,21 +128,86 @@ func (e *Env) Project(ctx context.Context, flagRID string) (*repo.Repo, error) {
 			return nil, Usagef("%v", err)
 		}
 	} else {
-		out, gerr := repo.GitCommand(ctx, "", "config", "--get", "remote.grove.url").Output()
-		if gerr != nil {
-			return nil, fmt.Errorf("not in a Grove working copy (no remote \"grove\"): pass --repo RID or run 'grove init'")
-		}
-		u, err := protocol.ParseURL(strings.TrimSpace(string(out)))
+		rem, err := WorkingCopy(ctx, "")
 		if err != nil {
-			return nil, fmt.Errorf("remote \"grove\": %w", err)
+			return nil, err
 		}
-		rid = u.RID
+		rid = rem.URL.RID
 	}
 	r, err := repo.Open(h, rid)
 	if errors.Is(err, repo.ErrNotFound) {
 		return nil, fmt.Errorf("project %s is not in local storage: clone it with 'grove clone %s'", rid, rid)
 	}
 	return r, err
+}
+
+// ErrNotWorkingCopy is returned by WorkingCopy for a directory none of
+// whose git remotes has a grove:// URL.
+var ErrNotWorkingCopy = errors.New("not in a Grove working copy (no remote with a grove:// URL)")
+
+// Remote is a git remote whose URL is a grove:// URL.
+type Remote struct {
+	Name string
+	URL  protocol.URL
+}
+
+// WorkingCopy returns the remote through which the git working copy in
+// dir ("" for the current directory) reaches its Grove project. Any
+// remote with a grove:// URL makes a Grove working copy, whatever its name
+// (git clone grove://RID names it "origin"). Of several, a project's
+// canonical refs (grove://RID) come before one peer's (grove://RID/NID),
+// and the remote named "grove" before "origin" before the others; remotes
+// naming two projects are an error unless one of them is "grove".
+func WorkingCopy(ctx context.Context, dir string) (Remote, error) {
+	out, err := repo.GitCommand(ctx, dir, "config", "--get-regexp", `^remote\..*\.url$`).Output()
+	if err != nil && ctx.Err() != nil {
+		return Remote{}, ctx.Err()
+	}
+	// git config exits 1 when nothing matches, outside a repository too.
+	var rems []Remote
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		key, val, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(val, protocol.URLScheme) {
+			continue
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(key, "remote."), ".url")
+		u, err := protocol.ParseURL(val)
+		if err != nil {
+			return Remote{}, fmt.Errorf("remote %q: %w", name, err)
+		}
+		rems = append(rems, Remote{Name: name, URL: u})
+	}
+	if len(rems) == 0 {
+		return Remote{}, fmt.Errorf("%w: pass --repo RID, or run 'grove init' to make this git working copy a project", ErrNotWorkingCopy)
+	}
+	rank := func(r Remote) int {
+		n := 0
+		if !r.URL.NID.IsZero() {
+			n += 3
+		}
+		switch r.Name {
+		case "grove":
+		case "origin":
+			n++
+		default:
+			n += 2
+		}
+		return n
+	}
+	best := rems[0]
+	for _, r := range rems[1:] {
+		if rank(r) < rank(best) {
+			best = r
+		}
+	}
+	if best.Name != "grove" {
+		for _, r := range rems {
+			if r.URL.RID != best.URL.RID {
+				return Remote{}, fmt.Errorf("remotes %q and %q are two Grove projects: pass --repo RID", best.Name, r.Name)
+			}
+		}
+	}
+	return best, nil
 }
 
 // Announce asks a running node, if any, to tell peers about a change to
