@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -111,6 +112,7 @@ func helperConnect(ctx context.Context, e *env, u protocol.URL, service string, 
 		if _, skip := e.io.LookupEnv(noSyncEnv); !skip {
 			helperSync(ctx, h, u.RID)
 		}
+		helperLend(ctx, e, r)
 		args = append(args, "upload-pack", "--strict", r.Path)
 		fmt.Fprint(e.io.Out, "\n")
 		return runService(ctx, r.Path, args, env, stdin, e.io.Out, e.io.Err)
@@ -217,6 +219,29 @@ func failAll(pushed []repo.PatchPush, err error) (map[string]error, error) {
 // patchURL is the URL-like reference the helper prints for a patch.
 func patchURL(rid protocol.RID, id string) string {
 	return rid.URL() + "/patches/" + id
+}
+
+// helperLendWait bounds how long a clone waits for the storage lock to
+// mark the storage's objects as kept.
+const helperLendWait = 10 * time.Second
+
+// helperLend makes the repository git fetches into (GIT_DIR) borrow the
+// storage's objects when it has none yet, as in a clone, so git finds
+// every object it wants already there and transfers none
+// (repo.Repo.LendTo). When that cannot be done git transfers them as
+// usual.
+func helperLend(ctx context.Context, e *env, r *repo.Repo) {
+	dir, ok := e.io.LookupEnv("GIT_DIR")
+	if !ok || dir == "" {
+		return
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, helperLendWait)
+	defer cancel()
+	r.LendTo(ctx, dir)
 }
 
 // helperSyncWait bounds how long a fetch waits for the node to sync first.
