@@ -67,6 +67,8 @@ type common struct {
 	text   TextRenderer
 	cache  *textCache
 	nextID int
+	// drafts are the forms left unsent, by what they write (form.draft).
+	drafts map[string]draft
 }
 
 func (c *common) id() int { c.nextID++; return c.nextID }
@@ -151,7 +153,7 @@ func (c *common) loadWithProgress(to int, f func(ctx context.Context, progress f
 // Messages pages send to the app.
 type (
 	pushMsg    struct{ p page }
-	popMsg     struct{}
+	popMsg     struct{ status string } // leave the page, then show status
 	errMsg     struct{ err error }
 	statusMsg  struct{ text string }
 	changedMsg struct{ status string } // a write landed: reload what shows it
@@ -204,7 +206,7 @@ func New(o Options) *Model {
 		timeout = 30 * time.Second
 	}
 	st := NewStyles(r)
-	c := &common{src: o.Source, st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout, cache: newTextCache()}
+	c := &common{src: o.Source, st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout, cache: newTextCache(), drafts: map[string]draft{}}
 	c.text = o.Text
 	if c.text == nil {
 		c.text = plainText{}
@@ -274,20 +276,28 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, m.c.keys.Quit) {
 			return m, tea.Quit
 		}
-		if !m.top().Typing() {
-			switch {
-			case key.Matches(msg, m.c.keys.Help):
-				m.fullHelp = !m.fullHelp
-				m.resize()
-				return m, nil
-			case key.Matches(msg, m.c.keys.Refresh):
-				return m, m.top().Reload()
-			case key.Matches(msg, m.c.keys.Back):
-				if msg.String() == "esc" && len(m.stack) == 1 {
-					break // esc at the root only clears
-				}
-				return m.popPage()
+		if m.top().Typing() {
+			// Text goes to the input as text (typed says why).
+			var cmds []tea.Cmd
+			for _, part := range typed(msg) {
+				var cmd tea.Cmd
+				m.stack[len(m.stack)-1].p, cmd = m.top().Update(part)
+				cmds = append(cmds, cmd)
 			}
+			return m, tea.Batch(cmds...)
+		}
+		switch {
+		case key.Matches(msg, m.c.keys.Help):
+			m.fullHelp = !m.fullHelp
+			m.resize()
+			return m, nil
+		case key.Matches(msg, m.c.keys.Refresh):
+			return m, m.top().Reload()
+		case key.Matches(msg, m.c.keys.Back):
+			if msg.String() == "esc" && len(m.stack) == 1 {
+				break // esc at the root only clears
+			}
+			return m.popPage()
 		}
 	case tea.MouseMsg:
 		// wheel and clicks go to the page
@@ -296,7 +306,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.stack = append(m.stack, entry{p: msg.p})
 		return m, msg.p.Init()
 	case popMsg:
-		return m.popPage()
+		mm, cmd := m.popPage()
+		if msg.status != "" {
+			m.status = msg.status
+		}
+		return mm, cmd
 	case errMsg:
 		m.err = msg.err
 		return m, nil

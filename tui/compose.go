@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -34,6 +35,15 @@ type form struct {
 	submit func(ctx context.Context, fields []string, body string) (string, error)
 	// needBody says the body may not be empty.
 	needBody bool
+	// draft names what the form writes (drafts), so that a draft left
+	// with esc comes back when the same form opens again.
+	draft string
+}
+
+// draft is what a form held when the user left it unsent.
+type draft struct {
+	fields []string
+	body   string
 }
 
 type (
@@ -52,10 +62,10 @@ type (
 	}
 )
 
-func newForm(c *common, title, hint string, fields []string, needBody bool,
+func newForm(c *common, draftKey, title, hint string, fields []string, needBody bool,
 	submit func(ctx context.Context, fields []string, body string) (string, error)) *form {
 	st := c.st
-	f := &form{c: c, id: c.id(), title: title, hint: hint, names: fields, submit: submit, needBody: needBody}
+	f := &form{c: c, id: c.id(), title: title, hint: hint, names: fields, submit: submit, needBody: needBody, draft: draftKey}
 	for _, n := range fields {
 		ti := textinput.New()
 		ti.Prompt = fit(n+":", 8)
@@ -86,13 +96,36 @@ func newForm(c *common, title, hint string, fields []string, needBody bool,
 	ta.Cursor.SetMode(cursor.CursorStatic)
 	f.body = ta
 	f.setFocus(0)
+	if d, ok := c.drafts[draftKey]; ok {
+		for i := range f.inputs {
+			f.inputs[i].SetValue(d.fields[i])
+		}
+		f.body.SetValue(d.body)
+		f.hint += " (your draft)"
+	}
 	return f
+}
+
+// keepDraft keeps what the form holds for the next time it opens, and
+// reports whether there was anything to keep.
+func (f *form) keepDraft() bool {
+	d := draft{fields: f.values(), body: f.body.Value()}
+	empty := strings.TrimSpace(d.body) == ""
+	for _, v := range d.fields {
+		empty = empty && strings.TrimSpace(v) == ""
+	}
+	if empty {
+		delete(f.c.drafts, f.draft)
+		return false
+	}
+	f.c.drafts[f.draft] = d
+	return true
 }
 
 // newIssueForm files a new issue.
 func newIssueForm(c *common, rid string) *form {
 	src := c.src.Issues
-	return newForm(c, "new issue", "File a new issue.", []string{"Title", "Labels"}, false,
+	return newForm(c, "issue "+rid, "new issue", "File a new issue.", []string{"Title", "Labels"}, false,
 		func(ctx context.Context, fields []string, body string) (string, error) {
 			title := strings.TrimSpace(fields[0])
 			if title == "" {
@@ -114,7 +147,7 @@ func newCommentForm(c *common, rid, issue, replyTo, replyAuthor string) *form {
 	if replyTo != "" {
 		hint = "Reply to " + replyAuthor + " (" + shortID(replyTo) + ") on issue " + shortID(issue) + "."
 	}
-	return newForm(c, "comment", hint, nil, true,
+	return newForm(c, "comment "+rid+" "+issue+" "+replyTo, "comment", hint, nil, true,
 		func(ctx context.Context, _ []string, body string) (string, error) {
 			if err := src.Comment(ctx, rid, issue, replyTo, body); err != nil {
 				return "", err
@@ -131,7 +164,8 @@ func newReviewForm(c *common, rid, patch string, r NewReview) *form {
 	if r.Path != "" {
 		hint = "Comment on " + r.Path + ":" + itoa(r.Line) + " in revision " + shortID(r.Revision) + "."
 	}
-	return newForm(c, "review", hint, nil, r.Verdict == VerdictComment,
+	key := fmt.Sprintf("review %s %s %s %s %s:%d", rid, patch, r.Revision, r.Verdict, r.Path, r.Line)
+	return newForm(c, key, "review", hint, nil, r.Verdict == VerdictComment,
 		func(ctx context.Context, _ []string, body string) (string, error) {
 			r.Body = body
 			if err := src.Review(ctx, rid, patch, r); err != nil {
@@ -224,6 +258,7 @@ func (f *form) Update(msg tea.Msg) (page, tea.Cmd) {
 		switch m := msg.msg.(type) {
 		case changedMsg:
 			// Sent: leave the form, then let the app reload what shows it.
+			delete(f.c.drafts, f.draft)
 			return f, tea.Batch(pop(), func() tea.Msg { return m })
 		case formSentMsg:
 			f.sending, f.err = false, m.err
@@ -262,7 +297,10 @@ func (f *form) Update(msg tea.Msg) (page, tea.Cmd) {
 			return f, nil
 		}
 		switch {
-		case key.Matches(msg, k.Cancel):
+		case key.Matches(msg, k.Leave):
+			if f.keepDraft() {
+				return f, func() tea.Msg { return popMsg{status: "draft kept: it is there when you open this again"} }
+			}
 			return f, pop()
 		case key.Matches(msg, k.Submit):
 			return f, f.send()
@@ -305,17 +343,17 @@ func (f *form) View() string {
 	case f.err != nil:
 		lines = append(lines, " "+st.Error.Render(f.err.Error()))
 	default:
-		lines = append(lines, " "+st.Dim.Render("markdown · ctrl+s to send · esc to cancel"))
+		lines = append(lines, " "+st.Dim.Render("markdown · ctrl+s to send · esc to leave (the draft is kept)"))
 	}
 	return strings.Join(lines, "\n")
 }
 
 func (f *form) ShortHelp() []key.Binding {
 	k := f.c.keys
-	return []key.Binding{k.Submit, k.Editor, k.NextField, k.Cancel}
+	return []key.Binding{k.Submit, k.Editor, k.NextField, k.Leave}
 }
 
 func (f *form) FullHelp() [][]key.Binding {
 	k := f.c.keys
-	return [][]key.Binding{{k.Submit, k.Editor, k.NextField, k.Cancel}}
+	return [][]key.Binding{{k.Submit, k.Editor, k.NextField, k.Leave}}
 }

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // keyMap holds every binding; pages pick the ones they show in the help bar.
 type keyMap struct {
@@ -13,6 +16,7 @@ type keyMap struct {
 	Accept, Reject, Review, LineComment     key.Binding
 	Branch, Log, Up1                        key.Binding
 	Submit, Editor, Cancel, NextField       key.Binding
+	Leave                                   key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -55,6 +59,30 @@ func newKeyMap() keyMap {
 		Submit:      b("ctrl+s", "submit", "ctrl+s"),
 		Editor:      b("ctrl+e", "$EDITOR", "ctrl+e"),
 		Cancel:      b("esc", "cancel", "esc"),
+		Leave:       b("esc", "leave", "esc"),
 		NextField:   b("tab", "next field", "tab"),
 	}
+}
+
+// typed returns what a key message means to a text input, as messages no
+// binding mistakes for a key. A terminal sends a fast burst of typing (or
+// a paste without bracketed paste) as one read, and bubbletea delivers the
+// characters between two spaces of it as one KeyMsg whose String() is the
+// word itself: the word "end" would match the binding "end", "up" would
+// move the cursor and "tab" or "enter" would leave the field. A run of
+// characters is therefore marked as a paste, which bubbletea prints as
+// "[end]" and no binding matches, while the text areas insert its runes
+// as they are. An alt-modified run is the escape key's alt on its first
+// character and plain text after it, which is what the terminal sent.
+func typed(msg tea.KeyMsg) []tea.KeyMsg {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return []tea.KeyMsg{msg}
+	}
+	if msg.Alt {
+		first := tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[:1], Alt: true}
+		rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[1:]}
+		return append([]tea.KeyMsg{first}, typed(rest)...)
+	}
+	msg.Paste = true
+	return []tea.KeyMsg{msg}
 }
