@@ -13,15 +13,32 @@ import (
 // namespaces; they are never canonical branches.
 const PatchHeadsPrefix = "refs/heads/patches/"
 
-func isCanonicalName(name string) bool {
-	return (strings.HasPrefix(name, "refs/heads/") && !strings.HasPrefix(name, PatchHeadsPrefix)) ||
-		strings.HasPrefix(name, "refs/tags/")
+// ProjectRefPrefixes are the refs a push writes into its namespace and
+// the canonical refs are derived for: branches, tags and git notes.
+// Everything else under refs/ is Grove's (refs/grove/, refs/cobs/) or
+// not shared.
+var ProjectRefPrefixes = []string{"refs/heads/", "refs/tags/", "refs/notes/"}
+
+// IsProjectRef reports whether name is a branch, tag or notes ref
+// (ProjectRefPrefixes).
+func IsProjectRef(name string) bool {
+	for _, p := range ProjectRefPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
-// DeriveCanonical computes the project's canonical branches and tags from
+func isCanonicalName(name string) bool {
+	return IsProjectRef(name) && !strings.HasPrefix(name, PatchHeadsPrefix)
+}
+
+// DeriveCanonical computes the project's canonical branches, notes and tags from
 // the delegates' namespaces (ns, keyed by NID string). A branch is the
 // newest commit that at least threshold delegates have in their history; a
-// tag needs threshold delegates to agree on its exact value. When
+// tag needs threshold delegates to agree on its exact value. Notes refs
+// are commits with a history, so they are derived like branches. When
 // qualifying tips diverge, the current value (cur) is kept if it still
 // qualifies, so canonical refs never flap between forks.
 func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns map[string]map[string]string, cur map[string]string) (map[string]string, error) {
@@ -55,8 +72,8 @@ func (r *Repo) pick(ctx context.Context, name string, tips []string, threshold i
 		return tips[0], len(tips) >= threshold, nil
 	}
 	votes := exact
-	if strings.HasPrefix(name, "refs/heads/") {
-		// The newest commit enough delegates share need not be anyone's
+	if !strings.HasPrefix(name, "refs/tags/") {
+		// Branches and notes: the newest commit enough delegates share need not be anyone's
 		// tip: their merge bases are candidates too.
 		cands, err := r.mergeBaseClosure(ctx, exact)
 		if err != nil {

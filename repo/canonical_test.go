@@ -89,7 +89,7 @@ func TestDeriveCanonical(t *testing.T) {
 			want: map[string]string{"refs/tags/v1": c3},
 		},
 		{
-			name: "only heads and tags, no patches", doc: doc(1, k1),
+			name: "only heads, tags and notes, no patches", doc: doc(1, k1),
 			ns: ns(k1, map[string]string{
 				"refs/heads/main":             c1,
 				"refs/heads/dev":              c2,
@@ -100,7 +100,12 @@ func TestDeriveCanonical(t *testing.T) {
 				protocol.SigrefsRef:           c4,
 				"refs/notes/commits":          c4,
 			}),
-			want: map[string]string{"refs/heads/main": c1, "refs/heads/dev": c2, "refs/tags/v1": c1},
+			want: map[string]string{"refs/heads/main": c1, "refs/heads/dev": c2, "refs/tags/v1": c1, "refs/notes/commits": c4},
+		},
+		{
+			name: "notes are derived like branches", doc: three2,
+			ns: ns(k1, map[string]string{"refs/notes/commits": c4}, k2, map[string]string{"refs/notes/commits": c3}),
+			want: map[string]string{"refs/notes/commits": c3},
 		},
 		{
 			name: "branches are independent", doc: three2,

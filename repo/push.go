@@ -39,14 +39,14 @@ const tmpDir = "grove-tmp"
 // opens a patch and one to refs/patches/<id> revises one; their push
 // options are kept in PushOptionsFile for Finish.
 const prereceiveHook = `#!/bin/sh
-# Installed by grove: a push may write only branches, tags and patches.
+# Installed by grove: a push may write only branches, tags, notes and patches.
 zero=0000000000000000000000000000000000000000
 status=0
 while read old new ref; do
 	case "$ref" in
 	refs/heads/patches/*)
 		echo "grove: $ref is kept by grove for patches: push to refs/patches instead" >&2; status=1 ;;
-	refs/heads/*|refs/tags/*) ;;
+	refs/heads/*|refs/tags/*|refs/notes/*) ;;
 	refs/patches/*)
 		id=${ref#refs/patches/}
 		if [ "$new" = "$zero" ]; then
@@ -58,7 +58,7 @@ while read old new ref; do
 			esac
 		fi ;;
 	*)
-		echo "grove: cannot push to $ref: only refs/heads/*, refs/tags/* and refs/patches can be pushed" >&2; status=1 ;;
+		echo "grove: cannot push to $ref: Grove signs and shares refs/heads/*, refs/tags/* and refs/notes/* (and refs/patches opens a patch); the rest of refs/ is Grove's own or not shared" >&2; status=1 ;;
 	esac
 done
 if [ $status = 0 ] && [ "${GIT_PUSH_OPTION_COUNT:-0}" -gt 0 ]; then
@@ -116,7 +116,7 @@ func (r *Repo) BeginPush(ctx context.Context, nid protocol.NID) (_ *Push, err er
 	}
 	visible := make(map[string]string)
 	for name, oid := range before {
-		if strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/") {
+		if IsProjectRef(name) {
 			visible[name] = oid
 		}
 	}
@@ -167,7 +167,7 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 		p.options = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	}
 	for name, oid := range p.before {
-		if _, ok := after[name]; !ok && (strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/")) {
+		if _, ok := after[name]; !ok && IsProjectRef(name) {
 			ups = append(ups, RefUpdate{Name: name, Old: oid})
 		}
 	}

@@ -130,7 +130,7 @@ func TestPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir = p.Dir()
-	for _, ref := range []string{"refs/heads/patches/abc", "refs/grove/sigrefs", "refs/cobs/issue/x", "refs/notes/commits"} {
+	for _, ref := range []string{"refs/heads/patches/abc", "refs/grove/sigrefs", "refs/cobs/issue/x", "refs/other/x"} {
 		out, err := gitTry(wc, nil, "push", "-q", dir, "HEAD:"+ref)
 		if err == nil {
 			t.Errorf("push to %s accepted", ref)

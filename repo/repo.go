@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -202,21 +203,18 @@ func (r *Repo) NamespaceRefs(ctx context.Context, nid protocol.NID) (map[string]
 	return m, nil
 }
 
-// CanonicalRefs returns the project's top-level branches and tags.
+// CanonicalRefs returns the project's top-level branches, tags and notes.
 func (r *Repo) CanonicalRefs(ctx context.Context) (map[string]string, error) {
 	f := r.RefFiles()
-	heads, err := f.List("refs/heads/")
-	if err != nil {
-		return nil, err
+	out := make(map[string]string)
+	for _, p := range ProjectRefPrefixes {
+		refs, err := f.List(p)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, refs)
 	}
-	tags, err := f.List("refs/tags/")
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range tags {
-		heads[k] = v
-	}
-	return heads, nil
+	return out, nil
 }
 
 // RefUpdate is one change in a ref transaction. Old "" means the ref must

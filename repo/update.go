@@ -77,8 +77,7 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 		}
 		changes[u.Name] = u.New
 		tx = append(tx, RefUpdate{Name: p + u.Name, Old: u.Old, New: u.New})
-		shaped = shaped || u.Name == protocol.IdentityRef ||
-			strings.HasPrefix(u.Name, "refs/heads/") || strings.HasPrefix(u.Name, "refs/tags/")
+		shaped = shaped || u.Name == protocol.IdentityRef || IsProjectRef(u.Name)
 	}
 	sig, err := r.resign(s, prev, changes, now)
 	if err != nil {
@@ -117,7 +116,7 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 	}
 	for name, oid := range changes {
 		switch {
-		case !strings.HasPrefix(name, "refs/heads/") && !strings.HasPrefix(name, "refs/tags/"):
+		case !IsProjectRef(name):
 		case oid == "":
 			delete(mine, name)
 		default:
@@ -187,7 +186,7 @@ func (r *Repo) delegateRefs(ctx context.Context, doc *protocol.Identity, also pr
 		}
 		all[ns] = make(map[string]string)
 		p := NamespacePrefix(d)
-		for _, kind := range []string{"refs/heads/", "refs/tags/"} {
+		for _, kind := range ProjectRefPrefixes {
 			refs, err := f.List(p + kind)
 			if err != nil {
 				return nil, nil, err
