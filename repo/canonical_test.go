@@ -104,7 +104,7 @@ func TestDeriveCanonical(t *testing.T) {
 		},
 		{
 			name: "notes are derived like branches", doc: three2,
-			ns: ns(k1, map[string]string{"refs/notes/commits": c4}, k2, map[string]string{"refs/notes/commits": c3}),
+			ns:   ns(k1, map[string]string{"refs/notes/commits": c4}, k2, map[string]string{"refs/notes/commits": c3}),
 			want: map[string]string{"refs/notes/commits": c3},
 		},
 		{
