@@ -95,11 +95,11 @@ func readIDList(path, typ string) (l *idList, ok bool) {
 			l.close()
 		}
 	}()
-	head, body, found := bytes.Cut(data[:min(len(data), maxIDsHead)], []byte("\n\n"))
+	head, _, found := bytes.Cut(data[:min(len(data), maxIDsHead)], []byte("\n\n"))
 	if !found {
 		return l, false
 	}
-	body = data[len(head)+2:]
+	body := data[len(head)+2:]
 	sum := sha256.Sum256(head)
 	l.sum = hex.EncodeToString(sum[:])
 	lines := strings.Split(string(head), "\n")

@@ -260,7 +260,7 @@ func TestPatchStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, obj, _ = s.Patch(ctx, id, v)
+	_, obj, _ = s.Patch(ctx, id, v)
 	if _, err := s.Update(ctx, PatchKind, alice, t0.Add(2*time.Minute), obj, PatchAction{Type: ActReview, Revision: rev2, Verdict: VerdictAccept}); err != nil {
 		t.Fatal(err)
 	}

@@ -216,17 +216,6 @@ func verifyClean(t testing.TB, r *repo.Repo) {
 	}
 }
 
-// hasProblem reports whether ps has a problem in namespace ns ("" for the
-// canonical refs) about ref.
-func hasProblem(ps []repo.Problem, ns, ref string) bool {
-	for _, p := range ps {
-		if p.Namespace == ns && p.Ref == ref {
-			return true
-		}
-	}
-	return false
-}
-
 // writeSigrefs writes, with git itself, a sigrefs commit in grove's format
 // (version 2): refs signed by s for rid as the successor of parent.
 func writeSigrefs(t testing.TB, r *repo.Repo, s protocol.Signer, rid protocol.RID, parent string, refs protocol.RefList) string {

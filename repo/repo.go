@@ -221,8 +221,6 @@ func (r *Repo) CanonicalRefs(ctx context.Context) (map[string]string, error) {
 // not exist; New "" deletes it.
 type RefUpdate = gitstore.RefUpdate
 
-const zeroOID = "0000000000000000000000000000000000000000"
-
 // UpdateRefs applies updates in one ref transaction: all or nothing, and
 // nothing if any ref is no longer at its Old value (ErrRefMoved) or another
 // process holds its lock (ErrRefLocked). It writes the ref files as git
@@ -274,20 +272,14 @@ func (r *Repo) writeCommit(c *gitstore.Commit) (string, error) {
 }
 
 // maxCommitObject and maxFlatTree bound the commit and tree objects
-// readCommit reads.
+// readCommitRaw reads.
 const (
 	maxCommitObject = 4 << 20
 	maxFlatTree     = 1 << 20
 )
 
-// readCommit reads the commit oid and the files of its (flat) tree, all
-// together bounded by limit bytes.
-func (r *Repo) readCommit(oid string, limit int64) (*gitstore.Commit, map[string][]byte, error) {
-	c, _, files, err := r.readCommitRaw(oid, limit)
-	return c, files, err
-}
-
-// readCommitRaw is readCommit that also returns the commit object's bytes.
+// readCommitRaw reads the commit oid, its bytes and the files of its
+// (flat) tree, all together bounded by limit bytes.
 func (r *Repo) readCommitRaw(oid string, limit int64) (*gitstore.Commit, []byte, map[string][]byte, error) {
 	if !protocol.ValidOID(oid) {
 		return nil, nil, nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)

@@ -24,9 +24,7 @@ func (n *Node) serveGit(s network.Stream) {
 	remote := s.Conn().RemotePeer()
 	s.SetDeadline(time.Now().Add(n.cfg.Limits.FetchTimeout))
 	var req gproto.FetchRequest
-	if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err == nil {
-		err = req.Validate()
-	} else {
+	if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err != nil {
 		n.strike(remote, err)
 		s.Reset()
 		return

@@ -164,9 +164,6 @@ type (
 func push(p page) tea.Cmd       { return func() tea.Msg { return pushMsg{p} } }
 func pop() tea.Cmd              { return func() tea.Msg { return popMsg{} } }
 func showErr(err error) tea.Cmd { return func() tea.Msg { return errMsg{err} } }
-func changed(status string) tea.Cmd {
-	return func() tea.Msg { return changedMsg{status} }
-}
 
 type entry struct {
 	p     page
