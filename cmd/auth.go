@@ -40,6 +40,9 @@ func authRun(ctx context.Context, o *authOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlain(plainFlag{"alias", optString{o.Alias, true}}); err != nil {
+		return err
+	}
 	pass, err := newPassphrase(o.IO)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
+	"example.com/grove/termtext"
 )
 
 // What every kind of collaborative object offers, once for all of them:
@@ -238,7 +239,7 @@ func parseNIDs(flag string, in []string) ([]string, error) {
 
 func checkLabels(flag string, in []string) error {
 	for _, l := range in {
-		if !issues.ValidLabel(l) {
+		if !issues.ValidLabel(l) || !termtext.Safe(l) {
 			return usagef("--%s %q: a label is 1 to %d characters, with no commas, control characters or outer spaces", flag, l, issues.MaxLabel)
 		}
 	}
@@ -247,8 +248,8 @@ func checkLabels(flag string, in []string) error {
 
 // checkTitle checks a --title flag, when given.
 func checkTitle(t optString) error {
-	if t.Given && !issues.ValidTitle(t.Value) {
-		return usagef("--title: 1 to %d characters on one line", issues.MaxTitle)
+	if t.Given && (!issues.ValidTitle(t.Value) || !termtext.Safe(t.Value)) {
+		return usagef("--title: 1 to %d characters on one line, without control characters", issues.MaxTitle)
 	}
 	return nil
 }
@@ -532,8 +533,8 @@ func newReactCmd(e *env, k *cobKind) *cobra.Command {
 }
 
 func reactRun(ctx context.Context, o *reactOptions) error {
-	if !issues.ValidEmoji(o.Emoji) {
-		return usagef("reaction %q: 1 to %d bytes with no spaces or commas", o.Emoji, issues.MaxEmoji)
+	if !issues.ValidEmoji(o.Emoji) || !termtext.Safe(o.Emoji) {
+		return usagef("reaction %q: 1 to %d bytes with no spaces, commas or control characters", o.Emoji, issues.MaxEmoji)
 	}
 	objs, err := openObjects(ctx, &o.deps, o.Kind)
 	if err != nil {

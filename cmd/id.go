@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"example.com/grove/protocol"
+	"example.com/grove/termtext"
 )
 
 func newIDCmd(e *env) *cobra.Command {
@@ -121,6 +122,9 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 	if doc.Visibility.Type == protocol.Public && len(allow) > 0 {
 		return usagef("--allow needs a private project: add --visibility private")
 	}
+	if err := checkPlain(plainFlag{"name", o.Name}, plainFlag{"description", o.Description}, plainFlag{"default-branch", o.DefaultBranch}); err != nil {
+		return err
+	}
 	doc.Normalize()
 	if err := doc.Validate(); err != nil {
 		return usagef("%v", err)
@@ -174,4 +178,23 @@ func idShowRun(ctx context.Context, o *jsonOptions) error {
 	}
 	rows = append(rows, []string{"Revision", p.Head})
 	return table(o.IO.Out, rows)
+}
+
+// checkPlain refuses a given flag whose value holds a character a
+// terminal acts on (termtext.Safe): names, descriptions and aliases are
+// shown to everyone on one line. What others wrote is made safe when
+// shown; this only keeps the user from writing it.
+func checkPlain(flags ...plainFlag) error {
+	for _, f := range flags {
+		if f.value.Given && !termtext.Safe(f.value.Value) {
+			return usagef("--%s %q: control characters, tabs and bidirectional overrides are not allowed", f.name, f.value.Value)
+		}
+	}
+	return nil
+}
+
+// plainFlag is a flag checkPlain checks.
+type plainFlag struct {
+	name  string
+	value optString
 }

@@ -99,6 +99,9 @@ func initRun(ctx context.Context, o *initOptions) error {
 			doc.Visibility.Allow = append(doc.Visibility.Allow, n)
 		}
 	}
+	if err := checkPlain(plainFlag{"name", optString{name, true}}, plainFlag{"description", optString{o.Description, true}}, plainFlag{"default-branch", optString{branch, true}}); err != nil {
+		return err
+	}
 	doc.Normalize()
 	if err := doc.Validate(); err != nil {
 		return usagef("%v", err)

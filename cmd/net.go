@@ -602,6 +602,9 @@ listings and is the default name of 'grove remote add'.`,
 }
 
 func followRun(ctx context.Context, o *followOptions) error {
+	if err := checkPlain(plainFlag{"alias", optString{o.Alias, true}}); err != nil {
+		return err
+	}
 	return o.editFollows(func(follows map[string]string, nid string) bool {
 		follows[nid] = o.Alias
 		return true

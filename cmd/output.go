@@ -8,18 +8,24 @@ import (
 	"io"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"example.com/grove/termtext"
 )
 
-// writeJSON prints v as indented JSON, the stable form for scripts.
+// writeJSON prints v as indented JSON, the stable form for scripts. The
+// few characters a terminal acts on that encoding/json leaves as they are
+// (DEL, C1 and bidirectional controls) are written as \u escapes
+// (termtext.JSON): the same value, safe to print.
 func writeJSON(w io.Writer, v any) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return bw.Flush()
+	_, err := w.Write(termtext.JSON(b.Bytes()))
+	return err
 }
 
 // jsonList writes a JSON array exactly as writeJSON writes a slice of
@@ -53,7 +59,7 @@ func (l *jsonList) add(v any) error {
 		l.bw.WriteString(",\n  ")
 	}
 	l.n++
-	_, err := l.bw.Write(bytes.TrimSuffix(l.buf.Bytes(), []byte("\n")))
+	_, err := l.bw.Write(termtext.JSON(bytes.TrimSuffix(l.buf.Bytes(), []byte("\n"))))
 	return err
 }
 
@@ -67,14 +73,26 @@ func (l *jsonList) close() error {
 	return l.bw.Flush()
 }
 
-// table prints aligned columns, exactly as text/tabwriter with padding 2
+// table prints rows as aligned columns, each cell made safe to print on
+// one line of a terminal first (termtext.Line, in place): cells hold what
+// peers wrote.
+func table(w io.Writer, rows [][]string) error {
+	for _, r := range rows {
+		for i, c := range r {
+			r[i] = termtext.Line(c)
+		}
+	}
+	return alignTable(w, rows)
+}
+
+// alignTable prints aligned columns, exactly as text/tabwriter with padding 2
 // would. Output is buffered: tabwriter writes each cell and pad on its
 // own, which as raw writes to a pipe cost more than the whole query behind
 // a 10,000-issue list. Rows of one length whose cells hold nothing
 // tabwriter treats specially are padded here directly, which costs a
 // fraction of tabwriter's cell bookkeeping; anything else goes through
 // tabwriter.
-func table(w io.Writer, rows [][]string) error {
+func alignTable(w io.Writer, rows [][]string) error {
 	if !plainTable(rows) {
 		return tabTable(w, rows)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestTable checks that table prints what text/tabwriter prints.
+// TestTable checks that alignTable prints what text/tabwriter prints.
 func TestTable(t *testing.T) {
 	tests := []struct {
 		name string
@@ -36,7 +36,7 @@ func TestTable(t *testing.T) {
 func checkTable(t *testing.T, rows [][]string) {
 	t.Helper()
 	var got, want strings.Builder
-	if err := table(&got, rows); err != nil {
+	if err := alignTable(&got, rows); err != nil {
 		t.Fatal(err)
 	}
 	if err := tabTable(&want, rows); err != nil {

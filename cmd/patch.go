@@ -16,6 +16,7 @@ import (
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 	"example.com/grove/repo"
+	"example.com/grove/termtext"
 )
 
 // patchKind is patches as the commands see them: what every kind offers
@@ -397,7 +398,9 @@ func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 	if err != nil {
 		return fmt.Errorf("diff %.7s..%.7s: %w (are the patch's commits in local storage? sync first)", from, to, err)
 	}
-	fmt.Fprintf(o.IO.Out, "\n── diff %.7s..%.7s\n%s", from, to, diff)
+	// The diff is of the peer's commits (paths, lines): shown safe, like
+	// the rest; 'git diff' in the storage gives the bytes.
+	fmt.Fprintf(o.IO.Out, "\n── diff %.7s..%.7s\n%s", from, to, termtext.Text(string(diff)))
 	return nil
 }
 
@@ -643,13 +646,14 @@ func patchMergeRun(ctx context.Context, o *revisionOptions) error {
 	case res.Already:
 		how = "recorded as merged"
 	}
-	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, v.Branch, res.Commit)
+	branch := termtext.Line(v.Branch) // the project's identity names it
+	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, branch, res.Commit)
 	// Bring the working copy's view of the remote up to date.
 	if rem, err := cli.WorkingCopy(ctx, ""); o.RID == "" && err == nil && rem.URL.NID.IsZero() {
 		cmd := exec.CommandContext(ctx, "git", "fetch", "-q", rem.Name)
 		cmd.Env = append(os.Environ(), noSyncEnv+"=1")
 		if cmd.Run() == nil && o.IO.ErrTTY {
-			fmt.Fprintf(o.IO.Err, "Run 'git pull %s %s' to update your %s.\n", rem.Name, v.Branch, v.Branch)
+			fmt.Fprintf(o.IO.Err, "Run 'git pull %s %s' to update your %s.\n", rem.Name, branch, branch)
 		}
 	}
 	return nil

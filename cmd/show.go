@@ -7,11 +7,14 @@ import (
 
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
+	"example.com/grove/termtext"
 )
 
 // How collaborative objects are printed as text: what peers wrote (titles,
 // descriptions, comments, labels, reviews) reaches a terminal through this
 // file and table (output.go), and JSON through writeJSON and jsonList.
+// Every string of an object passes termtext on its way out: Line for what
+// is shown within a line, Text for what is shown as lines.
 
 const timeFormat = "2006-01-02 15:04"
 
@@ -21,9 +24,9 @@ const timeFormat = "2006-01-02 15:04"
 // thread, replies under what they answer.
 func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections func()) {
 	head := append([]string{stateText(th), "opened by " + shortNID(th.Author) + " on " + th.Created.Format(timeFormat)}, facts...)
-	fmt.Fprintf(w, "%s\n%s\n", th.Title, strings.Join(head, " · "))
+	fmt.Fprintf(w, "%s\n%s\n", termtext.Line(th.Title), strings.Join(head, " · "))
 	if len(th.Labels) > 0 {
-		fmt.Fprintf(w, "labels: %s\n", strings.Join(th.Labels, ", "))
+		fmt.Fprintf(w, "labels: %s\n", termtext.Line(strings.Join(th.Labels, ", ")))
 	}
 	if len(th.Assignees) > 0 {
 		short := make([]string, len(th.Assignees))
@@ -32,7 +35,7 @@ func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections f
 		}
 		fmt.Fprintf(w, "assignees: %s\n", strings.Join(short, ", "))
 	}
-	fmt.Fprintf(w, "id: %s\n", th.ID)
+	fmt.Fprintf(w, "id: %s\n", termtext.Line(th.ID))
 	if r := reactionsLine(th.Reactions); r != "" {
 		fmt.Fprintln(w, r)
 	}
@@ -40,7 +43,7 @@ func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections f
 		more()
 	}
 	if th.Body != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(th.Body, "\n"))
+		fmt.Fprintf(w, "\n%s\n", termtext.Text(strings.TrimRight(th.Body, "\n")))
 	}
 	if sections != nil {
 		sections()
@@ -62,7 +65,7 @@ func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections f
 			edited = " (edited)"
 		}
 		fmt.Fprintf(w, "\n%s── %s by %s on %s%s\n", ind, what, shortNID(c.Author), c.Created.Format(timeFormat), edited)
-		for _, line := range strings.Split(strings.TrimRight(c.Body, "\n"), "\n") {
+		for _, line := range strings.Split(termtext.Text(strings.TrimRight(c.Body, "\n")), "\n") {
 			fmt.Fprintf(w, "%s%s\n", ind, line)
 		}
 		if r := reactionsLine(c.Reactions); r != "" {
@@ -74,24 +77,26 @@ func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections f
 // stateText is an object's state, with its reason when it has one.
 func stateText(th *issues.Thread) string {
 	if th.Reason != "" {
-		return th.State + " (" + th.Reason + ")"
+		return termtext.Line(th.State + " (" + th.Reason + ")")
 	}
-	return th.State
+	return termtext.Line(th.State)
 }
 
 func reactionsLine(rs []issues.Reaction) string {
 	var parts []string
 	for _, r := range rs {
-		parts = append(parts, fmt.Sprintf("%s %d", r.Emoji, len(r.Authors)))
+		parts = append(parts, fmt.Sprintf("%s %d", termtext.Line(r.Emoji), len(r.Authors)))
 	}
 	return strings.Join(parts, "  ")
 }
 
+// shortNID is a node ID's short form, or s as it is (made safe) when s
+// is not a node ID.
 func shortNID(s string) string {
 	if n, err := protocol.ParseNID(s); err == nil {
 		return n.Short()
 	}
-	return s
+	return termtext.Line(s)
 }
 
 // showIssue prints an issue.
@@ -144,9 +149,9 @@ func showPatch(w io.Writer, p *issues.Patch) {
 		}
 		at := ""
 		if p.Merge.Commit != "" {
-			at = " at " + p.Merge.Commit[:7]
+			at = " at " + short(p.Merge.Commit)
 		}
-		fmt.Fprintf(w, "merged: revision %.7s%s%s\n", p.Merge.Revision, at, by)
+		fmt.Fprintf(w, "merged: revision %s%s%s\n", termtext.Line(short(p.Merge.Revision)), termtext.Line(at), by)
 	}
 	revisions := func() {
 		for i, r := range p.Revisions {
@@ -154,9 +159,9 @@ func showPatch(w io.Writer, p *issues.Patch) {
 			if r.Merged {
 				merged = " (merged)"
 			}
-			fmt.Fprintf(w, "\n── revision %d %.7s: %.7s..%.7s on %s%s\n", i+1, r.ID, r.Base, r.Head, r.Created.Format(timeFormat), merged)
+			fmt.Fprintf(w, "\n── revision %d %s on %s%s\n", i+1, termtext.Line(short(r.ID)+": "+short(r.Base)+".."+short(r.Head)), r.Created.Format(timeFormat), merged)
 			if r.Description != "" {
-				fmt.Fprintf(w, "%s\n", strings.TrimRight(r.Description, "\n"))
+				fmt.Fprintf(w, "%s\n", termtext.Text(strings.TrimRight(r.Description, "\n")))
 			}
 			for _, rv := range p.Reviews {
 				if rv.Revision == r.ID {
@@ -169,12 +174,12 @@ func showPatch(w io.Writer, p *issues.Patch) {
 }
 
 func showReview(w io.Writer, rv *issues.Review) {
-	fmt.Fprintf(w, "   review %.7s by %s: %s on %s\n", rv.ID, shortNID(rv.Author), rv.Verdict, rv.Created.Format(timeFormat))
+	fmt.Fprintf(w, "   review %s by %s: %s on %s\n", termtext.Line(short(rv.ID)), shortNID(rv.Author), termtext.Line(rv.Verdict), rv.Created.Format(timeFormat))
 	for _, line := range nonEmptyLines(rv.Body) {
 		fmt.Fprintf(w, "     %s\n", line)
 	}
 	for _, lc := range rv.Comments {
-		where := fmt.Sprintf("%s:%d", lc.Path, lc.Line)
+		where := fmt.Sprintf("%s:%d", termtext.Line(lc.Path), lc.Line)
 		if lc.EndLine > lc.Line {
 			where += fmt.Sprintf("-%d", lc.EndLine)
 		}
@@ -185,7 +190,10 @@ func showReview(w io.Writer, rv *issues.Review) {
 	}
 }
 
-// patchRow is a patch's row in a list.
+// short is an ID's first 7 bytes, as git shows an oid.
+func short(id string) string { return id[:min(len(id), 7)] }
+
+// patchRow is a patch's row in a list (table makes its cells safe).
 func patchRow(p *issues.Patch) []string {
 	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", len(p.Revisions)), verdictSummary(p), shortNID(p.Author), p.Created.Format("2006-01-02")}
 }
@@ -220,8 +228,10 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// nonEmptyLines splits s, made safe (termtext.Text), into lines, without
+// the empty ones at its end.
 func nonEmptyLines(s string) []string {
-	s = strings.TrimRight(s, "\n")
+	s = termtext.Text(strings.TrimRight(s, "\n"))
 	if s == "" {
 		return nil
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"example.com/grove/termtext"
 )
 
 type verifyOptions struct {
@@ -52,7 +54,7 @@ func verifyRun(ctx context.Context, o *verifyOptions) error {
 		}
 	} else {
 		for _, p := range out.Problems {
-			fmt.Fprintln(o.IO.Out, p)
+			fmt.Fprintln(o.IO.Out, termtext.Line(p)) // problems quote ref names
 		}
 	}
 	if !out.OK {

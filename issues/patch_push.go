@@ -8,6 +8,7 @@ import (
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
+	"example.com/grove/termtext"
 )
 
 // Push options (git push -o) that a push opening or revising a patch
@@ -166,11 +167,12 @@ func (s *Store) commitsMessage(ctx context.Context, base, head string) (string, 
 }
 
 // splitMessage splits a commit-style message into a title (its first line,
+// with what a terminal would act on shown visibly, as termtext.Line does,
 // cut to the longest title allowed) and a description.
 func splitMessage(m string) (title, body string) {
 	m = strings.TrimSpace(strings.ReplaceAll(m, "\r\n", "\n"))
 	title, body, _ = strings.Cut(m, "\n")
-	title = strings.TrimSpace(title)
+	title = strings.TrimSpace(termtext.Line(title))
 	if len(title) > MaxTitle {
 		title = title[:MaxTitle]
 		for !ValidTitle(title) && title != "" {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"example.com/grove/protocol"
+	"example.com/grove/termtext"
 )
 
 // States every kind shares, and the reasons an issue is closed for.
@@ -199,7 +200,9 @@ type Kind struct {
 }
 
 // Check reports the first action a writer should not send: one whose
-// values the reducer would skip anyway.
+// values the reducer would skip anyway, or a title, label or reaction
+// holding a character a terminal acts on (termtext.Safe). The reducer
+// takes those from others, and every view makes them safe to show.
 func (k *Kind) Check(acts ...Action) error {
 	for _, a := range acts {
 		if err := k.check1(a); err != nil {
@@ -212,8 +215,8 @@ func (k *Kind) Check(acts ...Action) error {
 func (k *Kind) check1(a Action) error {
 	switch a.Type {
 	case ActTitle:
-		if !ValidTitle(a.Title) {
-			return fmt.Errorf("%w title: 1 to %d characters on one line", ErrInvalid, MaxTitle)
+		if !ValidTitle(a.Title) || !termtext.Safe(a.Title) {
+			return fmt.Errorf("%w title: 1 to %d characters on one line, without control characters", ErrInvalid, MaxTitle)
 		}
 	case ActBody:
 		if !validBody(a.Body) {
@@ -225,7 +228,7 @@ func (k *Kind) check1(a Action) error {
 		}
 	case ActLabel:
 		for _, l := range a.Add {
-			if !ValidLabel(l) {
+			if !ValidLabel(l) || !termtext.Safe(l) {
 				return fmt.Errorf("%w label %q: 1 to %d characters, no commas, control characters or outer spaces", ErrInvalid, l, MaxLabel)
 			}
 		}
@@ -240,7 +243,7 @@ func (k *Kind) check1(a Action) error {
 			return fmt.Errorf("%w comment: empty, over %d bytes or not UTF-8", ErrInvalid, MaxBody)
 		}
 	case ActReact:
-		if !ValidEmoji(a.Emoji) {
+		if !ValidEmoji(a.Emoji) || !termtext.Safe(a.Emoji) {
 			return fmt.Errorf("%w reaction %q", ErrInvalid, a.Emoji)
 		}
 	default:

@@ -19,6 +19,7 @@ import (
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
 	"example.com/grove/sync/control"
+	"example.com/grove/termtext"
 )
 
 // IO is what a program reads and writes, injected so tests can capture it.
@@ -257,11 +258,13 @@ func ExitCode(err error, stderr io.Writer, help string) int {
 	}
 }
 
-// OneLine returns the first line of err's message.
+// OneLine returns the first line of err's message, made safe to print
+// (termtext.Line): errors quote titles, labels, ref names and paths that
+// peers wrote.
 func OneLine(err error) string {
 	s := err.Error()
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return termtext.Line(s)
 }
