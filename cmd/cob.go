@@ -140,16 +140,14 @@ func (o *on) thread(ctx context.Context, k *cobKind) (*issues.Thread, error) {
 	return th, err
 }
 
-// checkFunc says whether me may make a change to th.
-type checkFunc func(me protocol.NID, th *issues.Thread, rules issues.Rules) error
-
 // change writes one change to the object prefix names, after checking
-// that the user may make it, and returns the change's oid. The object is
-// materialized for check and, when need is set, for build; of a lazy kind
-// it is otherwise not, build gets nil, and the change is written on the
+// that the user may make it (issues.Kind.Allowed), and returns the
+// change's oid. The object is materialized for the check and for build
+// when need is set, or the kind is not lazy; of a lazy kind it is
+// otherwise not, build gets nil, and the change is written on the
 // object's verified heads without reading the project's identity or
 // decoding its actions (a plain comment needs neither).
-func (o *objects) change(ctx context.Context, prefix string, need bool, check checkFunc, build func(th *issues.Thread) ([]issues.Action, error)) (string, error) {
+func (o *objects) change(ctx context.Context, prefix string, need bool, build func(th *issues.Thread) ([]issues.Action, error)) (string, error) {
 	key, err := o.d.Key()
 	if err != nil {
 		return "", err
@@ -159,7 +157,7 @@ func (o *objects) change(ctx context.Context, prefix string, need bool, check ch
 		obj   *issues.Object
 		rules issues.Rules
 	)
-	if need || check != nil || !o.kind.lazy {
+	if need || !o.kind.lazy {
 		th, obj, rules, err = o.load(ctx, prefix)
 	} else {
 		obj, err = o.loadObject(ctx, prefix)
@@ -167,14 +165,14 @@ func (o *objects) change(ctx context.Context, prefix string, need bool, check ch
 	if err != nil {
 		return "", err
 	}
-	if check != nil {
-		if err := check(key.NID(), th, rules); err != nil {
-			return "", err
-		}
-	}
 	acts, err := build(th)
 	if err != nil {
 		return "", err
+	}
+	if th != nil {
+		if err := o.kind.Kind.Allowed(rules, key.NID(), th, acts...); err != nil {
+			return "", err
+		}
 	}
 	return o.write(ctx, key, obj, acts...)
 }
@@ -195,16 +193,6 @@ func usageIfInvalid(err error) error {
 		return &UsageError{Err: err}
 	}
 	return err
-}
-
-// mayTriage is the check for title, state, label and assignee changes.
-func mayTriage(k *cobKind, what string) checkFunc {
-	return func(me protocol.NID, th *issues.Thread, rules issues.Rules) error {
-		if !rules.CanTriage(me, th.Author) {
-			return fmt.Errorf("%s %.7s: only its author or a delegate may %s it", k.Noun, th.ID, what)
-		}
-		return nil
-	}
 }
 
 // findComment resolves a comment ID prefix within th, an object of kind k.
@@ -313,7 +301,7 @@ func commentRun(ctx context.Context, o *commentOptions) error {
 	if strings.TrimSpace(body) == "" {
 		return usagef("empty comment: nothing to send")
 	}
-	oid, err := objs.change(ctx, o.ID, o.ReplyTo != "", nil, func(th *issues.Thread) ([]issues.Action, error) {
+	oid, err := objs.change(ctx, o.ID, o.ReplyTo != "", func(th *issues.Thread) ([]issues.Action, error) {
 		act := issues.Action{Type: issues.ActComment, Body: body}
 		if o.ReplyTo != "" {
 			id, err := findComment(o.Kind, th, o.ReplyTo)
@@ -369,18 +357,7 @@ func editRun(ctx context.Context, o *editOptions) error {
 	if !o.Title.Given && !bodied {
 		return usagef("nothing to change: give --title, --body or --body-file")
 	}
-	check := func(me protocol.NID, th *issues.Thread, rules issues.Rules) error {
-		if o.Title.Given {
-			if err := mayTriage(o.Kind, "retitle")(me, th, rules); err != nil {
-				return err
-			}
-		}
-		if bodied && me.String() != th.Author {
-			return fmt.Errorf("%s %.7s: only its author may edit its %s", o.Kind.Noun, th.ID, o.Kind.BodyNoun)
-		}
-		return nil
-	}
-	_, err = objs.change(ctx, o.ID, true, check, func(*issues.Thread) ([]issues.Action, error) {
+	_, err = objs.change(ctx, o.ID, true, func(*issues.Thread) ([]issues.Action, error) {
 		var acts []issues.Action
 		if o.Title.Given {
 			acts = append(acts, issues.Action{Type: issues.ActTitle, Title: o.Title.Value})
@@ -401,13 +378,13 @@ type triageOptions struct {
 	Kind *cobKind
 }
 
-// triage writes act to the object, if the user may verb it.
-func (o *triageOptions) triage(ctx context.Context, verb string, act issues.Action) error {
+// triage writes act to the object, if the user may.
+func (o *triageOptions) triage(ctx context.Context, act issues.Action) error {
 	objs, err := openObjects(ctx, &o.deps, o.Kind)
 	if err != nil {
 		return err
 	}
-	_, err = objs.change(ctx, o.ID, true, mayTriage(o.Kind, verb), func(*issues.Thread) ([]issues.Action, error) {
+	_, err = objs.change(ctx, o.ID, true, func(*issues.Thread) ([]issues.Action, error) {
 		return []issues.Action{act}, nil
 	})
 	return err
@@ -435,7 +412,7 @@ func closeRun(ctx context.Context, o *closeOptions) error {
 	if o.Kind.Reasons && o.Reason != issues.ReasonSolved && o.Reason != issues.ReasonOther {
 		return usagef("--reason must be solved or other")
 	}
-	return o.triage(ctx, "close", issues.Action{Type: issues.ActState, State: issues.StateClosed, Reason: o.Reason})
+	return o.triage(ctx, issues.Action{Type: issues.ActState, State: issues.StateClosed, Reason: o.Reason})
 }
 
 func newReopenCmd(e *env, k *cobKind) *cobra.Command {
@@ -446,7 +423,7 @@ func newReopenCmd(e *env, k *cobKind) *cobra.Command {
 }
 
 func reopenRun(ctx context.Context, o *triageOptions) error {
-	return o.triage(ctx, "reopen", issues.Action{Type: issues.ActState, State: issues.StateOpen})
+	return o.triage(ctx, issues.Action{Type: issues.ActState, State: issues.StateOpen})
 }
 
 // setOptions are the options of the commands that add to and remove from
@@ -484,7 +461,7 @@ func labelRun(ctx context.Context, o *setOptions) error {
 	if err := checkLabels("add", o.Add); err != nil {
 		return err
 	}
-	return o.triage(ctx, "label", issues.Action{Type: issues.ActLabel, Add: o.Add, Remove: o.Remove})
+	return o.triage(ctx, issues.Action{Type: issues.ActLabel, Add: o.Add, Remove: o.Remove})
 }
 
 func newAssignCmd(e *env, k *cobKind) *cobra.Command {
@@ -505,7 +482,7 @@ func assignRun(ctx context.Context, o *setOptions) error {
 	if err != nil {
 		return err
 	}
-	return o.triage(ctx, "assign", issues.Action{Type: issues.ActAssign, Add: add, Remove: rm})
+	return o.triage(ctx, issues.Action{Type: issues.ActAssign, Add: add, Remove: rm})
 }
 
 // --- react
@@ -540,7 +517,7 @@ func reactRun(ctx context.Context, o *reactOptions) error {
 	if err != nil {
 		return err
 	}
-	_, err = objs.change(ctx, o.ID, true, nil, func(th *issues.Thread) ([]issues.Action, error) {
+	_, err = objs.change(ctx, o.ID, true, func(th *issues.Thread) ([]issues.Action, error) {
 		act := issues.Action{Type: issues.ActReact, Emoji: o.Emoji, Undo: o.Undo}
 		if o.Comment != "" {
 			id, err := findComment(o.Kind, th, o.Comment)

@@ -148,6 +148,97 @@ func (r Rules) CanTriage(n protocol.NID, author string) bool {
 	return n.String() == author || has(r.Delegates, n)
 }
 
+// ErrNotAllowed is returned for a change its author may not make: the
+// rules would skip it in every peer's view, so it is not written.
+var ErrNotAllowed = errors.New("not allowed")
+
+// NotAllowedError names an action the user may not take on an object and
+// who may; it wraps ErrNotAllowed.
+type NotAllowedError struct {
+	Noun, ID string // the object
+	Who      string // who may: "its author or a delegate"
+	What     string // what: "close it"
+}
+
+func (e *NotAllowedError) Error() string {
+	return fmt.Sprintf("%s %.7s: only %s may %s", e.Noun, e.ID, e.Who, e.What)
+}
+
+func (e *NotAllowedError) Unwrap() error { return ErrNotAllowed }
+
+// Allowed returns a *NotAllowedError for the first of acts that n may not
+// take on th, an object of kind k, under rules; nil when reduce would apply
+// them all as far as who may is concerned. It is the one check the command
+// line and the terminal UI make before they write, so that neither signs a
+// change every peer ignores. A kind's own actions (revisions, reviews,
+// merges) are checked where they are written.
+func (k *Kind) Allowed(rules Rules, n protocol.NID, th *Thread, acts ...Action) error {
+	deny := func(who, what string) error {
+		return &NotAllowedError{Noun: k.Noun, ID: th.ID, Who: who, What: what}
+	}
+	triage := rules.CanTriage(n, th.Author)
+	for _, a := range acts {
+		if !rules.CanSee(n) {
+			return deny("those it is shared with", "change it")
+		}
+		switch a.Type {
+		case ActTitle:
+			if !triage {
+				return deny("its author or a delegate", "retitle it")
+			}
+		case ActBody:
+			if n.String() != th.Author {
+				return deny("its author", "edit its "+k.BodyNoun)
+			}
+		case ActState:
+			what := "close it"
+			if a.State == StateOpen {
+				what = "reopen it"
+			}
+			if !triage {
+				return deny("its author or a delegate", what)
+			}
+		case ActLabel:
+			if !triage {
+				return deny("its author or a delegate", "label it")
+			}
+		case ActAssign:
+			if !triage {
+				return deny("its author or a delegate", "assign it")
+			}
+		case ActCommentEdit:
+			for _, c := range th.Comments {
+				if c.ID == a.Comment && c.Author != n.String() {
+					return deny("the comment's author", fmt.Sprintf("edit comment %.7s", c.ID))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Permissions is what a user may do to one object, for a user interface to
+// offer only that.
+type Permissions struct {
+	// Triage: set the title, state, labels and assignees.
+	Triage bool
+	// Edit: change the description.
+	Edit bool
+	// Comment: comment, reply and react.
+	Comment bool
+}
+
+// PermissionsOf returns what n may do to th under rules: what Allowed
+// lets through.
+func PermissionsOf(rules Rules, n protocol.NID, th *Thread) Permissions {
+	see := rules.CanSee(n)
+	return Permissions{
+		Triage:  see && rules.CanTriage(n, th.Author),
+		Edit:    see && n.String() == th.Author,
+		Comment: see,
+	}
+}
+
 // ValidTitle reports whether t may be an object's title.
 func ValidTitle(t string) bool {
 	return strings.TrimSpace(t) != "" && len(t) <= MaxTitle && !strings.ContainsAny(t, "\r\n") && utf8.ValidString(t)

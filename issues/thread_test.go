@@ -238,3 +238,54 @@ func TestPatchJSONShape(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowed checks the one permission check writers make against what
+// reduce applies: each action by each user.
+func TestAllowed(t *testing.T) {
+	author, delegate, stranger, outsider := testKey(t, 1).NID(), testKey(t, 2).NID(), testKey(t, 3).NID(), testKey(t, 4).NID()
+	th := &Thread{ID: "3f2a1b7c9d", Author: author.String(), Comments: []Comment{{ID: "c1c1c1c1", Author: stranger.String()}}}
+	public := Rules{Delegates: []protocol.NID{delegate}}
+	private := Rules{Delegates: []protocol.NID{delegate}, Allow: []protocol.NID{author, stranger}}
+	for _, tc := range []struct {
+		name    string
+		rules   Rules
+		who     protocol.NID
+		act     Action
+		wantErr string // "" for allowed
+	}{
+		{"author closes", public, author, Action{Type: ActState, State: StateClosed}, ""},
+		{"delegate labels", public, delegate, Action{Type: ActLabel, Add: []string{"x"}}, ""},
+		{"stranger closes", public, stranger, Action{Type: ActState, State: StateClosed}, "issue 3f2a1b7: only its author or a delegate may close it"},
+		{"stranger reopens", public, stranger, Action{Type: ActState, State: StateOpen}, "issue 3f2a1b7: only its author or a delegate may reopen it"},
+		{"stranger labels", public, stranger, Action{Type: ActLabel, Add: []string{"x"}}, "issue 3f2a1b7: only its author or a delegate may label it"},
+		{"stranger assigns", public, stranger, Action{Type: ActAssign, Add: []string{"x"}}, "issue 3f2a1b7: only its author or a delegate may assign it"},
+		{"stranger retitles", public, stranger, Action{Type: ActTitle, Title: "x"}, "issue 3f2a1b7: only its author or a delegate may retitle it"},
+		{"delegate edits body", public, delegate, Action{Type: ActBody, Body: "x"}, "issue 3f2a1b7: only its author may edit its body"},
+		{"stranger comments", public, stranger, Action{Type: ActComment, Body: "x"}, ""},
+		{"stranger edits own comment", public, stranger, Action{Type: ActCommentEdit, Comment: "c1c1c1c1", Body: "y"}, ""},
+		{"author edits stranger's comment", public, author, Action{Type: ActCommentEdit, Comment: "c1c1c1c1", Body: "y"}, "issue 3f2a1b7: only the comment's author may edit comment c1c1c1c"},
+		{"outsider comments on private", private, outsider, Action{Type: ActComment, Body: "x"}, "issue 3f2a1b7: only those it is shared with may change it"},
+		{"allowed stranger comments on private", private, stranger, Action{Type: ActComment, Body: "x"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := IssueKind.Allowed(tc.rules, tc.who, th, tc.act)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr || !errors.Is(err, ErrNotAllowed)):
+				t.Errorf("err = %v, want %q", err, tc.wantErr)
+			}
+			p := PermissionsOf(tc.rules, tc.who, th)
+			switch tc.act.Type {
+			case ActState, ActLabel, ActAssign, ActTitle:
+				if p.Triage != (tc.wantErr == "") {
+					t.Errorf("PermissionsOf = %+v", p)
+				}
+			case ActComment:
+				if p.Comment != (tc.wantErr == "") {
+					t.Errorf("PermissionsOf = %+v", p)
+				}
+			}
+		})
+	}
+}

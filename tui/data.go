@@ -100,6 +100,18 @@ type Issue struct {
 	Body      string
 	Assignees []string
 	Thread    []Comment
+	// May is what the user may do to the issue.
+	May Permissions
+}
+
+// Permissions is what the user may do to an object. The source decides,
+// by the same rules as the command line; the UI offers only that, and the
+// zero value offers nothing.
+type Permissions struct {
+	Triage  bool // close, reopen, label
+	Comment bool // comment and reply
+	// Why says who may do what the user may not, for the UI to show.
+	Why string
 }
 
 // Comment is one comment; ReplyTo names its parent, or is "".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +35,11 @@ type fixture struct {
 	stamp    int
 	nextID   int
 	reviews  []NewReview
+	// me is the user, delegates the project's delegates: who may triage.
+	me        string
+	delegates []string
+	// writes counts the calls that write.
+	writes int
 }
 
 func newFixture() *fixture {
@@ -44,8 +50,10 @@ func newFixture() *fixture {
 			{RID: ridB, Name: "website", Description: "The project's web site", DefaultBranch: "main",
 				Visibility: "private", Peers: 0, OpenIssues: 0},
 		},
-		issues:  map[string][]*Issue{},
-		patches: map[string][]*Patch{},
+		issues:    map[string][]*Issue{},
+		patches:   map[string][]*Patch{},
+		me:        "alice",
+		delegates: []string{"alice"},
 	}
 	f.issues[ridA] = []*Issue{
 		{IssueSummary: IssueSummary{ID: "3f2a1b7c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6", Title: "Crash on start when GROVE_HOME is unset",
@@ -230,12 +238,17 @@ func (f *fixture) Issue(ctx context.Context, rid, id string) (*Issue, error) {
 	c := *is
 	c.Thread = append([]Comment{}, is.Thread...)
 	c.Labels = append([]string{}, is.Labels...)
+	c.May = Permissions{Comment: true, Triage: c.Author == f.me || slices.Contains(f.delegates, f.me)}
+	if !c.May.Triage {
+		c.May.Why = "only its author or a delegate may close, reopen or label it"
+	}
 	return &c, nil
 }
 
 func (f *fixture) NewIssue(ctx context.Context, rid string, n NewIssue) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	f.nextID++
 	id := fmt.Sprintf("%040x", 0xabc000+f.nextID)
 	f.issues[rid] = append([]*Issue{{IssueSummary: IssueSummary{ID: id, Title: n.Title, State: "open", Author: "alice",
@@ -247,6 +260,7 @@ func (f *fixture) NewIssue(ctx context.Context, rid string, n NewIssue) (string,
 func (f *fixture) Comment(ctx context.Context, rid, id, replyTo, body string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	is, err := f.find(rid, id)
 	if err != nil {
 		return err
@@ -260,6 +274,7 @@ func (f *fixture) Comment(ctx context.Context, rid, id, replyTo, body string) er
 func (f *fixture) SetState(ctx context.Context, rid, id, state, reason string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	is, err := f.find(rid, id)
 	if err != nil {
 		return err
@@ -272,6 +287,7 @@ func (f *fixture) SetState(ctx context.Context, rid, id, state, reason string) e
 func (f *fixture) Label(ctx context.Context, rid, id string, add, remove []string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	is, err := f.find(rid, id)
 	if err != nil {
 		return err
@@ -322,6 +338,7 @@ func (f *fixture) Patch(ctx context.Context, rid, id string) (*Patch, error) {
 func (f *fixture) Review(ctx context.Context, rid, id string, r NewReview) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.writes++
 	f.reviews = append(f.reviews, r)
 	for _, p := range f.patches[rid] {
 		if p.ID != id {

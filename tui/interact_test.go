@@ -477,3 +477,38 @@ func TestFirstPageFirst(t *testing.T) {
 	close(src.release)
 	a.waitFor("of 5001") // 5,001 closed
 }
+
+// TestUnauthorizedOffersNothing opens, as a user who is neither its author
+// nor a delegate, an issue: close and labels are not offered, the screen
+// says who may, and pressing their keys says so again and writes nothing.
+func TestUnauthorizedOffersNothing(t *testing.T) {
+	f := newFixture()
+	f.me = "dave"
+	m := New(Options{Source: f.source(), Renderer: plainRenderer(), Text: testText(), Now: func() time.Time { return now }, RID: ridA})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
+	w := &watcher{tm: tm}
+	w.waitFor(t, "Crash on start")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	w.waitFor(t, "only its author or a delegate may close, reopen or label it")
+	tm.Type("x")
+	tm.Type("e")
+	w.waitFor(t, "error: only its author or a delegate")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	final := ansi.Strip(tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).View())
+	for _, offer := range []string{"close/reopen", "edit labels", "labels: crash"} {
+		if strings.Contains(final, offer) {
+			t.Errorf("%q offered to a stranger:\n%s", offer, final)
+		}
+	}
+	if !strings.Contains(final, "c comment") {
+		t.Errorf("comment not offered:\n%s", final)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.writes != 0 {
+		t.Errorf("%d writes by a stranger", f.writes)
+	}
+	if is := f.issues[ridA][0]; is.State != "open" || strings.Join(is.Labels, ",") != "bug,cli" {
+		t.Errorf("issue changed: %s %v", is.State, is.Labels)
+	}
+}

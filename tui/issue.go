@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 
@@ -128,7 +129,11 @@ func (p *issuePage) Update(msg tea.Msg) (page, tea.Cmd) {
 		if p.is == nil {
 			break
 		}
+		may := p.is.May
 		switch {
+		case !may.Comment && (key.Matches(msg, k.Comment) || key.Matches(msg, k.Reply)),
+			!may.Triage && (key.Matches(msg, k.Close) || key.Matches(msg, k.Labels)):
+			return p, showErr(errors.New(may.Why))
 		case key.Matches(msg, k.Comment):
 			p.follow = true
 			return p, push(newCommentForm(p.c, p.rid, p.issue, "", ""))
@@ -280,6 +285,9 @@ func (p *issuePage) build() {
 		assignees = strings.Join(is.Assignees, ", ")
 	}
 	b.WriteString(" " + st.Dim.Render("labels: ") + labels + "   " + st.Dim.Render("assignees: ") + assignees + "\n")
+	if (!is.May.Triage || !is.May.Comment) && is.May.Why != "" {
+		b.WriteString(" " + st.Dim.Render(is.May.Why) + "\n")
+	}
 	b.WriteString(st.TabGap.Render(strings.Repeat("─", p.w)) + "\n")
 	body := p.c.cache.markdown(is.Body, p.w-2)
 	if body == "" {
@@ -310,8 +318,10 @@ func (p *issuePage) build() {
 			b.WriteString(" " + indent + bar + line + "\n")
 		}
 	}
-	if len(p.order) == 0 {
+	if len(p.order) == 0 && is.May.Comment {
 		b.WriteString("\n " + st.Dim.Render("No comments yet — press c to add one.") + "\n")
+	} else if len(p.order) == 0 {
+		b.WriteString("\n " + st.Dim.Render("No comments yet.") + "\n")
 	}
 	p.vp.SetContent(strings.TrimSuffix(b.String(), "\n"))
 }
@@ -338,10 +348,23 @@ func (p *issuePage) ShortHelp() []key.Binding {
 	if p.prompt.active {
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), k.Cancel}
 	}
-	return []key.Binding{k.Comment, k.Reply, k.Close, k.Labels, k.NextItem, k.Back}
+	return append(p.actions(), k.NextItem, k.Back)
+}
+
+// actions are the keys of what the user may do to the issue.
+func (p *issuePage) actions() []key.Binding {
+	k := p.c.keys
+	var out []key.Binding
+	if p.is != nil && p.is.May.Comment {
+		out = append(out, k.Comment, k.Reply)
+	}
+	if p.is != nil && p.is.May.Triage {
+		out = append(out, k.Close, k.Labels)
+	}
+	return out
 }
 
 func (p *issuePage) FullHelp() [][]key.Binding {
 	k := p.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Comment, k.Reply, k.Close, k.Labels, k.NextItem, k.PrevItem, k.Refresh}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, append(p.actions(), k.NextItem, k.PrevItem, k.Refresh)}
 }

@@ -304,11 +304,11 @@ func (s *adapter) converter() func(*issues.Summary) tui.IssueSummary {
 	}
 }
 
-// issue resolves id and loads the issue and its object.
-func (s *adapter) issue(ctx context.Context, rid, id string) (*issues.Store, *issues.Issue, *issues.Object, error) {
+// issue resolves id and loads the issue, its object and the rules.
+func (s *adapter) issue(ctx context.Context, rid, id string) (*issues.Store, *issues.Issue, *issues.Object, issues.Rules, error) {
 	r, err := s.open(rid)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, issues.Rules{}, err
 	}
 	st := s.store(r)
 	var full string
@@ -321,14 +321,14 @@ func (s *adapter) issue(ctx context.Context, rid, id string) (*issues.Store, *is
 		return err
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, issues.Rules{}, err
 	}
 	is, obj, err := st.Issue(ctx, full, rules)
-	return st, is, obj, err
+	return st, is, obj, rules, err
 }
 
 func (s *adapter) Issue(ctx context.Context, rid, id string) (*tui.Issue, error) {
-	_, is, _, err := s.issue(ctx, rid, id)
+	_, is, _, rules, err := s.issue(ctx, rid, id)
 	if err != nil {
 		return nil, err
 	}
@@ -339,6 +339,7 @@ func (s *adapter) Issue(ctx context.Context, rid, id string) (*tui.Issue, error)
 			Labels: is.Labels, Comments: len(is.Comments), Created: is.Created, Updated: is.Updated,
 		},
 		Body: is.Body,
+		May:  s.may(rules, &is.Thread),
 	}
 	for _, a := range is.Assignees {
 		out.Assignees = append(out.Assignees, n.of(a))
@@ -369,14 +370,35 @@ func (s *adapter) NewIssue(ctx context.Context, rid string, ni tui.NewIssue) (st
 	return id, nil
 }
 
-// update appends actions to issue id as the user.
+// may is what the user may do to th: what issues.Kind.Allowed, the
+// check update makes, lets through.
+func (s *adapter) may(rules issues.Rules, th *issues.Thread) tui.Permissions {
+	if s.key == nil {
+		return tui.Permissions{Why: "no key yet: run 'grove auth' to write"}
+	}
+	p := issues.PermissionsOf(rules, s.key.NID(), th)
+	out := tui.Permissions{Triage: p.Triage, Comment: p.Comment}
+	switch {
+	case !p.Comment:
+		out.Why = "this private project is not shared with you"
+	case !p.Triage:
+		out.Why = "only its author or a delegate may close, reopen or label it"
+	}
+	return out
+}
+
+// update appends actions to issue id as the user, if the rules let the
+// user take them: a change every peer would skip is not written.
 func (s *adapter) update(ctx context.Context, rid, id string, acts ...issues.Action) error {
 	k, err := s.signer()
 	if err != nil {
 		return err
 	}
-	st, _, obj, err := s.issue(ctx, rid, id)
+	st, is, obj, rules, err := s.issue(ctx, rid, id)
 	if err != nil {
+		return err
+	}
+	if err := issues.IssueKind.Allowed(rules, k.NID(), &is.Thread, acts...); err != nil {
 		return err
 	}
 	if _, err := st.Update(ctx, issues.IssueKind, k, s.now(), obj, acts...); err != nil {
