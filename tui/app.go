@@ -203,7 +203,7 @@ func New(o Options) *Model {
 		timeout = 30 * time.Second
 	}
 	st := NewStyles(r)
-	c := &common{src: o.Source, st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout, cache: newTextCache(), drafts: map[string]draft{}}
+	c := &common{src: safeSource(o.Source), st: st, keys: newKeyMap(), now: now, editor: o.Editor, timeout: timeout, cache: newTextCache(), drafts: map[string]draft{}}
 	c.text = o.Text
 	if c.text == nil {
 		c.text = plainText{}

@@ -9,6 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+
+	"example.com/grove/termtext"
 )
 
 // codeTab browses the tree of a branch, and its log.
@@ -201,11 +203,11 @@ func parentDir(d string) string {
 
 func (t *codeTab) View() string {
 	st := t.c.st
-	where := st.Dim.Render("branch: ") + st.Bold.Render(t.branch)
+	where := st.Dim.Render("branch: ") + st.Bold.Render(termtext.Line(t.branch))
 	if t.showLog {
 		where += st.Dim.Render("  log")
 	} else {
-		where += st.Dim.Render("  path: ") + "/" + t.dir
+		where += st.Dim.Render("  path: ") + "/" + termtext.Line(t.dir)
 	}
 	var body string
 	switch {
@@ -242,10 +244,10 @@ func (t *codeTab) treeRow(i, w int) string {
 	st := t.c.st
 	e := t.entries[i]
 	if e.Dir {
-		return st.DiffHunk.Render("▸ " + e.Name + "/")
+		return st.DiffHunk.Render("▸ " + termtext.Line(e.Name) + "/")
 	}
 	size := st.Dim.Render(humanSize(e.Size))
-	return fit("  "+e.Name, w-lipgloss.Width(size)-1) + " " + size
+	return fit("  "+termtext.Line(e.Name), w-lipgloss.Width(size)-1) + " " + size
 }
 
 func (t *codeTab) logRow(i, w int) string {
@@ -320,7 +322,7 @@ func (p *filePage) Reload() tea.Cmd {
 	})
 }
 
-func (p *filePage) Title() string { return p.pth }
+func (p *filePage) Title() string { return termtext.Line(p.pth) }
 func (p *filePage) Typing() bool  { return false }
 
 func (p *filePage) SetSize(w, h int) {
@@ -385,11 +387,11 @@ func (p *filePage) View() string {
 	st := p.c.st
 	switch {
 	case p.err != nil && p.f == nil:
-		return " " + errorText(st, p.pth, p.err)
+		return " " + errorText(st, termtext.Line(p.pth), p.err)
 	case p.f == nil:
-		return st.Dim.Render("  loading " + p.pth + "…")
+		return st.Dim.Render("  loading " + termtext.Line(p.pth) + "…")
 	}
-	foot := spread(" "+st.Dim.Render(p.label+":")+p.pth+st.Dim.Render(" · "+plural(len(p.lines), "line")+" · "+humanSize(p.f.Size)),
+	foot := spread(" "+st.Dim.Render(termtext.Line(p.label)+":")+termtext.Line(p.pth)+st.Dim.Render(" · "+plural(len(p.lines), "line")+" · "+humanSize(p.f.Size)),
 		st.Dim.Render(pct(p.vp.ScrollPercent()))+" ", p.w)
 	return p.vp.View() + "\n" + foot
 }
