@@ -9,7 +9,8 @@
 #            medium = 3,000 (default), large = 10,000
 #   -q       quick: fewer runs, issues at 1,000 only, size small unless -s
 #            is given; about 5 minutes on 2 cores
-#   -o FILE  the markdown file to update (default docs/BENCHMARKS.md)
+#   -o FILE  the markdown file to update (default docs/BENCHMARKS.md),
+#            created if it does not exist; the block is printed too
 #
 # It reuses the pieces and keeps their output: bench/clone.sh (grove:// vs
 # git clone --no-local), bench/cmd/netbench (libp2p vs git daemon: clone,
@@ -181,7 +182,9 @@ block=$tmp/block.md
 	echo "<!-- bench/run.sh end -->"
 } >"$block"
 
-if grep -q '^<!-- bench/run.sh begin -->' "$out"; then
+if [ ! -e "$out" ]; then
+	{ echo "# Benchmarks"; echo; cat "$block"; } >"$tmp/new.md"
+elif grep -q '^<!-- bench/run.sh begin -->' "$out"; then
 	awk -v f="$block" '
 		/^<!-- bench\/run.sh begin -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
 		/^<!-- bench\/run.sh end -->/ { skip = 0; next }
