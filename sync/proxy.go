@@ -236,7 +236,8 @@ func writePktError(w io.Writer, msg string) {
 
 // quickAckConn turns on TCP_QUICKACK before every read. git's git://
 // client sends its requests in several small writes with Nagle on, and
-// Linux's delayed ACK would hold each one back by ~40 ms; acknowledging
+// Linux's delayed ACK would hold each one back for tens of milliseconds
+// (docs/BENCHMARKS.md, "Network"); acknowledging
 // at once lets them through.
 type quickAckConn struct {
 	*net.TCPConn

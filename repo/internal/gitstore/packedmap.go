@@ -9,11 +9,9 @@ import (
 
 // packedMap is a read-only shared mapping of one packed-refs file. Reading
 // packed-refs whole costs a fresh heap buffer per Refs, and the first
-// touch of fresh anonymous memory can be dear (6 ms for the 1.7 MB file of
-// 10,000 issues on a VM where a page fault costs 15 µs); a mapping faults
-// in only the pages a bisection reads, from the page cache. Read whole
-// instead, grove issue show, new and comment took 1.5-1.7x the CPU on a
-// storage of 10,000 issues whose refs git had packed (docs/STORAGE.md).
+// touch of fresh anonymous memory is dear where page faults are (virtual
+// machines); a mapping faults in only the pages a bisection reads, from the
+// page cache. The measurement that keeps it is in docs/STORAGE.md.
 //
 // A mapping stays consistent because git never writes packed-refs in
 // place: it writes packed-refs.lock and renames it over the old file (as

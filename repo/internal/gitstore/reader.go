@@ -125,7 +125,7 @@ func (o *ObjectReader) readLoose(oid string, limit int64) (kind string, data []b
 
 // looseDecoder inflates loose object files, reusing its buffer and
 // inflater: allocating them costs more than a small object, since each
-// fresh page is a fault (13-18 µs on a VM).
+// fresh page is a page fault, which is dear on virtual machines.
 type looseDecoder struct {
 	br  *bufio.Reader
 	zr  io.ReadCloser
