@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,8 +37,9 @@ type deps struct {
 	// Announce is called after every change to the user's namespace: it
 	// asks a running node to announce it and says where it went.
 	Announce func(ctx context.Context, rid protocol.RID)
-	// Editor asks the user for a text in $VISUAL or $EDITOR.
-	Editor func(ctx context.Context) (string, error)
+	// Editor asks the user for a text in $VISUAL or $EDITOR, starting
+	// from initial.
+	Editor func(ctx context.Context, initial string) (string, error)
 	// Nodes starts libp2p nodes in this process: nil in grove, whose
 	// commands that need one Handoff their command line to grove-node.
 	Nodes   Nodes
@@ -136,15 +138,59 @@ func (b *bodyInput) read(ctx context.Context, d *deps) (body string, ok bool, er
 		}
 		return string(data), true, nil
 	case d.IO.InTTY:
-		s, err := d.Editor(ctx)
+		s, err := d.Editor(ctx, "")
 		return s, err == nil, err
 	}
 	return "", false, nil
 }
 
-// editor opens $VISUAL or $EDITOR on an empty file and returns what was
-// written, exactly (markdown headings are not comments).
-func (e *env) editor(ctx context.Context) (string, error) {
+// scissors ends the text of a titled editor buffer: the lines from it on
+// are help, as with git commit --cleanup=scissors, so that a markdown
+// heading in the description is kept as written.
+const scissors = "# ------------------------ >8 ------------------------"
+
+// editTitled asks the user for the title and description of a new what
+// (an issue, a patch) in one editor buffer, starting from title and body,
+// as git commit and gh do: the title on the first line, the description
+// below it, and a short help under a scissors line. An empty title aborts,
+// with nothing made.
+func editTitled(ctx context.Context, d *deps, what, title, body string) (string, string, error) {
+	buf := title + "\n\n" + body
+	if body != "" {
+		buf += "\n"
+	}
+	buf += "\n" + scissors + "\n" +
+		"# Do not change or remove the line above; everything below it is ignored.\n" +
+		"# Write the " + what + "'s title on the first line and its description, in\n" +
+		"# markdown, below it. An empty title aborts: no " + what + " is made.\n"
+	s, err := d.Editor(ctx, buf)
+	if err != nil {
+		return "", "", err
+	}
+	title, body = parseTitled(s)
+	if title == "" {
+		return "", "", fmt.Errorf("empty title: no %s made", what)
+	}
+	return title, body, checkTitle(give(title))
+}
+
+// parseTitled returns the title (the first line with text) and the
+// description (the lines after it) of a buffer editTitled wrote, cut at
+// the scissors line.
+func parseTitled(s string) (title, body string) {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if i := strings.Index("\n"+s+"\n", "\n"+scissors+"\n"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimLeft(s, " \t\n")
+	title, body, _ = strings.Cut(s, "\n")
+	body = strings.TrimRight(strings.TrimLeft(body, "\n"), " \t\n")
+	return strings.TrimSpace(title), body
+}
+
+// editor opens $VISUAL or $EDITOR on a file holding initial and returns
+// what was written, exactly (markdown headings are not comments).
+func (e *env) editor(ctx context.Context, initial string) (string, error) {
 	ed := e.getenv("VISUAL")
 	if ed == "" {
 		ed = e.getenv("EDITOR")
@@ -156,7 +202,14 @@ func (e *env) editor(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("editor: %w", err)
 	}
-	f.Close()
+	_, err = f.WriteString(initial)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("editor: %w", err)
+	}
 	defer os.Remove(f.Name())
 	c := exec.CommandContext(ctx, "sh", "-c", ed+` "$1"`, "sh", f.Name())
 	c.Stdin, c.Stdout, c.Stderr = e.io.In, e.io.Out, e.io.Err

@@ -51,11 +51,13 @@ func newIssueNewCmd(e *env) *cobra.Command {
 	c := o.project(e, doc("new --title T [--body B | --body-file F]", "File an issue; prints its ID",
 		`File an issue in your namespace, signed by you. Prints the new issue's ID, or
 the issue with --json. With neither --body nor --body-file on a terminal,
-$EDITOR opens for the body.`,
+$EDITOR opens one buffer for the title (the first line, --title's when
+given) and the body (below it); an empty title aborts. Without a terminal
+--title is required.`,
 		`  grove issue new --title "Crash on start" --body "Steps: ..." --label bug
   grove issue new -R RID --title "Docs" --body-file notes.md`,
 	), func(ctx context.Context) error { return issueNewRun(ctx, o) })
-	c.Flags().VarP(&o.Title, "title", "t", "title (required)")
+	c.Flags().VarP(&o.Title, "title", "t", "title (required without a terminal)")
 	o.Body.flags(c, "body")
 	stringsVarP(c.Flags(), &o.Labels, "label", "l", "add label `L` (repeatable)")
 	stringsVarP(c.Flags(), &o.Assign, "assign", "a", "assign `NID` (repeatable)")
@@ -64,8 +66,9 @@ $EDITOR opens for the body.`,
 }
 
 func issueNewRun(ctx context.Context, o *issueNewOptions) error {
-	if !o.Title.Given {
-		return usagef("--title is required")
+	edit := o.IO.InTTY && !o.Body.given()
+	if !o.Title.Given && !edit {
+		return usagef("--title is required (on a terminal, leave out --title and --body to write both in $EDITOR)")
 	}
 	if err := checkTitle(o.Title); err != nil {
 		return err
@@ -85,11 +88,16 @@ func issueNewRun(ctx context.Context, o *issueNewOptions) error {
 	if err != nil {
 		return err
 	}
-	body, _, err := o.Body.read(ctx, &o.deps)
+	title, body := o.Title.Value, ""
+	if edit {
+		title, body, err = editTitled(ctx, &o.deps, "issue", title, "")
+	} else {
+		body, _, err = o.Body.read(ctx, &o.deps)
+	}
 	if err != nil {
 		return err
 	}
-	id, err := objs.s.CreateIssue(ctx, key, o.Now(), issues.NewIssue{Title: o.Title.Value, Body: body, Labels: o.Labels, Assignees: assign})
+	id, err := objs.s.CreateIssue(ctx, key, o.Now(), issues.NewIssue{Title: title, Body: body, Labels: o.Labels, Assignees: assign})
 	if err != nil {
 		return usageIfInvalid(err)
 	}

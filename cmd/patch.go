@@ -192,6 +192,33 @@ func pushPatch(ctx context.Context, d *deps, rev, ref, message, base string) (id
 	return id, revID, nil
 }
 
+// commitsTitle returns the title and description the helper would take
+// from the commits of head that the base branch (the default one when
+// base is empty) lacks, as the working copy's remote-tracking branch has
+// it; empty when that is not known.
+func commitsTitle(ctx context.Context, d *deps, base, head string) (title, body string) {
+	r, err := d.Repo(ctx)
+	if err != nil {
+		return "", ""
+	}
+	if base == "" {
+		doc, _, err := r.Identity(ctx)
+		if err != nil {
+			return "", ""
+		}
+		base = doc.DefaultBranch
+	}
+	rem, err := cli.WorkingCopy(ctx, "")
+	if err != nil || !rem.URL.NID.IsZero() {
+		return "", ""
+	}
+	out, err := repo.GitCommand(ctx, "", "log", "--reverse", "--format=%B%x00", "refs/remotes/"+rem.Name+"/"+base+".."+head).Output()
+	if err != nil {
+		return "", ""
+	}
+	return issues.SplitMessage(issues.CommitsMessage(string(out)))
+}
+
 // pushRemote returns where git push sends the working copy's commits to
 // its project: the remote with the project's canonical URL, or that URL
 // when the working copy has only remotes of peers' namespaces.
@@ -251,6 +278,16 @@ base is the merge base of REV with the default branch, or with BRANCH.`,
 func patchOpenRun(ctx context.Context, o *patchOpenOptions) error {
 	if err := checkTitle(o.Title); err != nil {
 		return err
+	}
+	if !o.Title.Given && !o.Body.given() && o.IO.InTTY {
+		// One editor buffer for the title and the description, starting
+		// from what the commits would give.
+		title, body := commitsTitle(ctx, &o.deps, o.Base, o.Head)
+		title, body, err := editTitled(ctx, &o.deps, "patch", title, body)
+		if err != nil {
+			return err
+		}
+		o.Title, o.Body.Body = give(title), give(body)
 	}
 	var body string
 	if o.Body.given() {

@@ -33,6 +33,7 @@ type runEnv struct {
 	out, err  bytes.Buffer
 	announced int      // changes announced
 	edited    int      // times the editor was asked
+	initial   string   // what the editor was last given
 	editor    string   // what the editor returns
 	tty       bool     // every stream is a terminal
 	stdin     string   // what stdin holds
@@ -81,8 +82,9 @@ func (re *runEnv) deps(k *protocol.Key) deps {
 		NID:      func() (protocol.NID, error) { return k.NID(), nil },
 		Repo:     func(context.Context) (*repo.Repo, error) { return re.r, nil },
 		Announce: func(context.Context, protocol.RID) { re.announced++ },
-		Editor: func(context.Context) (string, error) {
+		Editor: func(_ context.Context, initial string) (string, error) {
 			re.edited++
+			re.initial = initial
 			return re.editor, nil
 		},
 	}
@@ -132,13 +134,16 @@ func TestIssueRun(t *testing.T) {
 				t.Fatalf("empty list: stdout %q stderr %q", re.out.String(), re.err.String())
 			}
 
-			// With no body flag, a terminal opens the editor; a pipe
-			// files no body.
-			re.editor = "from the editor\n"
+			// With no body flag, a terminal opens the editor on the
+			// title, for the body below it; a pipe files no body.
+			re.editor = "Crash on start\n\n## from the editor\n\n" + scissors + "\n# help\n"
 			re.must(issueNewRun(ctx, &issueNewOptions{on: re.on(nil, ""), Title: give("Crash on start"), Labels: []string{"bug"}}))
 			id := re.line()
-			if th := re.thread(issueKind, id); (th.Body == "from the editor\n") != tty || re.edited != map[bool]int{false: 0, true: 1}[tty] {
+			if th := re.thread(issueKind, id); (th.Body == "## from the editor") != tty || re.edited != map[bool]int{false: 0, true: 1}[tty] {
 				t.Fatalf("body %q after %d editor runs", th.Body, re.edited)
+			}
+			if tty && !strings.HasPrefix(re.initial, "Crash on start\n\n\n"+scissors+"\n# ") {
+				t.Fatalf("editor given %q", re.initial)
 			}
 			if re.announced != 1 {
 				t.Fatalf("%d announcements after filing", re.announced)
@@ -351,4 +356,59 @@ func openTestPatch(t *testing.T, re *runEnv) string {
 	id, _, err := s.OpenPatch(ctx, re.key, runT0, issues.NewPatch{Title: "add b", Base: base, Head: head})
 	re.must(err)
 	return id
+}
+
+// TestIssueNewEditor: with no flags on a terminal, one editor buffer
+// holds the title and the body; an empty title aborts with nothing filed;
+// without a terminal --title is still required.
+func TestIssueNewEditor(t *testing.T) {
+	ctx := context.Background()
+	re := newRunEnv(t)
+	re.tty = true
+	re.editor = "\n  Crash on start  \n\n# Steps\n\n    indented code\n\n" + scissors + "\n# Do not change\n# anything\n"
+	re.must(issueNewRun(ctx, &issueNewOptions{on: re.on(nil, "")}))
+	th := re.thread(issueKind, re.line())
+	if th.Title != "Crash on start" || th.Body != "# Steps\n\n    indented code" {
+		t.Errorf("filed %q / %q", th.Title, th.Body)
+	}
+	if !strings.HasPrefix(re.initial, "\n\n\n"+scissors+"\n") || !strings.Contains(re.initial, "An empty title aborts") {
+		t.Errorf("editor given %q", re.initial)
+	}
+
+	for _, buf := range []string{"", "\n\n", "\n\n" + scissors + "\nTitle below the line\n", "   \n"} {
+		re.editor = buf
+		err := issueNewRun(ctx, &issueNewOptions{on: re.on(nil, "")})
+		if err == nil || err.Error() != "empty title: no issue made" {
+			t.Errorf("buffer %q: %v", buf, err)
+		}
+	}
+	re.must(issueListRun(ctx, &issueListOptions{on: re.on(nil, ""), State: "all"}))
+	if n := strings.Count(re.out.String(), "\n"); n != 1 {
+		t.Errorf("%d issues listed after aborts:\n%s", n, re.out.String())
+	}
+
+	re.tty = false
+	edited := re.edited
+	err := issueNewRun(ctx, &issueNewOptions{on: re.on(nil, "")})
+	if !errors.As(err, new(*UsageError)) || !strings.Contains(err.Error(), "--title is required") || re.edited != edited {
+		t.Errorf("no terminal: %v, %d editor runs", err, re.edited-edited)
+	}
+}
+
+func TestParseTitled(t *testing.T) {
+	for _, tc := range []struct{ in, title, body string }{
+		{"Title\n\nBody\n", "Title", "Body"},
+		{"Title", "Title", ""},
+		{"Title\r\n\r\nBody\r\n", "Title", "Body"},
+		{"\n\nTitle\nBody right below\n", "Title", "Body right below"},
+		{"Title\n\n# Heading\n" + scissors + "\n# help\n", "Title", "# Heading"},
+		{"Title\n" + scissors, "Title", ""},
+		{scissors + "\nTitle\n", "", ""},
+		{"Title\n\nnot " + scissors + "\nkept\n", "Title", "not " + scissors + "\nkept"},
+	} {
+		title, body := parseTitled(tc.in)
+		if title != tc.title || body != tc.body {
+			t.Errorf("parseTitled(%q) = %q, %q; want %q, %q", tc.in, title, body, tc.title, tc.body)
+		}
+	}
 }

@@ -80,7 +80,7 @@ func (s *Store) openPushed(ctx context.Context, signer protocol.Signer, now time
 			return "", "", err
 		}
 	}
-	title, body := splitMessage(message)
+	title, body := SplitMessage(message)
 	if title == "" {
 		title = fmt.Sprintf("Patch %.7s", head)
 	}
@@ -136,40 +136,46 @@ func (s *Store) patchBase(ctx context.Context, v PatchView, branch, head string)
 	return base, nil
 }
 
-// commitsMessage makes a patch's message from its commits: a single
-// commit's message; for several, the oldest's subject and a list of all
-// the subjects.
+// commitsMessage makes a patch's message from its commits (base..head in
+// the storage), as CommitsMessage does.
 func (s *Store) commitsMessage(ctx context.Context, base, head string) (string, error) {
 	out, err := s.Repo.Git(ctx, nil, "log", "--reverse", "--format=%B%x00", base+".."+head)
 	if err != nil {
 		return "", err
 	}
+	return CommitsMessage(string(out)), nil
+}
+
+// CommitsMessage makes a patch's message from the output of git log
+// --reverse --format=%B%x00 over its commits: a single commit's message;
+// for several, the oldest's subject and a list of all the subjects.
+func CommitsMessage(log string) string {
 	var msgs []string
-	for _, m := range strings.Split(string(out), "\x00") {
+	for _, m := range strings.Split(log, "\x00") {
 		if m = strings.TrimSpace(m); m != "" {
 			msgs = append(msgs, m)
 		}
 	}
 	switch len(msgs) {
 	case 0:
-		return "", nil
+		return ""
 	case 1:
-		return msgs[0], nil
+		return msgs[0]
 	}
-	title, _ := splitMessage(msgs[0])
+	title, _ := SplitMessage(msgs[0])
 	var b strings.Builder
 	b.WriteString(title + "\n\n")
 	for _, m := range msgs {
-		t, _ := splitMessage(m)
+		t, _ := SplitMessage(m)
 		b.WriteString("- " + t + "\n")
 	}
-	return b.String(), nil
+	return b.String()
 }
 
-// splitMessage splits a commit-style message into a title (its first line,
+// SplitMessage splits a commit-style message into a title (its first line,
 // with what a terminal would act on shown visibly, as termtext.Line does,
 // cut to the longest title allowed) and a description.
-func splitMessage(m string) (title, body string) {
+func SplitMessage(m string) (title, body string) {
 	m = strings.TrimSpace(strings.ReplaceAll(m, "\r\n", "\n"))
 	title, body, _ = strings.Cut(m, "\n")
 	title = strings.TrimSpace(termtext.Line(title))
