@@ -155,8 +155,6 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 	if err != nil {
 		return fmt.Errorf("push landed nowhere: %w", err)
 	}
-	// Every push adds a pack; let git consolidate them when enough pile up.
-	r.Git(ctx, nil, "gc", "--auto", "--quiet")
 	helperAnnounce(ctx, e, r.RID)
 	return perr
 }

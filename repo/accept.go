@@ -187,6 +187,7 @@ func (r *Repo) accept(ctx context.Context, q *Quarantine, consider func(protocol
 	if err := r.setHEAD(ctx, doc.DefaultBranch); err != nil {
 		return nil, err
 	}
+	r.maintainLocked(ctx)
 	return res, nil
 }
 

@@ -178,6 +178,7 @@ func (p *Push) Finish(ctx context.Context, s protocol.Signer, now time.Time) ([]
 	if err := p.q.Migrate(); err != nil {
 		return nil, err
 	}
+	defer p.r.maintainLocked(ctx)
 	if len(ups) == 0 {
 		return nil, nil
 	}

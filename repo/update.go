@@ -41,6 +41,7 @@ func (r *Repo) UpdateNamespaceSigned(ctx context.Context, s protocol.Signer, upd
 	if to, err = r.RefFiles().Get(ref); err != nil {
 		return "", "", err
 	}
+	r.maintainLocked(ctx)
 	return from, to, nil
 }
 
