@@ -146,7 +146,7 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 	}
 	fmt.Fprint(e.io.Out, "\n")
 	var perr error // the first patch that failed
-	_, err = p.Receive(ctx, repo.ReceivePack{In: stdin, Out: e.io.Out, Err: e.io.Err, Env: env, Signer: key, Now: e.now()},
+	ups, err := p.Receive(ctx, repo.ReceivePack{In: stdin, Out: e.io.Out, Err: e.io.Err, Env: env, Signer: key, Now: e.now()},
 		func(ctx context.Context, pushed []repo.PatchPush, opts []string) map[string]error {
 			failed, err := helperPatches(ctx, e, r, key, pushed, opts)
 			perr = err
@@ -155,8 +155,40 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 	if err != nil {
 		return fmt.Errorf("push landed nowhere: %w", err)
 	}
+	helperWhereLanded(ctx, e, r, me, ups)
 	helperAnnounce(ctx, e, r.RID)
 	return perr
+}
+
+// helperWhereLanded says, of each branch or tag a push moved in the
+// user's namespace that the project's canonical ref does not follow (the
+// user is not a delegate, or not enough of them have it yet), where it
+// landed and where the canonical ref stands: git reports the ref pushed,
+// and the next fetch of grove://RID moves the remote-tracking ref back.
+func helperWhereLanded(ctx context.Context, e *env, r *repo.Repo, me protocol.NID, ups []repo.RefUpdate) {
+	canon, err := r.CanonicalRefs(ctx)
+	if err != nil {
+		return
+	}
+	mine := protocol.URL{RID: r.RID, NID: me}
+	for _, u := range ups {
+		name := strings.TrimPrefix(u.Name, "refs/namespaces/"+me.String()+"/")
+		short, branch := strings.CutPrefix(name, "refs/heads/")
+		if !branch {
+			var tag bool
+			if short, tag = strings.CutPrefix(name, "refs/tags/"); !tag {
+				continue
+			}
+		}
+		if u.New == "" || strings.HasPrefix(name, "refs/heads/patches/") || canon[name] == u.New {
+			continue
+		}
+		where := fmt.Sprintf("the project has no canonical %s yet: delegates make it", short)
+		if c := canon[name]; c != "" {
+			where = fmt.Sprintf("the canonical %s stays at %.7s until delegates move it", short, c)
+		}
+		fmt.Fprintf(e.io.Err, "grove: %s updated your namespace (%s); %s\n", short, mine, where)
+	}
 }
 
 // Environment between `grove patch open|update` and the helper it runs
