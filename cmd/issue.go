@@ -184,7 +184,9 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 
 // eachIssue hands fn the summaries of the issues f matches, from the
 // project's issue index, brought up to date with the refs first (showing
-// progress when that takes a while), and closes the index.
+// progress when that takes a while), and closes the index. Each issue the
+// index leaves out (it does not load: over a limit, corrupt) gets a line
+// on stderr.
 func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn func(n int, s *issues.Summary) error) error {
 	h, err := d.Home()
 	if err != nil {
@@ -203,9 +205,14 @@ func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn 
 		return fmt.Errorf("issue index: %w", err)
 	}
 	err = ix.Each(ctx, f, fn)
+	var skipped []issues.Skipped
+	if err == nil {
+		skipped, err = ix.Skipped(ctx)
+	}
 	if cerr := ix.Close(); err == nil {
 		err = cerr
 	}
+	warnSkipped(d.IO, skipped) // with the index let go, as the list is
 	return err
 }
 

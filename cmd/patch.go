@@ -377,10 +377,11 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 	if err != nil {
 		return err
 	}
-	list, err := ps.s.Patches(ctx, v, state)
+	list, skipped, err := ps.s.Patches(ctx, v, state)
 	if err != nil {
 		return err
 	}
+	warnSkipped(o.IO, skipped)
 	var rows [][]string
 	for _, p := range list {
 		rows = append(rows, patchRow(p))

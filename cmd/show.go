@@ -238,6 +238,15 @@ func nonEmptyLines(s string) []string {
 	return strings.Split(s, "\n")
 }
 
+// warnSkipped says on stderr, one line each, which objects a listing left
+// out because they do not load (over a limit, corrupt): the rest of the
+// project is listed as ever.
+func warnSkipped(io IO, skipped []issues.Skipped) {
+	for _, sk := range skipped {
+		fmt.Fprintf(io.Err, "grove: skipped %s\n", termtext.Line(sk.String()))
+	}
+}
+
 // writeList prints what a list command found: with asJSON the items as a
 // JSON array, else rows as a table, or, when there are none and stderr is
 // a terminal, a line saying that no plural match.

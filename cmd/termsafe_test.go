@@ -319,3 +319,53 @@ func TestWritersRefuseControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestListSkipsBadObjects: an issue and a patch a peer made too large to
+// load (ErrTooLarge) leave the project's lists working, in text and
+// JSON: the others are listed, and one line on stderr names each one
+// left out.
+func TestListSkipsBadObjects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 66 MiB of changes")
+	}
+	ctx := context.Background()
+	re := newRunEnv(t)
+	mallory, err := protocol.NewKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{66}, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := issues.NewStore(re.r)
+	if _, err := s.CreateIssue(ctx, re.key, runT0, issues.NewIssue{Title: "a good one"}); err != nil {
+		t.Fatal(err)
+	}
+	tx := s.Begin(mallory, runT0)
+	big := strings.Repeat("x", issues.MaxActionsSize-100)
+	var bad []string
+	for _, typ := range []string{issues.IssueType, issues.PatchType} {
+		id, err := tx.Create(typ, issues.NewChange{Actions: []any{issues.Action{Type: issues.ActTitle, Title: "too large"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tip := id
+		for i := range issues.MaxObjectActions/issues.MaxActionsSize + 1 {
+			body := big[:len(big)-i-1] + "y"
+			if tip, err = tx.Append(typ, id, []string{tip}, issues.NewChange{Actions: []any{issues.Action{Type: issues.ActComment, Body: body}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bad = append(bad, id)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, asJSON := range []bool{false, true} {
+		re.must(issueListRun(ctx, &issueListOptions{on: re.on(nil, ""), State: "all", JSON: asJSON}))
+		if !strings.Contains(re.out.String(), "a good one") || re.err.String() != "grove: skipped issue "+bad[0][:7]+": grove.issue "+bad[0][:7]+": object too large: over 32 MiB of actions\n" {
+			t.Errorf("issue list (json %v): stdout %q, stderr %q", asJSON, re.out.String(), re.err.String())
+		}
+		re.must(patchListRun(ctx, &patchListOptions{on: re.on(nil, ""), State: "all", JSON: asJSON}))
+		if !strings.HasPrefix(re.err.String(), "grove: skipped patch "+bad[1][:7]+": ") || strings.Count(re.err.String(), "\n") != 1 {
+			t.Errorf("patch list (json %v): stdout %q, stderr %q", asJSON, re.out.String(), re.err.String())
+		}
+	}
+}

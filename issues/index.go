@@ -25,12 +25,15 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 3"
+const indexSchema = "grove-issues-index 4"
 
 // The issues table keeps what filters need in columns and everything List
 // prints in one encoded column, row (see appendRow), so that listing reads
 // one value per issue. fts is contentless: search needs only its index, and
-// deleting by rowid is all the index ever does to it.
+// deleting by rowid is all the index ever does to it. skipped holds the
+// issues that failed to load or materialize from their tips (over a
+// limit, corrupt), with why: listings leave them out and say so, until
+// their tips move.
 const schemaSQL = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE namespaces(nid TEXT PRIMARY KEY, sigrefs TEXT NOT NULL, ident TEXT NOT NULL);
@@ -45,6 +48,7 @@ CREATE TABLE issues(
 );
 CREATE TABLE labels(id TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY(id, label)) WITHOUT ROWID;
 CREATE INDEX labels_label ON labels(label, id);
+CREATE TABLE skipped(id TEXT PRIMARY KEY, err TEXT NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(title, body, comments, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
 `
 
@@ -739,8 +743,9 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	w := newIssueWriter(tx, have == 0)
 	defer w.close()
 	type result struct {
-		id string
-		is *Issue
+		id  string
+		is  *Issue
+		bad error // why the issue was skipped
 	}
 	results := make(chan result, 64)
 	workers := 1
@@ -765,10 +770,17 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 				if err == nil {
 					is, err = Materialize(obj, rules)
 				}
-				if err != nil && !errors.Is(err, ErrNotFound) {
+				var bad error
+				switch {
+				case err == nil || errors.Is(err, ErrNotFound):
+				case ctx.Err() != nil:
 					once.Do(func() { werr = err })
+				default:
+					// One bad object (over a limit, corrupt) is
+					// left out, not the project's whole index.
+					bad = err
 				}
-				results <- result{id, is}
+				results <- result{id, is, bad}
 			}
 		})
 	}
@@ -785,7 +797,11 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	go func() { wg.Wait(); close(results) }()
 	n := 0
 	for res := range results {
-		if err := w.put(ctx, res.id, res.is); err != nil {
+		err := w.put(ctx, res.id, res.is)
+		if err == nil {
+			err = w.skip(ctx, res.id, res.bad)
+		}
+		if err != nil {
 			once.Do(func() { werr = err })
 			continue
 		}
@@ -835,17 +851,21 @@ const (
 	stIns
 	stInsFTS
 	stInsLabel
+	stDelSkipped
+	stInsSkipped
 	nStmts
 )
 
 var writerSQL = [nStmts]string{
-	stFind:      "SELECT n FROM issues WHERE id = ?",
-	stDelFTS:    "DELETE FROM fts WHERE rowid = ?",
-	stDel:       "DELETE FROM issues WHERE n = ?",
-	stDelLabels: "DELETE FROM labels WHERE id = ?",
-	stIns:       "INSERT INTO issues(id, state, author, row) VALUES (?, ?, ?, ?)",
-	stInsFTS:    "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)",
-	stInsLabel:  "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)",
+	stFind:       "SELECT n FROM issues WHERE id = ?",
+	stDelFTS:     "DELETE FROM fts WHERE rowid = ?",
+	stDel:        "DELETE FROM issues WHERE n = ?",
+	stDelLabels:  "DELETE FROM labels WHERE id = ?",
+	stIns:        "INSERT INTO issues(id, state, author, row) VALUES (?, ?, ?, ?)",
+	stInsFTS:     "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)",
+	stInsLabel:   "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)",
+	stDelSkipped: "DELETE FROM skipped WHERE id = ?",
+	stInsSkipped: "INSERT INTO skipped(id, err) VALUES (?, ?)",
 }
 
 func newIssueWriter(tx *sql.Tx, fresh bool) *issueWriter {
@@ -900,6 +920,21 @@ func (w *issueWriter) remove(ctx context.Context, id string) error {
 		return err
 	}
 	_, err = w.exec(ctx, stDelLabels, id)
+	return err
+}
+
+// skip records that issue id was skipped because of bad, or, with bad
+// nil, that it no longer is.
+func (w *issueWriter) skip(ctx context.Context, id string, bad error) error {
+	if !w.fresh {
+		if _, err := w.exec(ctx, stDelSkipped, id); err != nil {
+			return err
+		}
+	}
+	if bad == nil {
+		return nil
+	}
+	_, err := w.exec(ctx, stInsSkipped, id, bad.Error())
 	return err
 }
 
@@ -1204,4 +1239,40 @@ func (ix *Index) Resolve(ctx context.Context, prefix string) (string, error) {
 		return ids[0], rows.Err()
 	}
 	return "", fmt.Errorf("issue %w", &AmbiguousError{Prefix: prefix, Matches: len(ids)})
+}
+
+// Skipped is an object that a listing leaves out because it fails to load
+// or materialize from its tips: over a limit (ErrTooLarge), corrupt, or
+// badly signed. The project's other objects are listed as ever.
+type Skipped struct {
+	Type string // IssueType or PatchType
+	ID   string
+	Err  string // why, one line
+}
+
+func (s Skipped) String() string {
+	noun := "issue"
+	if s.Type == PatchType {
+		noun = "patch"
+	}
+	return fmt.Sprintf("%s %.7s: %s", noun, s.ID, s.Err)
+}
+
+// Skipped lists the issues the index leaves out, by ID. They are tried
+// again when their tips move.
+func (ix *Index) Skipped(ctx context.Context) ([]Skipped, error) {
+	rows, err := ix.db.QueryContext(ctx, "SELECT id, err FROM skipped ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	var out []Skipped
+	for rows.Next() {
+		sk := Skipped{Type: IssueType}
+		if err := rows.Scan(&sk.ID, &sk.Err); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		out = append(out, sk)
+	}
+	return out, rows.Err()
 }

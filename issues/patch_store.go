@@ -166,24 +166,29 @@ func (s *Store) ResolvePatch(ctx context.Context, prefix string) (string, error)
 }
 
 // Patches materializes every visible patch in state (open, merged, closed,
-// or "" for all), newest first.
-func (s *Store) Patches(ctx context.Context, v PatchView, state string) ([]*Patch, error) {
+// or "" for all), newest first. A patch that fails to load or materialize
+// (over a limit, corrupt) is left out and returned in skipped.
+func (s *Store) Patches(ctx context.Context, v PatchView, state string) (list []*Patch, skipped []Skipped, err error) {
 	ids, err := s.PatchIDs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reach := s.reachable(ctx)
 	var out []*Patch
 	for _, id := range ids {
 		obj, err := s.Load(ctx, PatchType, id)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			continue
+		var p *Patch
+		if err == nil {
+			p, err = MaterializePatch(obj, v.Rules)
 		}
-		p, err := MaterializePatch(obj, v.Rules)
-		if err != nil {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil, nil, ctx.Err()
+		case errors.Is(err, ErrNotFound):
+			continue
+		default:
+			skipped = append(skipped, Skipped{Type: PatchType, ID: id, Err: err.Error()})
 			continue
 		}
 		ResolveMerged(p, v.Tip, reach)
@@ -197,7 +202,7 @@ func (s *Store) Patches(ctx context.Context, v PatchView, state string) ([]*Patc
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out, nil
+	return out, skipped, nil
 }
 
 // MergeBase returns the best common ancestor of two commits, or "" when

@@ -302,10 +302,10 @@ func TestPatchStore(t *testing.T) {
 		t.Fatalf("verify: %v %v", err, rep)
 	}
 	// Listing by state.
-	if l, err := s.Patches(ctx, v, StateMerged); err != nil || len(l) != 1 {
+	if l, _, err := s.Patches(ctx, v, StateMerged); err != nil || len(l) != 1 {
 		t.Fatalf("merged list %d %v", len(l), err)
 	}
-	if l, _ := s.Patches(ctx, v, StateOpen); len(l) != 0 {
+	if l, _, _ := s.Patches(ctx, v, StateOpen); len(l) != 0 {
 		t.Fatalf("open list %d", len(l))
 	}
 }

@@ -76,7 +76,7 @@ func (s patches) ListPatches(ctx context.Context, rid, state string) ([]tui.Patc
 	if err != nil {
 		return nil, err
 	}
-	l, err := st.Patches(ctx, v, state)
+	l, _, err := st.Patches(ctx, v, state) // what does not load is left out
 	if err != nil {
 		return nil, err
 	}
