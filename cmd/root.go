@@ -70,8 +70,40 @@ func run(ctx context.Context, e *env) int {
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, io.Err)
+	unknownSubcommands(root)
+	c, err := root.ExecuteContextC(ctx)
+	if c == nil || c == root {
+		return exitCode(err, io.Err)
+	}
+	// A usage error points at the help of the command that was called.
+	return cli.ExitCode(err, io.Err, c.CommandPath()+" --help")
+}
+
+// unknownSubcommands makes every command that has subcommands refuse an
+// unknown one as a usage error (exit 2) that suggests the nearest, where
+// cobra would print help and exit 0 (or, at the root, fail with exit 1),
+// and show its help when called alone.
+func unknownSubcommands(c *cobra.Command) {
+	if !c.HasSubCommands() {
+		return
+	}
+	c.SuggestionsMinimumDistance = 2
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(": did you mean %q?", s[0])
+		}
+		return usagef("%s", msg)
+	}
+	if c.RunE == nil && c.Run == nil {
+		c.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+	}
+	for _, sub := range c.Commands() {
+		unknownSubcommands(sub)
+	}
 }
 
 func newRoot(e *env) *cobra.Command {

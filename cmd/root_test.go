@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestCommandTable: the table a run builds one command from names each
@@ -40,6 +43,30 @@ func TestCommandTable(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"isue"}, {}} {
 		if cs := newRoot(&env{args: args}).Commands(); len(cs) < len(commands) {
 			t.Errorf("%q builds %d commands, want all", args, len(cs))
+		}
+	}
+}
+
+// TestUsageErrors: unknown commands and subcommands exit 2 with the
+// nearest command suggested and a pointer to the help of the command
+// called; a command of commands alone shows its help.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		wantStderr string
+	}{
+		{[]string{"isue", "list"}, 2, "grove: unknown command \"isue\" for \"grove\": did you mean \"issue\"?\nsee 'grove help'\n"},
+		{[]string{"xyzzy"}, 2, "grove: unknown command \"xyzzy\" for \"grove\"\nsee 'grove help'\n"},
+		{[]string{"issue", "lis"}, 2, "grove: unknown command \"lis\" for \"grove issue\": did you mean \"list\"?\nsee 'grove issue --help'\n"},
+		{[]string{"patch", "shwo"}, 2, "grove: unknown command \"shwo\" for \"grove patch\": did you mean \"show\"?\nsee 'grove patch --help'\n"},
+		{[]string{"issue", "list", "--state", "maybe"}, 2, "grove: --state must be open, closed or all\nsee 'grove issue list --help'\n"},
+		{[]string{"issue"}, 0, ""},
+	} {
+		var out, errb strings.Builder
+		e := &env{io: IO{In: strings.NewReader(""), Out: &out, Err: &errb, LookupEnv: func(string) (string, bool) { return "", false }}, now: time.Now, args: tc.args}
+		if code := run(context.Background(), e); code != tc.code || errb.String() != tc.wantStderr {
+			t.Errorf("grove %v: exit %d, stderr %q; want %d, %q", tc.args, code, errb.String(), tc.code, tc.wantStderr)
 		}
 	}
 }
