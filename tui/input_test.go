@@ -236,3 +236,14 @@ func TestDraftSurvivesEsc(t *testing.T) {
 		t.Errorf("the reply's draft opened as a comment:\n%s", scr)
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		noun, want string
+	}{{1, "patch", "1 patch"}, {3, "patch", "3 patches"}, {0, "issue", "0 issues"}, {2, "comment", "2 comments"}} {
+		if got := plural(tc.n, tc.noun); got != tc.want {
+			t.Errorf("plural(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+		}
+	}
+}

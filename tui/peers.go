@@ -146,5 +146,5 @@ func (t *peersTab) ShortHelp() []key.Binding {
 
 func (t *peersTab) FullHelp() [][]key.Binding {
 	k := t.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Refresh}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}} // the project page adds reload
 }

@@ -72,8 +72,11 @@ func ago(now, t time.Time) string {
 
 // plural writes n and a noun, with an s when n is not 1.
 func plural(n int, noun string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return fmt.Sprintf("%d %s", n, noun)
+	case strings.HasSuffix(noun, "ch") || strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun) // patches, statuses
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
