@@ -207,7 +207,7 @@ func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn 
 	err = ix.Each(ctx, f, fn)
 	var skipped []issues.Skipped
 	if err == nil {
-		skipped, err = ix.Skipped(ctx)
+		skipped, err = ix.Skipped(ctx, issues.IssueType)
 	}
 	if cerr := ix.Close(); err == nil {
 		err = cerr

@@ -320,6 +320,19 @@ func materializedJSON(t testing.TB, obj *Object, rules Rules) []byte {
 	return b
 }
 
+// randomRefs are the references a random text might carry: none, or some
+// of three objects.
+func randomRefs(rng *rand.Rand) []string {
+	objs := []string{fakeBase, fakeHead, fakeHead2}
+	var out []string
+	for _, o := range objs {
+		if rng.IntN(3) == 0 {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // randomAction picks an action a peer might take given what it sees.
 func randomAction(rng *rand.Rand, is *Issue, peers []*simPeer) Action {
 	labels := []string{"bug", "ui", "p1", "docs"}
@@ -333,10 +346,14 @@ func randomAction(rng *rand.Rand, is *Issue, peers []*simPeer) Action {
 	case 0:
 		return Action{Type: ActTitle, Title: fmt.Sprintf("title %d", rng.IntN(1000))}
 	case 1:
-		return Action{Type: ActBody, Body: fmt.Sprintf("body %d", rng.IntN(1000))}
+		return Action{Type: ActBody, Body: fmt.Sprintf("body %d", rng.IntN(1000)), Refs: randomRefs(rng)}
 	case 2:
 		if rng.IntN(2) == 0 {
-			return Action{Type: ActState, State: StateClosed, Reason: []string{ReasonSolved, ReasonOther}[rng.IntN(2)]}
+			a := Action{Type: ActState, State: StateClosed, Reason: []string{ReasonSolved, ReasonOther}[rng.IntN(2)]}
+			if rng.IntN(2) == 0 {
+				a.Patch = fakeHead // closed by a merged patch
+			}
+			return a
 		}
 		return Action{Type: ActState, State: StateOpen}
 	case 3:
@@ -357,7 +374,7 @@ func randomAction(rng *rand.Rand, is *Issue, peers []*simPeer) Action {
 		}
 		return a
 	case 5:
-		return Action{Type: ActComment, Body: fmt.Sprintf("comment %d", rng.IntN(1000))}
+		return Action{Type: ActComment, Body: fmt.Sprintf("comment %d", rng.IntN(1000)), Refs: randomRefs(rng)}
 	case 6:
 		return Action{Type: ActComment, Body: fmt.Sprintf("reply %d", rng.IntN(1000)), ReplyTo: pickComment()}
 	case 7:

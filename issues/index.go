@@ -25,30 +25,35 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 4"
+const indexSchema = "grove-issues-index 5"
 
-// The issues table keeps what filters need in columns and everything List
-// prints in one encoded column, row (see appendRow), so that listing reads
-// one value per issue. fts is contentless: search needs only its index, and
-// deleting by rowid is all the index ever does to it. skipped holds the
-// issues that failed to load or materialize from their tips (over a
-// limit, corrupt), with why: listings leave them out and say so, until
-// their tips move.
+// The issues table holds issues and patches (type): what filters need in
+// columns and everything List prints in one encoded column, row (see
+// appendRow), so that listing reads one value per object. fts is
+// contentless: search needs only its index, and deleting by rowid is all
+// the index ever does to it. links are the references objects make
+// (Thread.Links), kept by target for backlinks. skipped holds the objects
+// that failed to load or materialize from their tips (over a limit,
+// corrupt), with why: listings leave them out and say so, until their
+// tips move.
 const schemaSQL = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE namespaces(nid TEXT PRIMARY KEY, sigrefs TEXT NOT NULL, ident TEXT NOT NULL);
-CREATE TABLE tips(id TEXT NOT NULL, nid TEXT NOT NULL, oid TEXT NOT NULL, PRIMARY KEY(id, nid)) WITHOUT ROWID;
+CREATE TABLE tips(id TEXT NOT NULL, nid TEXT NOT NULL, oid TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY(id, nid)) WITHOUT ROWID;
 CREATE INDEX tips_nid ON tips(nid, id);
 CREATE TABLE issues(
 	n INTEGER PRIMARY KEY,
 	id TEXT NOT NULL UNIQUE,
+	type TEXT NOT NULL,
 	state TEXT NOT NULL,
 	author TEXT NOT NULL,
 	row TEXT NOT NULL
 );
+CREATE TABLE links(target TEXT NOT NULL, src TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, place TEXT NOT NULL, change TEXT NOT NULL, author TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(target, src)) WITHOUT ROWID;
+CREATE INDEX links_src ON links(src);
 CREATE TABLE labels(id TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY(id, label)) WITHOUT ROWID;
 CREATE INDEX labels_label ON labels(label, id);
-CREATE TABLE skipped(id TEXT PRIMARY KEY, err TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE skipped(id TEXT PRIMARY KEY, type TEXT NOT NULL, err TEXT NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(title, body, comments, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
 `
 
@@ -118,8 +123,10 @@ type Summary struct {
 	Updated      time.Time `json:"updated"`
 }
 
-// Filter selects issues to list. Empty fields select everything.
+// Filter selects issues (or patches) to list. Empty fields select
+// everything.
 type Filter struct {
+	Type   string // IssueType ("" too) or PatchType
 	State  string // open, closed or "" for all
 	Label  string
 	Author string
@@ -525,15 +532,15 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		// A namespace that moved from signed refs the index has, with its
 		// identity where it was, is diffed: only its refs that moved are
 		// read. Anything else is listed.
-		var moved map[string]string
+		var moved map[string]tip
 		diffed := false
 		if o := old[ns]; ok && o.sigrefs != "" && o.ident == s.ident {
-			moved, diffed = movedIssues(ix.store.Repo, ns, o.sigrefs, s.sigrefs)
+			moved, diffed = movedObjects(ix.store.Repo, ns, o.sigrefs, s.sigrefs)
 		}
 		if diffed {
 			err = setTips(ctx, tx, ns, moved, changed)
 		} else {
-			var tips map[string]string
+			var tips map[string]tip
 			if ok {
 				if tips, err = ix.namespaceTips(ns); err != nil {
 					return 0, err
@@ -576,13 +583,19 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// movedIssues returns the issues whose tips differ between namespace ns's
-// signed refs older and newer (id → its tip, "" where it is gone), having
-// checked that each such ref is now where newer signs it. It reports
-// false when it cannot tell: either state does not verify or is no
-// longer here (a gc may drop the older), or the refs disagree with their
-// signature; the namespace is then listed instead.
-func movedIssues(r *repo.Repo, ns, older, newer string) (map[string]string, bool) {
+// tip is a namespace's tip of an object of type typ.
+type tip struct{ oid, typ string }
+
+// indexed are the types of objects the index holds.
+var indexed = [...]string{IssueType, PatchType}
+
+// movedObjects returns the objects whose tips differ between namespace
+// ns's signed refs older and newer (id → its tip, oid "" where it is
+// gone), having checked that each such ref is now where newer signs it.
+// It reports false when it cannot tell: either state does not verify or
+// is no longer here (a gc may drop the older), or the refs disagree with
+// their signature; the namespace is then listed instead.
+func movedObjects(r *repo.Repo, ns, older, newer string) (map[string]tip, bool) {
 	nid, err := protocol.ParseNID(ns)
 	if err != nil {
 		return nil, false
@@ -593,31 +606,34 @@ func movedIssues(r *repo.Repo, ns, older, newer string) (map[string]string, bool
 	}
 	f := r.RefFiles()
 	p := "refs/namespaces/" + ns + "/"
-	pre := RefPrefix(IssueType)
-	moved := make(map[string]string)
+	moved := make(map[string]tip)
 	for _, d := range diff {
-		id, ok := strings.CutPrefix(d.Name, pre)
-		if !ok || !protocol.ValidOID(id) {
-			continue
+		for _, typ := range indexed {
+			id, ok := strings.CutPrefix(d.Name, RefPrefix(typ))
+			if !ok || !protocol.ValidOID(id) {
+				continue
+			}
+			oid, err := f.Get(p + d.Name)
+			if err != nil || oid != d.New {
+				return nil, false
+			}
+			if t, dup := moved[id]; !dup || t.oid == "" {
+				moved[id] = tip{d.New, typ}
+			}
 		}
-		oid, err := f.Get(p + d.Name)
-		if err != nil || oid != d.New {
-			return nil, false
-		}
-		moved[id] = d.New
 	}
 	return moved, true
 }
 
-// setTips sets namespace ns's tips of the issues in moved (id → tip, ""
-// for none) and marks them changed.
-func setTips(ctx context.Context, tx *sql.Tx, ns string, moved map[string]string, changed map[string]bool) error {
-	for id, oid := range moved {
+// setTips sets namespace ns's tips of the objects in moved (id → tip, oid
+// "" for none) and marks them changed.
+func setTips(ctx context.Context, tx *sql.Tx, ns string, moved map[string]tip, changed map[string]bool) error {
+	for id, t := range moved {
 		var err error
-		if oid == "" {
+		if t.oid == "" {
 			_, err = tx.ExecContext(ctx, "DELETE FROM tips WHERE id = ? AND nid = ?", id, ns)
 		} else {
-			_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO tips(id, nid, oid) VALUES (?, ?, ?)", id, ns, oid)
+			_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO tips(id, nid, oid, type) VALUES (?, ?, ?, ?)", id, ns, t.oid, t.typ)
 		}
 		if err != nil {
 			return err
@@ -627,27 +643,31 @@ func setTips(ctx context.Context, tx *sql.Tx, ns string, moved map[string]string
 	return nil
 }
 
-// namespaceTips returns the tips of every issue in namespace ns: id → oid.
-// It reads every issue ref of the namespace.
-func (ix *Index) namespaceTips(ns string) (map[string]string, error) {
+// namespaceTips returns the tips of every object in namespace ns: id →
+// tip. It reads every issue and patch ref of the namespace.
+func (ix *Index) namespaceTips(ns string) (map[string]tip, error) {
 	ix.listings++
-	p := "refs/namespaces/" + ns + "/" + RefPrefix(IssueType)
-	refs, err := ix.store.Repo.RefFiles().List(p)
-	if err != nil {
-		return nil, err
-	}
-	tips := make(map[string]string, len(refs))
-	for name, oid := range refs {
-		if id, ok := strings.CutPrefix(name, p); ok && protocol.ValidOID(id) {
-			tips[id] = oid
+	tips := make(map[string]tip)
+	for _, typ := range indexed {
+		p := "refs/namespaces/" + ns + "/" + RefPrefix(typ)
+		refs, err := ix.store.Repo.RefFiles().List(p)
+		if err != nil {
+			return nil, err
+		}
+		for name, oid := range refs {
+			if id, ok := strings.CutPrefix(name, p); ok && protocol.ValidOID(id) {
+				if _, dup := tips[id]; !dup { // an issue's ID under patches: the issue's
+					tips[id] = tip{oid, typ}
+				}
+			}
 		}
 	}
 	return tips, nil
 }
 
 // diffTips replaces namespace ns's tips in the index by tips and marks the
-// issues whose tip moved.
-func diffTips(ctx context.Context, tx *sql.Tx, ns string, tips map[string]string, changed map[string]bool) error {
+// objects whose tip moved.
+func diffTips(ctx context.Context, tx *sql.Tx, ns string, tips map[string]tip, changed map[string]bool) error {
 	rows, err := tx.QueryContext(ctx, "SELECT id, oid FROM tips WHERE nid = ?", ns)
 	if err != nil {
 		return err
@@ -673,16 +693,16 @@ func diffTips(ctx context.Context, tx *sql.Tx, ns string, tips map[string]string
 			changed[id] = true
 		}
 	}
-	ins, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO tips(id, nid, oid) VALUES (?, ?, ?)")
+	ins, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO tips(id, nid, oid, type) VALUES (?, ?, ?, ?)")
 	if err != nil {
 		return err
 	}
 	defer ins.Close()
-	for id, oid := range tips {
-		if have[id] == oid {
+	for id, t := range tips {
+		if have[id] == t.oid {
 			continue
 		}
-		if _, err := ins.ExecContext(ctx, id, ns, oid); err != nil {
+		if _, err := ins.ExecContext(ctx, id, ns, t.oid, t.typ); err != nil {
 			return err
 		}
 		changed[id] = true
@@ -690,7 +710,7 @@ func diffTips(ctx context.Context, tx *sql.Tx, ns string, tips map[string]string
 	return nil
 }
 
-// rematerialize loads and materializes the given issues from the tips in
+// rematerialize loads and materializes the given objects from the tips in
 // the index and replaces their rows. Large batches run on every CPU, each
 // worker with its own object reader; this goroutine writes the rows.
 func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]bool, rules Rules) (int, error) {
@@ -698,31 +718,33 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 		return 0, nil
 	}
 	tips := make(map[string][]string, len(ids))
+	types := make(map[string]string, len(ids))
 	if len(ids) <= 64 {
-		st, err := tx.PrepareContext(ctx, "SELECT oid FROM tips WHERE id = ?")
+		st, err := tx.PrepareContext(ctx, "SELECT oid, type FROM tips WHERE id = ?")
 		if err != nil {
 			return 0, err
 		}
 		for id := range ids {
-			if err := scanTips(ctx, st, id, tips); err != nil {
+			if err := scanTips(ctx, st, id, tips, types); err != nil {
 				st.Close()
 				return 0, err
 			}
 		}
 		st.Close()
 	} else {
-		rows, err := tx.QueryContext(ctx, "SELECT id, oid FROM tips")
+		rows, err := tx.QueryContext(ctx, "SELECT id, oid, type FROM tips")
 		if err != nil {
 			return 0, err
 		}
 		for rows.Next() {
-			var id, oid string
-			if err := rows.Scan(&id, &oid); err != nil {
+			var id, oid, typ string
+			if err := rows.Scan(&id, &oid, &typ); err != nil {
 				rows.Close()
 				return 0, err
 			}
 			if ids[id] {
 				tips[id] = append(tips[id], oid)
+				types[id] = tipType(types[id], typ)
 			}
 		}
 		rows.Close()
@@ -744,8 +766,8 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	defer w.close()
 	type result struct {
 		id  string
-		is  *Issue
-		bad error // why the issue was skipped
+		obj indexedObject
+		bad error // why the object was skipped
 	}
 	results := make(chan result, 64)
 	workers := 1
@@ -765,10 +787,11 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 		wg.Go(func() {
 			defer rd.Close()
 			for id := range jobs {
-				var is *Issue
-				obj, err := ix.store.loadMemo(ctx, rd, IssueType, id, tips[id], nids)
+				var x indexedObject
+				typ := types[id]
+				obj, err := ix.store.loadMemo(ctx, rd, typ, id, tips[id], nids)
 				if err == nil {
-					is, err = Materialize(obj, rules)
+					x, err = materializeIndexed(obj, typ, rules)
 				}
 				var bad error
 				switch {
@@ -780,7 +803,7 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 					// left out, not the project's whole index.
 					bad = err
 				}
-				results <- result{id, is, bad}
+				results <- result{id, x, bad}
 			}
 		})
 	}
@@ -797,9 +820,9 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	go func() { wg.Wait(); close(results) }()
 	n := 0
 	for res := range results {
-		err := w.put(ctx, res.id, res.is)
+		err := w.put(ctx, res.id, res.obj)
 		if err == nil {
-			err = w.skip(ctx, res.id, res.bad)
+			err = w.skip(ctx, res.id, types[res.id], res.bad)
 		}
 		if err != nil {
 			once.Do(func() { werr = err })
@@ -816,18 +839,53 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	return n, ctx.Err()
 }
 
-func scanTips(ctx context.Context, st *sql.Stmt, id string, tips map[string][]string) error {
+// tipType is the type of an object whose tips so far said have and now
+// say typ: an issue if any says so (a ref under patches naming an
+// issue's ID holds no valid patch change anyway).
+func tipType(have, typ string) string {
+	if have == IssueType {
+		return have
+	}
+	return typ
+}
+
+// indexedObject is a materialized object as the index writes it: its
+// thread, and the patch when it is one; th is nil for an ID with no valid
+// object.
+type indexedObject struct {
+	typ string
+	th  *Thread
+	p   *Patch
+}
+
+func materializeIndexed(obj *Object, typ string, rules Rules) (indexedObject, error) {
+	if typ == PatchType {
+		p, err := MaterializePatch(obj, rules)
+		if err != nil {
+			return indexedObject{}, err
+		}
+		return indexedObject{typ: typ, th: &p.Thread, p: p}, nil
+	}
+	is, err := Materialize(obj, rules)
+	if err != nil {
+		return indexedObject{}, err
+	}
+	return indexedObject{typ: typ, th: &is.Thread}, nil
+}
+
+func scanTips(ctx context.Context, st *sql.Stmt, id string, tips map[string][]string, types map[string]string) error {
 	rows, err := st.QueryContext(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var oid string
-		if err := rows.Scan(&oid); err != nil {
+		var oid, typ string
+		if err := rows.Scan(&oid, &typ); err != nil {
 			return err
 		}
 		tips[id] = append(tips[id], oid)
+		types[id] = tipType(types[id], typ)
 	}
 	return rows.Err()
 }
@@ -853,6 +911,8 @@ const (
 	stInsLabel
 	stDelSkipped
 	stInsSkipped
+	stDelLinks
+	stInsLink
 	nStmts
 )
 
@@ -861,11 +921,13 @@ var writerSQL = [nStmts]string{
 	stDelFTS:     "DELETE FROM fts WHERE rowid = ?",
 	stDel:        "DELETE FROM issues WHERE n = ?",
 	stDelLabels:  "DELETE FROM labels WHERE id = ?",
-	stIns:        "INSERT INTO issues(id, state, author, row) VALUES (?, ?, ?, ?)",
+	stIns:        "INSERT INTO issues(id, type, state, author, row) VALUES (?, ?, ?, ?, ?)",
 	stInsFTS:     "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)",
 	stInsLabel:   "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)",
 	stDelSkipped: "DELETE FROM skipped WHERE id = ?",
-	stInsSkipped: "INSERT INTO skipped(id, err) VALUES (?, ?)",
+	stInsSkipped: "INSERT INTO skipped(id, type, err) VALUES (?, ?, ?)",
+	stDelLinks:   "DELETE FROM links WHERE src = ?",
+	stInsLink:    "INSERT OR IGNORE INTO links(target, src, type, title, place, change, author, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 }
 
 func newIssueWriter(tx *sql.Tx, fresh bool) *issueWriter {
@@ -919,13 +981,16 @@ func (w *issueWriter) remove(ctx context.Context, id string) error {
 	if _, err := w.exec(ctx, stDel, n); err != nil {
 		return err
 	}
+	if _, err := w.exec(ctx, stDelLinks, id); err != nil {
+		return err
+	}
 	_, err = w.exec(ctx, stDelLabels, id)
 	return err
 }
 
-// skip records that issue id was skipped because of bad, or, with bad
-// nil, that it no longer is.
-func (w *issueWriter) skip(ctx context.Context, id string, bad error) error {
+// skip records that object id, of type typ, was skipped because of bad,
+// or, with bad nil, that it no longer is.
+func (w *issueWriter) skip(ctx context.Context, id, typ string, bad error) error {
 	if !w.fresh {
 		if _, err := w.exec(ctx, stDelSkipped, id); err != nil {
 			return err
@@ -934,21 +999,22 @@ func (w *issueWriter) skip(ctx context.Context, id string, bad error) error {
 	if bad == nil {
 		return nil
 	}
-	_, err := w.exec(ctx, stInsSkipped, id, bad.Error())
+	_, err := w.exec(ctx, stInsSkipped, id, typ, bad.Error())
 	return err
 }
 
-func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
+func (w *issueWriter) put(ctx context.Context, id string, x indexedObject) error {
 	if !w.fresh {
 		if err := w.remove(ctx, id); err != nil {
 			return err
 		}
 	}
+	is := x.th
 	if is == nil {
-		return nil // no valid issue under this ID
+		return nil // no valid object under this ID
 	}
-	w.row = appendRow(w.row[:0], &is.Thread)
-	res, err := w.exec(ctx, stIns, id, is.State, is.Author, string(w.row))
+	w.row = appendRow(w.row[:0], is)
+	res, err := w.exec(ctx, stIns, id, x.typ, is.State, is.Author, string(w.row))
 	if err != nil {
 		return err
 	}
@@ -961,11 +1027,33 @@ func (w *issueWriter) put(ctx context.Context, id string, is *Issue) error {
 		w.text = append(w.text, c.Body...)
 		w.text = append(w.text, '\n')
 	}
-	if _, err := w.exec(ctx, stInsFTS, n, is.Title, is.Body, string(w.text)); err != nil {
+	body := is.Body
+	if p := x.p; p != nil {
+		// A patch's revisions describe it too; its reviews discuss it.
+		for _, r := range p.Revisions {
+			if r.Description != "" {
+				body += "\n" + r.Description
+			}
+		}
+		for _, r := range p.Reviews {
+			w.text = append(w.text, r.Body...)
+			w.text = append(w.text, '\n')
+			for _, c := range r.Comments {
+				w.text = append(w.text, c.Body...)
+				w.text = append(w.text, '\n')
+			}
+		}
+	}
+	if _, err := w.exec(ctx, stInsFTS, n, is.Title, body, string(w.text)); err != nil {
 		return err
 	}
 	for _, l := range is.Labels {
 		if _, err := w.exec(ctx, stInsLabel, id, l); err != nil {
+			return err
+		}
+	}
+	for _, l := range is.Links {
+		if _, err := w.exec(ctx, stInsLink, l.ID, id, x.typ, is.Title, l.In, l.Change, l.Author, l.Created.Unix()); err != nil {
 			return err
 		}
 	}
@@ -1221,7 +1309,7 @@ func (ix *Index) Resolve(ctx context.Context, prefix string) (string, error) {
 	if prefix == "" || len(prefix) > 40 || strings.Trim(prefix, "0123456789abcdef") != "" {
 		return "", fmt.Errorf("issue %s: %w", prefix, ErrNotFound)
 	}
-	rows, err := ix.db.QueryContext(ctx, "SELECT DISTINCT id FROM tips WHERE id >= ? AND id < ? LIMIT 100", prefix, prefix+"g")
+	rows, err := ix.db.QueryContext(ctx, "SELECT DISTINCT id FROM tips WHERE id >= ? AND id < ? AND type = ? LIMIT 100", prefix, prefix+"g", IssueType)
 	if err != nil {
 		return "", fmt.Errorf("index: %w", err)
 	}
@@ -1258,21 +1346,48 @@ func (s Skipped) String() string {
 	return fmt.Sprintf("%s %.7s: %s", noun, s.ID, s.Err)
 }
 
-// Skipped lists the issues the index leaves out, by ID. They are tried
-// again when their tips move.
-func (ix *Index) Skipped(ctx context.Context) ([]Skipped, error) {
-	rows, err := ix.db.QueryContext(ctx, "SELECT id, err FROM skipped ORDER BY id")
+// Skipped lists the objects of type typ the index leaves out, by ID.
+// They are tried again when their tips move.
+func (ix *Index) Skipped(ctx context.Context, typ string) ([]Skipped, error) {
+	q := "SELECT id, type, err FROM skipped WHERE type = ? ORDER BY id"
+	rows, err := ix.db.QueryContext(ctx, q, typ)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
 	var out []Skipped
 	for rows.Next() {
-		sk := Skipped{Type: IssueType}
-		if err := rows.Scan(&sk.ID, &sk.Err); err != nil {
+		var sk Skipped
+		if err := rows.Scan(&sk.ID, &sk.Type, &sk.Err); err != nil {
 			return nil, fmt.Errorf("index: %w", err)
 		}
 		out = append(out, sk)
 	}
 	return out, rows.Err()
+}
+
+// Backlinks returns the references other objects make to object id,
+// oldest first (then by the referring object's ID): one per referring
+// object, its first.
+func (ix *Index) Backlinks(ctx context.Context, id string) ([]Backlink, error) {
+	rows, err := ix.db.QueryContext(ctx, "SELECT src, type, title, place, change, author, created FROM links WHERE target = ? ORDER BY created, src", id)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	out := []Backlink{}
+	for rows.Next() {
+		var b Backlink
+		var typ string
+		var created int64
+		if err := rows.Scan(&b.ID, &typ, &b.Title, &b.In, &b.Change, &b.Author, &created); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		b.Type, b.Created = typeNoun(typ), unixTime(created)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return out, nil
 }

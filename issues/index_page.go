@@ -55,7 +55,12 @@ func (ix *Index) Page(ctx context.Context, f Filter, offset, limit int) ([]Summa
 // selects nothing (a search of no words).
 func pageQuery(f Filter) (from, where string, args []any) {
 	from = "issues i"
-	var conds []string
+	typ := f.Type
+	if typ == "" {
+		typ = IssueType
+	}
+	conds := []string{"i.type = ?"}
+	args = append(args, typ)
 	if f.Search != "" {
 		fq := ftsQuery(f.Search)
 		if fq == "" {
@@ -77,8 +82,6 @@ func pageQuery(f Filter) (from, where string, args []any) {
 		conds = append(conds, "i.author = ?")
 		args = append(args, f.Author)
 	}
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
+	where = " WHERE " + strings.Join(conds, " AND ")
 	return from, where, args
 }

@@ -56,12 +56,19 @@ func (tx *Tx) CreateIssue(n NewIssue) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if acts, err = tx.s.withRefs(acts, ""); err != nil {
+		return "", err
+	}
 	return tx.Create(IssueType, NewChange{Actions: anyActions(acts)})
 }
 
 // AppendIssue writes a change with acts on top of parents.
 func (tx *Tx) AppendIssue(id string, parents []string, acts ...Action) (string, error) {
 	if err := CheckActions(acts...); err != nil {
+		return "", err
+	}
+	acts, err := tx.s.withRefs(acts, "")
+	if err != nil {
 		return "", err
 	}
 	return tx.Append(IssueType, id, parents, NewChange{Actions: anyActions(acts)})

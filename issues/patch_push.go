@@ -75,16 +75,18 @@ func (s *Store) openPushed(ctx context.Context, signer protocol.Signer, now time
 	if err != nil {
 		return "", "", err
 	}
+	msgs, err := s.CommitMessages(ctx, base, head)
+	if err != nil {
+		return "", "", err
+	}
 	if strings.TrimSpace(message) == "" {
-		if message, err = s.commitsMessage(ctx, base, head); err != nil {
-			return "", "", err
-		}
+		message = commitsMessage(msgs)
 	}
 	title, body := SplitMessage(message)
 	if title == "" {
 		title = fmt.Sprintf("Patch %.7s", head)
 	}
-	return s.OpenPatch(ctx, signer, now, NewPatch{Title: title, Body: body, Base: base, Head: head})
+	return s.OpenPatch(ctx, signer, now, NewPatch{Title: title, Body: body, Base: base, Head: head, Commits: strings.Join(msgs, "\n\n")})
 }
 
 // revisePushed adds head as a revision of the patch prefix names.
@@ -103,7 +105,11 @@ func (s *Store) revisePushed(ctx context.Context, signer protocol.Signer, now ti
 	if err != nil {
 		return "", "", 0, err
 	}
-	rev, err = s.AddRevision(ctx, signer, now, obj, p, base, head, strings.TrimSpace(message))
+	msgs, err := s.CommitMessages(ctx, base, head)
+	if err != nil {
+		return "", "", 0, err
+	}
+	rev, err = s.AddRevision(ctx, signer, now, obj, p, base, head, strings.TrimSpace(message), strings.Join(msgs, "\n\n"))
 	return id, rev, len(p.Revisions) + 1, err
 }
 
@@ -136,26 +142,39 @@ func (s *Store) patchBase(ctx context.Context, v PatchView, branch, head string)
 	return base, nil
 }
 
-// commitsMessage makes a patch's message from its commits (base..head in
-// the storage), as CommitsMessage does.
-func (s *Store) commitsMessage(ctx context.Context, base, head string) (string, error) {
-	out, err := s.Repo.Git(ctx, nil, "log", "--reverse", "--format=%B%x00", base+".."+head)
+// maxCommitMessages bounds the commits whose messages a revision reads.
+const maxCommitMessages = 1000
+
+// CommitMessages returns the messages of the commits base..head in the
+// storage, oldest first, at most maxCommitMessages of them.
+func (s *Store) CommitMessages(ctx context.Context, base, head string) ([]string, error) {
+	out, err := s.Repo.Git(ctx, nil, "log", "--reverse", "--format=%B%x00", fmt.Sprintf("--max-count=%d", maxCommitMessages), base+".."+head)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return CommitsMessage(string(out)), nil
+	return logMessages(string(out)), nil
 }
 
-// CommitsMessage makes a patch's message from the output of git log
-// --reverse --format=%B%x00 over its commits: a single commit's message;
-// for several, the oldest's subject and a list of all the subjects.
-func CommitsMessage(log string) string {
+// logMessages splits the output of git log --format=%B%x00 into its
+// messages, trimmed, leaving out empty ones.
+func logMessages(log string) []string {
 	var msgs []string
 	for _, m := range strings.Split(log, "\x00") {
 		if m = strings.TrimSpace(m); m != "" {
 			msgs = append(msgs, m)
 		}
 	}
+	return msgs
+}
+
+// CommitsMessage makes a patch's message from the output of git log
+// --reverse --format=%B%x00 over its commits: a single commit's message;
+// for several, the oldest's subject and a list of all the subjects.
+func CommitsMessage(log string) string { return commitsMessage(logMessages(log)) }
+
+// commitsMessage makes a patch's message from its commits' messages, as
+// CommitsMessage does.
+func commitsMessage(msgs []string) string {
 	switch len(msgs) {
 	case 0:
 		return ""

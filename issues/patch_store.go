@@ -48,6 +48,9 @@ type NewPatch struct {
 	Labels []string
 	Base   string // the merge base of Head with the target branch
 	Head   string
+	// Commits are the messages of the commits Base..Head: their mentions
+	// are the revision's references too.
+	Commits string
 }
 
 // CreatePatch writes a new patch in the transaction: a root change with its
@@ -61,6 +64,14 @@ func (tx *Tx) CreatePatch(n NewPatch) (id, rev string, err error) {
 	if err := PatchKind.Check(append(acts, r)...); err != nil {
 		return "", "", err
 	}
+	if acts, err = tx.s.withRefs(acts, ""); err != nil {
+		return "", "", err
+	}
+	rs, err := tx.s.withRefs([]Action{r}, n.Commits)
+	if err != nil {
+		return "", "", err
+	}
+	r = rs[0]
 	id, err = tx.Create(PatchType, NewChange{Actions: anyActions(acts)})
 	if err != nil {
 		return "", "", err
@@ -83,9 +94,10 @@ func (s *Store) OpenPatch(ctx context.Context, signer protocol.Signer, now time.
 }
 
 // AddRevision writes a new revision of p (loaded as obj) by its author and
-// moves the author's refs/heads/patches/<id> to head. It returns the
-// revision's ID.
-func (s *Store) AddRevision(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, p *Patch, base, head, description string) (string, error) {
+// moves the author's refs/heads/patches/<id> to head. commits are the
+// messages of base..head, whose mentions the revision refers to too. It
+// returns the revision's ID.
+func (s *Store) AddRevision(ctx context.Context, signer protocol.Signer, now time.Time, obj *Object, p *Patch, base, head, description, commits string) (string, error) {
 	if signer.NID().String() != p.Author {
 		return "", fmt.Errorf("patch %.7s: only its author may add revisions: open your own patch instead", p.ID)
 	}
@@ -96,8 +108,13 @@ func (s *Store) AddRevision(ctx context.Context, signer protocol.Signer, now tim
 	if err := PatchKind.Check(a); err != nil {
 		return "", err
 	}
+	as, err := s.withRefs([]Action{a}, commits)
+	if err != nil {
+		return "", err
+	}
+	a = as[0]
 	var rev string
-	err := s.write(ctx, signer, now, func(tx *Tx) (err error) {
+	err = s.write(ctx, signer, now, func(tx *Tx) (err error) {
 		rev, err = tx.Append(PatchType, p.ID, append(append([]string{}, obj.Heads...), head), NewChange{Actions: anyActions([]Action{a})})
 		if err != nil {
 			return err
@@ -224,6 +241,9 @@ type MergeResult struct {
 	Commit      string // the branch's new commit
 	FastForward bool   // the branch moved to the head itself
 	Already     bool   // the head was in the branch already
+	// Closed are the issues the merge closed: those the patch says it
+	// fixes, closes or resolves (CloseFixed).
+	Closed []string
 }
 
 // MergePatch merges revision rev of p (loaded as obj) into the signer's
@@ -286,7 +306,62 @@ func (s *Store) MergePatch(ctx context.Context, signer protocol.Signer, now time
 			return res, err
 		}
 	}
-	return res, tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return res, err
+	}
+	closed, err := s.CloseFixed(ctx, signer, now, p.ID, rev)
+	if err != nil {
+		return res, fmt.Errorf("patch %.7s is merged, but closing the issues it fixes failed (close them by hand): %w", p.ID, err)
+	}
+	res.Closed = closed
+	return res, nil
+}
+
+// CloseFixed closes, in one change each signed by signer, the issues that
+// patch id's revision rev says it fixes, closes or resolves (in the
+// patch's description, the revision's or its commits' messages), once the
+// patch is merged into the canonical default branch: each close names the
+// patch. An issue already closed, or that signer may not close, is left
+// as it is. It returns the issues it closed.
+func (s *Store) CloseFixed(ctx context.Context, signer protocol.Signer, now time.Time, id, rev string) ([]string, error) {
+	v, err := s.PatchView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := s.Patch(ctx, id, v)
+	if err != nil {
+		return nil, err
+	}
+	i := p.RevisionIndex(rev)
+	if p.State != StateMerged || i < 0 {
+		return nil, nil // not in the canonical branch (yet): nothing is fixed
+	}
+	r := p.Revisions[i]
+	texts := []string{p.Body, r.Description}
+	if msgs, err := s.CommitMessages(ctx, r.Base, r.Head); err == nil {
+		texts = append(texts, msgs...)
+	}
+	ids, err := s.ClosingIssues(ctx, texts...)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	tx := s.Begin(signer, now)
+	var closed []string
+	for _, iid := range ids {
+		is, obj, err := s.Issue(ctx, iid, v.Rules)
+		if err != nil {
+			continue // not visible here: nothing to close
+		}
+		if is.State == StateClosed || !v.Rules.CanTriage(signer.NID(), is.Author) {
+			continue
+		}
+		a := Action{Type: ActState, State: StateClosed, Reason: ReasonSolved, Patch: p.ID}
+		if _, err := tx.AppendIssue(iid, obj.Heads, a); err != nil {
+			return nil, err
+		}
+		closed = append(closed, iid)
+	}
+	return closed, tx.Commit(ctx)
 }
 
 // mergeTree merges two commits' trees without a working tree and returns

@@ -253,10 +253,10 @@ func TestPatchStore(t *testing.T) {
 	// Only bob may revise.
 	c2 := gitCommit(t, wc, "a", "a\nb\nc\n", "add c")
 	gitRun(t, wc, "push", "-q", s.Repo.Path, c2+":refs/tmp/c2")
-	if _, err := s.AddRevision(ctx, alice, t0, obj, p, c0, c2, ""); err == nil {
+	if _, err := s.AddRevision(ctx, alice, t0, obj, p, c0, c2, "", ""); err == nil {
 		t.Fatal("a delegate added a revision to bob's patch")
 	}
-	rev2, err := s.AddRevision(ctx, bob, t0.Add(time.Minute), obj, p, c0, c2, "v2")
+	rev2, err := s.AddRevision(ctx, bob, t0.Add(time.Minute), obj, p, c0, c2, "v2", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestPatchConvergenceGit(t *testing.T) {
 		}
 		now := t0.Add(time.Duration(step) * time.Second)
 		if i == 1 && !revised {
-			if _, err := stores[i].AddRevision(ctx, keys[i], now, obj, p, c0, c2, "v2"); err != nil {
+			if _, err := stores[i].AddRevision(ctx, keys[i], now, obj, p, c0, c2, "v2", ""); err != nil {
 				t.Fatal(err)
 			}
 			revised = true

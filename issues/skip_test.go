@@ -56,7 +56,7 @@ func TestIndexSkipsBadObjects(t *testing.T) {
 		if err != nil || len(l) != 2 {
 			t.Fatalf("round %d: listed %d issues (%v), want the 2 good ones", round, len(l), err)
 		}
-		sk, err := ix.Skipped(ctx)
+		sk, err := ix.Skipped(ctx, IssueType)
 		if err != nil || len(sk) != 1 || sk[0].ID != bad || sk[0].Type != IssueType || sk[0].Err == "" {
 			t.Fatalf("round %d: skipped %+v (%v), want issue %s", round, sk, err, bad)
 		}

@@ -67,6 +67,12 @@ type Action struct {
 	Emoji    string        `json:"emoji,omitempty"`
 	Undo     bool          `json:"undo,omitempty"`
 	Commit   string        `json:"commit,omitempty"`
+	// Refs are the objects the action's text mentions, as its writer
+	// resolved them (links.go).
+	Refs []string `json:"refs,omitempty"`
+	// Patch, on a state action that closes an issue, is the merged patch
+	// that closed it.
+	Patch string `json:"patch,omitempty"`
 }
 
 // Thread is what every collaborative object has: a title and a
@@ -87,6 +93,11 @@ type Thread struct {
 	Comments  []Comment  `json:"comments"`
 	Created   time.Time  `json:"created"`
 	Updated   time.Time  `json:"updated"`
+	// Links are the objects this one refers to, first reference first.
+	Links []Link `json:"links"`
+	// ClosedBy is the merged patch that closed the object, while it stays
+	// closed by it.
+	ClosedBy *ClosedBy `json:"closedBy,omitempty"`
 }
 
 // Shared returns t: promoted, what every kind shares of an Issue or a
@@ -304,6 +315,17 @@ func (k *Kind) Check(acts ...Action) error {
 }
 
 func (k *Kind) check1(a Action) error {
+	if len(a.Refs) > MaxRefs {
+		return fmt.Errorf("%w refs: over %d", ErrInvalid, MaxRefs)
+	}
+	for _, r := range a.Refs {
+		if !protocol.ValidOID(r) {
+			return fmt.Errorf("%w ref %q: not an object ID", ErrInvalid, r)
+		}
+	}
+	if a.Patch != "" && (a.Type != ActState || a.State != StateClosed || !protocol.ValidOID(a.Patch)) {
+		return fmt.Errorf("%w closing patch %q: a patch ID on a close", ErrInvalid, a.Patch)
+	}
 	switch a.Type {
 	case ActTitle:
 		if !ValidTitle(a.Title) || !termtext.Safe(a.Title) {
@@ -388,8 +410,12 @@ func (s *Store) Update(ctx context.Context, k *Kind, signer protocol.Signer, now
 	if err := k.Check(acts...); err != nil {
 		return "", err
 	}
+	acts, err := s.withRefs(acts, "")
+	if err != nil {
+		return "", err
+	}
 	var oid string
-	err := s.write(ctx, signer, now, func(tx *Tx) (err error) {
+	err = s.write(ctx, signer, now, func(tx *Tx) (err error) {
 		oid, err = tx.Append(k.Type, obj.ID, obj.Heads, NewChange{Actions: anyActions(acts)})
 		return err
 	})
@@ -436,6 +462,7 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 	assignees := make(map[string]bool)
 	var comments []*Comment
 	byID := make(map[string]*Comment)
+	linked := make(map[string]bool)
 	reacts := make(map[string]map[string]map[string]bool) // target → emoji → NID
 	// One action variable for all: decoding into it moves it to the heap.
 	var a Action
@@ -458,10 +485,15 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 			case ActBody:
 				if s.author && validBody(a.Body) {
 					t.Body, s.changed = a.Body, true
+					addLinks(t, linked, ch, s.who, &a, ch.OID)
 				}
 			case ActState:
 				if state, reason, ok := k.state(a); ok && s.triage {
 					t.State, t.Reason, s.changed = state, reason, true
+					t.ClosedBy = nil
+					if state == StateClosed && protocol.ValidOID(a.Patch) {
+						t.ClosedBy = &ClosedBy{Patch: a.Patch, Author: s.who, Created: ch.Time}
+					}
 				}
 			case ActLabel:
 				if s.triage {
@@ -479,6 +511,7 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 				comments = append(comments, c)
 				byID[c.ID] = c
 				s.one, s.changed = true, true
+				addLinks(t, linked, ch, s.who, &a, ch.OID)
 			case ActCommentEdit:
 				c := byID[a.Comment]
 				if c == nil || c.Author != s.who || !validComment(a.Body) {
@@ -486,6 +519,7 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 				}
 				when := ch.Time
 				c.Body, c.Edited, s.changed = a.Body, &when, true
+				addLinks(t, linked, ch, s.who, &a, c.ID)
 			case ActReact:
 				if (a.Comment != "" && byID[a.Comment] == nil) || !ValidEmoji(a.Emoji) {
 					continue
@@ -508,12 +542,19 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 				if own != nil {
 					one, changed := own(s, a)
 					s.one, s.changed = s.one || one, s.changed || changed
+					if one {
+						// The change's one revision or review.
+						addLinks(t, linked, ch, s.who, &a, ch.OID)
+					}
 				}
 			}
 		}
 		if s.changed && ch.Time.After(t.Updated) {
 			t.Updated = ch.Time
 		}
+	}
+	if t.Links == nil {
+		t.Links = []Link{}
 	}
 	t.Labels = sortedKeys(labels)
 	t.Assignees = sortedKeys(assignees)

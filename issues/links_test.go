@@ -1,0 +1,390 @@
+package issues
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"example.com/grove/protocol"
+	"example.com/grove/repo"
+)
+
+func TestMentions(t *testing.T) {
+	rid := testRID(t)
+	other, err := protocol.RIDFromOID("2222222222222222222222222222222222222222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := rid.URL()
+	tests := []struct {
+		name string
+		in   string
+		want []Mention
+	}{
+		{"hash", "see #837841b.", []Mention{{Prefix: "837841b"}}},
+		{"upper case", "see #837841B", []Mention{{Prefix: "837841b"}}},
+		{"start of text", "#837841b is it", []Mention{{Prefix: "837841b"}}},
+		{"too short", "see #837841", nil},
+		{"too long", "#" + string(bytes.Repeat([]byte{'a'}, 41)), nil},
+		{"not a word", "#837841bx and #837841b_", nil},
+		{"inside a word", "a#837841b", nil},
+		{"html entity", "&#8378412;", nil},
+		{"full issue form", "see " + url + "/issues/837841bcd", []Mention{{Prefix: "837841bcd", Type: IssueType}}},
+		{"full patch form", "(" + url + "/patches/8eb1ca1)", []Mention{{Prefix: "8eb1ca1", Type: PatchType}}},
+		{"another project", other.URL() + "/issues/837841b", nil},
+		{"not an object", url + "/tree/837841b", nil},
+		{"fixes", "Fixes #837841b", []Mention{{Prefix: "837841b", Closes: true}}},
+		{"closes with colon", "closes: #837841b", []Mention{{Prefix: "837841b", Closes: true}}},
+		{"resolved full form", "Resolved " + url + "/issues/837841b", []Mention{{Prefix: "837841b", Type: IssueType, Closes: true}}},
+		{"fixes issue", "Fixes issue 837841b.", []Mention{{Prefix: "837841b", Type: IssueType, Closes: true}}},
+		{"fix issue hash", "fix issue #837841b", []Mention{{Prefix: "837841b", Closes: true}}},
+		{"bare prefix without keyword", "see issue 837841b", nil},
+		{"keyword far away", "Fixes the bug in #837841b", []Mention{{Prefix: "837841b"}}},
+		{"keyword glued", "prefixes #837841b", []Mention{{Prefix: "837841b"}}},
+		{"no blank", "Fixes#837841b", nil},
+		{"two", "Closes #1111111, see #2222222", []Mention{{Prefix: "1111111", Closes: true}, {Prefix: "2222222"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Mentions(tt.in, rid)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Mentions(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzMentions(f *testing.F) {
+	rid := testRID(f)
+	f.Add("Fixes #837841b, see " + rid.URL() + "/patches/8eb1ca1")
+	f.Add("fixes issue 837841b")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, m := range Mentions(s, rid) {
+			if len(m.Prefix) < MinMention || len(m.Prefix) > 40 || !bytes.Contains([]byte(s), []byte(m.Prefix)) && !bytes.Contains(bytes.ToLower([]byte(s)), []byte(m.Prefix)) {
+				t.Fatalf("mention %+v of %q", m, s)
+			}
+		}
+	})
+}
+
+// linkProject is a project of alice's with a main branch of one commit in
+// the storage, and a working copy to make more commits in.
+func linkProject(t *testing.T) (s *Store, h repo.Home, wc, c0 string) {
+	t.Helper()
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h = newProject(t, alice)
+	s.CacheDir = CacheDir(h, s.Repo.RID)
+	wc = t.TempDir()
+	gitRun(t, wc, "init", "-q", "-b", "main")
+	c0 = gitCommit(t, wc, "a", "a\n", "first")
+	gitRun(t, wc, "push", "-q", s.Repo.Path, "HEAD:refs/tmp/c0")
+	if err := s.Repo.UpdateNamespace(ctx, alice, []repo.RefUpdate{{Name: "refs/heads/main", New: c0}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	return s, h, wc, c0
+}
+
+// proposal commits content as file on a branch off c0 with message msg,
+// puts it in the storage, and opens a patch of it by k as a push would
+// (the description from the commit), returning the patch's ID.
+func proposal(t *testing.T, s *Store, k *protocol.Key, wc, c0, file, msg string, now time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	gitRun(t, wc, "checkout", "-q", "-B", "p-"+file, c0)
+	c := gitCommit(t, wc, file, file+"\n", msg)
+	gitRun(t, wc, "push", "-q", s.Repo.Path, c+":refs/tmp/"+file)
+	res := s.ReceivePatches(ctx, k, now, []repo.PatchPush{{Ref: repo.PatchOpenRef, Head: c}}, nil, "")
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("open patch: %+v", res)
+	}
+	return res[0].ID
+}
+
+func linkIDs(l []Link) []string {
+	var out []string
+	for _, x := range l {
+		out = append(out, x.In+" "+x.ID)
+	}
+	return out
+}
+
+func backlinkIDs(t *testing.T, ix *Index, id string) []string {
+	t.Helper()
+	bl, err := ix.Backlinks(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, b := range bl {
+		out = append(out, b.Type+" "+b.ID+" "+b.In)
+	}
+	return out
+}
+
+// TestReferences: mentions in an issue's body, a comment, a comment's
+// edit, a patch's description, a review and a commit message become
+// links, signed as written; the targets show them as backlinks from the
+// index; unknown prefixes stay plain text.
+func TestReferences(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := testKey(t, 1), testKey(t, 2)
+	s, h, wc, c0 := linkProject(t)
+	rules := Rules{Delegates: []protocol.NID{alice.NID()}}
+	a, err := s.CreateIssue(ctx, alice, t0, NewIssue{Title: "crash on start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateIssue(ctx, bob, t0.Add(time.Minute), NewIssue{Title: "crash again", Body: "Looks like #" + a[:7] + "; not #deadbeef00."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := proposal(t, s, bob, wc, c0, "fix", "Guard the start\n\nFixes #"+a[:8]+".", t0.Add(2*time.Minute))
+	is, obj, err := s.Issue(ctx, b, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := linkIDs(is.Links); !slices.Equal(got, []string{"body " + a}) {
+		t.Fatalf("issue b links %q", got)
+	}
+	if is.Links[0].Change != b || is.Links[0].Author != bob.NID().String() {
+		t.Fatalf("issue b link %+v", is.Links[0])
+	}
+	// A comment on b mentions the patch by its full form; an edit of it
+	// mentions b itself (no link to oneself).
+	c, err := s.Update(ctx, IssueKind, alice, t0.Add(3*time.Minute), obj, Action{Type: ActComment, Body: "see " + s.Repo.RID.URL() + "/patches/" + p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, obj, _ = s.Issue(ctx, b, rules)
+	if _, err := s.Update(ctx, IssueKind, alice, t0.Add(4*time.Minute), obj, Action{Type: ActCommentEdit, Comment: c, Body: "see #" + p[:7] + " and #" + b[:7]}); err != nil {
+		t.Fatal(err)
+	}
+	is, _, _ = s.Issue(ctx, b, rules)
+	if got := linkIDs(is.Links); !slices.Equal(got, []string{"body " + a, "comment " + p}) {
+		t.Fatalf("issue b links after the comment %q", got)
+	}
+	// The patch links a through its commit message; a review links b.
+	v, _ := s.PatchView(ctx)
+	pp, pobj, err := s.Patch(ctx, p, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := linkIDs(pp.Links); !slices.Equal(got, []string{"body " + a}) {
+		// The description comes from the one commit's message.
+		t.Fatalf("patch links %q", got)
+	}
+	if _, err := s.Update(ctx, PatchKind, alice, t0.Add(5*time.Minute), pobj, Action{Type: ActReview, Revision: pp.Latest().ID, Verdict: VerdictComment, Comments: []LineComment{{Path: "fix", Line: 1, Body: "as in #" + b[:9]}}}); err != nil {
+		t.Fatal(err)
+	}
+	pp, _, _ = s.Patch(ctx, p, v)
+	if got := linkIDs(pp.Links); !slices.Equal(got, []string{"body " + a, "review " + b}) {
+		t.Fatalf("patch links after the review %q", got)
+	}
+
+	ix := mustOpenIndex(t, s, h)
+	if got := backlinkIDs(t, ix, a); !slices.Equal(got, []string{"issue " + b + " body", "patch " + p + " body"}) {
+		t.Fatalf("backlinks of a %q", got)
+	}
+	if got := backlinkIDs(t, ix, b); !slices.Equal(got, []string{"patch " + p + " review"}) {
+		t.Fatalf("backlinks of b %q", got)
+	}
+	if got := backlinkIDs(t, ix, p); !slices.Equal(got, []string{"issue " + b + " comment"}) {
+		t.Fatalf("backlinks of p %q", got)
+	}
+	// A new revision whose commit message mentions a comes with its link;
+	// the index catches up by its diff.
+	gitRun(t, wc, "checkout", "-q", "p-fix")
+	c2 := gitCommit(t, wc, "fix", "fix\nmore\n", "More\n\nAlso see #"+a[:7])
+	gitRun(t, wc, "push", "-q", s.Repo.Path, c2+":refs/tmp/c2")
+	if res := s.ReceivePatches(ctx, bob, t0.Add(6*time.Minute), []repo.PatchPush{{Ref: repo.PatchRefPrefix + p[:7], Head: c2}}, nil, "v2"); res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	pp, _, _ = s.Patch(ctx, p, v)
+	if got := pp.Revisions[1]; got.Description != "v2" {
+		t.Fatalf("revision %+v", got)
+	}
+	if _, err := ix.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := backlinkIDs(t, ix, a); !slices.Equal(got, []string{"issue " + b + " body", "patch " + p + " body"}) {
+		t.Fatalf("backlinks of a after the revision %q", got)
+	}
+	// Patches are searched by the index too.
+	if l, err := ix.List(ctx, Filter{Type: PatchType, Search: "guard"}); err != nil || len(l) != 1 || l[0].ID != p {
+		t.Fatalf("patch search %+v %v", l, err)
+	}
+	if l, err := ix.List(ctx, Filter{Search: "guard"}); err != nil || len(l) != 0 {
+		t.Fatalf("an issue search found patches %+v %v", l, err)
+	}
+}
+
+// hashOnly computes the oids of objects without keeping them.
+type hashOnly struct{}
+
+func (hashOnly) WriteObject(kind string, data []byte) (string, error) { return gitOID(kind, data), nil }
+
+// collidingNonces finds two root nonces that give issues by k titled title
+// at now IDs sharing their first MinMention hex digits: a birthday search,
+// seeded, so every run finds the same pair.
+func collidingNonces(t *testing.T, rid protocol.RID, k *protocol.Key, title string, now time.Time) (a, b []byte) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	seen := make(map[string][]byte)
+	acts, err := NewIssue{Title: title}.Actions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1 << 20 {
+		var n [16]byte
+		for i := range n {
+			n[i] = byte(rng.Uint32())
+		}
+		id, err := writeChange(hashOnly{}, k, rid, IssueType, nil, NewChange{Actions: anyActions(acts)}, hex.EncodeToString(n[:]), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, ok := seen[id[:MinMention]]; ok {
+			return o, n[:]
+		}
+		seen[id[:MinMention]] = n[:]
+	}
+	t.Fatal("no two IDs share a prefix")
+	return nil, nil
+}
+
+// TestAmbiguousMention: a prefix two objects share is plain text, and a
+// reference made while it named one object stays with that object when
+// the second arrives: links are what the writer signed.
+func TestAmbiguousMention(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h := newProject(t, alice)
+	rules := Rules{Delegates: []protocol.NID{alice.NID()}}
+	na, nb := collidingNonces(t, s.Repo.RID, alice, "twin", t0)
+	s.Rand = bytes.NewReader(na)
+	x, err := s.CreateIssue(ctx, alice, t0, NewIssue{Title: "twin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Rand = nil
+	other, err := s.CreateIssue(ctx, alice, t0, NewIssue{Title: "other", Body: "like #" + x[:MinMention]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Rand = bytes.NewReader(nb)
+	y, err := s.CreateIssue(ctx, alice, t0, NewIssue{Title: "twin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x[:MinMention] != y[:MinMention] || x == y {
+		t.Fatalf("ids %s %s", x, y)
+	}
+	_, obj, err := s.Issue(ctx, other, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, IssueKind, alice, t0.Add(time.Minute), obj, Action{Type: ActComment, Body: "now #" + x[:MinMention] + " is ambiguous, #" + y[:MinMention+2] + " is not"}); err != nil {
+		t.Fatal(err)
+	}
+	is, _, _ := s.Issue(ctx, other, rules)
+	want := []string{"body " + x}
+	if x[:MinMention+2] != y[:MinMention+2] {
+		want = append(want, "comment "+y)
+	}
+	if got := linkIDs(is.Links); !slices.Equal(got, want) {
+		t.Fatalf("links %q, want %q", got, want)
+	}
+	ix := mustOpenIndex(t, s, h)
+	if got := backlinkIDs(t, ix, x); !slices.Equal(got, []string{"issue " + other + " body"}) {
+		t.Fatalf("backlinks of x %q", got)
+	}
+}
+
+// TestMergeCloses: a merged patch closes the issues its description or
+// commits say it fixes, in a change signed by the merger that names the
+// patch; a reopened issue stays open until the next such merge; closing
+// by someone who may not close the issue does not count.
+func TestMergeCloses(t *testing.T) {
+	ctx := context.Background()
+	alice, bob, eve := testKey(t, 1), testKey(t, 2), testKey(t, 3)
+	s, _, wc, c0 := linkProject(t)
+	rules := Rules{Delegates: []protocol.NID{alice.NID()}}
+	a, err := s.CreateIssue(ctx, bob, t0, NewIssue{Title: "crash on start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateIssue(ctx, bob, t0, NewIssue{Title: "unrelated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := proposal(t, s, bob, wc, c0, "fix", "Guard the start\n\nFixes issue "+a[:7]+". See #"+other[:7]+".", t0.Add(time.Minute))
+	merge := func(who *protocol.Key, id string, at time.Time) (MergeResult, error) {
+		v, err := s.PatchView(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pp, obj, err := s.Patch(ctx, id, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.MergePatch(ctx, who, at, v, obj, pp, pp.Latest().ID, "")
+	}
+	if _, err := merge(bob, p, t0.Add(2*time.Minute)); err == nil {
+		t.Fatal("a non-delegate merged")
+	}
+	if is, _, _ := s.Issue(ctx, a, rules); is.State != StateOpen {
+		t.Fatalf("a refused merge closed the issue: %+v", is)
+	}
+	res, err := merge(alice, p, t0.Add(3*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Closed, []string{a}) {
+		t.Fatalf("closed %q, want %q", res.Closed, a)
+	}
+	is, obj, _ := s.Issue(ctx, a, rules)
+	if is.State != StateClosed || is.Reason != ReasonSolved || is.ClosedBy == nil || is.ClosedBy.Patch != p || is.ClosedBy.Author != alice.NID().String() {
+		t.Fatalf("after the merge: %+v %+v", is.Thread, is.ClosedBy)
+	}
+	if o, _, _ := s.Issue(ctx, other, rules); o.State != StateOpen {
+		t.Fatal("a mention without a closing keyword closed an issue")
+	}
+	// Reopened, it stays open: the merge is not seen again.
+	if _, err := s.Update(ctx, IssueKind, bob, t0.Add(4*time.Minute), obj, Action{Type: ActState, State: StateOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if closed, err := s.CloseFixed(ctx, alice, t0.Add(5*time.Minute), p, ""); err != nil || len(closed) != 0 {
+		t.Fatalf("CloseFixed of no revision %q %v", closed, err)
+	}
+	is, obj, _ = s.Issue(ctx, a, rules)
+	if is.State != StateOpen || is.ClosedBy != nil {
+		t.Fatalf("reopened: %+v %+v", is.Thread, is.ClosedBy)
+	}
+	// Eve, who may not close bob's issue, writes a close naming the patch
+	// (as another client could): every peer skips it.
+	if _, err := s.Update(ctx, IssueKind, eve, t0.Add(6*time.Minute), obj, Action{Type: ActState, State: StateClosed, Reason: ReasonSolved, Patch: p}); err != nil {
+		t.Fatal(err)
+	}
+	if is, _, _ := s.Issue(ctx, a, rules); is.State != StateOpen || is.ClosedBy != nil {
+		t.Fatalf("a close by a stranger counted: %+v", is.Thread)
+	}
+	// The next merge that fixes it closes it again.
+	p2 := proposal(t, s, bob, wc, c0, "fix2", "Really guard the start", t0.Add(7*time.Minute))
+	v, _ := s.PatchView(ctx)
+	pp, pobj, _ := s.Patch(ctx, p2, v)
+	if _, err := s.Update(ctx, PatchKind, bob, t0.Add(8*time.Minute), pobj, Action{Type: ActBody, Body: "closes #" + a[:10]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := merge(alice, pp.ID, t0.Add(9*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if is, _, _ := s.Issue(ctx, a, rules); is.State != StateClosed || is.ClosedBy == nil || is.ClosedBy.Patch != p2 {
+		t.Fatalf("after the second merge: %+v", is.Thread)
+	}
+}
