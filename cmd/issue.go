@@ -188,6 +188,34 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 // index leaves out (it does not load: over a limit, corrupt) gets a line
 // on stderr.
 func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn func(n int, s *issues.Summary) error) error {
+	var skipped []issues.Skipped
+	err := withIndex(ctx, d, objs, func(ix *issues.Index) error {
+		if err := ix.Each(ctx, f, fn); err != nil {
+			return err
+		}
+		var err error
+		skipped, err = ix.Skipped(ctx, issues.IssueType)
+		return err
+	})
+	warnSkipped(d.IO, skipped) // with the index let go, as the list is
+	return err
+}
+
+// backlinks returns the references other objects make to object id, from
+// the project's index.
+func backlinks(ctx context.Context, d *deps, objs *objects, id string) ([]issues.Backlink, error) {
+	var out []issues.Backlink
+	err := withIndex(ctx, d, objs, func(ix *issues.Index) (err error) {
+		out, err = ix.Backlinks(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// withIndex runs fn on the project's index of issues and patches, brought
+// up to date with the refs first (showing progress when that takes a
+// while), and closes the index.
+func withIndex(ctx context.Context, d *deps, objs *objects, fn func(ix *issues.Index) error) error {
 	h, err := d.Home()
 	if err != nil {
 		return err
@@ -196,7 +224,7 @@ func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn 
 	var opts []issues.IndexOption
 	if line.w != nil {
 		opts = append(opts, issues.WithProgress(func(done, total int) {
-			line.set(fmt.Sprintf("Indexing issues… %d/%d", done, total))
+			line.set(fmt.Sprintf("Indexing issues and patches… %d/%d", done, total))
 		}))
 	}
 	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, objs.r.RID), objs.s, opts...)
@@ -204,15 +232,10 @@ func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn 
 	if err != nil {
 		return fmt.Errorf("issue index: %w", err)
 	}
-	err = ix.Each(ctx, f, fn)
-	var skipped []issues.Skipped
-	if err == nil {
-		skipped, err = ix.Skipped(ctx, issues.IssueType)
-	}
+	err = fn(ix)
 	if cerr := ix.Close(); err == nil {
 		err = cerr
 	}
-	warnSkipped(d.IO, skipped) // with the index let go, as the list is
 	return err
 }
 
@@ -225,15 +248,30 @@ func newIssueShowCmd(e *env) *cobra.Command {
 	), func(ctx context.Context) error { return issueShowRun(ctx, o) }))
 }
 
+// shownIssue is an issue as show --json prints it: with the references
+// other objects make to it.
+type shownIssue struct {
+	*issues.Issue
+	Backlinks []issues.Backlink `json:"backlinks"`
+}
+
 func issueShowRun(ctx context.Context, o *jsonOptions) error {
-	th, err := o.thread(ctx, issueKind)
+	objs, err := openObjects(ctx, &o.deps, issueKind)
+	if err != nil {
+		return err
+	}
+	th, _, _, err := objs.load(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	bl, err := backlinks(ctx, &o.deps, objs, th.ID)
 	if err != nil {
 		return err
 	}
 	is := &issues.Issue{Thread: *th}
 	if o.JSON {
-		return writeJSON(o.IO.Out, is)
+		return writeJSON(o.IO.Out, shownIssue{is, bl})
 	}
-	showIssue(o.IO.Out, is)
+	showIssue(o.IO.Out, is, bl)
 	return nil
 }

@@ -391,6 +391,13 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 
 // --- show
 
+// shownPatch is a patch as show --json prints it: with the references
+// other objects make to it.
+type shownPatch struct {
+	*issues.Patch
+	Backlinks []issues.Backlink `json:"backlinks"`
+}
+
 type patchShowOptions struct {
 	on
 	JSON, Diff      bool
@@ -425,10 +432,14 @@ func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.JSON {
-		return writeJSON(o.IO.Out, p)
+	bl, err := backlinks(ctx, &o.deps, ps.objects, p.ID)
+	if err != nil {
+		return err
 	}
-	showPatch(o.IO.Out, p)
+	if o.JSON {
+		return writeJSON(o.IO.Out, shownPatch{p, bl})
+	}
+	showPatch(o.IO.Out, p, bl)
 	if to == "" {
 		return nil
 	}
@@ -686,6 +697,9 @@ func patchMergeRun(ctx context.Context, o *revisionOptions) error {
 	}
 	branch := termtext.Line(v.Branch) // the project's identity names it
 	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, branch, res.Commit)
+	for _, id := range res.Closed {
+		fmt.Fprintf(o.IO.Out, "closed issue %.7s, which it fixes\n", id)
+	}
 	// Bring the working copy's view of the remote up to date.
 	if rem, err := cli.WorkingCopy(ctx, ""); o.RID == "" && err == nil && rem.URL.NID.IsZero() {
 		cmd := exec.CommandContext(ctx, "git", "fetch", "-q", rem.Name)

@@ -100,8 +100,20 @@ func shortNID(s string) string {
 }
 
 // showIssue prints an issue.
-func showIssue(w io.Writer, is *issues.Issue) {
-	showThread(w, &is.Thread, []string{fmt.Sprintf("%d comment(s)", len(is.Comments))}, nil, nil)
+func showIssue(w io.Writer, is *issues.Issue, bl []issues.Backlink) {
+	showThread(w, &is.Thread, []string{fmt.Sprintf("%d comment(s)", len(is.Comments))}, func() { showLinks(w, &is.Thread, bl) }, nil)
+}
+
+// showLinks prints the patch that closed th, if one did, and the
+// references other objects make to it, one a line: "mentioned in patch
+// 8eb1ca1 by z6Mk…, 2026-12-04: its title".
+func showLinks(w io.Writer, th *issues.Thread, bl []issues.Backlink) {
+	if c := th.ClosedBy; c != nil {
+		fmt.Fprintf(w, "closed by patch %s, merged by %s on %s\n", short(c.Patch), shortNID(c.Author), c.Created.Format(timeFormat))
+	}
+	for _, b := range bl {
+		fmt.Fprintf(w, "mentioned in %s %s by %s, %s: %s\n", b.Type, short(b.ID), shortNID(b.Author), b.Created.Format("2006-01-02"), termtext.Line(b.Title))
+	}
 }
 
 // issueRows makes the rows of an issue list as summaries are handed out,
@@ -138,8 +150,9 @@ func (r *issueRows) add(n int, s *issues.Summary) {
 
 // showPatch prints a patch: what every kind shows, its merge, and each
 // revision with its reviews.
-func showPatch(w io.Writer, p *issues.Patch) {
+func showPatch(w io.Writer, p *issues.Patch, bl []issues.Backlink) {
 	more := func() {
+		showLinks(w, &p.Thread, bl)
 		if p.Merge == nil {
 			return
 		}
