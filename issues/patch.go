@@ -225,7 +225,9 @@ func ResolveMerged(p *Patch, tip string, reachable func(a, b string) bool) {
 			recorded[m.Revision] = m
 		}
 	}
-	for i := range p.Revisions {
+	// The newest revision in the branch is the one merged: an older one's
+	// head is in it too when a newer one built on it.
+	for i := len(p.Revisions) - 1; i >= 0; i-- {
 		r := &p.Revisions[i]
 		m, ok := recorded[r.ID]
 		if !ok && reachable(r.Head, tip) {
@@ -239,9 +241,9 @@ func ResolveMerged(p *Patch, tip string, reachable func(a, b string) bool) {
 		}
 		if ok {
 			r.Merged = true
-			m := m
 			p.Merge = &m
 			p.State = StateMerged
+			return
 		}
 	}
 }

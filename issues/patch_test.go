@@ -155,6 +155,7 @@ func TestResolveMerged(t *testing.T) {
 		{name: "not reachable", tip: "t", wantState: StateClosed},
 		{name: "head in branch", tip: "t", anc: [][2]string{{"h1", "t"}}, wantState: StateMerged, wantRev: "r1"},
 		{name: "head is tip", tip: "h2", wantState: StateMerged, wantRev: "r2"},
+		{name: "newer revision on the older", tip: "h2", anc: [][2]string{{"h1", "h2"}}, wantState: StateMerged, wantRev: "r2"},
 		{name: "recorded squash", tip: "t", anc: [][2]string{{"m", "t"}}, merges: []Merge{{Revision: "r2", Commit: "m", Author: "d"}}, wantState: StateMerged, wantRev: "r2", wantBy: "d"},
 		{name: "record not in branch", tip: "t", merges: []Merge{{Revision: "r2", Commit: "m", Author: "d"}}, wantState: StateClosed},
 	}
@@ -178,6 +179,11 @@ func TestResolveMerged(t *testing.T) {
 			}
 			if p.Merge == nil || p.Merge.Revision != tt.wantRev || p.Merge.Author != tt.wantBy || !p.Revisions[p.RevisionIndex(tt.wantRev)].Merged {
 				t.Fatalf("merge %+v revisions %+v", p.Merge, p.Revisions)
+			}
+			for _, r := range p.Revisions {
+				if r.Merged != (r.ID == tt.wantRev) {
+					t.Errorf("revision %s merged %v", r.ID, r.Merged)
+				}
 			}
 		})
 	}
@@ -293,9 +299,10 @@ func TestPatchStore(t *testing.T) {
 	if v.Tip != res.Commit {
 		t.Fatalf("canonical main %s, merge %s", v.Tip, res.Commit)
 	}
-	// Revision 1's head is in the branch too, so it shows merged as well.
+	// Revision 1's head is in the branch too, but revision 2 is the one
+	// merged: only it shows merged.
 	p, _, _ = s.Patch(ctx, id, v)
-	if p.State != StateMerged || p.Merge == nil || p.Merge.Revision != rev2 || p.Merge.Author != alice.NID().String() || !p.Revisions[1].Merged || !p.Revisions[0].Merged {
+	if p.State != StateMerged || p.Merge == nil || p.Merge.Revision != rev2 || p.Merge.Author != alice.NID().String() || !p.Revisions[1].Merged || p.Revisions[0].Merged {
 		t.Fatalf("after merge: %+v %+v", p.Merge, p.Revisions)
 	}
 	if rep, err := s.Repo.Verify(ctx); err != nil || len(rep.Problems) != 0 {
