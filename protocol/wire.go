@@ -28,7 +28,11 @@ const (
 	MaxAnnouncement = 4 << 10
 )
 
-// ErrMessage is returned for a malformed or oversized message.
+// ErrMessage is returned for a malformed or oversized message: bad data,
+// which a node may hold against the peer that sent it. A stream that
+// ends, is reset or times out before a whole message arrived is not bad
+// data (a busy peer refuses that way, and networks fail); ReadMessage
+// returns those as the reader's error, wrapped.
 var ErrMessage = errors.New("bad message")
 
 // Topic returns the GossipSub topic of project rid.
@@ -90,7 +94,11 @@ func ReadMessage(r io.Reader, max int, v any) error {
 	if !ok {
 		br = byteReader{r}
 	}
-	n, err := binary.ReadUvarint(br)
+	lr := &lengthReader{br: br}
+	n, err := binary.ReadUvarint(lr)
+	if lr.err != nil {
+		return fmt.Errorf("read message length: %w", lr.err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: length: %v", ErrMessage, err)
 	}
@@ -99,7 +107,7 @@ func ReadMessage(r io.Reader, max int, v any) error {
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return fmt.Errorf("%w: %v", ErrMessage, err)
+		return fmt.Errorf("read message of %d bytes: %w", n, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -107,6 +115,21 @@ func ReadMessage(r io.Reader, max int, v any) error {
 		return fmt.Errorf("%w: %v", ErrMessage, err)
 	}
 	return nil
+}
+
+// lengthReader keeps the error of the reader under a length, so that
+// ReadMessage can tell a stream that failed from a malformed varint.
+type lengthReader struct {
+	br  io.ByteReader
+	err error
+}
+
+func (l *lengthReader) ReadByte() (byte, error) {
+	c, err := l.br.ReadByte()
+	if err != nil {
+		l.err = err
+	}
+	return c, err
 }
 
 // byteReader reads one byte at a time, so nothing past the message is

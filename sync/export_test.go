@@ -47,3 +47,8 @@ func (n *Node) WaitReconnected(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// AskHeads runs a heads exchange with p about rids, for tests.
+func (n *Node) AskHeads(ctx context.Context, p peer.ID, rids []gproto.RID) error {
+	return n.askHeads(ctx, p, rids)
+}

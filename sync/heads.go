@@ -200,7 +200,7 @@ func (n *Node) exchangeHeads(ctx context.Context, p peer.ID, rids []gproto.RID, 
 	var resp gproto.HeadsMessage
 	if err := gproto.ReadHeads(s, &resp); err != nil {
 		s.Reset()
-		n.strike(p, fmt.Errorf("heads answer: %w", err))
+		n.strikeMessage(p, fmt.Errorf("heads answer: %w", err))
 		return err
 	}
 	n.log.Debug("heads exchanged", "peer", p, "asked", len(req.Projects), "shared", len(resp.Projects))
@@ -253,7 +253,7 @@ func (n *Node) serveHeads(s network.Stream) {
 	s.SetDeadline(time.Now().Add(headsTimeout))
 	var req gproto.HeadsMessage
 	if err := gproto.ReadHeads(s, &req); err != nil {
-		n.strike(p, fmt.Errorf("heads request: %w", err))
+		n.strikeMessage(p, fmt.Errorf("heads request: %w", err))
 		s.Reset()
 		return
 	}

@@ -232,3 +232,35 @@ func TestAnnounceCount(t *testing.T) {
 	want := a.sigrefs(rid, a.NID())
 	eventually(t, arrivalWait, "the change at b", func() bool { return b.sigrefs(rid, a.NID()) == want })
 }
+
+// A peer that refuses heads exchanges asked too often (it resets the
+// stream) is busy, not hostile: the asker holds no strike against it and
+// stays connected. Before, three refusals got honest seeders blocked by
+// a node that announced often.
+func TestRefusedHeadsAreNoStrike(t *testing.T) {
+	a, b := startNode(t), startNode(t)
+	rid := a.project("busy")
+	ctx := context.Background()
+	if err := a.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	bid := b.Host().ID()
+	refused := 0
+	for range 24 { // the burst is 8, refilled one per 2 s
+		if err := a.AskHeads(ctx, bid, []gproto.RID{rid}); err != nil {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("b answered 24 heads exchanges in a row: the test no longer reaches its rate limit")
+	}
+	if s := a.Strikes(bid); s != 0 {
+		t.Fatalf("a holds %d strikes against b for %d refused exchanges", s, refused)
+	}
+	if !slices.Contains(a.Host().Network().Peers(), bid) {
+		t.Fatal("a disconnected b for refusing")
+	}
+}

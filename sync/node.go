@@ -388,6 +388,18 @@ func (n *Node) strike(p peer.ID, why error) {
 	}
 }
 
+// strikeMessage strikes p for a message it sent that is bad data
+// (gproto.ErrMessage: malformed, oversized, invalid). A stream that was
+// reset, cut short or timed out is not: a busy peer refuses by resetting,
+// and networks fail.
+func (n *Node) strikeMessage(p peer.ID, err error) {
+	if errors.Is(err, gproto.ErrMessage) {
+		n.strike(p, err)
+		return
+	}
+	n.log.Debug("stream failed", "peer", p, "err", err)
+}
+
 // Strikes returns how many times p sent bad data.
 func (n *Node) Strikes(p peer.ID) int {
 	n.mu.Lock()

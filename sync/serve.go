@@ -25,7 +25,7 @@ func (n *Node) serveGit(s network.Stream) {
 	s.SetDeadline(time.Now().Add(n.cfg.Limits.FetchTimeout))
 	var req gproto.FetchRequest
 	if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err != nil {
-		n.strike(remote, err)
+		n.strikeMessage(remote, err)
 		s.Reset()
 		return
 	}

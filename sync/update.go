@@ -184,7 +184,7 @@ func (n *Node) serveUpdate(s network.Stream) {
 		}
 	}
 	if err != nil {
-		n.strike(remote, err)
+		n.strikeMessage(remote, err)
 		s.Reset()
 		return
 	}
