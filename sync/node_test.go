@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	gproto "example.com/grove/protocol"
 	"example.com/grove/repo"
 	p2psync "example.com/grove/sync"
@@ -34,6 +36,14 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(home)
+	if code == 0 {
+		// Every node the tests started is closed by now: a goroutine
+		// still running leaked (libp2p's own stop with their hosts).
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goroutines leaked by the tests: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
