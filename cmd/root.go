@@ -160,13 +160,15 @@ var commands = map[string]func(*env) *cobra.Command{
 	"sync":     newSyncCmd,
 	"follow":   newFollowCmd,
 	"unfollow": newUnfollowCmd,
+	"block":    newBlockCmd,
+	"unblock":  newUnblockCmd,
 	"remote":   newRemoteCmd,
 	"man":      newManCmd,
 	"tui":      newTUICmd,
 	"demo":     newDemoCmd,
 }
 
-var commandOrder = []string{"auth", "self", "init", "ls", "id", "verify", "issue", "patch", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "remote", "man", "tui", "demo"}
+var commandOrder = []string{"auth", "self", "init", "ls", "id", "verify", "issue", "patch", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "block", "unblock", "remote", "man", "tui", "demo"}
 
 // args validators that report usage errors (exit 2).
 func exactArgs(n int) cobra.PositionalArgs {
