@@ -11,8 +11,8 @@ import (
 
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
+	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo"
-	"example.com/grove/termtext"
 )
 
 // What every kind of collaborative object offers, once for all of them:

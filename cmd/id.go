@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"example.com/grove/protocol"
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 func newIDCmd(e *env) *cobra.Command {

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 // writeJSON prints v as indented JSON, the stable form for scripts. The

@@ -15,8 +15,8 @@ import (
 
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
+	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo"
-	"example.com/grove/termtext"
 )
 
 // patchKind is patches as the commands see them: what every kind offers

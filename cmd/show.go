@@ -7,7 +7,7 @@ import (
 
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 // How collaborative objects are printed as text: what peers wrote (titles,

@@ -14,8 +14,8 @@ import (
 
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
+	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo"
-	"example.com/grove/termtext"
 )
 
 // What a malicious peer writes into every field the reducer takes from

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 type verifyOptions struct {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"example.com/grove/protocol"
+	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo"
-	"example.com/grove/termtext"
 )
 
 // Push options (git push -o) that a push opening or revising a patch

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"example.com/grove/protocol"
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 // States every kind shares, and the reasons an issue is closed for.

@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 // codeTab browses the tree of a branch, and its log.

@@ -19,7 +19,7 @@ func TestDeps(t *testing.T) {
 		t.Fatal("go list printed no dependencies")
 	}
 	allowed := map[string]bool{
-		"example.com/grove/termtext": true, // making peers' text safe to draw
+		"example.com/grove/protocol/termtext": true, // making peers' text safe to draw
 	}
 	for _, d := range deps {
 		if strings.HasPrefix(d, "example.com/grove/") && !allowed[d] {

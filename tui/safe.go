@@ -3,7 +3,7 @@ package tui
 import (
 	"context"
 
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 // What a source returns was written by peers and commits: titles, bodies,

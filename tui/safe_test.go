@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
-	"example.com/grove/termtext"
+	"example.com/grove/protocol/termtext"
 )
 
 // What a malicious peer writes into every field (as in cmd's

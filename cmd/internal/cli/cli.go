@@ -17,9 +17,9 @@ import (
 	"golang.org/x/term"
 
 	"example.com/grove/protocol"
+	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo"
 	"example.com/grove/sync/control"
-	"example.com/grove/termtext"
 )
 
 // IO is what a program reads and writes, injected so tests can capture it.
