@@ -161,7 +161,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.ConnectionGater(g),
 		libp2p.EnableRelay(),
 		libp2p.EnableHolePunching(),
-		libp2p.EnableNATService(),
 		libp2p.DisableMetrics(),
 		libp2p.UserAgent("grove/0.1"),
 	}
@@ -179,6 +178,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if private {
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
+	} else {
+		// Dial-backs for other nodes' AutoNAT. Not when forced private:
+		// libp2p would not run the service then, yet it would start its
+		// dial-back swarm and never stop it.
+		opts = append(opts, libp2p.EnableNATService())
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
