@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
+	"example.com/grove/protocol"
 	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo"
 )
@@ -350,17 +352,22 @@ func patchUpdateRun(ctx context.Context, o *patchUpdateOptions) error {
 
 type patchListOptions struct {
 	on
-	State string
-	JSON  bool
+	State, Label, Author, Review, Search string
+	JSON                                 bool
 }
 
 func newPatchListCmd(e *env) *cobra.Command {
 	o := &patchListOptions{}
-	c := o.project(e, doc("list [--state open|merged|closed|all]", "List patches, newest first", "",
-		"  grove patch list\n  grove patch list --state all --json",
+	c := o.project(e, doc("list [--state open|merged|closed|all] [--label L] [--author NID] [--review accepted|rejected|none] [--search Q]", "List patches, newest first", "",
+		"  grove patch list\n  grove patch list --state all --json\n  grove patch list --review accepted --label ready\n  grove patch list --search \"timeout retry\"",
 	), func(ctx context.Context) error { return patchListRun(ctx, o) })
-	c.Flags().StringVarP(&o.State, "state", "s", "open", "open, merged, closed or all")
-	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	f := c.Flags()
+	f.StringVarP(&o.State, "state", "s", "open", "open, merged, closed or all")
+	f.StringVarP(&o.Label, "label", "l", "", "only patches with label `L`")
+	f.StringVarP(&o.Author, "author", "A", "", "only patches opened by `NID`")
+	f.StringVar(&o.Review, "review", "", "only patches whose newest revision is accepted (and not rejected), rejected, or has no verdict (none)")
+	f.StringVarP(&o.Search, "search", "S", "", "only patches whose title, descriptions, comments or reviews hold every word of `Q`")
+	f.BoolVar(&o.JSON, "json", false, "print JSON")
 	return c
 }
 
@@ -369,24 +376,49 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 	if err != nil {
 		return err
 	}
+	f := issues.Filter{Type: issues.PatchType, State: state, Label: o.Label, Search: o.Search}
+	switch o.Review {
+	case "", issues.ReviewAccepted, issues.ReviewRejected, issues.ReviewNone:
+		f.Review = o.Review
+	default:
+		return usagef("--review must be accepted, rejected or none")
+	}
+	if o.Author != "" {
+		n, err := protocol.ParseNID(o.Author)
+		if err != nil {
+			return usagef("--author: %v", err)
+		}
+		f.Author = n.String()
+	}
 	ps, err := openPatches(ctx, &o.deps)
 	if err != nil {
 		return err
 	}
-	v, err := ps.view(ctx)
-	if err != nil {
+	// From the index, closed before anything is printed (as issue list).
+	var docs []json.RawMessage
+	var rows [][]string
+	var skipped []issues.Skipped
+	err = withIndex(ctx, &o.deps, ps.objects, func(ix *issues.Index) error {
+		var err error
+		if o.JSON {
+			docs, err = ix.PatchDocs(ctx, f)
+		} else {
+			err = ix.EachPatch(ctx, f, func(n int, p *issues.PatchSummary) error {
+				rows = append(rows, patchSummaryRow(p))
+				return nil
+			})
+		}
+		if err != nil {
+			return err
+		}
+		skipped, err = ix.Skipped(ctx, issues.PatchType)
 		return err
-	}
-	list, skipped, err := ps.s.Patches(ctx, v, state)
+	})
 	if err != nil {
 		return err
 	}
 	warnSkipped(o.IO, skipped)
-	var rows [][]string
-	for _, p := range list {
-		rows = append(rows, patchRow(p))
-	}
-	return writeList(o.IO, "patches", o.JSON, list, rows)
+	return writeList(o.IO, "patches", o.JSON, docs, rows)
 }
 
 // --- show

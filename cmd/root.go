@@ -152,6 +152,7 @@ var commands = map[string]func(*env) *cobra.Command{
 	"verify":   newVerifyCmd,
 	"issue":    newIssueCmd,
 	"patch":    newPatchCmd,
+	"search":   newSearchCmd,
 	"node":     newNodeCmd,
 	"connect":  newConnectCmd,
 	"seed":     newSeedCmd,
@@ -168,7 +169,7 @@ var commands = map[string]func(*env) *cobra.Command{
 	"demo":     newDemoCmd,
 }
 
-var commandOrder = []string{"auth", "self", "init", "ls", "id", "verify", "issue", "patch", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "block", "unblock", "remote", "man", "tui", "demo"}
+var commandOrder = []string{"auth", "self", "init", "ls", "id", "verify", "issue", "patch", "search", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "block", "unblock", "remote", "man", "tui", "demo"}
 
 // args validators that report usage errors (exit 2).
 func exactArgs(n int) cobra.PositionalArgs {

@@ -222,6 +222,16 @@ func verdictSummary(p *issues.Patch) string {
 			rej++
 		}
 	}
+	return verdictText(acc, rej)
+}
+
+// patchSummaryRow is a listed patch's row, as patchRow makes it.
+func patchSummaryRow(p *issues.PatchSummary) []string {
+	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", p.Revisions), verdictText(p.Accepted, p.Rejected), shortNID(p.Author), p.Created.Format("2006-01-02")}
+}
+
+// verdictText says acc accepts and rej rejects in words.
+func verdictText(acc, rej int) string {
 	switch {
 	case acc == 0 && rej == 0:
 		return "no verdicts"

@@ -25,14 +25,18 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 5"
+const indexSchema = "grove-issues-index 6"
 
 // The issues table holds issues and patches (type): what filters need in
 // columns and everything List prints in one encoded column, row (see
 // appendRow), so that listing reads one value per object. fts is
 // contentless: search needs only its index, and deleting by rowid is all
 // the index ever does to it. links are the references objects make
-// (Thread.Links), kept by target for backlinks. skipped holds the objects
+// (Thread.Links), kept by target for backlinks. A patch's row also holds
+// its JSON (doc, for list --json), and heads the commits that would make
+// an unmerged patch merged (its revisions' heads, its merge records'
+// commits), so that a move of the default branch re-resolves only the
+// patches it reaches (index_patch.go). skipped holds the objects
 // that failed to load or materialize from their tips (over a limit,
 // corrupt), with why: listings leave them out and say so, until their
 // tips move.
@@ -47,8 +51,12 @@ CREATE TABLE issues(
 	type TEXT NOT NULL,
 	state TEXT NOT NULL,
 	author TEXT NOT NULL,
-	row TEXT NOT NULL
+	verdict TEXT NOT NULL,
+	row TEXT NOT NULL,
+	doc TEXT
 );
+CREATE TABLE heads(oid TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(oid, id)) WITHOUT ROWID;
+CREATE INDEX heads_id ON heads(id);
 CREATE TABLE links(target TEXT NOT NULL, src TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, place TEXT NOT NULL, change TEXT NOT NULL, author TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(target, src)) WITHOUT ROWID;
 CREATE INDEX links_src ON links(src);
 CREATE TABLE labels(id TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY(id, label)) WITHOUT ROWID;
@@ -131,6 +139,9 @@ type Filter struct {
 	Label  string
 	Author string
 	Search string // words, each matched as a prefix, all must match
+	// Review selects patches by the verdicts on their newest revision:
+	// ReviewAccepted, ReviewRejected or ReviewNone.
+	Review string
 }
 
 // Index is the on-disk cache of one project's materialized issues, in
@@ -354,7 +365,7 @@ func (ix *Index) create(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
 		return fmt.Errorf("index schema: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('rid', ?), ('rules', ''), ('schema', ?)", ix.store.Repo.RID.String(), indexSchema); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('rid', ?), ('rules', ''), ('branch', ''), ('tip', ''), ('schema', ?)", ix.store.Repo.RID.String(), indexSchema); err != nil {
 		return fmt.Errorf("index schema: %w", err)
 	}
 	return tx.Commit()
@@ -507,6 +518,7 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	all := false
+	var branch string // the default branch when the identity was read
 	if identMoved || stored == "" {
 		// The identity refs are read already (cur): repo.Identity would
 		// read every namespace's again.
@@ -518,6 +530,7 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		branch = doc.DefaultBranch
 		rules = RulesOf(doc)
 		if enc := encodeRules(rules); enc != stored {
 			all = true
@@ -560,6 +573,10 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	tip, err := ix.defaultTip(ctx, tx, branch, changed)
+	if err != nil {
+		return 0, err
+	}
 	if all {
 		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT id FROM tips")
 		if err != nil {
@@ -572,7 +589,7 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 		}
 		rows.Close()
 	}
-	n, err := ix.rematerialize(ctx, tx, changed, rules)
+	n, err := ix.rematerialize(ctx, tx, changed, rules, tip)
 	if err != nil {
 		return 0, err
 	}
@@ -713,7 +730,7 @@ func diffTips(ctx context.Context, tx *sql.Tx, ns string, tips map[string]tip, c
 // rematerialize loads and materializes the given objects from the tips in
 // the index and replaces their rows. Large batches run on every CPU, each
 // worker with its own object reader; this goroutine writes the rows.
-func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]bool, rules Rules) (int, error) {
+func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]bool, rules Rules, tip string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -779,6 +796,7 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 	var werr error
 	var once sync.Once
 	r := ix.store.Repo
+	reach := newReach(ctx, r, tip, len(list) > 64)
 	objects := r.NewObjectReader() // its forks share the mapped packs
 	defer objects.Close()
 	for range workers {
@@ -791,7 +809,7 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 				typ := types[id]
 				obj, err := ix.store.loadMemo(ctx, rd, typ, id, tips[id], nids)
 				if err == nil {
-					x, err = materializeIndexed(obj, typ, rules)
+					x, err = materializeIndexed(obj, typ, rules, tip, reach.reachable)
 				}
 				var bad error
 				switch {
@@ -856,15 +874,22 @@ type indexedObject struct {
 	typ string
 	th  *Thread
 	p   *Patch
+	// A patch's verdict on its newest revision (accepted, rejected or
+	// ""), its counts, its JSON, and the commits that would merge it.
+	verdict  string
+	acc, rej int
+	doc      []byte
+	heads    []string
 }
 
-func materializeIndexed(obj *Object, typ string, rules Rules) (indexedObject, error) {
+func materializeIndexed(obj *Object, typ string, rules Rules, tip string, reachable func(a, b string) bool) (indexedObject, error) {
 	if typ == PatchType {
 		p, err := MaterializePatch(obj, rules)
 		if err != nil {
 			return indexedObject{}, err
 		}
-		return indexedObject{typ: typ, th: &p.Thread, p: p}, nil
+		ResolveMerged(p, tip, reachable)
+		return indexedPatch(p)
 	}
 	is, err := Materialize(obj, rules)
 	if err != nil {
@@ -913,6 +938,8 @@ const (
 	stInsSkipped
 	stDelLinks
 	stInsLink
+	stDelHeads
+	stInsHead
 	nStmts
 )
 
@@ -921,13 +948,15 @@ var writerSQL = [nStmts]string{
 	stDelFTS:     "DELETE FROM fts WHERE rowid = ?",
 	stDel:        "DELETE FROM issues WHERE n = ?",
 	stDelLabels:  "DELETE FROM labels WHERE id = ?",
-	stIns:        "INSERT INTO issues(id, type, state, author, row) VALUES (?, ?, ?, ?, ?)",
+	stIns:        "INSERT INTO issues(id, type, state, author, verdict, row, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	stInsFTS:     "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)",
 	stInsLabel:   "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)",
 	stDelSkipped: "DELETE FROM skipped WHERE id = ?",
 	stInsSkipped: "INSERT INTO skipped(id, type, err) VALUES (?, ?, ?)",
 	stDelLinks:   "DELETE FROM links WHERE src = ?",
 	stInsLink:    "INSERT OR IGNORE INTO links(target, src, type, title, place, change, author, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	stDelHeads:   "DELETE FROM heads WHERE id = ?",
+	stInsHead:    "INSERT OR IGNORE INTO heads(oid, id) VALUES (?, ?)",
 }
 
 func newIssueWriter(tx *sql.Tx, fresh bool) *issueWriter {
@@ -984,6 +1013,9 @@ func (w *issueWriter) remove(ctx context.Context, id string) error {
 	if _, err := w.exec(ctx, stDelLinks, id); err != nil {
 		return err
 	}
+	if _, err := w.exec(ctx, stDelHeads, id); err != nil {
+		return err
+	}
 	_, err = w.exec(ctx, stDelLabels, id)
 	return err
 }
@@ -1014,7 +1046,12 @@ func (w *issueWriter) put(ctx context.Context, id string, x indexedObject) error
 		return nil // no valid object under this ID
 	}
 	w.row = appendRow(w.row[:0], is)
-	res, err := w.exec(ctx, stIns, id, x.typ, is.State, is.Author, string(w.row))
+	var doc any // NULL for issues
+	if x.p != nil {
+		w.row = appendPatchRow(w.row, x)
+		doc = string(x.doc)
+	}
+	res, err := w.exec(ctx, stIns, id, x.typ, is.State, is.Author, x.verdict, string(w.row), doc)
 	if err != nil {
 		return err
 	}
@@ -1054,6 +1091,11 @@ func (w *issueWriter) put(ctx context.Context, id string, x indexedObject) error
 	}
 	for _, l := range is.Links {
 		if _, err := w.exec(ctx, stInsLink, l.ID, id, x.typ, is.Title, l.In, l.Change, l.Author, l.Created.Unix()); err != nil {
+			return err
+		}
+	}
+	for _, h := range x.heads {
+		if _, err := w.exec(ctx, stInsHead, h, id); err != nil {
 			return err
 		}
 	}
@@ -1161,6 +1203,13 @@ func (r *rowReader) key(row string) (created int64, id string, ok bool) {
 
 // summary decodes one row into s.
 func (r *rowReader) summary(row string, s *Summary) bool {
+	r.thread(row, s)
+	return !r.bad && r.s == ""
+}
+
+// thread decodes what every kind's row starts with into s, leaving the
+// rest of the row (a patch's own fields) in r.s.
+func (r *rowReader) thread(row string, s *Summary) {
 	r.s, r.bad = row, false
 	s.Created = unixTime(r.num())
 	s.ID = r.field()
@@ -1172,7 +1221,6 @@ func (r *rowReader) summary(row string, s *Summary) bool {
 	s.Assignees = r.list()
 	s.CommentCount = int(r.num())
 	s.Updated = unixTime(r.num())
-	return !r.bad && r.s == ""
 }
 
 // ftsQuery turns what a user typed into an FTS5 query: every word must
@@ -1216,8 +1264,16 @@ func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) 
 	}
 	var rd rowReader
 	var sum Summary
+	var ps PatchSummary
 	for _, row := range rows {
-		if !rd.summary(row, &sum) {
+		ok := false
+		if f.Type == PatchType {
+			ok = rd.patchSummary(row, &ps)
+			sum = ps.Summary
+		} else {
+			ok = rd.summary(row, &sum)
+		}
+		if !ok {
 			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
 		}
 		if err := fn(len(rows), &sum); err != nil {
@@ -1230,20 +1286,31 @@ func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) 
 // sortedRows returns the encoded rows of the issues f selects, newest
 // first (then by ID).
 func (ix *Index) sortedRows(ctx context.Context, f Filter) ([]string, error) {
+	rows, _, err := ix.sortedRowsDocs(ctx, f, false)
+	return rows, err
+}
+
+// sortedRowsDocs is sortedRows, with each row's doc (a patch's JSON) when
+// withDocs is set.
+func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([]string, []string, error) {
 	from, where, args := pageQuery(f)
 	if from == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	q := "SELECT i.row FROM " + from + where
+	cols := "i.row"
+	if withDocs {
+		cols = "i.row, coalesce(i.doc, '')"
+	}
+	q := "SELECT " + cols + " FROM " + from + where
 	// The largest rowid bounds the count, with no scan.
 	var most int64
 	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return nil, nil, fmt.Errorf("index: %w", err)
 	}
 	most = min(most, 1<<20)
 	rows, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return nil, nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
 	// Rows are read and sorted by their keys first: sorting small keys
@@ -1256,22 +1323,30 @@ func (ix *Index) sortedRows(ctx context.Context, f Filter) ([]string, error) {
 	keys := make([]key, 0, most)
 	ids := make([]string, 0, most)
 	all := make([]string, 0, most)
+	var docs []string
 	var rd rowReader
 	for rows.Next() {
-		var row string
-		if err := rows.Scan(&row); err != nil {
-			return nil, fmt.Errorf("index: %w", err)
+		var row, doc string
+		dest := []any{&row}
+		if withDocs {
+			dest = append(dest, &doc)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, fmt.Errorf("index: %w", err)
 		}
 		c, id, ok := rd.key(row)
 		if !ok || len(id) < 8 {
-			return nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+			return nil, nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
 		}
 		keys = append(keys, key{c, binary.BigEndian.Uint64([]byte(id[:8])), len(all)})
 		ids = append(ids, id)
 		all = append(all, row)
+		if withDocs {
+			docs = append(docs, doc)
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return nil, nil, fmt.Errorf("index: %w", err)
 	}
 	// Newest first, then by ID.
 	cmp := func(a, b key) int {
@@ -1290,10 +1365,17 @@ func (ix *Index) sortedRows(ctx context.Context, f Filter) ([]string, error) {
 		slices.SortFunc(keys, cmp)
 	}
 	out := make([]string, len(keys))
+	var outDocs []string
+	if withDocs {
+		outDocs = make([]string, len(keys))
+	}
 	for j, k := range keys {
 		out[j] = all[k.i]
+		if withDocs {
+			outDocs[j] = docs[k.i]
+		}
 	}
-	return out, nil
+	return out, outDocs, nil
 }
 
 func cmpDesc(a, b int64) int {

@@ -82,6 +82,14 @@ func pageQuery(f Filter) (from, where string, args []any) {
 		conds = append(conds, "i.author = ?")
 		args = append(args, f.Author)
 	}
+	if f.Review != "" {
+		v := f.Review
+		if v == ReviewNone {
+			v = ""
+		}
+		conds = append(conds, "i.verdict = ?")
+		args = append(args, v)
+	}
 	where = " WHERE " + strings.Join(conds, " AND ")
 	return from, where, args
 }

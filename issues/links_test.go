@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -386,5 +389,200 @@ func TestMergeCloses(t *testing.T) {
 	}
 	if is, _, _ := s.Issue(ctx, a, rules); is.State != StateClosed || is.ClosedBy == nil || is.ClosedBy.Patch != p2 {
 		t.Fatalf("after the second merge: %+v", is.Thread)
+	}
+}
+
+// checkPatches compares the index's patches with those materialized from
+// git, for every filter a list takes.
+func checkPatches(t *testing.T, ix *Index, s *Store, authors ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := ix.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.PatchView(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _, err := s.Patches(ctx, v, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict := func(p *Patch) string {
+		acc, rej := 0, 0
+		for _, x := range p.Verdicts(p.Latest().ID) {
+			if x == VerdictAccept {
+				acc++
+			} else {
+				rej++
+			}
+		}
+		switch {
+		case rej > 0:
+			return ReviewRejected
+		case acc > 0:
+			return ReviewAccepted
+		}
+		return ReviewNone
+	}
+	filters := []Filter{{}, {State: StateOpen}, {State: StateMerged}, {State: StateClosed}, {Label: "ui"},
+		{Review: ReviewAccepted}, {Review: ReviewRejected}, {Review: ReviewNone}, {Search: "widget"}}
+	for _, a := range authors {
+		filters = append(filters, Filter{Author: a})
+	}
+	for _, f := range filters {
+		var want []string
+		for _, p := range all {
+			if (f.State == "" || p.State == f.State) && (f.Label == "" || slices.Contains(p.Labels, f.Label)) &&
+				(f.Review == "" || verdict(p) == f.Review) && (f.Author == "" || p.Author == f.Author) &&
+				(f.Search == "" || strings.Contains(strings.ToLower(p.Title+p.Body), f.Search)) {
+				b, err := marshalCanonical(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, string(b))
+			}
+		}
+		docs, err := ix.PatchDocs(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range docs {
+			got = append(got, string(d))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("filter %+v:\nindex %s\ngit   %s", f, got, want)
+		}
+		var sums []string
+		err = ix.EachPatch(ctx, f, func(n int, p *PatchSummary) error {
+			sums = append(sums, fmt.Sprintf("%s %s r%d +%d -%d", p.ID, p.State, p.Revisions, p.Accepted, p.Rejected))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wantSums []string
+		for _, d := range want {
+			var p Patch
+			if err := json.Unmarshal([]byte(d), &p); err != nil {
+				t.Fatal(err)
+			}
+			acc, rej := 0, 0
+			for _, x := range p.Verdicts(p.Latest().ID) {
+				if x == VerdictAccept {
+					acc++
+				} else {
+					rej++
+				}
+			}
+			wantSums = append(wantSums, fmt.Sprintf("%s %s r%d +%d -%d", p.ID, p.State, len(p.Revisions), acc, rej))
+		}
+		if !slices.Equal(sums, wantSums) {
+			t.Fatalf("filter %+v: summaries %q, want %q", f, sums, wantSums)
+		}
+	}
+}
+
+// TestIndexPatches: the index lists and filters patches as git
+// materializes them, and follows the default branch: a fast-forward that
+// brings a patch's head in merges it, a rewind unmerges it.
+func TestIndexPatches(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := testKey(t, 1), testKey(t, 2)
+	s, h, wc, c0 := linkProject(t)
+	ix := mustOpenIndex(t, s, h)
+	p1 := proposal(t, s, bob, wc, c0, "one", "Widget one", t0.Add(time.Minute))
+	p2 := proposal(t, s, bob, wc, c0, "two", "Two", t0.Add(2*time.Minute))
+	p3 := proposal(t, s, alice, wc, c0, "three", "Three\n\nabout the widget", t0.Add(3*time.Minute))
+	p4 := proposal(t, s, alice, wc, c0, "four", "Four", t0.Add(4*time.Minute))
+	act := func(k *protocol.Key, id string, at time.Time, acts ...Action) {
+		t.Helper()
+		v, _ := s.PatchView(ctx)
+		p, obj, err := s.Patch(ctx, id, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range acts {
+			if acts[i].Type == ActReview {
+				acts[i].Revision = p.Latest().ID
+			}
+		}
+		if _, err := s.Update(ctx, PatchKind, k, at, obj, acts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	authors := []string{alice.NID().String(), bob.NID().String()}
+	checkPatches(t, ix, s, authors...)
+	act(alice, p1, t0.Add(5*time.Minute), Action{Type: ActReview, Verdict: VerdictAccept})
+	act(alice, p2, t0.Add(6*time.Minute), Action{Type: ActReview, Verdict: VerdictReject, Body: "no"})
+	act(bob, p2, t0.Add(7*time.Minute), Action{Type: ActReview, Verdict: VerdictAccept})
+	act(alice, p3, t0.Add(8*time.Minute), Action{Type: ActLabel, Add: []string{"ui"}}, Action{Type: ActState, State: StateClosed})
+	checkPatches(t, ix, s, authors...)
+	// alice merges p4 with a merge record.
+	v, _ := s.PatchView(ctx)
+	pp, obj, _ := s.Patch(ctx, p4, v)
+	if _, err := s.MergePatch(ctx, alice, t0.Add(9*time.Minute), v, obj, pp, pp.Latest().ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	checkPatches(t, ix, s, authors...)
+	// p1 is merged by moving main with no record: a fast-forward of the
+	// branch that the index reads by its new commits alone.
+	v, _ = s.PatchView(ctx)
+	p, _, _ := s.Patch(ctx, p1, v)
+	// p1's head is based on c0, and main is at p4's head now: merge them.
+	tree, err := s.mergeTree(ctx, v.Tip, p.Latest().Head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.writeMergeCommit(tree, []string{v.Tip, p.Latest().Head}, "", alice.NID(), t0, "merge one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Repo.UpdateNamespace(ctx, alice, []repo.RefUpdate{{Name: "refs/heads/main", Old: v.Tip, New: m}}, t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	checkPatches(t, ix, s, authors...)
+	if l, _ := ix.PatchDocs(ctx, Filter{State: StateMerged}); len(l) != 2 {
+		t.Fatalf("%d merged, want 2", len(l))
+	}
+	// A rewind of main to c0 unmerges both.
+	if err := s.Repo.UpdateNamespace(ctx, alice, []repo.RefUpdate{{Name: "refs/heads/main", Old: m, New: c0}}, t0.Add(11*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	checkPatches(t, ix, s, authors...)
+	if l, _ := ix.PatchDocs(ctx, Filter{State: StateMerged}); len(l) != 0 {
+		t.Fatalf("%d merged after the rewind, want 0", len(l))
+	}
+}
+
+// TestSearchRanks: one search covers issues and patches, a title match
+// first.
+func TestSearchRanks(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h, wc, c0 := linkProject(t)
+	i1, err := s.CreateIssue(ctx, alice, t0, NewIssue{Title: "crash", Body: "the gizmo crashes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := proposal(t, s, alice, wc, c0, "gizmo", "Gizmo guard", t0.Add(time.Minute))
+	if _, err := s.CreateIssue(ctx, alice, t0.Add(2*time.Minute), NewIssue{Title: "unrelated", Body: "nothing here"}); err != nil {
+		t.Fatal(err)
+	}
+	ix := mustOpenIndex(t, s, h)
+	hits, err := ix.Search(ctx, "gizmo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range hits {
+		got = append(got, x.Type+" "+x.ID)
+	}
+	if want := []string{"patch " + p, "issue " + i1}; !slices.Equal(got, want) {
+		t.Fatalf("search %q, want %q", got, want)
+	}
+	if hits, _ := ix.Search(ctx, `" OR *`); len(hits) != 0 {
+		t.Fatalf("syntax searched: %+v", hits)
 	}
 }

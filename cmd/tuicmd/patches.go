@@ -72,18 +72,25 @@ func (s patches) ListPatches(ctx context.Context, rid, state string) ([]tui.Patc
 	default:
 		return nil, fmt.Errorf("no patch state %q", state)
 	}
-	st, v, err := s.patchStore(ctx, rid)
+	r, err := s.open(rid)
 	if err != nil {
 		return nil, err
 	}
-	l, _, err := st.Patches(ctx, v, state) // what does not load is left out
-	if err != nil {
-		return nil, err
-	}
+	// From the index, as issues are (what does not load is left out).
 	n := s.names()
-	out := make([]tui.PatchSummary, len(l))
-	for i, p := range l {
-		out[i] = patchSummary(n, p)
+	out := []tui.PatchSummary{}
+	err = s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
+		return ix.EachPatch(ctx, issues.Filter{State: state}, func(_ int, p *issues.PatchSummary) error {
+			out = append(out, tui.PatchSummary{
+				ID: p.ID, Title: p.Title, State: p.State, Author: n.of(p.Author),
+				Labels: append([]string{}, p.Labels...), Revisions: p.Revisions,
+				Accepted: p.Accepted, Rejected: p.Rejected, Created: p.Created, Updated: p.Updated,
+			})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

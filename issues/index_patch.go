@@ -1,0 +1,333 @@
+package issues
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"example.com/grove/repo"
+)
+
+// Patches in the index. A patch's state depends on more than its changes:
+// it is merged once a revision is in the canonical default branch. The
+// index keeps the branch's name and the commit it resolved merges against
+// (meta branch and tip); when a refresh finds the branch moved, a
+// fast-forward re-resolves only the unmerged patches one of whose heads or
+// merge commits it brought in (the heads table), anything else (a rewind,
+// another branch) every patch.
+
+// Review verdicts a patch list filters on: the newest revision's.
+const (
+	ReviewAccepted = "accepted" // at least one accept and no reject
+	ReviewRejected = "rejected" // at least one reject
+	ReviewNone     = "none"     // no verdict yet
+)
+
+// maxNewCommits bounds the commits a fast-forward of the default branch
+// is read as; past it every patch is re-resolved instead.
+const maxNewCommits = 100_000
+
+// PatchSummary is a patch as listed from the index.
+type PatchSummary struct {
+	Summary
+	Revisions int `json:"revisions"`
+	// Accepted and Rejected count the reviewers whose verdict on the
+	// newest revision is accept or reject.
+	Accepted int `json:"accepted"`
+	Rejected int `json:"rejected"`
+}
+
+// Hit is one object a search found.
+type Hit struct {
+	// Type is issue or patch.
+	Type string `json:"type"`
+	Summary
+}
+
+// indexedPatch is what the index writes of a materialized patch.
+func indexedPatch(p *Patch) (indexedObject, error) {
+	x := indexedObject{typ: PatchType, th: &p.Thread, p: p}
+	for _, v := range p.Verdicts(p.Latest().ID) {
+		if v == VerdictAccept {
+			x.acc++
+		} else {
+			x.rej++
+		}
+	}
+	switch {
+	case x.rej > 0:
+		x.verdict = ReviewRejected
+	case x.acc > 0:
+		x.verdict = ReviewAccepted
+	}
+	doc, err := marshalCanonical(p)
+	if err != nil {
+		return indexedObject{}, err
+	}
+	x.doc = doc
+	if p.State != StateMerged {
+		for _, r := range p.Revisions {
+			x.heads = append(x.heads, r.Head)
+		}
+		for _, m := range p.Merges {
+			x.heads = append(x.heads, m.Commit)
+		}
+	}
+	return x, nil
+}
+
+// appendPatchRow appends a patch's own fields to its row: its revisions,
+// accepts and rejects.
+func appendPatchRow(b []byte, x indexedObject) []byte {
+	b = appendNum(b, int64(len(x.p.Revisions)))
+	b = appendNum(b, int64(x.acc))
+	return appendNum(b, int64(x.rej))
+}
+
+// patchSummary decodes a patch's row into s.
+func (r *rowReader) patchSummary(row string, s *PatchSummary) bool {
+	r.thread(row, &s.Summary)
+	s.Revisions = int(r.num())
+	s.Accepted = int(r.num())
+	s.Rejected = int(r.num())
+	return !r.bad && r.s == ""
+}
+
+// EachPatch calls fn with each patch f selects (f.Type is taken as
+// PatchType), newest first, and how many there are at most; the summary
+// is fn's only until it returns.
+func (ix *Index) EachPatch(ctx context.Context, f Filter, fn func(n int, p *PatchSummary) error) error {
+	f.Type = PatchType
+	rows, err := ix.sortedRows(ctx, f)
+	if err != nil {
+		return err
+	}
+	var rd rowReader
+	var sum PatchSummary
+	for _, row := range rows {
+		if !rd.patchSummary(row, &sum) {
+			return fmt.Errorf("%w: patch row %.60q", errCorrupt, row)
+		}
+		if err := fn(len(rows), &sum); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PatchDocs returns the JSON of each patch f selects (f.Type is taken as
+// PatchType), newest first: the patch as materialized when the index last
+// saw it change, merged or not.
+func (ix *Index) PatchDocs(ctx context.Context, f Filter) ([]json.RawMessage, error) {
+	f.Type = PatchType
+	_, docs, err := ix.sortedRowsDocs(ctx, f, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(docs))
+	for i, d := range docs {
+		if !json.Valid([]byte(d)) {
+			return nil, fmt.Errorf("%w: patch document %.60q", errCorrupt, d)
+		}
+		out[i] = json.RawMessage(d)
+	}
+	return out, nil
+}
+
+// Search returns every issue and patch whose title, description, comments
+// or reviews hold every word of q (as a word or the start of one), best
+// match first: BM25 with a title worth ten times a comment and a
+// description four times, then newest first.
+func (ix *Index) Search(ctx context.Context, q string) ([]Hit, error) {
+	fq := ftsQuery(q)
+	out := []Hit{}
+	if fq == "" {
+		return out, nil
+	}
+	rows, err := ix.db.QueryContext(ctx, "SELECT i.type, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ? ORDER BY bm25(fts, 10.0, 4.0, 1.0), i.n DESC", fq)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	var rd rowReader
+	for rows.Next() {
+		var typ, row string
+		if err := rows.Scan(&typ, &row); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		h := Hit{Type: typeNoun(typ)}
+		rd.thread(row, &h.Summary)
+		if rd.bad {
+			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, row)
+		}
+		// Lists share the reader's backing array: copy them out.
+		h.Labels = append([]string{}, h.Labels...)
+		h.Assignees = append([]string{}, h.Assignees...)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return out, nil
+}
+
+// defaultTip returns the canonical default branch's commit, which patches
+// are resolved against, and marks changed the patches whose merged state a
+// move of it may have changed since the last refresh. branch is the
+// default branch's name when this refresh read the identity, "" if not.
+func (ix *Index) defaultTip(ctx context.Context, tx *sql.Tx, branch string, changed map[string]bool) (string, error) {
+	var oldBranch, oldTip string
+	err := tx.QueryRowContext(ctx, "SELECT (SELECT value FROM meta WHERE key = 'branch'), (SELECT value FROM meta WHERE key = 'tip')").Scan(&oldBranch, &oldTip)
+	if err != nil {
+		return "", err
+	}
+	all := false
+	if branch != "" && branch != oldBranch {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'branch'", branch); err != nil {
+			return "", err
+		}
+		all = true
+	}
+	if branch == "" {
+		branch = oldBranch
+	}
+	if branch == "" {
+		return "", nil
+	}
+	r := ix.store.Repo
+	tip, err := r.RefFiles().Get("refs/heads/" + branch)
+	if err != nil {
+		return "", err
+	}
+	if tip != oldTip {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'tip'", tip); err != nil {
+			return "", err
+		}
+		if !all {
+			all, err = ix.movedOn(ctx, tx, oldTip, tip, changed)
+			if err != nil {
+				return "", err
+			}
+		}
+	}
+	if all {
+		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT id FROM tips WHERE type = ?", PatchType)
+		if err != nil {
+			return "", err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return "", err
+			}
+			changed[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+	}
+	return tip, nil
+}
+
+// movedOn marks changed the unmerged patches that the default branch's
+// move from old to tip merged, when it is a fast-forward of a bounded
+// number of commits; otherwise it reports that every patch must be
+// resolved again.
+func (ix *Index) movedOn(ctx context.Context, tx *sql.Tx, old, tip string, changed map[string]bool) (all bool, err error) {
+	r := ix.store.Repo
+	if old == "" || tip == "" {
+		return true, nil
+	}
+	if ok, err := r.IsAncestor(ctx, old, tip); err != nil || !ok {
+		return true, nil // a rewind, or history this storage lacks
+	}
+	out, err := r.Git(ctx, nil, "rev-list", fmt.Sprintf("--max-count=%d", maxNewCommits+1), old+".."+tip)
+	if err != nil {
+		return true, nil
+	}
+	commits := strings.Fields(string(out))
+	if len(commits) > maxNewCommits {
+		return true, nil
+	}
+	st, err := tx.PrepareContext(ctx, "SELECT id FROM heads WHERE oid = ?")
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	for _, c := range commits {
+		rows, err := st.QueryContext(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return false, err
+			}
+			changed[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// reach answers whether a commit is in the default branch's history (tip)
+// for the patches one refresh resolves: for a few, one git merge-base
+// --is-ancestor per commit asked about; for many (full), the branch's
+// whole history, listed once by git rev-list. Safe for the refresh's
+// workers to share.
+type reach struct {
+	ctx  context.Context
+	r    *repo.Repo
+	tip  string
+	full bool
+	once sync.Once
+	set  map[string]bool
+	mu   sync.Mutex
+	memo map[string]bool
+}
+
+func newReach(ctx context.Context, r *repo.Repo, tip string, full bool) *reach {
+	return &reach{ctx: ctx, r: r, tip: tip, full: full, memo: make(map[string]bool)}
+}
+
+// reachable reports whether a is an ancestor of b, which must be the tip.
+func (x *reach) reachable(a, b string) bool {
+	if b == "" || b != x.tip {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	if x.full {
+		x.once.Do(func() {
+			x.set = make(map[string]bool)
+			out, err := x.r.Git(x.ctx, nil, "rev-list", x.tip)
+			if err != nil {
+				return // nothing is merged rather than a wrong merge
+			}
+			for _, c := range strings.Fields(string(out)) {
+				x.set[c] = true
+			}
+		})
+		return x.set[a]
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if v, ok := x.memo[a]; ok {
+		return v
+	}
+	ok, err := x.r.IsAncestor(x.ctx, a, b)
+	v := err == nil && ok
+	x.memo[a] = v
+	return v
+}
