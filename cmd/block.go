@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"example.com/grove/protocol"
 	"example.com/grove/repo"
 	"example.com/grove/sync/control"
 )
@@ -53,26 +52,12 @@ the peer's work comes back with the next fetch.`,
 }
 
 func blockRun(ctx context.Context, o *blockOptions) error {
-	h, err := o.Home()
+	if o.ID == "" {
+		return blockedRun(o)
+	}
+	nid, h, err := o.peerArg()
 	if err != nil {
 		return err
-	}
-	if o.ID == "" {
-		pol, err := control.LoadPolicy(h)
-		if err != nil {
-			return err
-		}
-		if o.JSON {
-			return writeJSON(o.IO.Out, append([]string{}, pol.Blocked...))
-		}
-		for _, b := range pol.Blocked {
-			fmt.Fprintln(o.IO.Out, b)
-		}
-		return nil
-	}
-	nid, err := protocol.ParseNID(o.ID)
-	if err != nil {
-		return usagef("%v", err)
 	}
 	if self, err := o.NID(); err == nil && self.String() == nid.String() {
 		return usagef("%s is you: a home cannot block its own key", nid)
@@ -128,6 +113,25 @@ func blockRun(ctx context.Context, o *blockOptions) error {
 	return nil
 }
 
+// blockedRun lists the blocked peers.
+func blockedRun(o *blockOptions) error {
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	pol, err := control.LoadPolicy(h)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(o.IO.Out, append([]string{}, pol.Blocked...))
+	}
+	for _, b := range pol.Blocked {
+		fmt.Fprintln(o.IO.Out, b)
+	}
+	return nil
+}
+
 func newUnblockCmd(e *env) *cobra.Command {
 	o := &on{}
 	return o.bind(e, doc("unblock NID", "Fetch, serve and list a blocked peer's work again", "",
@@ -136,11 +140,7 @@ func newUnblockCmd(e *env) *cobra.Command {
 }
 
 func unblockRun(ctx context.Context, o *on) error {
-	nid, err := protocol.ParseNID(o.ID)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	h, err := o.Home()
+	nid, h, err := o.peerArg()
 	if err != nil {
 		return err
 	}

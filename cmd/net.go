@@ -629,15 +629,22 @@ func unfollowRun(ctx context.Context, o *on) error {
 // editFollows lets edit change whom the policy follows, for the NID the
 // command names.
 func (o *on) editFollows(edit func(follows map[string]string, nid string) bool) error {
-	nid, err := protocol.ParseNID(o.ID)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	h, err := o.Home()
+	nid, h, err := o.peerArg()
 	if err != nil {
 		return err
 	}
 	return editPolicy(h, func(pol *control.Policy) bool { return edit(pol.Follows, nid.String()) })
+}
+
+// peerArg parses the command's NID argument and finds the home, for the
+// commands about one peer (follow, block, node forget).
+func (o *on) peerArg() (protocol.NID, repo.Home, error) {
+	nid, err := protocol.ParseNID(o.ID)
+	if err != nil {
+		return protocol.NID{}, repo.Home{}, usagef("%v", err)
+	}
+	h, err := o.Home()
+	return nid, h, err
 }
 
 func newRemoteCmd(e *env) *cobra.Command {

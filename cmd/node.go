@@ -676,17 +676,13 @@ func newNodeForgetCmd(e *env) *cobra.Command {
 learned of it ($GROVE_HOME/peers.json: where it was reachable, which
 projects you exchanged). A running node also disconnects it. The peer is
 remembered again if it connects and you exchange a project; to refuse it,
-block it in policy.json.`,
+use 'grove block NID'.`,
 		"  grove node forget 12D3KooW...",
 	), 1, false, func(ctx context.Context) error { return nodeForgetRun(ctx, o) })
 }
 
 func nodeForgetRun(ctx context.Context, o *on) error {
-	nid, err := protocol.ParseNID(o.ID)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	h, err := o.Home()
+	nid, h, err := o.peerArg()
 	if err != nil {
 		return err
 	}
