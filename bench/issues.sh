@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Issues benchmark: fill a home with N issues of 3 comments each through the
-# library, then time the CLI (new, comment, list, search) warm and after a
-# cold index rebuild, both as whole processes and in process; last, the
-# cold rebuild again after git repack, from packed objects.
+# Issues benchmark: fill a home with N issues of 3 comments each and N
+# patches (bench/issues -patches: a tenth fixing an issue, a third accepted,
+# a seventh rejected, a fifth closed) through the library, then time the
+# CLI (new, comment, list, search; patch list and search over both) warm
+# and after a cold index rebuild of issues and patches, both as whole
+# processes and in process; last, the cold rebuild again after git
+# repack, from packed objects.
 #
 #   bench/issues.sh [N...]        (default: 1000 10000)
 #
@@ -43,7 +46,7 @@ if [ $# -eq 0 ]; then set -- 1000 10000; fi
 for n in "$@"; do
 	home=$work/home-$n
 	echo "== $n issues"
-	issuesgen -home "$home" -n "$n" | sed 's/^/   /'
+	issuesgen -home "$home" -n "$n" -patches "$n" | sed 's/^/   /'
 	# The generator leaves tens of thousands of new files for the kernel
 	# to write back; let it finish, so that the timings below measure
 	# grove and not that.
@@ -53,7 +56,7 @@ for n in "$@"; do
 	# The project's whole cache: the index, the ID lists and the memos.
 	db=$home/cache/$rid
 	rm -rf "$db"
-	echo "   cold rebuild (grove issue list, no index):   $(ms 1 grove issue list -R "$rid" --state all) ms"
+	echo "   cold rebuild, $n issues + $n patches (grove issue list, no index): $(ms 1 grove issue list -R "$rid" --state all) ms"
 	echo "   cold rebuild, median of 3 (incl. rm):       $(ms 3 sh -c "rm -rf '$db'; grove issue list -R '$rid' --state all") ms"
 	rm -rf "$db"
 	echo "   cold rebuild, peak memory:                  $(peak grove issue list -R "$rid" --state all) MiB"
@@ -64,6 +67,14 @@ for n in "$@"; do
 	echo "   grove issue new:                            $(ms 11 grove issue new -R "$rid" --title 'bench issue' --body 'from the bench') ms"
 	id=$(grove issue new -R "$rid" --title 'comment target')
 	echo "   grove issue comment:                        $(ms 11 grove issue comment -R "$rid" "${id:0:10}" --body 'a bench comment') ms"
+	echo "   grove issue show (with backlinks):          $(ms 11 grove issue show -R "$rid" "${id:0:10}") ms"
+	echo "   grove patch list (warm):                    $(ms 11 grove patch list -R "$rid") ms"
+	echo "   grove patch list --state all (warm):        $(ms 11 grove patch list -R "$rid" --state all) ms"
+	echo "   grove patch list --json (warm):             $(ms 11 grove patch list -R "$rid" --state all --json) ms"
+	echo "   grove patch list --review accepted (warm):  $(ms 11 grove patch list -R "$rid" --state all --review accepted) ms"
+	echo "   grove patch list --search 'timeout' (warm): $(ms 11 grove patch list -R "$rid" --state all --search timeout) ms"
+	echo "   grove search 'timeout' (warm, both kinds):  $(ms 11 grove search -R "$rid" timeout) ms"
+	echo "   grove search 'crash 17' (warm, both kinds): $(ms 11 grove search -R "$rid" crash 17) ms"
 	echo "   grove --help (process start, no work):      $(ms 11 grove --help) ms"
 	echo "   in process (go test -bench, no process start):"
 	GROVE_BENCH_HOME=$home go test -run '^$' -bench . -benchtime 10x ./bench/issues | grep '^Benchmark' | sed 's/^/     /'

@@ -331,3 +331,23 @@ func (x *reach) reachable(a, b string) bool {
 	x.memo[a] = v
 	return v
 }
+
+// Describe returns the kind (issue or patch) and title of object id, and
+// false when the index holds no such object.
+func (ix *Index) Describe(ctx context.Context, id string) (kind, title string, ok bool, err error) {
+	var typ, row string
+	err = ix.db.QueryRowContext(ctx, "SELECT type, row FROM issues WHERE id = ?", id).Scan(&typ, &row)
+	if err == sql.ErrNoRows {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("index: %w", err)
+	}
+	var rd rowReader
+	var s Summary
+	rd.thread(row, &s)
+	if rd.bad {
+		return "", "", false, fmt.Errorf("%w: row %.60q", errCorrupt, row)
+	}
+	return typeNoun(typ), s.Title, true, nil
+}

@@ -102,6 +102,8 @@ type Issue struct {
 	Thread    []Comment
 	// May is what the user may do to the issue.
 	May Permissions
+	// Refs are the objects the issue refers to and those that refer to it.
+	Refs []Ref
 }
 
 // Permissions is what the user may do to an object. The source decides,
@@ -172,6 +174,8 @@ type Patch struct {
 	PatchSummary
 	Body      string
 	Revisions []Revision
+	// Refs are the objects the patch refers to and those that refer to it.
+	Refs []Ref
 }
 
 // Revision is one version of a patch: a base, a head and its diff.

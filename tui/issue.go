@@ -28,6 +28,9 @@ type issuePage struct {
 	prompt prompt
 	// follow says the user just wrote a comment: show it when it lands.
 	follow bool
+	refs   refList
+	// refsAt is the content line of the first reference.
+	refsAt int
 }
 
 type threaded struct {
@@ -41,7 +44,7 @@ type issueMsg struct {
 }
 
 func newIssuePage(c *common, rid, id string) *issuePage {
-	p := &issuePage{c: c, id: c.id(), rid: rid, issue: id, focus: -1, prompt: newPrompt(c.st)}
+	p := &issuePage{c: c, id: c.id(), rid: rid, issue: id, focus: -1, prompt: newPrompt(c.st), refs: newRefList()}
 	p.vp = newViewport(c)
 	return p
 }
@@ -96,6 +99,7 @@ func (p *issuePage) Update(msg tea.Msg) (page, tea.Cmd) {
 					seen[c.ID] = true
 				}
 				p.is = m.is
+				p.refs.set(m.is.Refs)
 				p.order = thread(m.is.Thread)
 				if p.focus >= len(p.order) {
 					p.focus = len(p.order) - 1
@@ -149,6 +153,14 @@ func (p *issuePage) Update(msg tea.Msg) (page, tea.Cmd) {
 		case key.Matches(msg, k.Labels):
 			p.prompt.open("labels", "labels: ", strings.Join(p.is.Labels, ", "))
 			return p, nil
+		case key.Matches(msg, k.Follow):
+			if p.refs.next() {
+				p.build()
+				p.vp.SetYOffset(max(p.refsAt+p.refs.focus-2, 0))
+			}
+			return p, nil
+		case key.Matches(msg, k.Open):
+			return p, p.refs.open(p.c, p.rid)
 		case key.Matches(msg, k.NextItem):
 			p.moveFocus(1)
 			return p, nil
@@ -288,6 +300,10 @@ func (p *issuePage) build() {
 	if (!is.May.Triage || !is.May.Comment) && is.May.Why != "" {
 		b.WriteString(" " + st.Dim.Render(is.May.Why) + "\n")
 	}
+	if len(p.refs.refs) > 0 {
+		p.refsAt = strings.Count(b.String(), "\n")
+		b.WriteString(p.refs.text(st) + "\n")
+	}
 	b.WriteString(st.TabGap.Render(strings.Repeat("─", p.w)) + "\n")
 	body := p.c.cache.markdown(is.Body, p.w-2)
 	if body == "" {
@@ -348,7 +364,11 @@ func (p *issuePage) ShortHelp() []key.Binding {
 	if p.prompt.active {
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")), k.Cancel}
 	}
-	return append(p.actions(), k.NextItem, k.Back)
+	out := append(p.actions(), k.NextItem)
+	if len(p.refs.refs) > 0 {
+		out = append(out, k.Follow)
+	}
+	return append(out, k.Back)
 }
 
 // actions are the keys of what the user may do to the issue.
@@ -366,5 +386,5 @@ func (p *issuePage) actions() []key.Binding {
 
 func (p *issuePage) FullHelp() [][]key.Binding {
 	k := p.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, append(p.actions(), k.NextItem, k.PrevItem, k.Refresh)}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, append(p.actions(), k.NextItem, k.PrevItem, k.Follow, k.Open, k.Refresh)}
 }

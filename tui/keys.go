@@ -16,7 +16,7 @@ type keyMap struct {
 	Accept, Reject, Review, LineComment     key.Binding
 	Branch, Log, Up1                        key.Binding
 	Submit, Editor, Cancel, NextField       key.Binding
-	Leave                                   key.Binding
+	Leave, Follow                           key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -61,6 +61,7 @@ func newKeyMap() keyMap {
 		Cancel:      b("esc", "cancel", "esc"),
 		Leave:       b("esc", "leave", "esc"),
 		NextField:   b("tab", "next field", "tab"),
+		Follow:      b("f", "select link", "f"),
 	}
 }
 

@@ -25,6 +25,9 @@ type patchPage struct {
 	rows  []string
 	info  []int // diff line of each row, or -1
 	diff  []diffLine
+	refs  refList
+	// refsAt is the row of the first reference.
+	refsAt int
 }
 
 type patchMsg struct {
@@ -33,7 +36,7 @@ type patchMsg struct {
 }
 
 func newPatchPage(c *common, rid, id string) *patchPage {
-	return &patchPage{c: c, id: c.id(), rid: rid, patch: id, rev: -1}
+	return &patchPage{c: c, id: c.id(), rid: rid, patch: id, rev: -1, refs: newRefList()}
 }
 
 func (p *patchPage) Init() tea.Cmd { return p.Reload() }
@@ -74,6 +77,7 @@ func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			if m.err == nil {
 				latest := p.p == nil || p.rev == len(p.p.Revisions)-1
 				p.p = m.p
+				p.refs.set(m.p.Refs)
 				if latest || p.rev >= len(p.p.Revisions) {
 					p.rev = len(p.p.Revisions) - 1
 				}
@@ -85,6 +89,15 @@ func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	case tea.KeyMsg:
 		rev := p.revision()
 		switch {
+		case key.Matches(msg, k.Follow):
+			if p.refs.next() {
+				p.build()
+				p.list.cursor = p.refsAt + p.refs.focus
+				p.list.scroll()
+			}
+			return p, nil
+		case key.Matches(msg, k.Open):
+			return p, p.refs.open(p.c, p.rid)
 		case key.Matches(msg, k.NextItem):
 			if p.p != nil && p.rev < len(p.p.Revisions)-1 {
 				p.rev++
@@ -147,6 +160,10 @@ func (p *patchPage) build() {
 	add(st.state(pt.State) + st.Dim.Render(" · "+pt.Author+" opened "+ago(now, pt.Created)+" · "+plural(len(pt.Revisions), "revision")))
 	if len(pt.Labels) > 0 {
 		add(st.Dim.Render("labels: ") + labelList(st, pt.Labels))
+	}
+	if len(p.refs.refs) > 0 {
+		p.refsAt = len(rows)
+		add(strings.Join(p.refs.lines(st), "\n"))
 	}
 	if body := p.c.cache.markdown(pt.Body, p.w-4); body != "" {
 		add(body)
@@ -265,10 +282,14 @@ func (p *patchPage) View() string {
 
 func (p *patchPage) ShortHelp() []key.Binding {
 	k := p.c.keys
-	return []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem}
+	out := []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem}
+	if len(p.refs.refs) > 0 {
+		out = append(out, k.Follow)
+	}
+	return out
 }
 
 func (p *patchPage) FullHelp() [][]key.Binding {
 	k := p.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem, k.PrevItem, k.Refresh}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem, k.PrevItem, k.Follow, k.Open, k.Refresh}}
 }

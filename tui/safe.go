@@ -131,6 +131,7 @@ func (s safeIssues) Issue(ctx context.Context, rid, id string) (*Issue, error) {
 	out.IssueSummary = safeIssueSummary(is.IssueSummary)
 	out.Body = termtext.Text(is.Body)
 	out.Assignees = safeLines(is.Assignees)
+	out.Refs = safeRefs(is.Refs)
 	if is.Thread != nil {
 		out.Thread = make([]Comment, len(is.Thread))
 		for i, c := range is.Thread {
@@ -156,6 +157,19 @@ func (s safeIssues) SetState(ctx context.Context, rid, id, state, reason string)
 
 func (s safeIssues) Label(ctx context.Context, rid, id string, add, remove []string) error {
 	return safeErr(s.src.Label(ctx, rid, id, add, remove))
+}
+
+// safeRefs makes references safe to draw: a title is a peer's text.
+func safeRefs(rs []Ref) []Ref {
+	if rs == nil {
+		return nil
+	}
+	out := make([]Ref, len(rs))
+	for i, r := range rs {
+		r.Kind, r.ID, r.Title, r.Author = termtext.Line(r.Kind), termtext.Line(r.ID), termtext.Line(r.Title), termtext.Line(r.Author)
+		out[i] = r
+	}
+	return out
 }
 
 type safePatches struct{ src Patches }
@@ -186,6 +200,7 @@ func (s safePatches) Patch(ctx context.Context, rid, id string) (*Patch, error) 
 	out := *p
 	out.PatchSummary = safePatchSummary(p.PatchSummary)
 	out.Body = termtext.Text(p.Body)
+	out.Refs = safeRefs(p.Refs)
 	if p.Revisions != nil {
 		out.Revisions = make([]Revision, len(p.Revisions))
 		for i, r := range p.Revisions {

@@ -92,3 +92,18 @@ func BenchmarkColdRebuild(b *testing.B) {
 		grove(b, home, "issue", "list", "-R", rid, "--state", "all", "--search", "timeout")
 	}
 }
+
+func BenchmarkPatchList(b *testing.B) {
+	home, rid := benchHome(b)
+	grove(b, home, "patch", "list", "-R", rid, "--state", "all")
+	for b.Loop() {
+		grove(b, home, "patch", "list", "-R", rid, "--state", "all")
+	}
+}
+
+func BenchmarkSearchAll(b *testing.B) {
+	home, rid := benchHome(b)
+	for b.Loop() {
+		grove(b, home, "search", "-R", rid, "timeout", "17")
+	}
+}

@@ -1,12 +1,13 @@
 // Command issues fills a Grove home with a project of N issues of three
-// comments each, through the library, and times it; bench/issues.sh then
-// times the CLI against it.
+// comments each and, with -patches, P patches, through the library, and
+// times it; bench/issues.sh then times the CLI against it.
 //
-//	go run ./bench/issues -home DIR -n 10000
+//	go run ./bench/issues -home DIR -n 10000 -patches 10000
 package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -22,9 +23,10 @@ func main() {
 	home := flag.String("home", "", "GROVE_HOME to create (must not exist)")
 	n := flag.Int("n", 1000, "issues")
 	comments := flag.Int("comments", 3, "comments per issue")
-	batch := flag.Int("batch", 500, "issues per namespace update")
+	batch := flag.Int("batch", 500, "issues (or patches) per namespace update")
+	patches := flag.Int("patches", 0, "patches")
 	flag.Parse()
-	if err := run(context.Background(), *home, *n, *comments, *batch); err != nil {
+	if err := run(context.Background(), *home, *n, *comments, *batch, *patches); err != nil {
 		fmt.Fprintln(os.Stderr, "issues bench:", err)
 		os.Exit(1)
 	}
@@ -44,7 +46,7 @@ func text(rng *rand.Rand, n int) string {
 	return string(b)
 }
 
-func run(ctx context.Context, dir string, n, comments, batch int) error {
+func run(ctx context.Context, dir string, n, comments, batch, patches int) error {
 	if dir == "" {
 		return fmt.Errorf("-home is required")
 	}
@@ -62,6 +64,7 @@ func run(ctx context.Context, dir string, n, comments, batch int) error {
 	s := issues.NewStore(r)
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Now()
+	var ids []string // some issues, for patches to fix
 	for done := 0; done < n; {
 		tx := s.Begin(key, now.Add(time.Duration(done)*time.Minute))
 		for i := 0; i < batch && done < n; i, done = i+1, done+1 {
@@ -72,6 +75,9 @@ func run(ctx context.Context, dir string, n, comments, batch int) error {
 			})
 			if err != nil {
 				return err
+			}
+			if done%10 == 0 {
+				ids = append(ids, id)
 			}
 			head := id
 			for c := 0; c < comments; c++ {
@@ -88,5 +94,86 @@ func run(ctx context.Context, dir string, n, comments, batch int) error {
 	fmt.Printf("rid %s\n", r.RID)
 	fmt.Printf("library: %d issues with %d comments each (%d changes) in %v: %.0f changes/s\n",
 		n, comments, n*(comments+1), el.Round(time.Millisecond), float64(n*(comments+1))/el.Seconds())
+	if patches > 0 {
+		return makePatches(ctx, h, r, key, now, rng, ids, patches, batch)
+	}
+	return nil
+}
+
+// makePatches opens p patches on a one-commit main branch, each proposing
+// a commit of its own; every tenth says it fixes one of ids (a mention
+// resolved through the ID list), a third are accepted, a seventh
+// rejected, a fifth closed.
+func makePatches(ctx context.Context, h repo.Home, r *repo.Repo, key *protocol.Key, now time.Time, rng *rand.Rand, ids []string, p, batch int) error {
+	commit := func(parent, msg, content string) (string, error) {
+		blob, err := r.WriteObject("blob", []byte(content))
+		if err != nil {
+			return "", err
+		}
+		raw, _ := hex.DecodeString(blob)
+		tree, err := r.WriteObject("tree", append([]byte("100644 file\x00"), raw...))
+		if err != nil {
+			return "", err
+		}
+		c := "tree " + tree + "\n"
+		if parent != "" {
+			c += "parent " + parent + "\n"
+		}
+		c += "author Bench <bench@example.com> 1735689600 +0000\ncommitter Bench <bench@example.com> 1735689600 +0000\n\n" + msg + "\n"
+		return r.WriteObject("commit", []byte(c))
+	}
+	base, err := commit("", "first", "first\n")
+	if err != nil {
+		return err
+	}
+	if err := r.UpdateNamespace(ctx, key, []repo.RefUpdate{{Name: "refs/heads/main", New: base}}, now); err != nil {
+		return err
+	}
+	s := issues.NewCachedStore(r, h) // mentions resolve through the ID list
+	start := time.Now()
+	changes := 0
+	for done := 0; done < p; {
+		tx := s.Begin(key, now.Add(time.Duration(done)*time.Minute))
+		for i := 0; i < batch && done < p; i, done = i+1, done+1 {
+			title := fmt.Sprintf("%s %d", text(rng, 4), done)
+			body := text(rng, 30)
+			if done%10 == 0 && len(ids) > 0 {
+				body += "\n\nFixes #" + ids[rng.IntN(len(ids))][:7]
+			}
+			head, err := commit(base, title+"\n\n"+body, fmt.Sprintf("patch %d\n", done))
+			if err != nil {
+				return err
+			}
+			id, rev, err := tx.CreatePatch(issues.NewPatch{Title: title, Body: body, Base: base, Head: head, Commits: title + "\n\n" + body})
+			if err != nil {
+				return err
+			}
+			changes += 2
+			tip := rev
+			add := func(a issues.Action) error {
+				tip, err = tx.Append(issues.PatchType, id, []string{tip}, issues.NewChange{Actions: []any{a}})
+				changes++
+				return err
+			}
+			switch {
+			case done%7 == 0:
+				err = add(issues.Action{Type: issues.ActReview, Revision: rev, Verdict: issues.VerdictReject, Body: text(rng, 12)})
+			case done%3 == 0:
+				err = add(issues.Action{Type: issues.ActReview, Revision: rev, Verdict: issues.VerdictAccept, Body: text(rng, 8)})
+			}
+			if err == nil && done%5 == 0 {
+				err = add(issues.Action{Type: issues.ActState, State: issues.StateClosed})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return err
+		}
+	}
+	el := time.Since(start)
+	fmt.Printf("library: %d patches (%d changes, %d commits) in %v: %.0f changes/s\n",
+		p, changes, p+1, el.Round(time.Millisecond), float64(changes)/el.Seconds())
 	return nil
 }

@@ -103,7 +103,7 @@ func (s patches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) 
 		return nil, err
 	}
 	n := s.names()
-	out := &tui.Patch{PatchSummary: patchSummary(n, p), Body: p.Body}
+	out := &tui.Patch{PatchSummary: patchSummary(n, p), Body: p.Body, Refs: s.refs(ctx, st.Repo, &p.Thread, n)}
 	for _, rv := range p.Revisions {
 		tr := tui.Revision{
 			ID: rv.ID, Author: n.of(rv.Author), Base: rv.Base, Head: rv.Head,

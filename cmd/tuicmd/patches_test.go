@@ -163,3 +163,47 @@ func TestPatchesAdapter(t *testing.T) {
 		t.Fatalf("projects %+v %v", ps, err)
 	}
 }
+
+// TestAdapterRefs: the adapter hands the UI an issue's backlink from the
+// patch that mentions it, and the patch's reference to the issue, each
+// with the other object's kind and title.
+func TestAdapterRefs(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	h := repo.Home{Dir: t.TempDir()}
+	doc := &protocol.Identity{Name: "test", DefaultBranch: "main", Delegates: []protocol.NID{alice.NID()}, Threshold: 1, Visibility: protocol.Visibility{Type: protocol.Public}}
+	r, err := repo.Create(ctx, h, alice, doc, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := issues.NewStore(r)
+	iid, err := st.CreateIssue(ctx, alice, t0, issues.NewIssue{Title: "crash on start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := t.TempDir()
+	gitRun(t, wc, "init", "-q", "-b", "main")
+	c0 := gitCommit(t, wc, "a", "a\n", "first")
+	c1 := gitCommit(t, wc, "a", "a\nb\n", "add b")
+	gitRun(t, wc, "push", "-q", r.Path, c1+":refs/tmp/c1")
+	pid, _, err := st.OpenPatch(ctx, alice, t0, issues.NewPatch{Title: "guard the start", Body: "Fixes #" + iid[:7], Base: c0, Head: c1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newAdapter(h, func() time.Time { return t0.Add(time.Minute) })
+	src := s.source()
+	is, err := src.Issues.Issue(ctx, r.RID.String(), iid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(is.Refs) != 1 || is.Refs[0] != (tui.Ref{Kind: "patch", ID: pid, Title: "guard the start", Back: true, Author: alice.NID().Short()}) {
+		t.Fatalf("issue refs %+v", is.Refs)
+	}
+	p, err := src.Patches.Patch(ctx, r.RID.String(), pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Refs) != 1 || p.Refs[0] != (tui.Ref{Kind: "issue", ID: iid, Title: "crash on start", Author: alice.NID().Short()}) {
+		t.Fatalf("patch refs %+v", p.Refs)
+	}
+}

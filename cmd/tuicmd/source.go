@@ -350,7 +350,37 @@ func (s *adapter) Issue(ctx context.Context, rid, id string) (*tui.Issue, error)
 			Edited: c.Edited != nil, ReplyTo: c.ReplyTo,
 		})
 	}
+	if r, err := s.open(rid); err == nil {
+		out.Refs = s.refs(ctx, r, &is.Thread, n)
+	}
 	return out, nil
+}
+
+// refs are the objects th refers to that the index holds, then those
+// that refer to it, from the index. They decorate a page: when the index
+// cannot be read the page shows none rather than failing.
+func (s *adapter) refs(ctx context.Context, r *repo.Repo, th *issues.Thread, n names) []tui.Ref {
+	var out []tui.Ref
+	err := s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
+		for _, l := range th.Links {
+			kind, title, ok, err := ix.Describe(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, tui.Ref{Kind: kind, ID: l.ID, Title: title, Author: n.of(l.Author)})
+			}
+		}
+		bl, err := ix.Backlinks(ctx, th.ID)
+		for _, b := range bl {
+			out = append(out, tui.Ref{Kind: b.Type, ID: b.ID, Title: b.Title, Back: true, Author: n.of(b.Author)})
+		}
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 func (s *adapter) NewIssue(ctx context.Context, rid string, ni tui.NewIssue) (string, error) {
