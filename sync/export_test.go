@@ -52,3 +52,12 @@ func (n *Node) WaitReconnected(ctx context.Context) error {
 func (n *Node) AskHeads(ctx context.Context, p peer.ID, rids []gproto.RID) error {
 	return n.askHeads(ctx, p, rids)
 }
+
+// OnAnnouncement handles a verified announcement as gossip from from
+// would, for tests.
+func (n *Node) OnAnnouncement(ctx context.Context, a gproto.Announcement, from peer.ID) {
+	n.onAnnouncement(ctx, a, a.Encode(), from, from)
+}
+
+// FetchesStarted is how many fetches announcements started.
+func (n *Node) FetchesStarted() int64 { return n.fetchesStarted.Load() }

@@ -220,6 +220,16 @@ func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, raw []
 		n.offer(key, a, raw, from, via)
 		return
 	}
+	if doc == nil || !doc.IsDelegate(a.NID) {
+		// A fetch of a namespace that is not a delegate's: bounded per
+		// peer that sent it and in all (limit.go).
+		if len(n.wants) >= maxWants || !n.announced.allow(from, time.Now()) {
+			n.mu.Unlock()
+			n.log.Debug("announcement dropped: over the limit", "rid", a.RID, "nid", a.NID, "from", from, "wants", len(n.wants))
+			return
+		}
+	}
+	n.fetchesStarted.Add(1)
 	w := newWanted(a, raw)
 	n.sources(w, from, via)
 	n.wants[key] = w

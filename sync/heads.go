@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -29,10 +28,6 @@ const (
 	headsTimeout = 20 * time.Second
 	// maxHeadsServing bounds the heads exchanges a node answers at once.
 	maxHeadsServing = 8
-	// headsBurst and headsEvery bound how often one peer may ask: a burst,
-	// then one more per interval.
-	headsBurst = 8
-	headsEvery = 2 * time.Second
 	// maxCatchUpWants is the most namespaces of one project a heads
 	// exchange fetches one by one (update packs, a narrow fetch each);
 	// past it one fetch brings the whole project.
@@ -43,49 +38,15 @@ const (
 
 var errNoAddrs = errors.New("no address")
 
-// headsLimiter is a token bucket per peer, with room for a bounded number
-// of peers, and a bound on exchanges answered at once.
+// headsLimiter bounds heads exchanges: how often one peer may ask, and
+// how many are answered at once.
 type headsLimiter struct {
-	mu      sync.Mutex
-	buckets map[peer.ID]*bucket
+	*peerLimiter
 	serving chan struct{}
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
 func newHeadsLimiter() *headsLimiter {
-	return &headsLimiter{buckets: map[peer.ID]*bucket{}, serving: make(chan struct{}, maxHeadsServing)}
-}
-
-// allow reports whether p may ask now, and takes a token if so.
-func (l *headsLimiter) allow(p peer.ID, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[p]
-	if b == nil {
-		if len(l.buckets) >= 4096 {
-			for q, x := range l.buckets {
-				if now.Sub(x.last) > headsBurst*headsEvery {
-					delete(l.buckets, q)
-				}
-			}
-			if len(l.buckets) >= 4096 {
-				return false
-			}
-		}
-		b = &bucket{tokens: headsBurst, last: now}
-		l.buckets[p] = b
-	}
-	b.tokens = min(headsBurst, b.tokens+now.Sub(b.last).Seconds()/headsEvery.Seconds())
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return &headsLimiter{peerLimiter: newPeerLimiter(headsBurst, headsEvery), serving: make(chan struct{}, maxHeadsServing)}
 }
 
 // localHeads are the signed refs this node holds of rid that it would

@@ -112,6 +112,10 @@ type Node struct {
 	// exchanges peers ask for (heads.go).
 	book  *peerBook
 	heads *headsLimiter
+	// announced bounds the fetches each peer's gossip starts.
+	announced *peerLimiter
+	// fetchesStarted counts the fetches announcements started.
+	fetchesStarted atomic.Int64
 	// reconnected is closed once the dials at start are done.
 	reconnected chan struct{}
 }
@@ -231,6 +235,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	h.SetStreamHandler(protocol.ID(gproto.UpdateProtocolID), n.serveUpdate)
 	h.SetStreamHandler(protocol.ID(gproto.FirstUpdateProtocolID), n.serveUpdate)
 	n.heads = newHeadsLimiter()
+	n.announced = newPeerLimiter(announceBurst, announceEvery)
 	h.SetStreamHandler(protocol.ID(gproto.HeadsProtocolID), n.serveHeads)
 	if err := n.startBook(); err != nil {
 		return fail(err)
