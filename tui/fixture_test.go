@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -33,6 +34,8 @@ type fixture struct {
 	peers    []Peer
 	node     NodeState
 	stamp    int
+	// stampReads counts Stamp calls: the UI's polls.
+	stampReads int
 	nextID   int
 	reviews  []NewReview
 	// me is the user, delegates the project's delegates: who may triage.
@@ -178,7 +181,24 @@ func (f *fixture) Project(ctx context.Context, rid string) (Project, error) {
 func (f *fixture) Stamp(ctx context.Context) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.stampReads++
 	return fmt.Sprint(f.stamp), nil
+}
+
+// waitPolled waits, bounded, until the UI has polled the stamp n times.
+func (f *fixture) waitPolled(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		f.mu.Lock()
+		reads := f.stampReads
+		f.mu.Unlock()
+		if reads >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the UI polled the stamp %d times in 10 s, want %d", reads, n)
+		}
+	}
 }
 
 func (f *fixture) ListIssues(ctx context.Context, rid string, fl IssueFilter, progress func(done, total int)) ([]IssueSummary, error) {

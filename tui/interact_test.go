@@ -166,7 +166,7 @@ func TestRefreshOnChange(t *testing.T) {
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	w := &watcher{tm: tm}
 	w.waitFor(t, "Crash on start")
-	time.Sleep(60 * time.Millisecond) // let the first poll record the stamp
+	f.waitPolled(t, 2) // the first poll's stamp is recorded before the second is asked
 	f.NewIssue(t.Context(), ridA, NewIssue{Title: "Filed by a peer while we looked"})
 	w.waitFor(t, "Filed by a peer")
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
