@@ -36,8 +36,8 @@ type fixture struct {
 	stamp    int
 	// stampReads counts Stamp calls: the UI's polls.
 	stampReads int
-	nextID   int
-	reviews  []NewReview
+	nextID     int
+	reviews    []NewReview
 	// me is the user, delegates the project's delegates: who may triage.
 	me        string
 	delegates []string
