@@ -232,6 +232,11 @@ func (r *Repo) verifyArrival(ctx context.Context, nid protocol.NID, old string, 
 			return err
 		}
 	}
+	if p := refs[protocol.PersonRef]; p != "" {
+		if _, err := r.VerifyPerson(nid, p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -283,6 +288,7 @@ func CreateEmpty(ctx context.Context, h Home, rid protocol.RID) (*Repo, error) {
 		return nil, err
 	}
 	r.unpublished = true
+	r.home = h
 	return r, nil
 }
 

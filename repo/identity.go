@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -229,13 +230,23 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 	if r.RID, err = protocol.RIDFromOID(root); err != nil {
 		return nil, err
 	}
+	p := NamespacePrefix(s.NID())
 	ns := map[string]string{protocol.IdentityRef: root}
-	sig, err := r.resign(s, "", map[string]string{protocol.IdentityRef: root}, now)
+	tx := []RefUpdate{{Name: p + protocol.IdentityRef, New: root}}
+	r.home = h
+	person, err := r.withPerson(ctx, s, nil, now)
 	if err != nil {
 		return nil, err
 	}
-	p := NamespacePrefix(s.NID())
-	if err := r.UpdateRefs(ctx, []RefUpdate{{Name: p + protocol.IdentityRef, New: root}, *sig}); err != nil {
+	for _, u := range person {
+		ns[u.Name] = u.New
+		tx = append(tx, RefUpdate{Name: p + u.Name, New: u.New})
+	}
+	sig, err := r.resign(s, "", maps.Clone(ns), now)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.UpdateRefs(ctx, append(tx, *sig)); err != nil {
 		return nil, err
 	}
 	if err := r.setNamespaceHEAD(ctx, s.NID(), doc.DefaultBranch, ns); err != nil {
@@ -248,7 +259,9 @@ func Create(ctx context.Context, h Home, s protocol.Signer, doc *protocol.Identi
 		}
 		return nil, fmt.Errorf("create storage: %w", err)
 	}
-	return openPath(final, r.RID)
+	r.Path = final
+	r.store = gitstore.Open(final)
+	return r, nil
 }
 
 // storageConfig is the git configuration every storage gets.

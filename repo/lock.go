@@ -13,7 +13,13 @@ import (
 // after another and signed refs always match refs. The lock is an flock
 // (lock_unix.go), so a writer that dies releases it.
 func (r *Repo) Lock(ctx context.Context) (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(r.Path, "grove.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	return lockFile(ctx, filepath.Join(r.Path, "grove.lock"))
+}
+
+// lockFile takes an flock on the file at path, made if missing, waiting
+// until it is free or ctx ends.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}

@@ -39,6 +39,9 @@ type Repo struct {
 	// unpublished is a storage made by CreateEmpty that Publish has not
 	// moved into place: no other process knows its path.
 	unpublished bool
+	// home is the home the storage was opened from: its owner's person
+	// document goes into the namespace with every write (person.go).
+	home Home
 }
 
 // Open opens the storage of project rid in h.
@@ -47,7 +50,11 @@ func Open(h Home, rid protocol.RID) (*Repo, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("project %s: %w in %s", rid, ErrNotFound, h.StorageDir())
 	}
-	return openPath(path, rid)
+	r, err := openPath(path, rid)
+	if err == nil {
+		r.home = h
+	}
+	return r, err
 }
 
 func openPath(path string, rid protocol.RID) (*Repo, error) {
@@ -56,7 +63,13 @@ func openPath(path string, rid protocol.RID) (*Repo, error) {
 
 // Reopen returns a second handle on the same storage, for a goroutine of
 // its own: go-git's object caches are not shared between handles.
-func (r *Repo) Reopen() (*Repo, error) { return openPath(r.Path, r.RID) }
+func (r *Repo) Reopen() (*Repo, error) {
+	o, err := openPath(r.Path, r.RID)
+	if err == nil {
+		o.home = r.home
+	}
+	return o, err
+}
 
 // ObjectReader reads many raw objects, for one goroutine at a time
 // (gitstore.ObjectReader).

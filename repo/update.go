@@ -56,6 +56,9 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 	if err != nil {
 		return err
 	}
+	if updates, err = r.withPerson(ctx, s, updates, now); err != nil {
+		return err
+	}
 	changes := make(map[string]string, len(updates))
 	var tx []RefUpdate
 	shaped := false // whether branches, tags or the identity move

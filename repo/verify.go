@@ -68,6 +68,11 @@ func (r *Repo) Verify(ctx context.Context) (*Report, error) {
 				add(ns, protocol.IdentityRef, err)
 			}
 		}
+		if p := refs[protocol.PersonRef]; p != "" {
+			if _, err := r.VerifyPerson(nid, p); err != nil {
+				add(ns, protocol.PersonRef, err)
+			}
+		}
 		tip := refs[protocol.SigrefsRef]
 		if tip == "" {
 			add(ns, "", fmt.Errorf("refs are not signed (no %s)", protocol.SigrefsRef))
