@@ -23,7 +23,8 @@ func newAuthCmd(e *env) *cobra.Command {
 	c := o.bind(e, doc("auth", "Create your key pair and print your NID",
 		`Create your ed25519 key pair under $GROVE_HOME/keys (mode 0600). Your NID,
 the libp2p peer ID of that key, names you everywhere: in signed refs, issues,
-patches and on the network.
+patches and on the network. With --alias, a person document signed by the
+key gives people a name to read in its place ('grove self edit' changes it).
 
 The key is encrypted with a passphrase when one is given: typed at the
 prompt on a terminal, or from GROVE_PASSPHRASE in scripts. An empty
@@ -43,6 +44,11 @@ func authRun(ctx context.Context, o *authOptions) error {
 	if err := checkPlain(plainFlag{"alias", optString{o.Alias, true}}); err != nil {
 		return err
 	}
+	if o.Alias != "" {
+		if err := repo.CheckAlias(o.Alias); err != nil {
+			return usagef("--alias %q: %v", o.Alias, err)
+		}
+	}
 	pass, err := newPassphrase(o.IO)
 	if err != nil {
 		return err
@@ -56,6 +62,9 @@ func authRun(ctx context.Context, o *authOptions) error {
 	}
 	if o.Alias != "" {
 		if err := h.SetConfig(repo.Config{Alias: o.Alias}); err != nil {
+			return err
+		}
+		if _, err := repo.SetPerson(ctx, h, k, repo.Person{Alias: o.Alias}, o.Now()); err != nil {
 			return err
 		}
 	}

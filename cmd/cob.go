@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
 	"example.com/grove/protocol/termtext"
@@ -75,6 +76,15 @@ func openObjects(ctx context.Context, d *deps, k *cobKind) (*objects, error) {
 		return nil, err
 	}
 	return &objects{kind: k, d: d, r: r, s: issues.NewCachedStore(r, h)}, nil
+}
+
+// names reads who the project's NIDs are, for printing (cli.Names).
+func (o *objects) names(ctx context.Context) *cli.Names {
+	h, err := o.d.Home()
+	if err != nil {
+		return nil
+	}
+	return cli.LoadNames(ctx, h, o.r)
 }
 
 // resolve returns the full ID of the object prefix names, helped by the

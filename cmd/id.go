@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/protocol"
 	"example.com/grove/protocol/termtext"
 )
@@ -161,20 +162,37 @@ func idShowRun(ctx context.Context, o *jsonOptions) error {
 		return err
 	}
 	p := newProjectJSON(r, doc, head)
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	nm := cli.LoadNames(ctx, h, r)
 	if o.JSON {
-		return writeJSON(o.IO.Out, p)
+		return writeJSON(o.IO.Out, struct {
+			projectJSON
+			Names map[string]string `json:"names"`
+		}{p, nm.Map(append(p.Delegates, p.Allow...)...)})
+	}
+	named := func(nids []string) string {
+		out := make([]string, len(nids))
+		for i, n := range nids {
+			if out[i] = n; nm.Alias(n) != "" {
+				out[i] = nm.Alias(n) + " " + n
+			}
+		}
+		return strings.Join(out, ", ")
 	}
 	rows := [][]string{
 		{"RID", p.RID},
 		{"Name", p.Name},
 		{"Description", p.Description},
 		{"Default branch", p.DefaultBranch},
-		{"Delegates", strings.Join(p.Delegates, " ")},
+		{"Delegates", named(p.Delegates)},
 		{"Threshold", strconv.Itoa(p.Threshold)},
 		{"Visibility", p.Visibility},
 	}
 	if len(p.Allow) > 0 {
-		rows = append(rows, []string{"Allow", strings.Join(p.Allow, " ")})
+		rows = append(rows, []string{"Allow", named(p.Allow)})
 	}
 	rows = append(rows, []string{"Revision", p.Head})
 	return table(o.IO.Out, rows)

@@ -163,8 +163,8 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 	// less) must not hold up every other issue command. Summaries are
 	// collected for JSON (then encoded one by one), made into rows
 	// otherwise.
-	var list []issues.Summary
-	var rows issueRows
+	var list []summaryJSON
+	rows := issueRows{names: objs.names(ctx)}
 	err = eachIssue(ctx, &o.deps, objs, f, func(n int, s *issues.Summary) error {
 		if !o.JSON {
 			rows.add(n, s)
@@ -173,7 +173,7 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 		c := *s
 		c.Labels = append([]string{}, s.Labels...)
 		c.Assignees = append([]string{}, s.Assignees...)
-		list = append(list, c)
+		list = append(list, summaryJSON{Summary: &c, AuthorName: nameIfAny(rows.names, c.Author)})
 		return nil
 	})
 	if err != nil {
@@ -269,9 +269,10 @@ func issueShowRun(ctx context.Context, o *jsonOptions) error {
 		return err
 	}
 	is := &issues.Issue{Thread: *th}
+	nm := objs.names(ctx)
 	if o.JSON {
-		return writeJSON(o.IO.Out, shownIssue{is, bl})
+		return writeJSON(o.IO.Out, threadJSON{shownIssue{is, bl}, nameIfAny(nm, is.Author), nm.Map(append(threadNIDs(th), backlinkNIDs(bl)...)...)})
 	}
-	showIssue(o.IO.Out, is, bl)
+	showIssue(o.IO.Out, is, bl, nm)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
 	"example.com/grove/sync/control"
@@ -646,16 +647,23 @@ func nodePeersRun(ctx context.Context, o *jsonOptions) error {
 	if peers == nil {
 		peers = []control.PeerInfo{}
 	}
+	// Names from the person documents of every local project and the
+	// aliases you follow peers under (cli.Names).
+	nm := cli.LoadNames(ctx, h)
 	if o.JSON {
-		return writeJSON(o.IO.Out, peers)
+		type named struct {
+			control.PeerInfo
+			Name string `json:"name,omitempty"`
+		}
+		out := make([]named, len(peers))
+		for i, p := range peers {
+			out[i] = named{p, nameIfAny(nm, p.NID)}
+		}
+		return writeJSON(o.IO.Out, out)
 	}
-	pol, _ := control.LoadPolicy(h)
 	rows := [][]string{}
 	for _, p := range peers {
-		alias := ""
-		if pol != nil {
-			alias = pol.Follows[p.NID]
-		}
+		alias := nameIfAny(nm, p.NID)
 		addr := ""
 		if len(p.Addrs) > 0 {
 			addr = p.Addrs[0]

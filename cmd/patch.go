@@ -398,13 +398,14 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 	var docs []json.RawMessage
 	var rows [][]string
 	var skipped []issues.Skipped
+	nm := ps.names(ctx)
 	err = withIndex(ctx, &o.deps, ps.objects, func(ix *issues.Index) error {
 		var err error
 		if o.JSON {
 			docs, err = ix.PatchDocs(ctx, f)
 		} else {
 			err = ix.EachPatch(ctx, f, func(n int, p *issues.PatchSummary) error {
-				rows = append(rows, patchSummaryRow(p))
+				rows = append(rows, patchSummaryRow(p, nm))
 				return nil
 			})
 		}
@@ -418,6 +419,11 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 		return err
 	}
 	warnSkipped(o.IO, skipped)
+	for i := range docs {
+		if docs[i], err = withNames(docs[i], nm); err != nil {
+			return err
+		}
+	}
 	return writeList(o.IO, "patches", o.JSON, docs, rows)
 }
 
@@ -468,10 +474,16 @@ func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 	if err != nil {
 		return err
 	}
+	nm := ps.names(ctx)
 	if o.JSON {
-		return writeJSON(o.IO.Out, shownPatch{p, bl})
+		named := newPatchJSON(p, nm)
+		return writeJSON(o.IO.Out, struct {
+			shownPatch
+			AuthorName string            `json:"authorName,omitempty"`
+			Names      map[string]string `json:"names"`
+		}{shownPatch{p, bl}, named.AuthorName, nm.Map(append(named.nids, backlinkNIDs(bl)...)...)})
 	}
-	showPatch(o.IO.Out, p, bl)
+	showPatch(o.IO.Out, p, bl, nm)
 	if to == "" {
 		return nil
 	}

@@ -1,10 +1,13 @@
 package cmd
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
 	"example.com/grove/protocol/termtext"
@@ -22,8 +25,8 @@ const timeFormat = "2006-01-02 15:04"
 // facts, its labels, assignees, ID and reactions, then more (a kind's own
 // lines), its description, sections (a kind's own), and its comments as a
 // thread, replies under what they answer.
-func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections func()) {
-	head := append([]string{stateText(th), "opened by " + shortNID(th.Author) + " on " + th.Created.Format(timeFormat)}, facts...)
+func showThread(w io.Writer, th *issues.Thread, nm *cli.Names, facts []string, more, sections func()) {
+	head := append([]string{stateText(th), "opened by " + nm.Of(th.Author) + " on " + th.Created.Format(timeFormat)}, facts...)
 	fmt.Fprintf(w, "%s\n%s\n", termtext.Line(th.Title), strings.Join(head, " · "))
 	if len(th.Labels) > 0 {
 		fmt.Fprintf(w, "labels: %s\n", termtext.Line(strings.Join(th.Labels, ", ")))
@@ -31,7 +34,7 @@ func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections f
 	if len(th.Assignees) > 0 {
 		short := make([]string, len(th.Assignees))
 		for i, a := range th.Assignees {
-			short[i] = shortNID(a)
+			short[i] = nm.Of(a)
 		}
 		fmt.Fprintf(w, "assignees: %s\n", strings.Join(short, ", "))
 	}
@@ -64,7 +67,7 @@ func showThread(w io.Writer, th *issues.Thread, facts []string, more, sections f
 		if c.Edited != nil {
 			edited = " (edited)"
 		}
-		fmt.Fprintf(w, "\n%s── %s by %s on %s%s\n", ind, what, shortNID(c.Author), c.Created.Format(timeFormat), edited)
+		fmt.Fprintf(w, "\n%s── %s by %s on %s%s\n", ind, what, nm.Of(c.Author), c.Created.Format(timeFormat), edited)
 		for _, line := range strings.Split(termtext.Text(strings.TrimRight(c.Body, "\n")), "\n") {
 			fmt.Fprintf(w, "%s%s\n", ind, line)
 		}
@@ -90,29 +93,20 @@ func reactionsLine(rs []issues.Reaction) string {
 	return strings.Join(parts, "  ")
 }
 
-// shortNID is a node ID's short form, or s as it is (made safe) when s
-// is not a node ID.
-func shortNID(s string) string {
-	if n, err := protocol.ParseNID(s); err == nil {
-		return n.Short()
-	}
-	return termtext.Line(s)
-}
-
 // showIssue prints an issue.
-func showIssue(w io.Writer, is *issues.Issue, bl []issues.Backlink) {
-	showThread(w, &is.Thread, []string{fmt.Sprintf("%d comment(s)", len(is.Comments))}, func() { showLinks(w, &is.Thread, bl) }, nil)
+func showIssue(w io.Writer, is *issues.Issue, bl []issues.Backlink, nm *cli.Names) {
+	showThread(w, &is.Thread, nm, []string{fmt.Sprintf("%d comment(s)", len(is.Comments))}, func() { showLinks(w, &is.Thread, bl, nm) }, nil)
 }
 
 // showLinks prints the patch that closed th, if one did, and the
 // references other objects make to it, one a line: "mentioned in patch
 // 8eb1ca1 by z6Mk…, 2026-12-04: its title".
-func showLinks(w io.Writer, th *issues.Thread, bl []issues.Backlink) {
+func showLinks(w io.Writer, th *issues.Thread, bl []issues.Backlink, nm *cli.Names) {
 	if c := th.ClosedBy; c != nil {
-		fmt.Fprintf(w, "closed by patch %s, merged by %s on %s\n", short(c.Patch), shortNID(c.Author), c.Created.Format(timeFormat))
+		fmt.Fprintf(w, "closed by patch %s, merged by %s on %s\n", short(c.Patch), nm.Of(c.Author), c.Created.Format(timeFormat))
 	}
 	for _, b := range bl {
-		fmt.Fprintf(w, "mentioned in %s %s by %s, %s: %s\n", b.Type, short(b.ID), shortNID(b.Author), b.Created.Format("2006-01-02"), termtext.Line(b.Title))
+		fmt.Fprintf(w, "mentioned in %s %s by %s, %s: %s\n", b.Type, short(b.ID), nm.Of(b.Author), b.Created.Format("2006-01-02"), termtext.Line(b.Title))
 	}
 }
 
@@ -122,8 +116,9 @@ func showLinks(w io.Writer, th *issues.Thread, bl []issues.Backlink) {
 type issueRows struct {
 	rows  [][]string
 	cells []string
-	short map[string]string // NID → short form
+	short map[string]string // NID → name (cli.Names)
 	dates map[int]string    // yyyymmdd → its text
+	names *cli.Names
 }
 
 func (r *issueRows) add(n int, s *issues.Summary) {
@@ -132,7 +127,7 @@ func (r *issueRows) add(n int, s *issues.Summary) {
 		r.short, r.dates = make(map[string]string), make(map[int]string)
 	}
 	if _, ok := r.short[s.Author]; !ok {
-		r.short[s.Author] = shortNID(s.Author)
+		r.short[s.Author] = r.names.Of(s.Author)
 	}
 	state := s.State
 	if s.Reason != "" {
@@ -150,15 +145,15 @@ func (r *issueRows) add(n int, s *issues.Summary) {
 
 // showPatch prints a patch: what every kind shows, its merge, and each
 // revision with its reviews.
-func showPatch(w io.Writer, p *issues.Patch, bl []issues.Backlink) {
+func showPatch(w io.Writer, p *issues.Patch, bl []issues.Backlink, nm *cli.Names) {
 	more := func() {
-		showLinks(w, &p.Thread, bl)
+		showLinks(w, &p.Thread, bl, nm)
 		if p.Merge == nil {
 			return
 		}
 		by := ""
 		if p.Merge.Author != "" {
-			by = " by " + shortNID(p.Merge.Author)
+			by = " by " + nm.Of(p.Merge.Author)
 		}
 		at := ""
 		if p.Merge.Commit != "" {
@@ -178,16 +173,16 @@ func showPatch(w io.Writer, p *issues.Patch, bl []issues.Backlink) {
 			}
 			for _, rv := range p.Reviews {
 				if rv.Revision == r.ID {
-					showReview(w, &rv)
+					showReview(w, &rv, nm)
 				}
 			}
 		}
 	}
-	showThread(w, &p.Thread, []string{plural(len(p.Revisions), "revision"), verdictSummary(p)}, more, revisions)
+	showThread(w, &p.Thread, nm, []string{plural(len(p.Revisions), "revision"), verdictSummary(p)}, more, revisions)
 }
 
-func showReview(w io.Writer, rv *issues.Review) {
-	fmt.Fprintf(w, "   review %s by %s: %s on %s\n", termtext.Line(short(rv.ID)), shortNID(rv.Author), termtext.Line(rv.Verdict), rv.Created.Format(timeFormat))
+func showReview(w io.Writer, rv *issues.Review, nm *cli.Names) {
+	fmt.Fprintf(w, "   review %s by %s: %s on %s\n", termtext.Line(short(rv.ID)), nm.Of(rv.Author), termtext.Line(rv.Verdict), rv.Created.Format(timeFormat))
 	for _, line := range nonEmptyLines(rv.Body) {
 		fmt.Fprintf(w, "     %s\n", line)
 	}
@@ -207,8 +202,13 @@ func showReview(w io.Writer, rv *issues.Review) {
 func short(id string) string { return id[:min(len(id), 7)] }
 
 // patchRow is a patch's row in a list (table makes its cells safe).
-func patchRow(p *issues.Patch) []string {
-	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", len(p.Revisions)), verdictSummary(p), shortNID(p.Author), p.Created.Format("2006-01-02")}
+// shortNID is a node ID's short form, or s as it is (made safe) when s
+// is not a node ID.
+func shortNID(s string) string {
+	if n, err := protocol.ParseNID(s); err == nil {
+		return n.Short()
+	}
+	return termtext.Line(s)
 }
 
 // verdictSummary counts the newest revision's accepts and rejects, in
@@ -226,8 +226,8 @@ func verdictSummary(p *issues.Patch) string {
 }
 
 // patchSummaryRow is a listed patch's row, as patchRow makes it.
-func patchSummaryRow(p *issues.PatchSummary) []string {
-	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", p.Revisions), verdictText(p.Accepted, p.Rejected), shortNID(p.Author), p.Created.Format("2006-01-02")}
+func patchSummaryRow(p *issues.PatchSummary, nm *cli.Names) []string {
+	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", p.Revisions), verdictText(p.Accepted, p.Rejected), nm.Of(p.Author), p.Created.Format("2006-01-02")}
 }
 
 // verdictText says acc accepts and rej rejects in words.
@@ -290,4 +290,106 @@ func writeList[T any](io IO, plural string, asJSON bool, items []T, rows [][]str
 		return nil
 	}
 	return table(io.Out, rows)
+}
+
+// In JSON, the names of the people an object names go next to their
+// NIDs, which stay: authorName beside author, and names, every NID of the
+// object that has a name (cli.Names.Of), by NID. Names are for reading:
+// scripts that decide anything go by the NIDs.
+
+// summaryJSON is an issue list's item.
+type summaryJSON struct {
+	*issues.Summary
+	AuthorName string `json:"authorName,omitempty"`
+}
+
+// threadJSON is an issue's JSON in show.
+type threadJSON struct {
+	shownIssue
+	AuthorName string            `json:"authorName,omitempty"`
+	Names      map[string]string `json:"names"`
+}
+
+// patchJSON is a patch's names for its JSON; nids are the NIDs it names.
+type patchJSON struct {
+	*issues.Patch
+	AuthorName string            `json:"authorName,omitempty"`
+	Names      map[string]string `json:"names"`
+	nids       []string
+}
+
+// withNames adds authorName and names to doc, the JSON object of a patch
+// as the index keeps it, after its other fields.
+func withNames(doc json.RawMessage, nm *cli.Names) (json.RawMessage, error) {
+	var p issues.Patch
+	if err := json.Unmarshal(doc, &p); err != nil {
+		return nil, fmt.Errorf("patch in the index: %w", err)
+	}
+	pj := newPatchJSON(&p, nm)
+	extra, err := json.Marshal(struct {
+		AuthorName string            `json:"authorName,omitempty"`
+		Names      map[string]string `json:"names"`
+	}{pj.AuthorName, pj.Names})
+	if err != nil {
+		return nil, err
+	}
+	d := bytes.TrimSpace(doc)
+	if len(d) < 2 || d[0] != '{' || d[len(d)-1] != '}' {
+		return nil, fmt.Errorf("patch in the index is not a JSON object")
+	}
+	out := append([]byte{}, d[:len(d)-1]...)
+	if len(bytes.TrimSpace(d[1:len(d)-1])) > 0 {
+		out = append(out, ',')
+	}
+	return append(out, extra[1:]...), nil
+}
+
+func newPatchJSON(p *issues.Patch, nm *cli.Names) patchJSON {
+	nids := threadNIDs(&p.Thread)
+	for _, r := range p.Revisions {
+		nids = append(nids, r.Author)
+	}
+	for _, r := range p.Reviews {
+		nids = append(nids, r.Author)
+	}
+	for _, m := range p.Merges {
+		nids = append(nids, m.Author)
+	}
+	return patchJSON{Patch: p, AuthorName: nameIfAny(nm, p.Author), Names: nm.Map(nids...), nids: nids}
+}
+
+// backlinkNIDs lists the authors of the references to an object.
+func backlinkNIDs(bl []issues.Backlink) []string {
+	var nids []string
+	for _, b := range bl {
+		nids = append(nids, b.Author)
+	}
+	return nids
+}
+
+// nameIfAny is what nm shows for nid when nid has an alias, else "".
+func nameIfAny(nm *cli.Names, nid string) string {
+	if nm.Alias(nid) == "" {
+		return ""
+	}
+	return nm.Of(nid)
+}
+
+// threadNIDs lists the NIDs a thread names: its author, assignees, and
+// the authors of its comments and reactions.
+func threadNIDs(th *issues.Thread) []string {
+	nids := append([]string{th.Author}, th.Assignees...)
+	if th.ClosedBy != nil {
+		nids = append(nids, th.ClosedBy.Author)
+	}
+	for _, r := range th.Reactions {
+		nids = append(nids, r.Authors...)
+	}
+	for _, c := range th.Comments {
+		nids = append(nids, c.Author)
+		for _, r := range c.Reactions {
+			nids = append(nids, r.Authors...)
+		}
+	}
+	return nids
 }

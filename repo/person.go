@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"example.com/grove/protocol"
+	"example.com/grove/protocol/termtext"
 	"example.com/grove/repo/internal/gitstore"
-	"example.com/grove/termtext"
 )
 
 // A person document names a peer: the alias (and optional name and email)
