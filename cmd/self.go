@@ -195,7 +195,7 @@ func selfEditRun(ctx context.Context, o *selfEditOptions) error {
 		if tip, err := r.RefFiles().Get(repo.NamespacePrefix(key.NID()) + protocol.SigrefsRef); err != nil || tip == "" {
 			continue // nothing of yours there: your first change brings it
 		}
-		ok, err := r.WritePerson(ctx, key, o.Now())
+		ok, err := r.WritePerson(ctx, key, ph, o.Now())
 		if err != nil {
 			return fmt.Errorf("project %s: %w", rid, err)
 		}

@@ -521,20 +521,28 @@ func (r *Repo) withPerson(ctx context.Context, s protocol.Signer, updates []RefU
 	return append(updates[:len(updates):len(updates)], *up), nil
 }
 
-// WritePerson writes the home's person document into s's namespace, if
-// it is not there yet: what 'grove self edit' does in every project the
-// user has written to. It reports whether the namespace changed.
-func (r *Repo) WritePerson(ctx context.Context, s protocol.Signer, now time.Time) (bool, error) {
+// WritePerson writes person history ph (SetPerson's) into s's namespace,
+// if its tip is not there yet: what 'grove self edit' does in every
+// project the user has written to. It reports whether the namespace
+// changed.
+func (r *Repo) WritePerson(ctx context.Context, s protocol.Signer, ph *PersonHistory, now time.Time) (bool, error) {
+	if !ph.NID.Equal(s.NID()) {
+		return false, fmt.Errorf("%w: the history is %s's, not %s's", ErrInvalidPerson, ph.NID, s.NID())
+	}
 	unlock, err := r.Lock(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	ups, err := r.withPerson(ctx, s, nil, now)
-	if err != nil || len(ups) == 0 {
+	cur, err := r.RefFiles().Get(NamespacePrefix(s.NID()) + protocol.PersonRef)
+	if err != nil {
 		return false, err
 	}
-	if err := r.updateNamespaceLocked(ctx, s, ups, now); err != nil {
+	up, err := r.writePersonObjects(ph, cur)
+	if err != nil || up == nil {
+		return false, err
+	}
+	if err := r.updateNamespaceLocked(ctx, s, []RefUpdate{*up}, now); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -77,7 +77,7 @@ func (s patches) ListPatches(ctx context.Context, rid, state string) ([]tui.Patc
 		return nil, err
 	}
 	// From the index, as issues are (what does not load is left out).
-	n := s.names()
+	n := s.names(ctx, r)
 	out := []tui.PatchSummary{}
 	err = s.withIndex(ctx, r, nil, func(ix *issues.Index) error {
 		return ix.EachPatch(ctx, issues.Filter{State: state}, func(_ int, p *issues.PatchSummary) error {
@@ -102,7 +102,7 @@ func (s patches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) 
 	if err != nil {
 		return nil, err
 	}
-	n := s.names()
+	n := s.names(ctx, st.Repo)
 	out := &tui.Patch{PatchSummary: patchSummary(n, p), Body: p.Body, Refs: s.refs(ctx, st.Repo, &p.Thread, n)}
 	for _, rv := range p.Revisions {
 		tr := tui.Revision{

@@ -67,30 +67,35 @@ func (s *adapter) signer() (*protocol.Key, error) {
 	return s.key, nil
 }
 
-// names maps NIDs to what the UI shows for them: your alias, the alias
-// you follow them under, or the short NID.
+// names maps NIDs to what the UI shows for them (cli.Names: the alias
+// you follow them under, the alias of their person document, or the
+// short NID), and knows who you are and whom you follow.
 type names struct {
+	*cli.Names
 	self    string
-	alias   map[string]string
 	follows map[string]bool
 }
 
-func (s *adapter) names() names {
-	n := names{alias: map[string]string{}, follows: map[string]bool{}}
+// names reads the names project r knows (r nil: none but yours and
+// those you follow).
+func (s *adapter) names(ctx context.Context, r *repo.Repo) names {
+	n := names{Names: cli.LoadNames(ctx, s.home, r), self: s.self(), follows: map[string]bool{}}
 	if pol, err := control.LoadPolicy(s.home); err == nil {
-		for nid, a := range pol.Follows {
+		for nid := range pol.Follows {
 			n.follows[nid] = true
-			if a != "" {
-				n.alias[nid] = a
-			}
-		}
-	}
-	if n.self = s.self(); n.self != "" {
-		if cfg, err := s.home.Config(); err == nil && cfg.Alias != "" {
-			n.alias[n.self] = cfg.Alias
 		}
 	}
 	return n
+}
+
+// openOrNil opens project rid, or returns nil: for names, which do
+// without the project's persons when it does not open.
+func (s *adapter) openOrNil(rid string) *repo.Repo {
+	r, err := s.open(rid)
+	if err != nil {
+		return nil
+	}
+	return r
 }
 
 // self is this home's NID, or "" when it has no key yet.
@@ -101,15 +106,7 @@ func (s *adapter) self() string {
 	return ""
 }
 
-func (n names) of(nid string) string {
-	if a := n.alias[nid]; a != "" {
-		return a
-	}
-	if id, err := protocol.ParseNID(nid); err == nil {
-		return id.Short()
-	}
-	return nid
-}
+func (n names) of(nid string) string { return n.Of(nid) }
 
 // Projects lists local storage with counts from each issue index.
 func (s *adapter) Projects(ctx context.Context, progress func(done, total int)) ([]tui.Project, error) {
@@ -245,7 +242,7 @@ func (s *adapter) ListIssues(ctx context.Context, rid string, f tui.IssueFilter,
 	}
 	out := []tui.IssueSummary{}
 	err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
-		conv := s.converter()
+		conv := s.converter(ctx, r)
 		return ix.Each(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search}, func(n int, is *issues.Summary) error {
 			if len(out) == 0 {
 				out = make([]tui.IssueSummary, 0, n)
@@ -267,15 +264,15 @@ func (s *adapter) IssuePage(ctx context.Context, rid string, f tui.IssueFilter, 
 	var total int
 	err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
 		l, n, err := ix.Page(ctx, issues.Filter{State: f.State, Label: f.Label, Search: f.Search}, 0, limit)
-		out, total = s.summaries(l), n
+		out, total = s.summaries(ctx, r, l), n
 		return err
 	})
 	return out, total, err
 }
 
 // summaries converts the index's summaries for the UI.
-func (s *adapter) summaries(l []issues.Summary) []tui.IssueSummary {
-	conv := s.converter()
+func (s *adapter) summaries(ctx context.Context, r *repo.Repo, l []issues.Summary) []tui.IssueSummary {
+	conv := s.converter(ctx, r)
 	out := make([]tui.IssueSummary, len(l))
 	for i := range l {
 		out[i] = conv(&l[i])
@@ -286,8 +283,8 @@ func (s *adapter) summaries(l []issues.Summary) []tui.IssueSummary {
 // converter returns a function that converts the index's summaries for
 // the UI (Index.Each's strings and slices outlive its call, so they are
 // kept, not copied).
-func (s *adapter) converter() func(*issues.Summary) tui.IssueSummary {
-	n := s.names()
+func (s *adapter) converter(ctx context.Context, r *repo.Repo) func(*issues.Summary) tui.IssueSummary {
+	n := s.names(ctx, r)
 	// A few authors write most issues: name each once.
 	authors := make(map[string]string)
 	return func(is *issues.Summary) tui.IssueSummary {
@@ -332,7 +329,7 @@ func (s *adapter) Issue(ctx context.Context, rid, id string) (*tui.Issue, error)
 	if err != nil {
 		return nil, err
 	}
-	n := s.names()
+	n := s.names(ctx, s.openOrNil(rid))
 	out := &tui.Issue{
 		IssueSummary: tui.IssueSummary{
 			ID: is.ID, Title: is.Title, State: is.State, Reason: is.Reason, Author: n.of(is.Author),
@@ -625,7 +622,7 @@ func (s *adapter) Peers(ctx context.Context, rid string) ([]tui.Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := s.names()
+	n := s.names(ctx, r)
 	byNID := map[string]*tui.Peer{}
 	for _, line := range strings.Split(string(out), "\n") {
 		ref, at, ok := strings.Cut(line, " ")
@@ -642,7 +639,7 @@ func (s *adapter) Peers(ctx context.Context, rid string) ([]tui.Peer, error) {
 		}
 		p := byNID[ns]
 		if p == nil {
-			p = &tui.Peer{NID: ns, Alias: n.alias[ns], You: ns == n.self, Delegate: doc.IsDelegate(nid), Followed: n.follows[ns]}
+			p = &tui.Peer{NID: ns, Alias: n.Alias(ns), You: ns == n.self, Delegate: doc.IsDelegate(nid), Followed: n.follows[ns]}
 			byNID[ns] = p
 		}
 		p.Refs++
