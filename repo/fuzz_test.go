@@ -451,3 +451,70 @@ func TestIdentityTreeReadBounded(t *testing.T) {
 		t.Errorf("verifying allocated %d MiB", got>>20)
 	}
 }
+
+// FuzzVerifyPerson reads a person commit, its tree and its document from
+// arbitrary bytes: an error, or a valid document in a commit that is
+// exactly the one encoding of what its owner signed.
+func FuzzVerifyPerson(f *testing.F) {
+	k := fuzzKey(f, 1)
+	nid := k.NID()
+	r := fuzzStorage(f, protocol.RID{})
+	data := []byte(`{"alias":"bob","name":"Bob","version":1}` + "\n")
+	o := personRevision(nid, data, "", 1767323045, nil)
+	sig, err := k.Sign(protocol.PersonPayload(nid, o.treeOID, "", o.time))
+	if err != nil {
+		f.Fatal(err)
+	}
+	o = personRevision(nid, data, "", o.time, sig)
+	b64 := base64.RawStdEncoding.EncodeToString(sig)
+	tmpl := bytes.ReplaceAll(o.commit, []byte(o.treeOID), []byte(fuzzTreeHex))
+	tmpl = bytes.ReplaceAll(tmpl, []byte(b64), []byte(fuzzSigB64))
+	f.Add(tmpl, o.tree, data)
+	f.Add(bytes.Replace(tmpl, []byte("\n\n"), []byte("\nencoding UTF-8\n\n"), 1), o.tree, data)
+	f.Add(bytes.Replace(tmpl, []byte(" +0000\n"), []byte(" +0100\n"), 1), o.tree, data)
+	f.Add(append(bytes.Clone(tmpl), "Grove-Signature: x y\n"...), o.tree, data)
+	f.Add(tmpl, append(bytes.Clone(o.tree), "100644 other\x00"+rawOID(o.blobOID)...), data)
+	f.Add(tmpl, o.tree, []byte(`{"alias":"b\u001bob","version":1}`+"\n"))
+	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","version":2}`+"\n"))
+	f.Fuzz(func(t *testing.T, commit, tree, doc []byte) {
+		if len(doc) > 4*maxPersonDoc || len(tree) > 1<<16 || len(commit) > 1<<16 {
+			return
+		}
+		blob := mustWrite(t, r, "blob", doc)
+		tree = bytes.ReplaceAll(tree, []byte(rawOID(o.blobOID)), []byte(rawOID(blob)))
+		top := mustWrite(t, r, "tree", tree)
+		commit = bytes.ReplaceAll(commit, []byte(fuzzTreeHex), []byte(top))
+		if bytes.Contains(commit, []byte(fuzzSigB64)) {
+			c, err := gitstore.ParseCommit(bytes.ReplaceAll(commit, []byte(fuzzSigB64), nil))
+			tm, ok := sigrefsTime(commit)
+			if err != nil || !ok || len(c.Parents) > 0 {
+				return
+			}
+			sig, err := k.Sign(protocol.PersonPayload(nid, c.Tree, "", tm))
+			if err != nil {
+				t.Fatal(err)
+			}
+			commit = bytes.ReplaceAll(commit, []byte(fuzzSigB64), []byte(base64.RawStdEncoding.EncodeToString(sig)))
+		}
+		oid := mustWrite(t, r, "commit", commit)
+		got, err := r.VerifyPerson(nid, oid)
+		if err != nil {
+			return
+		}
+		if got.Validate() != nil {
+			t.Fatalf("VerifyPerson accepted an invalid document %+v", got)
+		}
+		c, err := gitstore.ParseCommit(commit)
+		if err != nil {
+			t.Fatalf("VerifyPerson accepted %q: %v", commit, err)
+		}
+		sigs, _ := protocol.ParseIdentitySignatures(c.Message)
+		tm, _ := sigrefsTime(commit)
+		if len(sigs) != 1 || !bytes.Equal(commit, personCommit(nid, c.Tree, "", tm, sigs[0].Signature).Encode()) {
+			t.Fatalf("accepted a person commit not in its one encoding:\n%q", commit)
+		}
+		if enc, _ := got.Encode(); !bytes.Equal(enc, doc) {
+			t.Fatalf("accepted a document not in its canonical form: %q", doc)
+		}
+	})
+}
