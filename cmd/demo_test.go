@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,15 @@ func TestDemo(t *testing.T) {
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// Names travel: on Alice's side, Bob's issue and patch show his alias.
+	for _, re := range []string{
+		`(?m)^      [0-9a-f]{7}\s+open\s+Greet the reader by name\s+bob\s`,
+		`(?m)^      [0-9a-f]{7}\s+merged\s+.*\s+bob\s+\d{4}-`,
+	} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("demo output lacks %s:\n%s", re, out)
 		}
 	}
 	if _, err := os.Stat(dir); err == nil {
