@@ -201,7 +201,6 @@ func showReview(w io.Writer, rv *issues.Review, nm *cli.Names) {
 // short is an ID's first 7 bytes, as git shows an oid.
 func short(id string) string { return id[:min(len(id), 7)] }
 
-// patchRow is a patch's row in a list (table makes its cells safe).
 // shortNID is a node ID's short form, or s as it is (made safe) when s
 // is not a node ID.
 func shortNID(s string) string {
@@ -225,7 +224,7 @@ func verdictSummary(p *issues.Patch) string {
 	return verdictText(acc, rej)
 }
 
-// patchSummaryRow is a listed patch's row, as patchRow makes it.
+// patchSummaryRow is a listed patch's row (table makes its cells safe).
 func patchSummaryRow(p *issues.PatchSummary, nm *cli.Names) []string {
 	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", p.Revisions), verdictText(p.Accepted, p.Rejected), nm.Of(p.Author), p.Created.Format("2006-01-02")}
 }
