@@ -289,13 +289,13 @@ func (n *Node) fetchWanted(ctx context.Context, key string, w *wanted) {
 	for {
 		got := n.fetchAnnounced(ctx, w)
 		n.mu.Lock()
-		spread := got && w.spread
+		spread, rid := got && w.spread, w.a.RID
 		n.mu.Unlock()
 		if spread {
 			// Caught up by a heads exchange on a new connection: peers of
 			// the project that are not connected to the author, or whose
 			// GossipSub stream to this node is not up yet, hear of it.
-			n.spread(w.a.RID)
+			n.spread(rid)
 		}
 		n.mu.Lock()
 		if got {
@@ -324,7 +324,12 @@ func (n *Node) fetchWanted(ctx context.Context, key string, w *wanted) {
 // whether a fetch brought them.
 func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
 	for ctx.Err() == nil {
-		if n.storedSigrefs(w.a.RID, w.a.NID) == w.a.Sigrefs {
+		// w.a may be replaced meanwhile by the signed copy of the same
+		// update (wanted.signed), under n.mu.
+		n.mu.Lock()
+		a := w.a
+		n.mu.Unlock()
+		if n.storedSigrefs(a.RID, a.NID) == a.Sigrefs {
 			return false // a sync brought it meanwhile
 		}
 		n.mu.Lock()
@@ -340,15 +345,15 @@ func (n *Node) fetchAnnounced(ctx context.Context, w *wanted) bool {
 			continue
 		}
 		t0 := time.Now()
-		res, err := n.fetchUpdate(ctx, p, w.a)
+		res, err := n.fetchUpdate(ctx, p, a)
 		// A peer that went away (or could not be dialled) meanwhile is not
 		// dialled again for a fetch: the next source is asked instead.
 		if errors.Is(err, errNoUpdate) && n.connectedTo(p) {
-			n.log.Debug("update pack", "rid", w.a.RID, "nid", w.a.NID, "peer", p, "err", err)
-			res, err = n.Fetch(ctx, p, w.a.RID, onlyNamespace(w.a.NID))
+			n.log.Debug("update pack", "rid", a.RID, "nid", a.NID, "peer", p, "err", err)
+			res, err = n.Fetch(ctx, p, a.RID, onlyNamespace(a.NID))
 		}
-		got := n.storedSigrefs(w.a.RID, w.a.NID) == w.a.Sigrefs
-		n.log.Debug("announced update", "rid", w.a.RID, "nid", w.a.NID, "sigrefs", w.a.Sigrefs, "peer", p,
+		got := n.storedSigrefs(a.RID, a.NID) == a.Sigrefs
+		n.log.Debug("announced update", "rid", a.RID, "nid", a.NID, "sigrefs", a.Sigrefs, "peer", p,
 			"got", got, "took", time.Since(t0), "err", err, "updated", res != nil && len(res.Updated) > 0)
 		if got {
 			return true
@@ -405,13 +410,14 @@ func (n *Node) storedSigrefs(rid gproto.RID, nid gproto.NID) string {
 // that holds it already ignores the copy, so this ends.
 func (n *Node) passOn(ctx context.Context, w *wanted) {
 	n.mu.Lock()
-	t := n.topics[w.a.RID.String()]
+	a, raw := w.a, w.raw
+	t := n.topics[a.RID.String()]
 	n.mu.Unlock()
-	if t == nil || w.raw == nil || len(t.t.ListPeers()) == 0 {
+	if t == nil || raw == nil || len(t.t.ListPeers()) == 0 {
 		return
 	}
-	if err := t.t.Publish(ctx, w.raw); err != nil {
-		n.log.Debug("pass on announcement", "rid", w.a.RID, "nid", w.a.NID, "err", err)
+	if err := t.t.Publish(ctx, raw); err != nil {
+		n.log.Debug("pass on announcement", "rid", a.RID, "nid", a.NID, "err", err)
 	}
 }
 
