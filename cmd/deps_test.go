@@ -121,3 +121,97 @@ func TestTestBinaryDeps(t *testing.T) {
 		}
 	}
 }
+
+// layers are Grove's packages below the programs and what each must not
+// import, and why: imports point down (cmd → tui, sync → issues → repo →
+// protocol), and each layer keeps out what only a layer above it needs.
+var layers = []struct {
+	pkg  string
+	bans []ban
+	// grove lists the Grove packages it may import; nil is any.
+	grove []string
+	// stdOnly says it may import the standard library only.
+	stdOnly bool
+}{
+	{pkg: "example.com/grove/protocol", grove: []string{},
+		bans: []ban{{"testing", "test code in binaries"}}},
+	{pkg: "example.com/grove/protocol/termtext", stdOnly: true, grove: []string{},
+		bans: []ban{{"testing", "test code in binaries"}}},
+	{pkg: "example.com/grove/repo", bans: []ban{
+		{"testing", "test code in binaries"},
+		{"example.com/grove/cmd", "imports point down"},
+		{"example.com/grove/issues", "collaborative objects are built on storage, not the other way round"},
+		{"example.com/grove/sync", "storage never dials: the node moves objects in and out through repo"},
+		{"example.com/grove/sync/control", "storage does not talk to a running node"},
+		{"example.com/grove/tui", "imports point down"},
+		{"github.com/libp2p/go-libp2p", "the libp2p host belongs to the node (grove-node)"},
+		{"modernc.org/sqlite", "the index is issues'; storage is git's files"},
+		{"github.com/charmbracelet/bubbletea", "storage draws nothing"},
+	}},
+	{pkg: "example.com/grove/issues", bans: []ban{
+		{"testing", "test code in binaries"},
+		{"example.com/grove/cmd", "imports point down"},
+		{"example.com/grove/sync", "issues never dials; objects travel as refs"},
+		{"example.com/grove/tui", "imports point down"},
+		{"github.com/libp2p/go-libp2p/p2p/net/swarm", "issues never dials"},
+	}},
+	{pkg: "example.com/grove/sync/control", bans: slices.Concat(nodeOnly, []ban{
+		{"testing", "test code in binaries"},
+		{"example.com/grove/cmd", "imports point down"},
+		{"example.com/grove/issues", "control knows nothing of issues"},
+	})},
+	// "testing" is not banned for sync: go-libp2p-kad-dht imports it itself.
+	{pkg: "example.com/grove/sync", bans: slices.Concat(tuiOnly, []ban{
+		{"example.com/grove/cmd", "imports point down"},
+		{"github.com/spf13/cobra", "flags and commands are cmd's; the node takes a Config"},
+		{"modernc.org/sqlite", "the node replicates refs and never opens the issue index"},
+		{"github.com/go-git/go-git/v5", "go-git's root package links every transport; git itself serves and fetches packs"},
+	})},
+	// tui draws what a Source gives it (cmd/tuicmd wires storage, the
+	// index and the node to it), so it can be tested with a fake source.
+	{pkg: "example.com/grove/tui", grove: []string{"example.com/grove/protocol/termtext"}, bans: []ban{
+		{"testing", "test code in binaries"},
+		{"modernc.org/sqlite", "the index is reached through the Source"},
+		{"github.com/libp2p/go-libp2p", "the node is reached through the Source"},
+	}},
+}
+
+// TestLayerDeps keeps each layer to its imports (the table above).
+func TestLayerDeps(t *testing.T) {
+	args := []string{"list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`}
+	for _, l := range layers {
+		args = append(args, l.pkg)
+	}
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	std, err := exec.Command("go", "list", "std").Output()
+	if err != nil {
+		t.Fatalf("go list std: %v", err)
+	}
+	isStd := map[string]bool{}
+	for _, p := range strings.Fields(string(std)) {
+		isStd[p] = true
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(layers) {
+		t.Fatalf("go list printed %d packages, want %d:\n%s", len(lines), len(layers), out)
+	}
+	for i, l := range layers {
+		deps := strings.Fields(lines[i])[1:]
+		for _, d := range deps {
+			for _, b := range l.bans {
+				if d == b.pkg || strings.HasSuffix(b.pkg, "/") && strings.HasPrefix(d, b.pkg) {
+					t.Errorf("%s imports %s (%s)", l.pkg, d, b.why)
+				}
+			}
+			if l.grove != nil && strings.HasPrefix(d, "example.com/grove/") && !slices.Contains(l.grove, d) {
+				t.Errorf("%s imports %s: it may import only %q of Grove's packages", l.pkg, d, l.grove)
+			}
+			if l.stdOnly && !isStd[d] && !strings.HasPrefix(d, "internal/") && !strings.HasPrefix(d, "vendor/") {
+				t.Errorf("%s imports %s: only the standard library, so that every package may import it", l.pkg, d)
+			}
+		}
+	}
+}
