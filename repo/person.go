@@ -446,9 +446,12 @@ func (ph *PersonHistory) record() personRecord {
 // homePerson returns the person history to write with s's next change in
 // a project of home h: the home's, or, for a home made before person
 // documents that has an alias in its config, a first revision made from
-// it now. It returns nil when there is none to write (no alias, or the
-// history is another key's).
+// it now. It returns nil when there is none to write (no alias, or s is
+// not the home's key, or the history is another key's).
 func homePerson(ctx context.Context, h Home, s protocol.Signer, now time.Time) (*PersonHistory, error) {
+	if nid, err := PublicNID(h); err != nil || !nid.Equal(s.NID()) {
+		return nil, nil
+	}
 	ph, err := h.Person()
 	if errors.Is(err, ErrNotFound) {
 		cfg, cerr := h.Config()

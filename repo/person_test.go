@@ -22,10 +22,18 @@ import (
 func TestPersonTravels(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	k := testKey(t, 1)
 	h := repo.Home{Dir: t.TempDir()}
+	k, err := repo.CreateKey(h, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := h.SetConfig(repo.Config{Alias: "bob"}); err != nil {
 		t.Fatal(err)
+	}
+	// A key that is not the home's signs no document from its config.
+	other := newProjectIn(t, h, "other", testKey(t, 1))
+	if p := nsRefs(t, other, testKey(t, 1).NID())[protocol.PersonRef]; p != "" {
+		t.Fatalf("a key that is not the home's got a person document %s", p)
 	}
 	r := newProjectIn(t, h, "p", k)
 	tip1 := nsRefs(t, r, k.NID())[protocol.PersonRef]
