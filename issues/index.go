@@ -25,15 +25,16 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 6"
+const indexSchema = "grove-issues-index 7"
 
 // The issues table holds issues and patches (type): what filters need in
 // columns and everything List prints in one encoded column, row (see
 // appendRow), so that listing reads one value per object. fts is
 // contentless: search needs only its index, and deleting by rowid is all
 // the index ever does to it. links are the references objects make
-// (Thread.Links), kept by target for backlinks. A patch's row also holds
-// its JSON (doc, for list --json), and heads the commits that would make
+// (Thread.Links), kept by target for backlinks. A patch's JSON (for list
+// --json) is in docs, by the row's n: kept out of the issues table, whose
+// every scan would read it otherwise; heads holds the commits that would make
 // an unmerged patch merged (its revisions' heads, its merge records'
 // commits), so that a move of the default branch re-resolves only the
 // patches it reaches (index_patch.go). skipped holds the objects
@@ -52,9 +53,9 @@ CREATE TABLE issues(
 	state TEXT NOT NULL,
 	author TEXT NOT NULL,
 	verdict TEXT NOT NULL,
-	row TEXT NOT NULL,
-	doc TEXT
+	row TEXT NOT NULL
 );
+CREATE TABLE docs(n INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE heads(oid TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(oid, id)) WITHOUT ROWID;
 CREATE INDEX heads_id ON heads(id);
 CREATE TABLE links(target TEXT NOT NULL, src TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, place TEXT NOT NULL, change TEXT NOT NULL, author TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(target, src)) WITHOUT ROWID;
@@ -940,6 +941,8 @@ const (
 	stInsLink
 	stDelHeads
 	stInsHead
+	stDelDoc
+	stInsDoc
 	nStmts
 )
 
@@ -948,7 +951,7 @@ var writerSQL = [nStmts]string{
 	stDelFTS:     "DELETE FROM fts WHERE rowid = ?",
 	stDel:        "DELETE FROM issues WHERE n = ?",
 	stDelLabels:  "DELETE FROM labels WHERE id = ?",
-	stIns:        "INSERT INTO issues(id, type, state, author, verdict, row, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	stIns:        "INSERT INTO issues(id, type, state, author, verdict, row) VALUES (?, ?, ?, ?, ?, ?)",
 	stInsFTS:     "INSERT INTO fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)",
 	stInsLabel:   "INSERT OR IGNORE INTO labels(id, label) VALUES (?, ?)",
 	stDelSkipped: "DELETE FROM skipped WHERE id = ?",
@@ -957,6 +960,8 @@ var writerSQL = [nStmts]string{
 	stInsLink:    "INSERT OR IGNORE INTO links(target, src, type, title, place, change, author, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	stDelHeads:   "DELETE FROM heads WHERE id = ?",
 	stInsHead:    "INSERT OR IGNORE INTO heads(oid, id) VALUES (?, ?)",
+	stDelDoc:     "DELETE FROM docs WHERE n = ?",
+	stInsDoc:     "INSERT INTO docs(n, doc) VALUES (?, ?)",
 }
 
 func newIssueWriter(tx *sql.Tx, fresh bool) *issueWriter {
@@ -1010,6 +1015,9 @@ func (w *issueWriter) remove(ctx context.Context, id string) error {
 	if _, err := w.exec(ctx, stDel, n); err != nil {
 		return err
 	}
+	if _, err := w.exec(ctx, stDelDoc, n); err != nil {
+		return err
+	}
 	if _, err := w.exec(ctx, stDelLinks, id); err != nil {
 		return err
 	}
@@ -1046,18 +1054,21 @@ func (w *issueWriter) put(ctx context.Context, id string, x indexedObject) error
 		return nil // no valid object under this ID
 	}
 	w.row = appendRow(w.row[:0], is)
-	var doc any // NULL for issues
 	if x.p != nil {
 		w.row = appendPatchRow(w.row, x)
-		doc = string(x.doc)
 	}
-	res, err := w.exec(ctx, stIns, id, x.typ, is.State, is.Author, x.verdict, string(w.row), doc)
+	res, err := w.exec(ctx, stIns, id, x.typ, is.State, is.Author, x.verdict, string(w.row))
 	if err != nil {
 		return err
 	}
 	n, err := res.LastInsertId()
 	if err != nil {
 		return err
+	}
+	if x.p != nil {
+		if _, err := w.exec(ctx, stInsDoc, n, string(x.doc)); err != nil {
+			return err
+		}
 	}
 	w.text = w.text[:0]
 	for _, c := range is.Comments {
@@ -1299,7 +1310,8 @@ func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([
 	}
 	cols := "i.row"
 	if withDocs {
-		cols = "i.row, coalesce(i.doc, '')"
+		cols = "i.row, coalesce(d.doc, '')"
+		from += " LEFT JOIN docs d ON d.n = i.n"
 	}
 	q := "SELECT " + cols + " FROM " + from + where
 	// The largest rowid bounds the count, with no scan.

@@ -75,6 +75,33 @@ func BenchmarkIndexSearch(b *testing.B) {
 	}
 }
 
+// BenchmarkIndexPatchList lists every open patch from an open index.
+func BenchmarkIndexPatchList(b *testing.B) {
+	h, s := benchStore(b)
+	ix := openBenchIndex(b, h, s)
+	defer ix.Close()
+	ctx := context.Background()
+	for b.Loop() {
+		n := 0
+		if err := ix.EachPatch(ctx, issues.Filter{State: issues.StateOpen}, func(int, *issues.PatchSummary) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIndexSearchBoth searches issues and patches together, ranked.
+func BenchmarkIndexSearchBoth(b *testing.B) {
+	h, s := benchStore(b)
+	ix := openBenchIndex(b, h, s)
+	defer ix.Close()
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := ix.Search(ctx, "timeout"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkIndexRefreshAfterChange files an issue through the library
 // (not timed) and times Index.Refresh, which finds it from the diff of
 // the namespace's signed refs.
