@@ -218,6 +218,22 @@ func TestReferences(t *testing.T) {
 	if got := backlinkIDs(t, ix, a); !slices.Equal(got, []string{"issue " + b + " body", "patch " + p + " body"}) {
 		t.Fatalf("backlinks of a after the revision %q", got)
 	}
+	// A mention only in a commit's message, the description given apart,
+	// is the revision's.
+	gitRun(t, wc, "checkout", "-q", "-B", "p-three", c0)
+	c3 := gitCommit(t, wc, "three", "three\n", "Third\n\nSee #"+b[:7])
+	gitRun(t, wc, "push", "-q", s.Repo.Path, c3+":refs/tmp/c3")
+	res := s.ReceivePatches(ctx, bob, t0.Add(7*time.Minute), []repo.PatchPush{{Ref: repo.PatchOpenRef, Head: c3}}, nil, "Third\n\nno mention here")
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	p3, _, err := s.Patch(ctx, res[0].ID, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := linkIDs(p3.Links); !slices.Equal(got, []string{"revision " + b}) || p3.Body != "no mention here" {
+		t.Fatalf("patch 3 links %q, body %q", got, p3.Body)
+	}
 	// Patches are searched by the index too.
 	if l, err := ix.List(ctx, Filter{Type: PatchType, Search: "guard"}); err != nil || len(l) != 1 || l[0].ID != p {
 		t.Fatalf("patch search %+v %v", l, err)
