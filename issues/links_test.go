@@ -408,6 +408,18 @@ func TestMergeCloses(t *testing.T) {
 	}
 }
 
+// verdictCounts counts the accepts and rejects on p's newest revision.
+func verdictCounts(p *Patch) (acc, rej int) {
+	for _, x := range p.Verdicts(p.Latest().ID) {
+		if x == VerdictAccept {
+			acc++
+		} else {
+			rej++
+		}
+	}
+	return acc, rej
+}
+
 // checkPatches compares the index's patches with those materialized from
 // git, for every filter a list takes.
 func checkPatches(t *testing.T, ix *Index, s *Store, authors ...string) {
@@ -425,14 +437,7 @@ func checkPatches(t *testing.T, ix *Index, s *Store, authors ...string) {
 		t.Fatal(err)
 	}
 	verdict := func(p *Patch) string {
-		acc, rej := 0, 0
-		for _, x := range p.Verdicts(p.Latest().ID) {
-			if x == VerdictAccept {
-				acc++
-			} else {
-				rej++
-			}
-		}
+		acc, rej := verdictCounts(p)
 		switch {
 		case rej > 0:
 			return ReviewRejected
@@ -484,14 +489,7 @@ func checkPatches(t *testing.T, ix *Index, s *Store, authors ...string) {
 			if err := json.Unmarshal([]byte(d), &p); err != nil {
 				t.Fatal(err)
 			}
-			acc, rej := 0, 0
-			for _, x := range p.Verdicts(p.Latest().ID) {
-				if x == VerdictAccept {
-					acc++
-				} else {
-					rej++
-				}
-			}
+			acc, rej := verdictCounts(&p)
 			wantSums = append(wantSums, fmt.Sprintf("%s %s r%d +%d -%d", p.ID, p.State, len(p.Revisions), acc, rej))
 		}
 		if !slices.Equal(sums, wantSums) {
