@@ -145,7 +145,8 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 		env = append(env, "GIT_PROTOCOL="+v)
 	}
 	fmt.Fprint(e.io.Out, "\n")
-	var perr error // the first patch that failed
+	before, _ := issues.NewStore(r).PatchView(ctx) // the default branch, to see a push merge patches
+	var perr error                                 // the first patch that failed
 	ups, err := p.Receive(ctx, repo.ReceivePack{In: stdin, Out: e.io.Out, Err: e.io.Err, Env: env, Signer: key, Now: e.now()},
 		func(ctx context.Context, pushed []repo.PatchPush, opts []string) map[string]error {
 			failed, err := helperPatches(ctx, e, r, key, pushed, opts)
@@ -156,8 +157,47 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 		return fmt.Errorf("push landed nowhere: %w", err)
 	}
 	helperWhereLanded(ctx, e, r, me, ups)
+	helperCloseFixed(ctx, e, r, key, before)
 	helperAnnounce(ctx, e, r.RID)
 	return perr
+}
+
+// maxMergedCommits bounds the commits of a push that are looked at for the
+// patches it merged.
+const maxMergedCommits = 10_000
+
+// helperCloseFixed closes the issues that the patches a push merged say
+// they fix, when the push moved the canonical default branch on from
+// before's tip (a delegate merged by plain git): as grove patch merge
+// does, in changes signed by the pusher that name each patch.
+func helperCloseFixed(ctx context.Context, e *env, r *repo.Repo, key protocol.Signer, before issues.PatchView) {
+	h, err := e.home()
+	if err != nil {
+		return
+	}
+	st := issues.NewCachedStore(r, h)
+	after, err := st.PatchView(ctx)
+	if err != nil || before.Tip == "" || after.Tip == before.Tip || after.Branch != before.Branch {
+		return
+	}
+	out, err := r.Git(ctx, nil, "rev-list", fmt.Sprintf("--max-count=%d", maxMergedCommits), before.Tip+".."+after.Tip)
+	if err != nil {
+		return
+	}
+	ids, err := st.MergedBy(strings.Fields(string(out)))
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		closed, err := st.CloseFixed(ctx, key, e.now(), id, "")
+		if err != nil {
+			fmt.Fprintf(e.io.Err, "grove: patch %.7s is merged, but closing the issues it fixes failed (close them by hand): %v\n", id, err)
+			continue
+		}
+		for _, c := range closed {
+			fmt.Fprintf(e.io.Err, "grove: closed issue %.7s, which patch %.7s fixes\n", c, id)
+		}
+	}
 }
 
 // helperWhereLanded says, of each branch or tag a push moved in the

@@ -321,7 +321,7 @@ func (s *Store) MergePatch(ctx context.Context, signer protocol.Signer, now time
 // patch id's revision rev says it fixes, closes or resolves (in the
 // patch's description, the revision's or its commits' messages), once the
 // patch is merged into the canonical default branch: each close names the
-// patch. An issue already closed, or that signer may not close, is left
+// patch. rev "" is the revision the branch merged. An issue already closed, or that signer may not close, is left
 // as it is. It returns the issues it closed.
 func (s *Store) CloseFixed(ctx context.Context, signer protocol.Signer, now time.Time, id, rev string) ([]string, error) {
 	v, err := s.PatchView(ctx)
@@ -331,6 +331,9 @@ func (s *Store) CloseFixed(ctx context.Context, signer protocol.Signer, now time
 	p, _, err := s.Patch(ctx, id, v)
 	if err != nil {
 		return nil, err
+	}
+	if rev == "" && p.Merge != nil {
+		rev = p.Merge.Revision
 	}
 	i := p.RevisionIndex(rev)
 	if p.State != StateMerged || i < 0 {
@@ -401,4 +404,29 @@ func (s *Store) writeMergeCommit(tree string, parents []string, ident string, ni
 	}
 	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s", who, who, msg)
 	return s.Repo.WriteObject("commit", []byte(b.String()))
+}
+
+// MergedBy returns the patches whose newest revision's head is among
+// commits: those a move of the default branch over commits (git rev-list
+// old..new) merged. It reads the patch head refs of every namespace.
+func (s *Store) MergedBy(commits []string) ([]string, error) {
+	in := make(map[string]bool, len(commits))
+	for _, c := range commits {
+		in[c] = true
+	}
+	refs, err := s.Repo.RefFiles().List("refs/namespaces/*/" + repo.PatchHeadsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool)
+	var out []string
+	for name, oid := range refs {
+		i := strings.LastIndex(name, "/")
+		if id := name[i+1:]; in[oid] && protocol.ValidOID(id) && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
