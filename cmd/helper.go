@@ -145,8 +145,9 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 		env = append(env, "GIT_PROTOCOL="+v)
 	}
 	fmt.Fprint(e.io.Out, "\n")
-	before, _ := issues.NewStore(r).PatchView(ctx) // the default branch, to see a push merge patches
-	var perr error                                 // the first patch that failed
+	// The default branch before the push, to see which patches it merges.
+	before, _ := issues.NewStore(r).PatchView(ctx)
+	var perr error // the first patch that failed
 	ups, err := p.Receive(ctx, repo.ReceivePack{In: stdin, Out: e.io.Out, Err: e.io.Err, Env: env, Signer: key, Now: e.now()},
 		func(ctx context.Context, pushed []repo.PatchPush, opts []string) map[string]error {
 			failed, err := helperPatches(ctx, e, r, key, pushed, opts)
