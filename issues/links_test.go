@@ -378,8 +378,8 @@ func TestMergeCloses(t *testing.T) {
 	if _, err := s.Update(ctx, IssueKind, bob, t0.Add(4*time.Minute), obj, Action{Type: ActState, State: StateOpen}); err != nil {
 		t.Fatal(err)
 	}
-	if closed, err := s.CloseFixed(ctx, alice, t0.Add(5*time.Minute), p, ""); err != nil || len(closed) != 0 {
-		t.Fatalf("CloseFixed of no revision %q %v", closed, err)
+	if closed, err := s.CloseFixed(ctx, alice, t0.Add(5*time.Minute), p, fakeHead); err != nil || len(closed) != 0 {
+		t.Fatalf("CloseFixed of a revision the patch lacks %q %v", closed, err)
 	}
 	is, obj, _ = s.Issue(ctx, a, rules)
 	if is.State != StateOpen || is.ClosedBy != nil {
