@@ -13,7 +13,15 @@ import (
 // after another and signed refs always match refs. The lock is an flock
 // (lock_unix.go), so a writer that dies releases it.
 func (r *Repo) Lock(ctx context.Context) (unlock func(), err error) {
-	return lockFile(ctx, filepath.Join(r.Path, "grove.lock"))
+	unlockFile, err := lockFile(ctx, filepath.Join(r.Path, "grove.lock"))
+	if err != nil {
+		return nil, err
+	}
+	r.locked.Store(true)
+	return func() {
+		r.locked.Store(false)
+		unlockFile()
+	}, nil
 }
 
 // lockFile takes an flock on the file at path, made if missing, waiting

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo/internal/gitstore"
@@ -42,6 +43,8 @@ type Repo struct {
 	// home is the home the storage was opened from: its owner's person
 	// document goes into the namespace with every write (person.go).
 	home Home
+	// locked says this Repo holds the storage's writer lock (Lock).
+	locked atomic.Bool
 }
 
 // Open opens the storage of project rid in h.
@@ -246,11 +249,27 @@ func (r *Repo) UpdateRefs(ctx context.Context, updates []RefUpdate) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := r.store.UpdateRefs(updates); err != nil {
-		return fmt.Errorf("update refs: %w", err)
+	for cleared := 0; ; cleared++ {
+		err := r.store.UpdateRefs(updates)
+		var locked *gitstore.LockedError
+		if err == nil || !errors.As(err, &locked) || !r.locked.Load() || cleared >= maxStaleLocks {
+			if err != nil {
+				return fmt.Errorf("update refs: %w", err)
+			}
+			return nil
+		}
+		// Every writer of the storage's refs holds the writer lock, and
+		// this Repo holds it now: a ref's lock file is a dead writer's
+		// (killed between locking and renaming). git would stop here and
+		// ask for it to be removed; nobody else can be using it.
+		if err := os.Remove(locked.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("update refs: remove a dead writer's %s: %w", locked.Path, err)
+		}
 	}
-	return nil
 }
+
+// maxStaleLocks bounds the dead writers' lock files one transaction clears.
+const maxStaleLocks = 64
 
 // writePackedRefs writes the refs of updates, which must all be creations,
 // as the storage's packed-refs file, replacing any: only for a storage no

@@ -80,6 +80,18 @@ func (s *Store) WritePackedRefs(updates []RefUpdate) error {
 	return writeTempRename(s.dir, filepath.Join(s.dir, "packed-refs"), b.Bytes(), 0o644)
 }
 
+// LockedError says a ref's lock file exists: another writer holds it, or
+// one that died left it. It is ErrRefLocked.
+type LockedError struct {
+	Ref, Path string
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("ref %s: %s exists: %v", e.Ref, filepath.Base(e.Path), ErrRefLocked)
+}
+
+func (e *LockedError) Unwrap() error { return ErrRefLocked }
+
 // ErrRefLocked is returned when another process holds a ref's lock file
 // for longer than a ref transaction waits.
 var ErrRefLocked = errors.New("ref is locked by another process")
@@ -231,7 +243,7 @@ func (t *refTx) lock(name string, wait time.Duration) error {
 		case !errors.Is(err, fs.ErrExist):
 			return fmt.Errorf("lock ref %s: %w", name, err)
 		case time.Now().After(deadline):
-			return fmt.Errorf("ref %s: %s exists: %w", name, filepath.Base(p), ErrRefLocked)
+			return &LockedError{Ref: name, Path: p}
 		}
 		time.Sleep(pause)
 		pause = min(2*pause, 20*time.Millisecond)
