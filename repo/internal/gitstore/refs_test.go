@@ -72,8 +72,11 @@ func linearDirs(refs []packedLine, prefix string) []string {
 
 // claimsSorted reports whether b's header names the sorted trait.
 func claimsSorted(b []byte) bool {
+	// As git reads it: the traits are what follows "with:", split at
+	// spaces, so "with:sorted" is sorted too.
 	hdr, _, ok := bytes.Cut(b, []byte("\n"))
-	return ok && bytes.HasPrefix(hdr, []byte("# pack-refs with:")) && slices.Contains(strings.Fields(string(hdr)), "sorted")
+	traits, found := bytes.CutPrefix(hdr, []byte("# pack-refs with:"))
+	return ok && found && slices.Contains(strings.Split(string(traits), " "), "sorted")
 }
 
 // sortedOK reports whether b says it is sorted and its ref lines are.
