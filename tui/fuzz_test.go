@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"example.com/grove/protocol/termtext"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -33,7 +34,10 @@ func FuzzDiff(f *testing.F) {
 		if w < 20 {
 			return
 		}
-		lines := parseDiff(diff)
+		// Pages draw what the safe source gives them: a diff made safe by
+		// termtext.Text (safe.go), so no \r or stray bytes of a broken
+		// UTF-8 sequence reach diffRows.
+		lines := parseDiff(termtext.Text(diff))
 		notes := map[string][]note{}
 		if withNotes {
 			for _, l := range lines {
