@@ -3,12 +3,15 @@ package sync_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"io"
 	"os/exec"
 	pathpkg "path"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	gproto "example.com/grove/protocol"
@@ -328,5 +331,122 @@ func TestForkIsNoStrike(t *testing.T) {
 	}
 	if s := b.Strikes(e.Host().ID()); s != 0 {
 		t.Errorf("peer serving a fork has %d strikes", s)
+	}
+}
+
+// stallingServer makes n answer every fetch with "yes" and then send
+// nothing, until the stream is reset: a slowloris source.
+func stallingServer(t *testing.T, n *testNode) (served chan struct{}) {
+	served = make(chan struct{}, 16)
+	n.Host().SetStreamHandler(protocol.ID(gproto.GitProtocolID), func(s network.Stream) {
+		var req gproto.FetchRequest
+		if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err != nil {
+			s.Reset()
+			return
+		}
+		gproto.WriteMessage(s, gproto.FetchResponse{})
+		served <- struct{}{}
+		// Read what git sends and never answer; a reset (or the test's
+		// end, which closes the host) ends it.
+		io.Copy(io.Discard, s)
+		s.Reset()
+	})
+	return served
+}
+
+// TestStalledPeerEndsFetch: a peer that says it has the project and then
+// sends nothing holds the project's fetch for the stall timeout, not the
+// fetch timeout; it is no strike, and the next peer's fetch goes ahead.
+func TestStalledPeerEndsFetch(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("stalled")
+	evil := startNode(t)
+	served := stallingServer(t, evil)
+	b := startNode(t, func(c *p2psync.Config) { c.Limits.StallTimeout = time.Second })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := b.Connect(ctx, evil.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := b.Fetch(ctx, evil.Host().ID(), rid)
+	var stalled *p2psync.StalledError
+	if !errors.As(err, &stalled) {
+		t.Fatalf("fetch from a stalling peer: err = %v, want a StalledError", err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("the stalled fetch took %s", took)
+	}
+	select {
+	case <-served:
+	default:
+		t.Fatal("the stalling peer was never asked")
+	}
+	if s := b.Strikes(evil.Host().ID()); s != 0 {
+		t.Errorf("a stall is %d strikes", s)
+	}
+	if _, err := repo.Open(b.home, rid); err == nil {
+		t.Error("a storage was created from a stalled fetch")
+	}
+	if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatalf("clone from an honest peer after the stall: %v", err)
+	}
+	b.verify(rid)
+}
+
+// TestServesFewFetchesAtOncePerPeer: a peer that opens fetch after fetch
+// and never finishes them gets four upload-packs at most, then "busy";
+// others are still served, and a finished fetch frees its slot.
+func TestServesFewFetchesAtOncePerPeer(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("busy")
+	evil, good := startNode(t), startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := evil.Connect(ctx, a.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	ask := func() (network.Stream, string) {
+		t.Helper()
+		s, err := evil.Host().NewStream(ctx, a.Host().ID(), protocol.ID(gproto.GitProtocolID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gproto.WriteMessage(s, gproto.FetchRequest{RID: rid, Service: gproto.ServiceUploadPack, GitProtocol: "version=2"}); err != nil {
+			t.Fatal(err)
+		}
+		var resp gproto.FetchResponse
+		if err := gproto.ReadMessage(s, gproto.MaxMessage, &resp); err != nil {
+			t.Fatal(err)
+		}
+		return s, resp.Error
+	}
+	var held []network.Stream
+	for i := range 4 {
+		s, e := ask()
+		if e != "" {
+			t.Fatalf("fetch %d refused: %q", i+1, e)
+		}
+		held = append(held, s)
+	}
+	s, e := ask()
+	s.Close()
+	if e != "busy" {
+		t.Fatalf("a fifth fetch at once: answer %q, want busy", e)
+	}
+	if _, err := good.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatalf("another peer's clone while one holds its four: %v", err)
+	}
+	held[0].Reset()
+	eventually(t, 10*time.Second, "a slot to free", func() bool {
+		s, e := ask()
+		s.Reset()
+		return e == ""
+	})
+	for _, s := range held[1:] {
+		s.Reset()
+	}
+	if n := a.Strikes(evil.Host().ID()); n != 0 {
+		t.Errorf("busy answers struck the asking peer %d times", n)
 	}
 }

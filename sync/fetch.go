@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -16,15 +15,23 @@ import (
 	"example.com/grove/repo"
 )
 
-func (n *Node) fetchLock(rid gproto.RID) *sync.Mutex {
+// lockFetch waits for rid's fetch lock (one fetch a project at a time,
+// so two never race to move the same refs) for as long as ctx lets it,
+// and returns the function that unlocks it.
+func (n *Node) lockFetch(ctx context.Context, rid gproto.RID) (unlock func(), err error) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	m := n.fetches[rid.String()]
-	if m == nil {
-		m = &sync.Mutex{}
-		n.fetches[rid.String()] = m
+	l := n.fetches[rid.String()]
+	if l == nil {
+		l = make(chan struct{}, 1)
+		n.fetches[rid.String()] = l
 	}
-	return m
+	n.mu.Unlock()
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for another fetch of %s: %w", rid, ctx.Err())
+	}
 }
 
 // Fetch fetches project rid from peer p: git negotiates over a
@@ -35,9 +42,11 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 	if p == n.host.ID() {
 		return nil, errors.New("cannot fetch from self")
 	}
-	m := n.fetchLock(rid)
-	m.Lock()
-	defer m.Unlock()
+	unlock, err := n.lockFetch(ctx, rid)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	start := time.Now()
 	var o fetchOptions
 	for _, opt := range opts {

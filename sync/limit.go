@@ -27,7 +27,45 @@ const (
 	maxWants = 128
 	// maxLimitedPeers bounds the peers a limiter keeps a bucket for.
 	maxLimitedPeers = 4096
+	// maxServesPerPeer and maxServes bound the git upload-packs a node
+	// runs for fetches at once, for one peer and in all: each is a git
+	// process. A fetch past them is answered "busy", with no strike (a
+	// peer syncing many projects at once is honest).
+	maxServesPerPeer = 4
+	maxServes        = 32
 )
+
+// serveSlots counts the upload-packs running, by peer.
+type serveSlots struct {
+	mu     sync.Mutex
+	all    int
+	byPeer map[peer.ID]int
+}
+
+// take reports whether p may have one more upload-pack now, and counts it
+// if so; done gives it back.
+func (s *serveSlots) take(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.all >= maxServes || s.byPeer[p] >= maxServesPerPeer {
+		return false
+	}
+	if s.byPeer == nil {
+		s.byPeer = map[peer.ID]int{}
+	}
+	s.all++
+	s.byPeer[p]++
+	return true
+}
+
+func (s *serveSlots) done(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all--
+	if s.byPeer[p]--; s.byPeer[p] <= 0 {
+		delete(s.byPeer, p)
+	}
+}
 
 // peerLimiter is a token bucket per peer: burst requests at once, then one
 // more per every. It keeps at most maxLimitedPeers buckets, forgetting

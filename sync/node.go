@@ -44,10 +44,26 @@ type Limits struct {
 	// HolePunchWait bounds how long a fetch that a relay's limit cut short
 	// waits for a direct connection (hole punching) to finish over.
 	HolePunchWait time.Duration
+	// StallTimeout ends a fetch whose peer sends nothing for that long, so
+	// a peer that stalls (slowloris) holds the project's fetch for no
+	// longer than this, not FetchTimeout.
+	StallTimeout time.Duration
 }
 
 // DefaultLimits are the limits of a node started by `grove node start`.
-var DefaultLimits = Limits{MaxPack: 4 << 30, FetchTimeout: 10 * time.Minute, Strikes: 3, HolePunchWait: 10 * time.Second}
+var DefaultLimits = Limits{MaxPack: 4 << 30, FetchTimeout: 10 * time.Minute, Strikes: 3, HolePunchWait: 10 * time.Second, StallTimeout: time.Minute}
+
+// withDefaults is DefaultLimits for limits left all zero; a stall
+// timeout left zero is the default's.
+func (l Limits) withDefaults() Limits {
+	if l == (Limits{}) {
+		return DefaultLimits
+	}
+	if l.StallTimeout == 0 {
+		l.StallTimeout = DefaultLimits.StallTimeout
+	}
+	return l
+}
 
 // Config says how to run a node.
 type Config struct {
@@ -94,8 +110,10 @@ type Node struct {
 	topics  map[string]*topic
 	strikes map[peer.ID]int
 	synced  map[string]time.Time // RID → last successful sync
-	fetches map[string]*sync.Mutex
+	fetches map[string]chan struct{} // by RID: a fetch lock each (lockFetch)
 	idents  map[gproto.RID]cachedIdentity
+	// serving counts the upload-packs running for peers' fetches.
+	serving serveSlots
 	// wants are the announced namespaces being fetched, by rid/nid.
 	wants map[string]*wanted
 	// fetched are, by rid/nid, the last signed refs fetched after an
@@ -132,9 +150,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits
-	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if len(cfg.Listen) == 0 {
 		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 	}
@@ -196,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel, private: private,
 		topics: map[string]*topic{}, strikes: map[peer.ID]int{},
-		synced: map[string]time.Time{}, fetches: map[string]*sync.Mutex{},
+		synced: map[string]time.Time{}, fetches: map[string]chan struct{}{},
 		idents: map[gproto.RID]cachedIdentity{}, wants: map[string]*wanted{}, fetched: map[string][]string{},
 	}
 	fail := func(err error) (*Node, error) {

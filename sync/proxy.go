@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -82,8 +84,23 @@ func (s *session) Route() *route {
 // none it may show this node).
 var errPeerLacks = errors.New(errNotFound)
 
+// ErrPeerBusy is a peer answering that it serves as many fetches as it
+// will at once.
+var ErrPeerBusy = errors.New("peer is busy serving other fetches: try again shortly or fetch from another peer")
+
 // errOversized is a peer sending more than the pack limit.
 var errOversized = errors.New("peer sent more than the pack size limit")
+
+// StalledError is a peer that sent nothing for the stall timeout while a
+// fetch waited on it. It is no strike: networks stall too.
+type StalledError struct {
+	Peer  peer.ID
+	After time.Duration
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("peer %s sent nothing for %s; nothing was stored: try again or fetch from another peer", e.Peer, e.After)
+}
 
 func newGitProxy(n *Node) (*gitProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -170,14 +187,24 @@ func (p *gitProxy) handle(conn net.Conn) {
 		writePktError(c, "peer closed the stream")
 		return
 	}
+	stall := p.n.cfg.Limits.StallTimeout
+	in := &stallReader{st: st, after: stall}
 	var resp gproto.FetchResponse
-	if err := gproto.ReadMessage(st, gproto.MaxMessage, &resp); err != nil {
+	if err := gproto.ReadMessage(in, gproto.MaxMessage, &resp); err != nil {
+		if in.stalled {
+			err = &StalledError{Peer: s.peer, After: stall}
+		}
 		s.fail(err)
 		writePktError(c, "bad answer from peer")
 		return
 	}
 	if resp.Error == errNotFound {
 		s.fail(fmt.Errorf("peer: %w", errPeerLacks))
+		writePktError(c, resp.Error)
+		return
+	}
+	if resp.Error == errBusy {
+		s.fail(fmt.Errorf("%s: %w", s.peer, ErrPeerBusy))
 		writePktError(c, resp.Error)
 		return
 	}
@@ -192,10 +219,36 @@ func (p *gitProxy) handle(conn net.Conn) {
 		st.CloseWrite()
 	}()
 	lim := &limitWriter{w: c, s: s}
-	if _, err := io.Copy(lim, st); err != nil && errors.Is(err, errOversized) {
-		s.fail(err)
-		st.Reset()
+	if _, err := io.Copy(lim, in); err != nil {
+		switch {
+		case errors.Is(err, errOversized):
+			s.fail(err)
+			st.Reset()
+		case in.stalled:
+			s.fail(&StalledError{Peer: s.peer, After: stall})
+			st.Reset()
+		}
 	}
+}
+
+// stallReader reads a peer's stream with a deadline re-armed before every
+// read: a peer may take as long as it likes in all, but not send nothing
+// for longer than after. (upload-pack sends keep-alives every 5 seconds
+// while it prepares a pack, uploadpack.keepAlive.)
+type stallReader struct {
+	st      network.Stream
+	after   time.Duration
+	stalled bool
+}
+
+func (r *stallReader) Read(b []byte) (int, error) {
+	r.st.SetReadDeadline(time.Now().Add(r.after))
+	n, err := r.st.Read(b)
+	var ne net.Error
+	if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
+		r.stalled = true // yamux's deadline error is a net.Error, QUIC's wraps os.ErrDeadlineExceeded
+	}
+	return n, err
 }
 
 // limitWriter counts what a peer sends and refuses past the session limit.

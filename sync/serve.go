@@ -17,6 +17,10 @@ import (
 // private projects are not revealed.
 const errNotFound = "not found"
 
+// errBusy is the answer to a fetch past the node's upload-packs at once
+// (maxServesPerPeer, maxServes).
+const errBusy = "busy"
+
 // serveGit answers a /grove/git/1 stream: one request, then git
 // upload-pack over the stream.
 func (n *Node) serveGit(s network.Stream) {
@@ -40,6 +44,12 @@ func (n *Node) serveGit(s network.Stream) {
 		gproto.WriteMessage(s, gproto.FetchResponse{Error: errNotFound})
 		return
 	}
+	if !n.serving.take(remote) {
+		n.log.Info("refused fetch: too many at once", "peer", remote, "rid", req.RID)
+		gproto.WriteMessage(s, gproto.FetchResponse{Error: errBusy})
+		return
+	}
+	defer n.serving.done(remote)
 	if err := gproto.WriteMessage(s, gproto.FetchResponse{}); err != nil {
 		return
 	}

@@ -218,9 +218,11 @@ func (n *Node) serveUpdate(s network.Stream) {
 // errNoUpdate (wrapped) when p cannot serve one, so the caller fetches.
 // The caller holds no fetch lock.
 func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement) (*FetchResult, error) {
-	m := n.fetchLock(a.RID)
-	m.Lock()
-	defer m.Unlock()
+	unlock, err := n.lockFetch(ctx, a.RID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	start := time.Now()
 	r, err := repo.Open(n.cfg.Home, a.RID)
 	if err != nil {
