@@ -15,7 +15,9 @@ func newTUICmd(e *env) *cobra.Command {
 	return o.projectOrArg(e, doc("tui [RID]", "Browse projects, issues, patches and code in the terminal",
 		`Browse projects, issues, patches and code in the terminal.
 
-With no RID the UI opens on the project list. Keys are shown at the bottom;
+With no RID, inside a working copy of a project (a git repository with a
+grove:// remote, whatever its name) the UI opens on that project, and
+elsewhere on the project list. Keys are shown at the bottom;
 press ? for all of them. Text is written in a text area, or in $VISUAL or
 $EDITOR with ctrl+e. A running node's updates show up as they land.
 

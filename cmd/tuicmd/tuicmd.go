@@ -80,17 +80,23 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 	if !e.IO.InTTY || !e.IO.OutTTY {
 		return errors.New("grove tui needs a terminal: run it in one, or use 'grove ls' and 'grove issue list' in scripts")
 	}
-	h, err := e.Home()
+	opts, err := setup(ctx, e, o, "")
 	if err != nil {
 		return err
 	}
-	rid := ""
-	if o.Repo != "" {
-		r, err := e.Project(ctx, o.Repo)
-		if err != nil {
-			return err
-		}
-		rid = r.RID.String()
+	return tui.Run(ctx, opts, e.IO.In, e.IO.Out)
+}
+
+// setup returns the UI's options for a program started in dir ("" for the
+// current directory).
+func setup(ctx context.Context, e *cli.Env, o *options, dir string) (tui.Options, error) {
+	h, err := e.Home()
+	if err != nil {
+		return tui.Options{}, err
+	}
+	rid, err := startProject(ctx, e, o.Repo, dir)
+	if err != nil {
+		return tui.Options{}, err
 	}
 	src := newAdapter(h, e.Now)
 	// Unlock the key now, before the screen is taken over, so that a
@@ -98,10 +104,10 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 	if k, err := e.Key(); err == nil {
 		src.key = k
 	} else if !errors.Is(err, repo.ErrNoKey) {
-		return err
+		return tui.Options{}, err
 	}
 	r := renderer(e.IO.Out)
-	opts := tui.Options{
+	return tui.Options{
 		Source:   src.source(),
 		Renderer: r,
 		Text:     render.New(r.ColorProfile(), r.HasDarkBackground()),
@@ -109,8 +115,29 @@ func run(ctx context.Context, e *cli.Env, o *options) error {
 		RID:      rid,
 		Editor:   strings.Fields(firstNonEmpty(e.Getenv("VISUAL"), e.Getenv("EDITOR"))),
 		Poll:     2 * time.Second,
+	}, nil
+}
+
+// startProject returns the RID of the project the UI opens on: the one
+// named by flagRID (the argument or --repo), else, in a Grove working copy
+// in dir (a git repository with a grove:// remote, whatever its name), its
+// project; "" outside one, for the project list.
+func startProject(ctx context.Context, e *cli.Env, flagRID, dir string) (string, error) {
+	if flagRID == "" {
+		rem, err := cli.WorkingCopy(ctx, dir)
+		if errors.Is(err, cli.ErrNotWorkingCopy) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		flagRID = rem.URL.RID.String()
 	}
-	return tui.Run(ctx, opts, e.IO.In, e.IO.Out)
+	r, err := e.Project(ctx, flagRID)
+	if err != nil {
+		return "", err
+	}
+	return r.RID.String(), nil
 }
 
 // renderer returns a renderer for out with its colour profile and
