@@ -2,9 +2,14 @@ package sync_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	gproto "example.com/grove/protocol"
 	"example.com/grove/repo"
@@ -112,4 +117,116 @@ func TestPrivateProject(t *testing.T) {
 	if _, err := stranger.Clone(fctx, rid, nil); err == nil {
 		t.Fatal("found a private project without an address")
 	}
+}
+
+// recordingServer makes n answer every fetch "not found" and record the
+// RIDs it was asked for.
+func recordingServer(n *testNode) func() []gproto.RID {
+	var mu sync.Mutex
+	var asked []gproto.RID
+	n.Host().SetStreamHandler(protocol.ID(gproto.GitProtocolID), func(s network.Stream) {
+		defer s.Close()
+		var req gproto.FetchRequest
+		if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err != nil {
+			s.Reset()
+			return
+		}
+		mu.Lock()
+		asked = append(asked, req.RID)
+		mu.Unlock()
+		gproto.WriteMessage(s, gproto.FetchResponse{Error: "not found"})
+	})
+	return func() []gproto.RID {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(asked)
+	}
+}
+
+// TestPrivateSyncAsksOnlyReaders: syncing a private project asks the
+// connected peers allowed to read it, and no one else: asking would name
+// the RID to them.
+func TestPrivateSyncAsksOnlyReaders(t *testing.T) {
+	owner, friend, stranger := startNode(t), startNode(t), startNode(t)
+	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{owner.key.NID()},
+		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{friend.key.NID()}}}
+	r, err := repo.Create(context.Background(), owner.home, owner.key, doc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rid := r.RID
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := friend.Clone(ctx, rid, owner.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	asked := recordingServer(stranger)
+	if _, err := friend.Connect(ctx, stranger.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	owner.commit(rid, "more")
+	res, err := friend.Sync(ctx, rid, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range res {
+		if x.Peer != owner.Host().ID().String() {
+			t.Errorf("sync asked %s", x.Peer)
+		}
+	}
+	if got := asked(); len(got) > 0 {
+		t.Fatalf("a peer not allowed to read the project was asked for it: %v", got)
+	}
+	friend.verify(rid)
+	// With only the stranger connected there is no one to ask.
+	friend.Host().Network().ClosePeer(owner.Host().ID())
+	eventually(t, 5*time.Second, "the owner to disconnect", func() bool {
+		return friend.Host().Network().Connectedness(owner.Host().ID()) != network.Connected
+	})
+	_, err = friend.Sync(ctx, rid, 8)
+	if err == nil || !strings.Contains(err.Error(), "may read private project") {
+		t.Fatalf("sync with no reader connected: err = %v", err)
+	}
+	if got := asked(); len(got) > 0 {
+		t.Fatalf("a peer not allowed to read the project was asked for it: %v", got)
+	}
+}
+
+// TestMadePrivateLeavesTopic: a public project made private is no longer
+// gossiped in the open by the node that made it so.
+func TestMadePrivateLeavesTopic(t *testing.T) {
+	owner, b := startNode(t), startNode(t)
+	rid := owner.project("soon-secret")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := b.Clone(ctx, rid, owner.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if !owner.Joined(rid) {
+		t.Fatal("a public project's seeder is not in its topic")
+	}
+	r, err := repo.Open(owner.home, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, err := r.Identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Visibility = gproto.Visibility{Type: gproto.Private}
+	if _, err := r.UpdateIdentity(ctx, owner.key, doc, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Announce(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if owner.Joined(rid) {
+		t.Fatal("the project made private is still gossiped in the open")
+	}
+	eventually(t, 10*time.Second, "the owner to leave the topic b sees", func() bool {
+		return !slices.Contains(b.TopicPeers(rid), owner.Host().ID())
+	})
 }

@@ -61,3 +61,10 @@ func (n *Node) OnAnnouncement(ctx context.Context, a gproto.Announcement, from p
 
 // FetchesStarted is how many fetches announcements started.
 func (n *Node) FetchesStarted() int64 { return n.fetchesStarted.Load() }
+
+// Joined reports whether n is in rid's announcement topic.
+func (n *Node) Joined(rid gproto.RID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.topics[rid.String()] != nil
+}

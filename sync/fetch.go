@@ -264,8 +264,15 @@ func mustNID(s string) gproto.NID {
 
 // Sync fetches rid from the connected peers, at most max of them; only
 // when none of them has it does it ask the DHT for providers. It returns
-// each peer's result. Options apply to every fetch.
+// each peer's result. Options apply to every fetch. A private project is
+// asked for only from the connected peers allowed to read it, and never
+// on the DHT: asking names the RID to whoever is asked.
 func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchOption) ([]*FetchResult, error) {
+	var doc *gproto.Identity
+	if r, err := repo.Open(n.cfg.Home, rid); err == nil {
+		doc, _ = n.identity(ctx, r)
+	}
+	private := doc != nil && doc.Visibility.Type != gproto.Public
 	tried := map[peer.ID]bool{}
 	var out []*FetchResult
 	ok := false
@@ -280,17 +287,36 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 			ok = ok || err == nil
 		}
 	}
-	try(n.connected(max))
-	if !ok && ctx.Err() == nil {
+	if private {
+		try(n.readers(doc, max))
+	} else {
+		try(n.connected(max))
+	}
+	if !ok && !private && ctx.Err() == nil {
 		try(n.providers(ctx, rid, max, tried))
 	}
 	if len(out) == 0 {
+		if private {
+			return nil, fmt.Errorf("%w: no connected peer may read private project %s: connect to a delegate or a peer on its allow list", ErrNoPeers, rid)
+		}
 		return nil, ErrNoPeers
 	}
 	if !ok {
 		return out, fmt.Errorf("%w: %d tried", ErrNoPeers, len(out))
 	}
 	return out, nil
+}
+
+// readers lists up to max connected peers that are not blocked and may
+// read a project described by doc.
+func (n *Node) readers(doc *gproto.Identity, max int) []peer.ID {
+	var out []peer.ID
+	for _, p := range n.connected(len(n.host.Network().Peers())) {
+		if nid, err := gproto.ParseNID(p.String()); err == nil && MayRead(doc, nid) && len(out) < max {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // connected lists up to max connected peers that are not blocked.

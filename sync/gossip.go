@@ -29,14 +29,9 @@ func (t *topic) close() {
 
 // join subscribes to rid's announcements and, for a public project,
 // provides it on the DHT. Private projects are never gossiped in the open
-// nor provided.
+// nor provided, and a project made private is left here (its provider
+// records are not renewed, so they lapse within a day).
 func (n *Node) join(rid gproto.RID) error {
-	n.mu.Lock()
-	_, joined := n.topics[rid.String()]
-	n.mu.Unlock()
-	if joined {
-		return nil
-	}
 	r, err := repo.Open(n.cfg.Home, rid)
 	if errors.Is(err, repo.ErrNotFound) {
 		return nil // joined once it is cloned
@@ -49,6 +44,12 @@ func (n *Node) join(rid gproto.RID) error {
 		return err
 	}
 	if doc.Visibility.Type != gproto.Public {
+		n.mu.Lock()
+		_, joined := n.topics[rid.String()]
+		n.mu.Unlock()
+		if joined {
+			n.leave(rid)
+		}
 		return nil
 	}
 	n.mu.Lock()
