@@ -110,7 +110,9 @@ func helperConnect(ctx context.Context, e *env, u protocol.URL, service string, 
 		}
 		env = append(env, "GIT_PROTOCOL="+proto)
 		if _, skip := e.io.LookupEnv(noSyncEnv); !skip {
-			helperSync(ctx, h, u.RID)
+			if err := helperSync(ctx, h, u.RID); err != nil {
+				fmt.Fprintf(e.io.Err, "grove: %s; git reads what local storage holds\n", oneLine(netError("sync", u.RID, err, viaConnect)))
+			}
 		}
 		helperLend(ctx, e, r)
 		args = append(args, "upload-pack", "--strict", r.Path)
@@ -320,15 +322,16 @@ const helperSyncWait = 3 * time.Second
 
 // helperSync asks a running node to fetch rid from its peers before git
 // reads the storage; failures and a missing node only mean git reads what
-// is there.
-func helperSync(ctx context.Context, h repo.Home, rid protocol.RID) {
+// is there. It returns why the node's sync failed, nil with no node.
+func helperSync(ctx context.Context, h repo.Home, rid protocol.RID) error {
 	cl := runningNode(h)
 	if cl == nil {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, helperSyncWait+time.Second)
 	defer cancel()
-	cl.Sync(ctx, rid, helperSyncWait)
+	_, err := cl.Sync(ctx, rid, helperSyncWait)
+	return err
 }
 
 // helperAnnounce asks a running node to announce a push and says where

@@ -77,32 +77,34 @@ func askNode(ctx context.Context, h repo.Home, limit time.Duration, ask func(ctx
 
 // tempNode starts a node in this process, on loopback, for one command run
 // with no node running; it dials addrs (or else the remembered peers) and
-// returns how many answered. The caller closes it. Only grove-node has
-// d.Nodes: grove hands such commands to it first (Handoff).
-func tempNode(ctx context.Context, d *deps, h repo.Home, addrs []string) (Node, int, error) {
+// returns how many answered, and with none that did, why the first failed
+// (dialErr). The caller closes it. Only grove-node has d.Nodes: grove
+// hands such commands to it first (Handoff).
+func tempNode(ctx context.Context, d *deps, h repo.Home, addrs []string) (n Node, connected int, dialErr error, err error) {
 	key, err := d.Key()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	if len(addrs) == 0 {
 		pol, err := control.LoadPolicy(h)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		addrs = pol.Peers
 	}
-	n, err := d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key})
+	n, err = d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	connected := 0
-	for _, a := range addrs {
+	errs := make([]error, len(addrs))
+	for i, a := range addrs {
 		wg.Go(func() {
 			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			if err := n.Connect(dctx, a); err == nil {
+			errs[i] = n.Connect(dctx, a)
+			if errs[i] == nil {
 				mu.Lock()
 				connected++
 				mu.Unlock()
@@ -110,7 +112,15 @@ func tempNode(ctx context.Context, d *deps, h repo.Home, addrs []string) (Node, 
 		})
 	}
 	wg.Wait()
-	return n, connected, nil
+	if connected == 0 {
+		for _, err := range errs {
+			if err != nil {
+				dialErr = err
+				break
+			}
+		}
+	}
+	return n, connected, dialErr, nil
 }
 
 // announceLine asks a running node to announce rid's new signed refs
@@ -151,13 +161,6 @@ func announcedTo(n int) string {
 	return fmt.Sprintf("announced to %d peers", n)
 }
 
-func noPeersError(rid protocol.RID, err error) error {
-	if errors.Is(err, control.ErrNoPeers) {
-		return fmt.Errorf("no peer has project %s: pass --from ADDRESS, or 'grove connect ADDRESS' first", rid)
-	}
-	return err
-}
-
 func newConnectCmd(e *env) *cobra.Command {
 	o := &on{}
 	return o.bind(e, doc("connect MULTIADDR", "Dial a peer and remember it",
@@ -183,6 +186,9 @@ func connectRun(ctx context.Context, o *on) error {
 	}
 	err = askNode(ctx, h, 30*time.Second, func(ctx context.Context, cl *control.Client) error {
 		got, err := cl.Connect(ctx, addr)
+		if errors.Is(err, control.ErrUnreachable) {
+			return fmt.Errorf("remembered, but %w: %s", err, hintUnreachable)
+		}
 		if err != nil {
 			return fmt.Errorf("remembered, but %w", err)
 		}
@@ -293,16 +299,22 @@ func fetchProject(ctx context.Context, d *deps, h repo.Home, rid protocol.RID, f
 		res, err = cl.Clone(ctx, rid, from)
 		stop()
 	} else {
-		n, _, terr := tempNode(ctx, d, h, from)
+		n, connected, dialErr, terr := tempNode(ctx, d, h, from)
 		if terr != nil {
 			return nil, terr
+		}
+		if len(from) > 0 && connected == 0 {
+			// The peers asked for are the only ones Clone would try.
+			n.Close()
+			line.clear()
+			return nil, netError("clone", rid, dialErr, viaFrom)
 		}
 		res, err = n.Clone(ctx, rid, from, line.fetchProgress())
 		n.Close()
 		line.clear()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("clone %s: %w", rid, noPeersError(rid, err))
+		return nil, netError("clone", rid, err, viaFrom)
 	}
 	d.info("Fetched %s from %s (%d bytes, %s)", rid, res.Peer, res.Bytes, res.Duration)
 	return res, nil
@@ -506,13 +518,16 @@ func syncRun(ctx context.Context, o *syncOptions) error {
 			cancel()
 		} else {
 			fctx, cancel := context.WithTimeout(ctx, o.Timeout)
-			n, connected, err := tempNode(fctx, &o.deps, h, nil)
+			n, connected, dialErr, err := tempNode(fctx, &o.deps, h, nil)
 			if err != nil {
 				cancel()
 				return err
 			}
 			if connected == 0 {
 				fetchErr = control.ErrNoPeers
+				if dialErr != nil {
+					fetchErr = dialErr
+				}
 			} else {
 				results, fetchErr = n.Sync(fctx, r.RID, connected, line.fetchProgress(), reset)
 			}
@@ -566,7 +581,7 @@ func syncRun(ctx context.Context, o *syncOptions) error {
 		}
 	}
 	if fetchErr != nil {
-		return fmt.Errorf("sync %s: %w", r.RID, noPeersError(r.RID, fetchErr))
+		return netError("sync", r.RID, fetchErr, viaConnect)
 	}
 	return announceErr
 }

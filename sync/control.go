@@ -49,6 +49,13 @@ var (
 	ErrNotRunning = control.ErrNotRunning
 	// ErrNoPeers is returned when no peer could be asked for a project.
 	ErrNoPeers = control.ErrNoPeers
+	// ErrUnreachable is a peer none of whose addresses answered a dial.
+	ErrUnreachable = control.ErrUnreachable
+	// ErrPeerLacks is a peer answering that it has no project by that RID,
+	// or none it will show this node.
+	ErrPeerLacks = control.ErrPeerLacks
+	// ErrRelayLimit is a fetch a relay cut short (RelayLimitError).
+	ErrRelayLimit = control.ErrRelayLimit
 )
 
 // ControlPath is where the node of home h listens for control requests.

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -101,8 +102,8 @@ func TestPrivateProject(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = stranger.Clone(ctx, rid, owner.Addrs()[:1])
-	if err == nil || !strings.Contains(err.Error(), "not found") {
-		t.Fatalf("a stranger cloned a private project: err = %v", err)
+	if !errors.Is(err, p2psync.ErrPeerLacks) {
+		t.Fatalf("a stranger cloned a private project: err = %v, want ErrPeerLacks", err)
 	}
 	if _, err := repo.Open(stranger.home, rid); err == nil {
 		t.Fatal("the stranger has a storage for the private project")

@@ -262,6 +262,23 @@ func mustNID(s string) gproto.NID {
 	return n
 }
 
+// syncError is a sync that no peer it tried answered: the failure that
+// says most, and how many were tried. It matches ErrNoPeers and that
+// failure.
+type syncError struct {
+	tried int
+	last  error
+}
+
+func (e *syncError) Error() string {
+	if e.tried == 1 {
+		return e.last.Error()
+	}
+	return fmt.Sprintf("%v (and %d other peers failed)", e.last, e.tried-1)
+}
+
+func (e *syncError) Unwrap() []error { return []error{ErrNoPeers, e.last} }
+
 // Sync fetches rid from the connected peers, at most max of them; only
 // when none of them has it does it ask the DHT for providers. It returns
 // each peer's result. Options apply to every fetch. A private project is
@@ -276,6 +293,7 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 	tried := map[peer.ID]bool{}
 	var out []*FetchResult
 	ok := false
+	var last error // the failure that says most (as in Clone)
 	try := func(peers []peer.ID) {
 		for _, p := range peers {
 			if tried[p] || ctx.Err() != nil {
@@ -285,6 +303,9 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 			res, err := n.Fetch(ctx, p, rid, opts...)
 			out = append(out, res)
 			ok = ok || err == nil
+			if err != nil && (last == nil || errors.Is(last, errPeerLacks)) {
+				last = err
+			}
 		}
 	}
 	if private {
@@ -302,7 +323,7 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 		return nil, ErrNoPeers
 	}
 	if !ok {
-		return out, fmt.Errorf("%w: %d tried", ErrNoPeers, len(out))
+		return out, &syncError{tried: len(out), last: last}
 	}
 	return out, nil
 }

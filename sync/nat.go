@@ -301,6 +301,10 @@ type RelayLimitError struct {
 	Bytes    int64
 }
 
+// Unwrap makes the error match ErrRelayLimit, which crosses the control
+// socket.
+func (e *RelayLimitError) Unwrap() error { return ErrRelayLimit }
+
 func (e *RelayLimitError) Error() string {
 	var lim []string
 	if e.Data > 0 {

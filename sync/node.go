@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -22,6 +25,7 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -366,11 +370,61 @@ func (n *Node) connect(ctx context.Context, ai peer.AddrInfo) error {
 		n.awaitHolePunchReady(ctx)
 	}
 	ctx = network.WithAllowLimitedConn(ctx, "grove")
+	// A dial asked for now is made now, even if one to the peer failed a
+	// moment ago (the node dials remembered peers when it starts).
+	if sw, ok := n.host.Network().(*swarm.Swarm); ok {
+		sw.Backoff().Clear(ai.ID)
+	}
 	if err := n.host.Connect(ctx, ai); err != nil {
-		return fmt.Errorf("dial %s: %w", ai.ID, err)
+		return &unreachableError{peer: ai.ID, addrs: ai.Addrs, err: err}
 	}
 	n.host.ConnManager().Protect(ai.ID, "grove-explicit")
 	return nil
+}
+
+// unreachableError is a dial that reached none of a peer's addresses.
+type unreachableError struct {
+	peer  peer.ID
+	addrs []ma.Multiaddr
+	err   error
+}
+
+func (e *unreachableError) Error() string {
+	at := ""
+	switch len(e.addrs) {
+	case 0:
+	case 1:
+		at = " at " + e.addrs[0].String()
+	default:
+		at = fmt.Sprintf(" at %s (and %d more addresses)", e.addrs[0], len(e.addrs)-1)
+	}
+	return fmt.Sprintf("cannot reach peer %s%s: %s", e.peer, at, dialCause(e.err))
+}
+
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
+
+// dialCause says in a few words why a dial failed: libp2p's own message
+// spans lines, one per address tried.
+func dialCause(err error) string {
+	var errno syscall.Errno
+	var de *swarm.DialError
+	switch {
+	case errors.As(err, &errno):
+		return errno.Error()
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "no answer in time"
+	case errors.Is(err, swarm.ErrNoAddresses):
+		return "no address known for it"
+	case errors.Is(err, swarm.ErrDialBackoff):
+		return "a dial to it failed moments ago"
+	case errors.As(err, &de) && len(de.DialErrors) > 0:
+		err = de.DialErrors[0].Cause
+	}
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 func addrInfo(s string) (*peer.AddrInfo, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	gproto "example.com/grove/protocol"
 )
@@ -82,7 +83,20 @@ func (s *session) Route() *route {
 
 // errPeerLacks is a peer answering that it has no project by that RID (or
 // none it may show this node).
-var errPeerLacks = errors.New(errNotFound)
+var errPeerLacks = ErrPeerLacks
+
+// lacksError is peer answering that it has no project rid (or none it may
+// show this node: a private project's answer to a NID off its allow list).
+type lacksError struct {
+	peer peer.ID
+	rid  gproto.RID
+}
+
+func (e *lacksError) Error() string {
+	return fmt.Sprintf("peer %s does not have project %s, or does not share it with you", e.peer, e.rid)
+}
+
+func (e *lacksError) Unwrap() error { return errPeerLacks }
 
 // ErrPeerBusy is a peer answering that it serves as many fetches as it
 // will at once.
@@ -175,7 +189,11 @@ func (p *gitProxy) handle(conn net.Conn) {
 	}
 	st, err := p.n.host.NewStream(ctx, s.peer, protocol.ID(gproto.GitProtocolID))
 	if err != nil {
-		s.fail(fmt.Errorf("open stream: %w", err))
+		if errors.As(err, new(*swarm.DialError)) || errors.Is(err, swarm.ErrNoAddresses) {
+			s.fail(&unreachableError{peer: s.peer, err: err})
+		} else {
+			s.fail(fmt.Errorf("open stream: %w", err))
+		}
 		writePktError(c, "cannot reach peer "+s.peer.String())
 		return
 	}
@@ -199,7 +217,7 @@ func (p *gitProxy) handle(conn net.Conn) {
 		return
 	}
 	if resp.Error == errNotFound {
-		s.fail(fmt.Errorf("peer: %w", errPeerLacks))
+		s.fail(&lacksError{peer: s.peer, rid: s.rid})
 		writePktError(c, resp.Error)
 		return
 	}

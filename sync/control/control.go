@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,6 +33,18 @@ var ErrNotRunning = errors.New("no node is running")
 
 // ErrNoPeers is returned when no peer could be asked for a project.
 var ErrNoPeers = errors.New("no peer has the project")
+
+// ErrUnreachable is a peer none of whose addresses answered a dial.
+var ErrUnreachable = errors.New("peer unreachable")
+
+// ErrPeerLacks is a peer answering that it has no project by that RID, or
+// none it will show the asking node: a private project answers so to
+// every NID not on its allow list, so as not to tell them it exists.
+var ErrPeerLacks = errors.New("peer does not have the project, or does not share it with you")
+
+// ErrRelayLimit is a fetch that a relay cut short at its limit, with no
+// direct connection to finish it over.
+var ErrRelayLimit = errors.New("relay limit reached")
 
 const (
 	// MaxRequest bounds a request's size.
@@ -71,22 +84,45 @@ type Response struct {
 	Announced int `json:"announced,omitempty"`
 }
 
-// codes carry sentinels across the socket.
-var codes = map[string]error{
-	"no_peers":  ErrNoPeers,
-	"not_found": repo.ErrNotFound,
+// codes carry sentinels across the socket: Response.Code lists, space
+// separated, the codes of every sentinel the node's error matches.
+var codes = []struct {
+	code     string
+	sentinel error
+}{
+	{"no_peers", ErrNoPeers},
+	{"not_found", repo.ErrNotFound},
+	{"unreachable", ErrUnreachable},
+	{"peer_lacks", ErrPeerLacks},
+	{"relay_limit", ErrRelayLimit},
 }
 
-// ErrorResponse is the response that reports err, with the code of the
-// sentinel it matches.
+// ErrorResponse is the response that reports err, with the codes of the
+// sentinels it matches.
 func ErrorResponse(err error) *Response {
 	r := &Response{Error: err.Error()}
-	for code, sentinel := range codes {
-		if errors.Is(err, sentinel) {
-			r.Code = code
+	var cs []string
+	for _, c := range codes {
+		if errors.Is(err, c.sentinel) {
+			cs = append(cs, c.code)
 		}
 	}
+	r.Code = strings.Join(cs, " ")
 	return r
+}
+
+// sentinels returns the sentinels a response's codes name; unknown codes
+// (from a newer node) are left out.
+func sentinels(code string) []error {
+	var out []error
+	for _, f := range strings.Fields(code) {
+		for _, c := range codes {
+			if c.code == f {
+				out = append(out, c.sentinel)
+			}
+		}
+	}
+	return out
 }
 
 // Status is what a running node reports about itself.
@@ -196,7 +232,7 @@ func (c *Client) call(ctx context.Context, req Request) (*Response, error) {
 		return nil, ioErr(ctx, req.Op, err)
 	}
 	if resp.Error != "" {
-		return &resp, &remoteError{msg: resp.Error, sentinel: codes[resp.Code]}
+		return &resp, &remoteError{msg: resp.Error, sentinels: sentinels(resp.Code)}
 	}
 	return &resp, nil
 }
@@ -208,15 +244,15 @@ func ioErr(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("node %s: %w", op, err)
 }
 
-// remoteError is an error the node reported; it matches the sentinel the
+// remoteError is an error the node reported; it matches the sentinels the
 // node's error matched.
 type remoteError struct {
-	msg      string
-	sentinel error
+	msg       string
+	sentinels []error
 }
 
-func (e *remoteError) Error() string { return e.msg }
-func (e *remoteError) Unwrap() error { return e.sentinel }
+func (e *remoteError) Error() string   { return e.msg }
+func (e *remoteError) Unwrap() []error { return e.sentinels }
 
 // Status reports the node's identity, addresses, peers and seeds.
 func (c *Client) Status(ctx context.Context) (*Status, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"testing"
@@ -51,6 +52,10 @@ func TestClient(t *testing.T) {
 		t.Fatalf("Dial with no node: %v, want ErrNotRunning", err)
 	}
 	rid := protocol.RID{}
+	other, err := protocol.ParseRID("baf4bcfabencwpcnlzxxqci2fm6e2xtppaerukzy")
+	if err != nil {
+		t.Fatal(err)
+	}
 	fakeNode(t, h, func(req control.Request) *control.Response {
 		switch req.Op {
 		case "addrs":
@@ -58,7 +63,11 @@ func TestClient(t *testing.T) {
 		case "sync":
 			return control.ErrorResponse(control.ErrNoPeers)
 		case "clone":
-			return control.ErrorResponse(repo.ErrNotFound)
+			if req.RID == "" {
+				return control.ErrorResponse(repo.ErrNotFound)
+			}
+			// A sync whose best failure was a relay's limit: both cross.
+			return control.ErrorResponse(fmt.Errorf("%w: %w", control.ErrNoPeers, control.ErrRelayLimit))
 		case "stop":
 			return &control.Response{}
 		}
@@ -79,6 +88,8 @@ func TestClient(t *testing.T) {
 		{"stop", func() error { return c.Stop(ctx) }, nil},
 		{"sync carries ErrNoPeers", func() error { _, err := c.Sync(ctx, rid, time.Second); return err }, control.ErrNoPeers},
 		{"clone carries ErrNotFound", func() error { _, err := c.Clone(ctx, rid, nil); return err }, repo.ErrNotFound},
+		{"two sentinels cross: the first", func() error { _, err := c.Clone(ctx, other, nil); return err }, control.ErrNoPeers},
+		{"two sentinels cross: the second", func() error { _, err := c.Clone(ctx, other, nil); return err }, control.ErrRelayLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
