@@ -11,10 +11,16 @@ import (
 // Lock takes the project's writer lock, waiting until it is free or ctx
 // ends. Every change to refs goes through it, so concurrent pushes land one
 // after another and signed refs always match refs. The lock is an flock
-// (lock_unix.go), so a writer that dies releases it.
+// (lock_unix.go), so a writer that dies releases it; the next one first
+// finishes a ref transaction such a writer left half done
+// (gitstore.Store.FinishInterrupted).
 func (r *Repo) Lock(ctx context.Context) (unlock func(), err error) {
-	unlockFile, err := lockFile(ctx, filepath.Join(r.Path, "grove.lock"))
+	unlockFile, err := lockFile(ctx, r.lockPath())
 	if err != nil {
+		return nil, err
+	}
+	if _, err := r.store.FinishInterrupted(); err != nil {
+		unlockFile()
 		return nil, err
 	}
 	r.locked.Store(true)
@@ -22,6 +28,42 @@ func (r *Repo) Lock(ctx context.Context) (unlock func(), err error) {
 		r.locked.Store(false)
 		unlockFile()
 	}, nil
+}
+
+func (r *Repo) lockPath() string { return filepath.Join(r.Path, "grove.lock") }
+
+// finishInterrupted finishes a ref transaction a dead writer left half
+// done, if there is one and no writer holds the lock now (one that does
+// finishes it itself), so that readers see refs that match their signed
+// refs without waiting for the next write. Failures are left for the
+// next writer, which reports them.
+func (r *Repo) finishInterrupted() {
+	if !r.store.Interrupted() {
+		return
+	}
+	unlock, ok, err := tryLockFile(r.lockPath())
+	if err != nil || !ok {
+		return
+	}
+	defer unlock()
+	r.store.FinishInterrupted()
+}
+
+// tryLockFile takes an flock on the file at path, made if missing, if it
+// is free.
+func tryLockFile(path string) (unlock func(), ok bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock: %w", err)
+	}
+	if ok, err = tryLock(f); err != nil || !ok {
+		f.Close()
+		return nil, false, err
+	}
+	return func() {
+		unlockFile(f)
+		f.Close()
+	}, true, nil
 }
 
 // lockFile takes an flock on the file at path, made if missing, waiting

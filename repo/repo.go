@@ -56,6 +56,7 @@ func Open(h Home, rid protocol.RID) (*Repo, error) {
 	r, err := openPath(path, rid)
 	if err == nil {
 		r.home = h
+		r.finishInterrupted()
 	}
 	return r, err
 }

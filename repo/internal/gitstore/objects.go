@@ -40,6 +40,9 @@ type Store struct {
 	zstore   *zlib.Writer
 	zdeflate *zlib.Writer
 	zbuf     bytes.Buffer
+	// step, if set, is called after each step of a ref transaction that
+	// changes a file (refTx.step): tests stop the process there.
+	step func(what string)
 	// loose holds *looseDecoder for readLoose: a fresh buffer and
 	// inflater per object cost more than a small object.
 	loose sync.Pool

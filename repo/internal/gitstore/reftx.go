@@ -41,25 +41,29 @@ func (s *Store) UpdateRefs(updates []RefUpdate) error {
 			rd.Close()
 		}
 	}()
-	has := func(oid string) bool {
-		if !protocol.ValidOID(oid) {
-			return false
-		}
-		// Usually just written, loose.
-		if _, err := os.Lstat(filepath.Join(s.dir, "objects", oid[:2], oid[2:])); err == nil {
-			return true
-		}
-		// Else in a pack, maybe one that arrived after s was opened (a
-		// push or fetch migrates them), which s's go-git store would not
-		// see; the reader maps the packs once for every ref.
-		if rd == nil {
-			rd = s.NewObjectReader()
-		}
-		_, _, err := rd.ReadObject(oid, 0)
-		return err == nil || errors.Is(err, ErrTooLarge)
-	}
-	t := &refTx{dir: s.dir, updates: updates, objects: has}
+	has := func(oid string) bool { return s.hasObject(&rd, oid) }
+	t := &refTx{dir: s.dir, updates: updates, objects: has, step: s.step}
 	return t.commit()
+}
+
+// hasObject reports whether the store holds object oid, reading packs
+// through *rd, which it makes when first needed.
+func (s *Store) hasObject(rd **ObjectReader, oid string) bool {
+	if !protocol.ValidOID(oid) {
+		return false
+	}
+	// Usually just written, loose.
+	if _, err := os.Lstat(filepath.Join(s.dir, "objects", oid[:2], oid[2:])); err == nil {
+		return true
+	}
+	// Else in a pack, maybe one that arrived after s was opened (a push or
+	// fetch migrates them), which s's go-git store would not see; the
+	// reader maps the packs once for every ref.
+	if *rd == nil {
+		*rd = s.NewObjectReader()
+	}
+	_, _, err := (*rd).ReadObject(oid, 0)
+	return err == nil || errors.Is(err, ErrTooLarge)
 }
 
 // WritePackedRefs writes the refs of updates, which must all be creations,
@@ -109,7 +113,10 @@ const (
 // the locks, deletions leave packed-refs first (under packed-refs.lock),
 // and each lock is renamed over its ref. The storage keeps no reflogs
 // (core.logAllRefUpdates = false). A process that dies before the renames
-// leaves every ref as it was (and lock files, as git does).
+// leaves every ref as it was (and lock files, as git does). A
+// transaction of more than one ref also writes a journal before its
+// renames, so that one killed between them is finished later
+// (journal.go).
 type refTx struct {
 	dir     string
 	updates []RefUpdate
@@ -121,6 +128,12 @@ type refTx struct {
 	emptyDirs map[string]bool
 	removed   []string // loose refs deleted, whose empty parents unlock removes
 	objects   func(oid string) bool
+	// noJournal is set for FinishInterrupted's own transaction, which
+	// the journal it finishes covers.
+	noJournal bool
+	// step, if set, is called after each step that changes a file: tests
+	// stop the process there, as a crash would.
+	step func(what string)
 }
 
 // commit runs the transaction: all of it, or none of it when a ref is
@@ -150,6 +163,7 @@ func (t *refTx) commit() (err error) {
 		if err := t.lock(u.Name, refLockWait); err != nil {
 			return err
 		}
+		t.did("lock " + u.Name)
 	}
 	// packed-refs is read once, under the locks: a git pack-refs running
 	// meanwhile can only copy loose refs into it, and ours stay loose
@@ -185,11 +199,31 @@ func (t *refTx) commit() (err error) {
 		if err := writeSmall(t.lockPath(u.Name), []byte(u.New+"\n"), 0o644, false); err != nil {
 			return fmt.Errorf("write ref %s: %w", u.Name, err)
 		}
+		t.did("write " + u.Name + ".lock")
+	}
+	if len(t.updates) > 1 && !t.noJournal {
+		// The commit point: from here on a crash is finished forward.
+		var j string
+		if j, err = writeJournal(t.dir, t.updates); err != nil {
+			return err
+		}
+		t.did("write the journal")
+		defer func() {
+			if err == nil {
+				// After the lock files of deletions are gone too.
+				t.unlock()
+				err = removeIfExists(j)
+				t.did("remove the journal")
+			}
+			// Else j stays: the refs are part moved, and the next
+			// writer finishes them.
+		}()
 	}
 	if len(deleted) > 0 {
 		if err := t.unpack(packed, deleted); err != nil {
 			return err
 		}
+		t.did("rewrite packed-refs")
 	}
 	for i, u := range t.updates {
 		p := filepath.Join(t.dir, filepath.FromSlash(u.Name))
@@ -198,6 +232,7 @@ func (t *refTx) commit() (err error) {
 				return fmt.Errorf("delete ref %s: %w", u.Name, err)
 			}
 			t.removed = append(t.removed, u.Name)
+			t.did("delete " + u.Name)
 			continue
 		}
 		if t.emptyDirs[u.Name] {
@@ -207,8 +242,16 @@ func (t *refTx) commit() (err error) {
 			return fmt.Errorf("write ref %s: %w", u.Name, err)
 		}
 		t.forget(i)
+		t.did("rename " + u.Name + ".lock")
 	}
 	return nil
+}
+
+// did reports a step done to t.step, if set.
+func (t *refTx) did(what string) {
+	if t.step != nil {
+		t.step(what)
+	}
 }
 
 // ErrRefMoved is returned when a ref is not at the value a transaction
