@@ -33,6 +33,16 @@ func (r Rejection) Error() string { return "namespace " + r.NID + ": " + r.Err.E
 // only the namespace's owner can sign one, and an honest peer may hold it.
 func (r Rejection) PeerFault() bool { return !errors.Is(r.Err, protocol.ErrRollback) }
 
+// ArrivalError is an error of Accept that what arrived caused: the
+// sender's fault. Any other error of Accept is this storage's own (a lock
+// waited for too long, a full disk, a ref it could not write), no fault of
+// the sender's.
+type ArrivalError struct{ Err error }
+
+func (e *ArrivalError) Error() string { return e.Err.Error() }
+
+func (e *ArrivalError) Unwrap() error { return e.Err }
+
 // AcceptResult says what Accept did.
 type AcceptResult struct {
 	Updated   []protocol.NID // namespaces whose refs moved
@@ -80,7 +90,7 @@ func (r *Repo) accept(ctx context.Context, q *Quarantine, consider func(protocol
 		}
 		if arrived[ns] == nil {
 			if len(arrived) >= MaxNamespaces {
-				return nil, fmt.Errorf("more than %d namespaces arrived", MaxNamespaces)
+				return nil, &ArrivalError{fmt.Errorf("more than %d namespaces arrived", MaxNamespaces)}
 			}
 			arrived[ns] = make(map[string]string)
 		}
@@ -155,7 +165,7 @@ func (r *Repo) accept(ctx context.Context, q *Quarantine, consider func(protocol
 	}
 	doc, _, err := view.identityOf(local)
 	if err != nil {
-		return nil, fmt.Errorf("project identity after fetch: %w", err)
+		return nil, &ArrivalError{fmt.Errorf("project identity after fetch: %w", err)}
 	}
 	if err := q.Migrate(); err != nil {
 		return nil, err

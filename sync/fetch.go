@@ -190,9 +190,10 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		if !n.connectedTo(p) {
 			return nil, fmt.Errorf("peer %s went away during the fetch; nothing was stored: try again or another peer", p)
 		}
-		// git refusing objects (fsck) is bad data from the peer.
+		// git refusing objects (fsck) is bad data from the peer, unless
+		// what failed was this machine (a full disk, say).
 		err := fmt.Errorf("git fetch: %s", strings.TrimPrefix(msg, "fatal: "))
-		if strings.Contains(msg, "fsck") || strings.Contains(msg, "index-pack") {
+		if (strings.Contains(msg, "fsck") || strings.Contains(msg, "index-pack")) && !localGitFailure(stderr.String()) {
 			n.strike(p, err)
 		}
 		return nil, err
@@ -218,7 +219,12 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		acc, err = r.Accept(ctx, q, consider)
 	}
 	if err != nil {
-		n.strike(p, err)
+		// What failed verification is in acc.Rejected (fetchResult); an
+		// error is this storage's own (a lock, the disk) unless Accept
+		// says what arrived caused it.
+		if errors.As(err, new(*repo.ArrivalError)) {
+			n.strike(p, err)
+		}
 		return nil, err
 	}
 	n.log.Debug("fetch phases", "rid", rid, "peer", p, "git", tAccept.Sub(tFetch), "accept", time.Since(tAccept), "bytes", s.bytes.Load())
@@ -233,6 +239,34 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		}
 	}
 	return res, nil
+}
+
+// localFailures are what git prints (strerror and lock messages) when a
+// fetch failed for a reason of this machine's, not the peer's.
+var localFailures = []string{
+	"No space left on device",
+	"Disk quota exceeded",
+	"Read-only file system",
+	"Permission denied",
+	"Input/output error",
+	"Cannot allocate memory",
+	"Out of memory",
+	"out of memory",
+	"Too many open files",
+	".lock': File exists",
+	"unable to create temporary file",
+	"unable to write",
+}
+
+// localGitFailure reports whether git's stderr shows a failure of this
+// machine's (localFailures).
+func localGitFailure(stderr string) bool {
+	for _, s := range localFailures {
+		if strings.Contains(stderr, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchResult reports what Accept did with what p sent (bytes of it),
