@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -706,41 +705,21 @@ func patchMergeRun(ctx context.Context, o *revisionOptions) error {
 	if err != nil {
 		return err
 	}
-	if p.State == issues.StateMerged {
-		return fmt.Errorf("patch %.7s is merged already", p.ID)
-	}
 	r, _, err := findRevision(p, o.Revision)
 	if err != nil {
 		return err
-	}
-	ident := ""
-	if out, err := exec.CommandContext(ctx, "git", "var", "GIT_COMMITTER_IDENT").Output(); err == nil {
-		s := strings.TrimSpace(string(out))
-		if i := strings.LastIndex(s, ">"); i > 0 {
-			ident = s[:i+1]
-		}
 	}
 	v, err := ps.view(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := ps.s.MergePatch(ctx, key, o.Now(), v, obj, p, r.ID, ident)
-	if errors.Is(err, issues.ErrConflict) {
-		return fmt.Errorf("patch %.7s does not merge cleanly into %s: %w", p.ID, v.Branch, err)
-	}
+	res, err := ps.s.MergePatch(ctx, key, o.Now(), v, obj, p, r.ID, issues.CommitterIdent(ctx))
 	if err != nil {
 		return err
 	}
 	o.Announce(ctx, ps.r.RID)
-	how := "merged"
-	switch {
-	case res.FastForward:
-		how = "fast-forwarded"
-	case res.Already:
-		how = "recorded as merged"
-	}
 	branch := termtext.Line(v.Branch) // the project's identity names it
-	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, how, branch, res.Commit)
+	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, res.How(), branch, res.Commit)
 	for _, id := range res.Closed {
 		fmt.Fprintf(o.IO.Out, "closed issue %.7s, which it fixes\n", id)
 	}

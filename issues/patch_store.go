@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"sort"
 	"strings"
 	"time"
@@ -246,16 +247,58 @@ type MergeResult struct {
 	Closed []string
 }
 
+// How says in a word or three what the merge did to the branch:
+// "fast-forwarded", "merged" (a merge commit) or "recorded as merged".
+func (r MergeResult) How() string {
+	switch {
+	case r.FastForward:
+		return "fast-forwarded"
+	case r.Already:
+		return "recorded as merged"
+	}
+	return "merged"
+}
+
+// MayMerge returns nil when n may merge p under rules, else why not: only
+// a delegate merges (a *NotAllowedError), and a patch merges once. It is
+// the check MergePatch makes, for a user interface to offer merging only
+// where it would be taken.
+func MayMerge(rules Rules, n protocol.NID, p *Patch) error {
+	if !has(rules.Delegates, n) {
+		return &NotAllowedError{Noun: PatchKind.Noun, ID: p.ID, Who: "a delegate", What: "merge"}
+	}
+	if p.State == StateMerged {
+		return fmt.Errorf("patch %.7s is merged already", p.ID)
+	}
+	return nil
+}
+
+// CommitterIdent returns git's committer identity ("Name <email>", as
+// git var reads it in the current directory), or "" when git has none:
+// what MergePatch takes to name a merge commit's author.
+func CommitterIdent(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "git", "var", "GIT_COMMITTER_IDENT").Output()
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(string(out))
+	if i := strings.LastIndex(s, ">"); i > 0 {
+		return s[:i+1]
+	}
+	return ""
+}
+
 // MergePatch merges revision rev of p (loaded as obj) into the signer's
 // default branch (v.Branch, starting from the canonical one when the
 // signer's is behind it): a fast-forward when possible, else a merge
-// commit by ident ("Name <email>") made from git merge-tree. The branch
-// move and the merge record land in one namespace update. Only delegates
-// may merge; a conflict is ErrConflict.
+// commit by ident ("Name <email>", CommitterIdent) made from git
+// merge-tree. The branch move and the merge record land in one namespace
+// update. Only delegates may merge, and a patch once (MayMerge); a
+// conflict is ErrConflict.
 func (s *Store) MergePatch(ctx context.Context, signer protocol.Signer, now time.Time, v PatchView, obj *Object, p *Patch, rev, ident string) (MergeResult, error) {
 	var res MergeResult
-	if !has(v.Rules.Delegates, signer.NID()) {
-		return res, fmt.Errorf("patch %.7s: only a delegate may merge", p.ID)
+	if err := MayMerge(v.Rules, signer.NID(), p); err != nil {
+		return res, err
 	}
 	i := p.RevisionIndex(rev)
 	if i < 0 {
@@ -284,6 +327,9 @@ func (s *Store) MergePatch(ctx context.Context, signer protocol.Signer, now time
 		res.Commit, res.FastForward = head, true
 	default:
 		tree, err := s.mergeTree(ctx, start, head)
+		if errors.Is(err, ErrConflict) {
+			return res, fmt.Errorf("patch %.7s does not merge cleanly into %s: %w", p.ID, v.Branch, err)
+		}
 		if err != nil {
 			return res, fmt.Errorf("patch %.7s: %w", p.ID, err)
 		}
