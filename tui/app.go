@@ -164,6 +164,7 @@ type (
 func push(p page) tea.Cmd       { return func() tea.Msg { return pushMsg{p} } }
 func pop() tea.Cmd              { return func() tea.Msg { return popMsg{} } }
 func showErr(err error) tea.Cmd { return func() tea.Msg { return errMsg{err} } }
+func status(s string) tea.Cmd   { return func() tea.Msg { return statusMsg{s} } }
 
 type entry struct {
 	p     page

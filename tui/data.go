@@ -112,6 +112,7 @@ type Issue struct {
 type Permissions struct {
 	Triage  bool // close, reopen, label
 	Comment bool // comment and reply
+	Merge   bool // merge a patch into the default branch
 	// Why says who may do what the user may not, for the UI to show.
 	Why string
 }
@@ -147,12 +148,24 @@ const (
 	VerdictComment = "comment"
 )
 
-// Patches reads a project's patches and records reviews.
+// Patches reads a project's patches, records reviews and merges.
 type Patches interface {
 	// ListPatches lists patches in state ("" for all).
 	ListPatches(ctx context.Context, rid, state string) ([]PatchSummary, error)
 	Patch(ctx context.Context, rid, id string) (*Patch, error)
 	Review(ctx context.Context, rid, id string, r NewReview) error
+	// Merge merges revision rev of patch id into the project's default
+	// branch as the user, as grove patch merge does; the source refuses
+	// what Patch.May does not allow.
+	Merge(ctx context.Context, rid, id, rev string) (Merged, error)
+}
+
+// Merged is what a merge did.
+type Merged struct {
+	Branch string   // the default branch
+	Commit string   // its new tip
+	How    string   // fast-forwarded, merged or recorded as merged
+	Closed []string // the issues the patch fixes, which the merge closed
 }
 
 // PatchSummary is a patch as listed.
@@ -176,6 +189,9 @@ type Patch struct {
 	Revisions []Revision
 	// Refs are the objects the patch refers to and those that refer to it.
 	Refs []Ref
+	// May is what the user may do to the patch (Merge; reviews are open
+	// to all who see it).
+	May Permissions
 }
 
 // Revision is one version of a patch: a base, a head and its diff.

@@ -43,6 +43,8 @@ type fixture struct {
 	delegates []string
 	// writes counts the calls that write.
 	writes int
+	// merged are the revisions merged.
+	merged []string
 }
 
 func newFixture() *fixture {
@@ -349,10 +351,38 @@ func (f *fixture) Patch(ctx context.Context, rid, id string) (*Patch, error) {
 	for _, p := range f.patches[rid] {
 		if strings.HasPrefix(p.ID, id) {
 			c := *p
+			c.May = Permissions{Comment: true, Merge: slices.Contains(f.delegates, f.me) && p.State != PatchMerged}
+			if !c.May.Merge && p.State != PatchMerged {
+				c.May.Why = "patch " + p.ID[:7] + ": only a delegate may merge"
+			}
 			return &c, nil
 		}
 	}
 	return nil, fmt.Errorf("patch %s: %w", id, ErrNotFound)
+}
+
+// Merge merges as the real source does: only a delegate, a patch once.
+func (f *fixture) Merge(ctx context.Context, rid, id, rev string) (Merged, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.patches[rid] {
+		if p.ID != id {
+			continue
+		}
+		if !slices.Contains(f.delegates, f.me) || p.State == PatchMerged {
+			return Merged{}, fmt.Errorf("patch %.7s: only a delegate may merge", id)
+		}
+		for _, r := range p.Revisions {
+			if r.ID == rev {
+				f.writes++
+				f.merged = append(f.merged, rev)
+				p.State = PatchMerged
+				f.stamp++
+				return Merged{Branch: "main", Commit: r.Head, How: "fast-forwarded", Closed: []string{"3f2a1b7c"}}, nil
+			}
+		}
+	}
+	return Merged{}, fmt.Errorf("patch %s: %w", id, ErrNotFound)
 }
 
 func (f *fixture) Review(ctx context.Context, rid, id string, r NewReview) error {

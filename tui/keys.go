@@ -14,6 +14,7 @@ type keyMap struct {
 	Comment, Reply, Close, Labels           key.Binding
 	NextItem, PrevItem                      key.Binding
 	Accept, Reject, Review, LineComment     key.Binding
+	Merge, Confirm                          key.Binding
 	Branch, Log, Up1                        key.Binding
 	Submit, Editor, Cancel, NextField       key.Binding
 	Leave, Follow                           key.Binding
@@ -53,6 +54,8 @@ func newKeyMap() keyMap {
 		Reject:      b("x", "reject", "x"),
 		Review:      b("c", "comment", "c"),
 		LineComment: b("i", "comment line", "i"),
+		Merge:       b("m", "merge", "m"),
+		Confirm:     b("y", "merge", "y"),
 		Branch:      b("b", "branch", "b"),
 		Log:         b("o", "log/tree", "o"),
 		Up1:         b("backspace", "parent dir", "backspace", "-"),

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -28,6 +29,8 @@ type patchPage struct {
 	refs  refList
 	// refsAt is the row of the first reference.
 	refsAt int
+	// merging is the revision a merge waits on a yes for, or nil.
+	merging *Revision
 }
 
 type patchMsg struct {
@@ -50,7 +53,10 @@ func (p *patchPage) Reload() tea.Cmd {
 }
 
 func (p *patchPage) Title() string { return "patch " + shortID(p.patch) }
-func (p *patchPage) Typing() bool  { return false }
+
+// Typing is true while a merge waits for its yes: every key goes to the
+// page, which merges on y and takes any other key for no.
+func (p *patchPage) Typing() bool { return p.merging != nil }
 
 func (p *patchPage) SetSize(w, h int) {
 	p.w, p.h = w, h
@@ -87,6 +93,13 @@ func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
 		}
 		return p, nil
 	case tea.KeyMsg:
+		if r := p.merging; r != nil {
+			p.merging = nil
+			if key.Matches(msg, k.Confirm) {
+				return p, p.merge(r)
+			}
+			return p, status("merge cancelled")
+		}
 		rev := p.revision()
 		switch {
 		case key.Matches(msg, k.Follow):
@@ -111,6 +124,12 @@ func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			}
 			return p, nil
 		case rev == nil:
+		case key.Matches(msg, k.Merge):
+			if !p.p.May.Merge {
+				return p, showErr(errors.New(p.p.May.Why))
+			}
+			p.merging = rev // the help bar asks
+			return p, nil
 		case key.Matches(msg, k.Accept):
 			return p, push(newReviewForm(p.c, p.rid, p.patch, NewReview{Revision: rev.ID, Verdict: VerdictAccept}))
 		case key.Matches(msg, k.Reject):
@@ -129,6 +148,28 @@ func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	}
 	p.list.update(msg, k)
 	return p, nil
+}
+
+// merge merges revision r as the user and reports what it did.
+func (p *patchPage) merge(r *Revision) tea.Cmd {
+	src, rid, id, rev, timeout := p.c.src.Patches, p.rid, p.patch, r.ID, p.c.timeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		m, err := src.Merge(ctx, rid, id, rev)
+		if err != nil {
+			return errMsg{err}
+		}
+		done := "patch " + shortID(id) + " " + m.How + " into " + m.Branch + " at " + shortID(m.Commit)
+		if len(m.Closed) > 0 {
+			ids := make([]string, len(m.Closed))
+			for i, c := range m.Closed {
+				ids[i] = shortID(c)
+			}
+			done += "; closed " + plural(len(ids), "issue") + " it fixes: " + strings.Join(ids, ", ")
+		}
+		return changedMsg{done}
+	}
 }
 
 type constErr string
@@ -160,6 +201,9 @@ func (p *patchPage) build() {
 	add(st.state(pt.State) + st.Dim.Render(" · "+pt.Author+" opened "+ago(now, pt.Created)+" · "+plural(len(pt.Revisions), "revision")))
 	if len(pt.Labels) > 0 {
 		add(st.Dim.Render("labels: ") + labelList(st, pt.Labels))
+	}
+	if !pt.May.Merge && pt.May.Why != "" && pt.State == PatchOpen {
+		add(st.Dim.Render(pt.May.Why))
 	}
 	if len(p.refs.refs) > 0 {
 		p.refsAt = len(rows)
@@ -282,14 +326,36 @@ func (p *patchPage) View() string {
 
 func (p *patchPage) ShortHelp() []key.Binding {
 	k := p.c.keys
-	out := []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem}
+	if r := p.merging; r != nil {
+		what := "merge r" + itoa(p.rev+1) + " (" + shortID(r.ID) + ") into the default branch"
+		return []key.Binding{
+			key.NewBinding(key.WithKeys(k.Confirm.Keys()...), key.WithHelp(k.Confirm.Help().Key, what)),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("any other key", "cancel")),
+		}
+	}
+	out := []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment}
+	if p.mayMerge() {
+		out = append(out, k.Merge)
+	}
+	out = append(out, k.NextItem)
 	if len(p.refs.refs) > 0 {
 		out = append(out, k.Follow)
 	}
 	return out
 }
 
+// mayMerge says whether the help offers m: to those who may merge.
+func (p *patchPage) mayMerge() bool { return p.p != nil && p.p.May.Merge }
+
 func (p *patchPage) FullHelp() [][]key.Binding {
+	if p.merging != nil {
+		return [][]key.Binding{p.ShortHelp()}
+	}
 	k := p.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Accept, k.Reject, k.Review, k.LineComment, k.NextItem, k.PrevItem, k.Follow, k.Open, k.Refresh}}
+	acts := []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment}
+	if p.mayMerge() {
+		acts = append(acts, k.Merge)
+	}
+	acts = append(acts, k.NextItem, k.PrevItem, k.Follow, k.Open, k.Refresh)
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, acts}
 }

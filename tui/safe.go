@@ -201,6 +201,7 @@ func (s safePatches) Patch(ctx context.Context, rid, id string) (*Patch, error) 
 	out.PatchSummary = safePatchSummary(p.PatchSummary)
 	out.Body = termtext.Text(p.Body)
 	out.Refs = safeRefs(p.Refs)
+	out.May.Why = termtext.Line(p.May.Why)
 	if p.Revisions != nil {
 		out.Revisions = make([]Revision, len(p.Revisions))
 		for i, r := range p.Revisions {
@@ -230,6 +231,13 @@ func (s safePatches) Patch(ctx context.Context, rid, id string) (*Patch, error) 
 
 func (s safePatches) Review(ctx context.Context, rid, id string, r NewReview) error {
 	return safeErr(s.src.Review(ctx, rid, id, r))
+}
+
+func (s safePatches) Merge(ctx context.Context, rid, id, rev string) (Merged, error) {
+	m, err := s.src.Merge(ctx, rid, id, rev)
+	m.Branch, m.Commit, m.How = termtext.Line(m.Branch), termtext.Line(m.Commit), termtext.Line(m.How)
+	m.Closed = safeLines(m.Closed)
+	return m, safeErr(err)
 }
 
 type safeCode struct{ src Code }

@@ -28,24 +28,32 @@ func (s patches) patchStore(ctx context.Context, rid string) (*issues.Store, iss
 	return st, v, nil
 }
 
+// loaded is one patch as load reads it.
+type loaded struct {
+	st  *issues.Store
+	v   issues.PatchView
+	p   *issues.Patch
+	obj *issues.Object
+}
+
 // load resolves id (a full ID or a prefix) and materializes the patch.
-func (s patches) load(ctx context.Context, rid, id string) (*issues.Store, *issues.Patch, *issues.Object, error) {
+func (s patches) load(ctx context.Context, rid, id string) (loaded, error) {
 	st, v, err := s.patchStore(ctx, rid)
 	if err != nil {
-		return nil, nil, nil, err
+		return loaded{}, err
 	}
 	full, err := st.ResolvePatch(ctx, id)
 	if err == nil {
 		var p *issues.Patch
 		var obj *issues.Object
 		if p, obj, err = st.Patch(ctx, full, v); err == nil {
-			return st, p, obj, nil
+			return loaded{st: st, v: v, p: p, obj: obj}, nil
 		}
 	}
 	if errors.Is(err, issues.ErrNotFound) {
-		return nil, nil, nil, fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
+		return loaded{}, fmt.Errorf("patch %s: %w", id, tui.ErrNotFound)
 	}
-	return nil, nil, nil, err
+	return loaded{}, err
 }
 
 func patchSummary(n names, p *issues.Patch) tui.PatchSummary {
@@ -98,12 +106,13 @@ func (s patches) ListPatches(ctx context.Context, rid, state string) ([]tui.Patc
 // Patch returns a patch with each revision's diff against its base and the
 // reviews of each revision.
 func (s patches) Patch(ctx context.Context, rid, id string) (*tui.Patch, error) {
-	st, p, _, err := s.load(ctx, rid, id)
+	l, err := s.load(ctx, rid, id)
 	if err != nil {
 		return nil, err
 	}
+	st, p := l.st, l.p
 	n := s.names(ctx, st.Repo)
-	out := &tui.Patch{PatchSummary: patchSummary(n, p), Body: p.Body, Refs: s.refs(ctx, st.Repo, &p.Thread, n)}
+	out := &tui.Patch{PatchSummary: patchSummary(n, p), Body: p.Body, Refs: s.refs(ctx, st.Repo, &p.Thread, n), May: s.mayPatch(l)}
 	for _, rv := range p.Revisions {
 		tr := tui.Revision{
 			ID: rv.ID, Author: n.of(rv.Author), Base: rv.Base, Head: rv.Head,
@@ -139,24 +148,14 @@ func (s patches) Review(ctx context.Context, rid, id string, r tui.NewReview) er
 	if err != nil {
 		return err
 	}
-	st, p, obj, err := s.load(ctx, rid, id)
+	l, err := s.load(ctx, rid, id)
 	if err != nil {
 		return err
 	}
-	rev := p.Latest()
-	if r.Revision != "" {
-		rev = nil
-		for i := range p.Revisions {
-			if strings.HasPrefix(p.Revisions[i].ID, strings.ToLower(r.Revision)) {
-				if rev != nil {
-					return fmt.Errorf("patch %.7s: revision %s is ambiguous", p.ID, r.Revision)
-				}
-				rev = &p.Revisions[i]
-			}
-		}
-		if rev == nil {
-			return fmt.Errorf("patch %.7s: revision %s: %w", p.ID, r.Revision, tui.ErrNotFound)
-		}
+	st, p, obj := l.st, l.p, l.obj
+	rev, err := findRevision(p, r.Revision)
+	if err != nil {
+		return err
 	}
 	verdict := r.Verdict
 	if verdict == "" {
@@ -184,4 +183,65 @@ func (s patches) Review(ctx context.Context, rid, id string, r tui.NewReview) er
 	}
 	cli.Announce(ctx, s.home, st.Repo.RID)
 	return nil
+}
+
+// mayPatch is what the user may do to a loaded patch: merge it where
+// issues.MayMerge, the check MergePatch makes, lets them.
+func (s patches) mayPatch(l loaded) tui.Permissions {
+	if s.key == nil {
+		return tui.Permissions{Why: "no key yet: run 'grove auth' to write"}
+	}
+	out := tui.Permissions{Comment: l.v.Rules.CanSee(s.key.NID())}
+	if err := issues.MayMerge(l.v.Rules, s.key.NID(), l.p); err != nil {
+		out.Why = err.Error()
+	} else {
+		out.Merge = true
+	}
+	return out
+}
+
+// Merge merges revision rev (a full ID or a prefix; the newest when "")
+// of patch id into the default branch as the user, by the code grove
+// patch merge runs (issues.Store.MergePatch, which refuses what MayMerge
+// does), and announces it.
+func (s patches) Merge(ctx context.Context, rid, id, rev string) (tui.Merged, error) {
+	k, err := s.signer()
+	if err != nil {
+		return tui.Merged{}, err
+	}
+	l, err := s.load(ctx, rid, id)
+	if err != nil {
+		return tui.Merged{}, err
+	}
+	r, err := findRevision(l.p, rev)
+	if err != nil {
+		return tui.Merged{}, err
+	}
+	res, err := l.st.MergePatch(ctx, k, s.now(), l.v, l.obj, l.p, r.ID, issues.CommitterIdent(ctx))
+	if err != nil {
+		return tui.Merged{}, err
+	}
+	cli.Announce(ctx, s.home, l.st.Repo.RID)
+	return tui.Merged{Branch: l.v.Branch, Commit: res.Commit, How: res.How(), Closed: res.Closed}, nil
+}
+
+// findRevision returns p's revision whose ID starts with prefix, its
+// newest for "".
+func findRevision(p *issues.Patch, prefix string) (*issues.Revision, error) {
+	if prefix == "" {
+		return p.Latest(), nil
+	}
+	var rev *issues.Revision
+	for i := range p.Revisions {
+		if strings.HasPrefix(p.Revisions[i].ID, strings.ToLower(prefix)) {
+			if rev != nil {
+				return nil, fmt.Errorf("patch %.7s: revision %s is ambiguous", p.ID, prefix)
+			}
+			rev = &p.Revisions[i]
+		}
+	}
+	if rev == nil {
+		return nil, fmt.Errorf("patch %.7s: revision %s: %w", p.ID, prefix, tui.ErrNotFound)
+	}
+	return rev, nil
 }
