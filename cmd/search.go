@@ -49,12 +49,18 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 		return err
 	}
 	var rows [][]string
+	short := map[string]string{} // by author: a project has few
 	for _, h := range hits {
 		state := h.State
 		if h.Reason != "" {
 			state += " (" + h.Reason + ")"
 		}
-		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, shortNID(h.Author), h.Created.Format("2006-01-02")})
+		a, ok := short[h.Author]
+		if !ok {
+			a = shortNID(h.Author)
+			short[h.Author] = a
+		}
+		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, a, h.Created.Format("2006-01-02")})
 	}
 	return writeList(o.IO, "issues or patches", o.JSON, hits, rows)
 }

@@ -1314,12 +1314,10 @@ func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([
 		from += " LEFT JOIN docs d ON d.n = i.n"
 	}
 	q := "SELECT " + cols + " FROM " + from + where
-	// The largest rowid bounds the count, with no scan.
-	var most int64
-	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {
-		return nil, nil, fmt.Errorf("index: %w", err)
+	most, err := ix.most(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	most = min(most, 1<<20)
 	rows, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("index: %w", err)
@@ -1388,6 +1386,16 @@ func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([
 		}
 	}
 	return out, outDocs, nil
+}
+
+// most bounds how many rows a query of the issues table returns, to size
+// what holds them: the largest rowid, found with no scan (at most 1<<20).
+func (ix *Index) most(ctx context.Context) (int, error) {
+	var most int64
+	if err := ix.db.QueryRowContext(ctx, "SELECT coalesce(max(n), 0) FROM issues").Scan(&most); err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	return int(min(max(most, 0), 1<<20)), nil
 }
 
 func cmpDesc(a, b int64) int {

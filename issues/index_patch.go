@@ -1,10 +1,12 @@
 package issues
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -141,35 +143,72 @@ func (ix *Index) PatchDocs(ctx context.Context, f Filter) ([]json.RawMessage, er
 // or reviews hold every word of q (as a word or the start of one), best
 // match first: BM25 with a title worth ten times a comment and a
 // description four times, then newest first.
+//
+// SQLite only finds and scores the hits; they are ordered here, by small
+// keys: an ORDER BY made SQLite's sorter copy every hit's whole row, most
+// of a broad search's time.
 func (ix *Index) Search(ctx context.Context, q string) ([]Hit, error) {
 	fq := ftsQuery(q)
-	out := []Hit{}
 	if fq == "" {
-		return out, nil
+		return []Hit{}, nil
 	}
-	rows, err := ix.db.QueryContext(ctx, "SELECT i.type, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ? ORDER BY bm25(fts, 10.0, 4.0, 1.0), i.n DESC", fq)
+	most, err := ix.most(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ix.db.QueryContext(ctx, "SELECT i.type, i.row, bm25(fts, 10.0, 4.0, 1.0) FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", fq)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
+	type key struct {
+		score   float64
+		created int64
+		id      string
+		i       int
+	}
+	keys := make([]key, 0, most)
+	types := make([]string, 0, most)
+	all := make([]string, 0, most)
 	var rd rowReader
 	for rows.Next() {
+		var k key
 		var typ, row string
-		if err := rows.Scan(&typ, &row); err != nil {
+		if err := rows.Scan(&typ, &row, &k.score); err != nil {
 			return nil, fmt.Errorf("index: %w", err)
 		}
-		h := Hit{Type: typeNoun(typ)}
-		rd.thread(row, &h.Summary)
-		if rd.bad {
+		var ok bool
+		if k.created, k.id, ok = rd.key(row); !ok {
 			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, row)
 		}
-		// Lists share the reader's backing array: copy them out.
-		h.Labels = append([]string{}, h.Labels...)
-		h.Assignees = append([]string{}, h.Assignees...)
-		out = append(out, h)
+		k.i = len(all)
+		keys = append(keys, k)
+		types = append(types, typ)
+		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
+	}
+	// Best (lowest) score first, then newest first, then by ID.
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.score, b.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.created, a.created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	out := make([]Hit, len(keys))
+	for j, k := range keys {
+		h := &out[j]
+		h.Type = typeNoun(types[k.i])
+		// The lists share the reader's backing arrays, each its own
+		// part of them, which later rows never overwrite.
+		rd.thread(all[k.i], &h.Summary)
+		if rd.bad {
+			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, all[k.i])
+		}
 	}
 	return out, nil
 }

@@ -600,3 +600,46 @@ func TestSearchRanks(t *testing.T) {
 		t.Fatalf("syntax searched: %+v", hits)
 	}
 }
+
+// TestSearchTies: hits that score the same are listed newest first, then
+// by ID, however the index was built, each with its own labels.
+func TestSearchTies(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h := newProject(t, alice)
+	type made struct {
+		id      string
+		created time.Time
+		labels  []string
+	}
+	var all []made
+	for i := range 8 {
+		// Two issues share each second: those are ordered by ID.
+		at := t0.Add(time.Duration(i/2) * time.Second)
+		labels := []string{fmt.Sprintf("l%d", i), fmt.Sprintf("m%d", i)}
+		id, err := s.CreateIssue(ctx, alice, at, NewIssue{Title: "same words", Body: "the same body", Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, made{id, at, labels})
+	}
+	slices.SortFunc(all, func(a, b made) int {
+		if c := b.created.Compare(a.created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	ix := mustOpenIndex(t, s, h)
+	hits, err := ix.Search(ctx, "same")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != len(all) {
+		t.Fatalf("%d hits, want %d", len(hits), len(all))
+	}
+	for i, x := range hits {
+		if x.ID != all[i].id || !slices.Equal(x.Labels, all[i].labels) {
+			t.Fatalf("hit %d is %s %q, want %s %q", i, x.ID, x.Labels, all[i].id, all[i].labels)
+		}
+	}
+}
