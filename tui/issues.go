@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // issuesTab lists a project's issues from the index: filtered by state and
@@ -332,8 +331,16 @@ func indexing(done, total int) string {
 }
 
 func (t *issuesTab) filterHeader() string {
-	st := t.c.st
-	return "  " + st.Dim.Render(fit("", 2)+fit("ID", 8)+"TITLE")
+	w := t.w - 2
+	aw, counts := columns(w)
+	var cols []string
+	if aw > 0 {
+		cols = append(cols, fit("AUTHOR", aw))
+	}
+	if counts {
+		cols = append(cols, fitRight("↩", 4))
+	}
+	return columnHead(t.c.st, w, append(cols, fitRight("AGE", ageWidth))...)
 }
 
 func (t *issuesTab) row(i, w int) string {
@@ -343,20 +350,25 @@ func (t *issuesTab) row(i, w int) string {
 	if is.State == "closed" {
 		icon = st.Closed.Render("✕ ")
 	}
-	right := st.Dim.Render(is.Author)
-	if is.Comments > 0 {
-		right += st.Dim.Render("  ↩ " + itoa(is.Comments))
-	}
-	right += st.Dim.Render("  " + fitRight(ago(t.c.now(), is.Created), 7))
 	left := icon + st.Dim.Render(fit(shortID(is.ID), 8)) + is.Title
 	if len(is.Labels) > 0 {
 		left += " " + labelList(st, is.Labels)
 	}
-	rw := lipgloss.Width(right)
-	if w < 60 {
-		return truncate(left, w)
+	// Fixed widths, so that every column lines up with its head.
+	aw, counts := columns(w)
+	var cols []string
+	if aw > 0 {
+		cols = append(cols, fit(is.Author, aw))
 	}
-	return fit(left, w-rw-1) + " " + right
+	if counts {
+		n := ""
+		if is.Comments > 0 {
+			n = "↩ " + itoa(min(is.Comments, 99))
+		}
+		cols = append(cols, fitRight(n, 4))
+	}
+	cols = append(cols, fitRight(age(t.c.now(), is.Created), ageWidth))
+	return withColumns(left, w, st.Dim.Render(strings.Join(cols, " ")))
 }
 
 func (t *issuesTab) ShortHelp() []key.Binding {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -111,4 +112,43 @@ func (l *list) scrollInfo(n int) string {
 	}
 	from, to := l.window()
 	return itoa(from+1) + "-" + itoa(to) + " of " + itoa(n)
+}
+
+// columns are the widths of the right-hand columns of an issue or patch
+// list whose rows are w cells wide: the author's name (0: not shown) and
+// whether the counts (comments; verdicts and revisions) show. The age
+// always shows, in ageWidth cells; the title takes the rest, so that on a
+// narrow terminal the title keeps room and the columns that matter least
+// go first.
+func columns(w int) (author int, counts bool) {
+	switch {
+	case w >= 90:
+		return 13, true // a short NID: 12D3Ko…Bob0
+	case w >= 70:
+		return 10, true
+	case w >= 50:
+		return 8, false
+	}
+	return 0, false
+}
+
+const ageWidth = 4
+
+// withColumns lays out a list row: left cut or padded to what the columns
+// leave, then each column (styled by the caller), one space apart.
+func withColumns(left string, w int, cols ...string) string {
+	right := strings.Join(cols, " ")
+	rw := lipgloss.Width(right)
+	if rw+1 >= w {
+		return truncate(left, w)
+	}
+	return fit(left, w-rw-1) + " " + right
+}
+
+// columnHead is the header line of a list whose rows are w cells wide:
+// ID and TITLE over the left, and the names of the columns over theirs
+// (cols as the rows lay them out, with empty names for unnamed ones).
+func columnHead(st *Styles, w int, cols ...string) string {
+	left := fit("", 2) + fit("ID", 8) + "TITLE"
+	return "  " + st.Dim.Render(withColumns(left, w, cols...))
 }

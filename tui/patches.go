@@ -2,10 +2,10 @@ package tui
 
 import (
 	"context"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // patchesTab lists a project's patches with their state, revisions and
@@ -115,7 +115,7 @@ func (t *patchesTab) View() string {
 	if state == "" {
 		state = "all"
 	}
-	head := "  " + st.Dim.Render(fit("", 2)+fit("ID", 8)+"TITLE")
+	head := t.head(t.w - 2)
 	foot := spread(" "+st.Dim.Render("state:")+" "+st.Bold.Render(state), st.Dim.Render(plural(len(t.patches), "patch"))+" ", t.w)
 	return head + "\n" + padLines(body, t.list.height) + "\n" + foot
 }
@@ -132,22 +132,40 @@ func (t *patchesTab) row(i, w int) string {
 	default:
 		icon = st.Open.Render("● ")
 	}
-	verdicts := ""
-	if p.Accepted > 0 {
-		verdicts += st.Accept.Render("✔" + itoa(p.Accepted) + " ")
-	}
-	if p.Rejected > 0 {
-		verdicts += st.Reject.Render("✘" + itoa(p.Rejected) + " ")
-	}
-	right := verdicts + st.Dim.Render("r"+itoa(p.Revisions)+"  "+p.Author+"  "+fitRight(ago(t.c.now(), p.Updated), 7))
 	left := icon + st.Dim.Render(fit(shortID(p.ID), 8)) + p.Title
 	if len(p.Labels) > 0 {
 		left += " " + labelList(st, p.Labels)
 	}
-	if w < 60 {
-		return truncate(left, w)
+	// Fixed widths, so that every column lines up with its head.
+	aw, counts := columns(w)
+	var cols []string
+	if counts {
+		var v []string
+		if p.Accepted > 0 {
+			v = append(v, st.Accept.Render("✔"+itoa(min(p.Accepted, 9))))
+		}
+		if p.Rejected > 0 {
+			v = append(v, st.Reject.Render("✘"+itoa(min(p.Rejected, 9))))
+		}
+		cols = append(cols, fitRight(strings.Join(v, " "), 5), st.Dim.Render(fitRight("r"+itoa(min(p.Revisions, 99)), 3)))
 	}
-	return fit(left, w-lipgloss.Width(right)-1) + " " + right
+	if aw > 0 {
+		cols = append(cols, st.Dim.Render(fit(p.Author, aw)))
+	}
+	return withColumns(left, w, append(cols, st.Dim.Render(fitRight(age(t.c.now(), p.Updated), ageWidth)))...)
+}
+
+// head is the patch list's header line, over rows w cells wide.
+func (t *patchesTab) head(w int) string {
+	aw, counts := columns(w)
+	var cols []string
+	if counts {
+		cols = append(cols, fit("", 5), fitRight("REV", 3))
+	}
+	if aw > 0 {
+		cols = append(cols, fit("AUTHOR", aw))
+	}
+	return columnHead(t.c.st, w, append(cols, fitRight("AGE", ageWidth))...)
 }
 
 func (t *patchesTab) ShortHelp() []key.Binding {

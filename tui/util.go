@@ -70,6 +70,28 @@ func ago(now, t time.Time) string {
 	return fmt.Sprintf("%dy ago", int(d.Hours()/24/365))
 }
 
+// age says how long before now t was in at most 4 cells ("now", "5m",
+// "3h", "12d", "11mo", "2y"), for a list's age column.
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	case d < 30*24*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d < 365*24*time.Hour:
+		return fmt.Sprintf("%dmo", int(d.Hours()/24/30))
+	}
+	return fmt.Sprintf("%dy", int(d.Hours()/24/365))
+}
+
 // plural writes n and a noun, with an s when n is not 1.
 func plural(n int, noun string) string {
 	switch {
