@@ -69,10 +69,12 @@ func newKey(t *testing.T) *gproto.Key {
 func startNode(t *testing.T, mod ...func(*p2psync.Config)) *testNode {
 	t.Helper()
 	home := repo.Home{Dir: t.TempDir()}
+	key := newKey(t)
+	self := key.NID().String()
 	cfg := p2psync.Config{
-		Home: home, Key: newKey(t),
+		Home: home, Key: key,
 		Limits: p2psync.Limits{MaxPack: 256 << 20, FetchTimeout: time.Minute, Strikes: 3},
-		Log:    testLog(t),
+		Log:    testLog(t).With("self", self[len(self)-6:]),
 	}
 	for _, m := range mod {
 		m(&cfg)
