@@ -113,7 +113,7 @@ type Node struct {
 	mu      sync.Mutex
 	topics  map[string]*topic
 	strikes map[peer.ID]int
-	synced  map[string]time.Time // RID → last successful sync
+	synced  map[string]time.Time     // RID → last successful sync
 	fetches map[string]chan struct{} // by RID: a fetch lock each (lockFetch)
 	idents  map[gproto.RID]cachedIdentity
 	// serving counts the upload-packs running for peers' fetches.
