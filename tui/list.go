@@ -122,12 +122,12 @@ func (l *list) scrollInfo(n int) string {
 // go first.
 func columns(w int) (author int, counts bool) {
 	switch {
-	case w >= 90:
-		return 13, true // a short NID: 12D3Ko…Bob0
+	case w >= 98:
+		return 20, true // a name and the short NID that tells two apart: bob (12D3Ko…3ANaba)
 	case w >= 70:
-		return 10, true
+		return 12, true
 	case w >= 50:
-		return 8, false
+		return 9, false
 	}
 	return 0, false
 }
