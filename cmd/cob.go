@@ -64,6 +64,7 @@ type objects struct {
 	r     *repo.Repo
 	s     *issues.Store
 	rules *issues.Rules // nil until rulesOf reads them
+	nm    *cli.Names    // nil until names or namesIn reads them
 }
 
 func openObjects(ctx context.Context, d *deps, k *cobKind) (*objects, error) {
@@ -80,11 +81,34 @@ func openObjects(ctx context.Context, d *deps, k *cobKind) (*objects, error) {
 
 // names reads who the project's NIDs are, for printing (cli.Names).
 func (o *objects) names(ctx context.Context) *cli.Names {
+	if o.nm != nil {
+		return o.nm
+	}
 	h, err := o.d.Home()
 	if err != nil {
 		return nil
 	}
-	return cli.LoadNames(ctx, h, o.r)
+	o.nm = cli.LoadNames(ctx, h, o.r)
+	return o.nm
+}
+
+// namesIn is names, with the project's person documents from its index
+// ix, which keeps them verified by tip: reading them from the refs
+// verifies every document's history each time.
+func (o *objects) namesIn(ctx context.Context, ix *issues.Index) *cli.Names {
+	if o.nm != nil {
+		return o.nm
+	}
+	h, err := o.d.Home()
+	if err != nil {
+		return nil
+	}
+	ps, err := ix.Persons(ctx)
+	if err != nil {
+		return o.names(ctx)
+	}
+	o.nm = cli.NamesWith(h, ps)
+	return o.nm
 }
 
 // resolve returns the full ID of the object prefix names, helped by the

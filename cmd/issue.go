@@ -164,8 +164,11 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 	// collected for JSON (then encoded one by one), made into rows
 	// otherwise.
 	var list []summaryJSON
-	rows := issueRows{names: objs.names(ctx)}
+	var rows issueRows
 	err = eachIssue(ctx, &o.deps, objs, f, func(n int, s *issues.Summary) error {
+		if rows.names == nil {
+			rows.names = objs.names(ctx) // read by eachIssue
+		}
 		if !o.JSON {
 			rows.add(n, s)
 			return nil
@@ -190,6 +193,7 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn func(n int, s *issues.Summary) error) error {
 	var skipped []issues.Skipped
 	err := withIndex(ctx, d, objs, func(ix *issues.Index) error {
+		objs.namesIn(ctx, ix)
 		if err := ix.Each(ctx, f, fn); err != nil {
 			return err
 		}
@@ -206,6 +210,7 @@ func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn 
 func backlinks(ctx context.Context, d *deps, objs *objects, id string) ([]issues.Backlink, error) {
 	var out []issues.Backlink
 	err := withIndex(ctx, d, objs, func(ix *issues.Index) (err error) {
+		objs.namesIn(ctx, ix) // for what shows them
 		out, err = ix.Backlinks(ctx, id)
 		return err
 	})

@@ -397,8 +397,9 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 	var docs []json.RawMessage
 	var rows [][]string
 	var skipped []issues.Skipped
-	nm := ps.names(ctx)
+	var nm *cli.Names
 	err = withIndex(ctx, &o.deps, ps.objects, func(ix *issues.Index) error {
+		nm = ps.namesIn(ctx, ix)
 		var err error
 		if o.JSON {
 			docs, err = ix.PatchDocs(ctx, f)

@@ -25,7 +25,7 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 7"
+const indexSchema = "grove-issues-index 8"
 
 // The issues table holds issues and patches (type): what filters need in
 // columns and everything List prints in one encoded column, row (see
@@ -40,7 +40,8 @@ const indexSchema = "grove-issues-index 7"
 // patches it reaches (index_patch.go). skipped holds the objects
 // that failed to load or materialize from their tips (over a limit,
 // corrupt), with why: listings leave them out and say so, until their
-// tips move.
+// tips move. persons caches the person documents that verified, by NID and
+// the tip they were verified at (index_persons.go).
 const schemaSQL = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE namespaces(nid TEXT PRIMARY KEY, sigrefs TEXT NOT NULL, ident TEXT NOT NULL);
@@ -63,6 +64,7 @@ CREATE INDEX links_src ON links(src);
 CREATE TABLE labels(id TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY(id, label)) WITHOUT ROWID;
 CREATE INDEX labels_label ON labels(label, id);
 CREATE TABLE skipped(id TEXT PRIMARY KEY, type TEXT NOT NULL, err TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE persons(nid TEXT PRIMARY KEY, tip TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(title, body, comments, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
 `
 

@@ -44,6 +44,23 @@ func LoadNames(ctx context.Context, h repo.Home, rs ...*repo.Repo) *Names {
 			n.alias[nid] = p.Alias
 		}
 	}
+	return n.local(h)
+}
+
+// NamesWith is LoadNames of one project whose person documents, by NID
+// string, were read already (from the issue index, which keeps them
+// verified by tip).
+func NamesWith(h repo.Home, persons map[string]*repo.Person) *Names {
+	n := &Names{alias: map[string]string{}, shared: map[string]int{}}
+	for nid, p := range persons {
+		n.alias[nid] = p.Alias
+	}
+	return n.local(h)
+}
+
+// local adds what home h says of names to n: its own person document and
+// the aliases of the peers it follows.
+func (n *Names) local(h repo.Home) *Names {
 	if self, err := repo.PublicNID(h); err == nil {
 		if ph, err := h.Person(); err == nil && ph.NID.Equal(self) {
 			n.alias[self.String()] = ph.Doc.Alias
