@@ -16,9 +16,9 @@ import (
 )
 
 // TestTUIInTmux drives the real grove binary, which runs grove-tui, in a
-// real terminal: it opens
-// a project, an issue, writes a comment from the UI, and then finds the
-// comment with the CLI.
+// real terminal: started with no RID in a git clone of a project, it
+// opens that project, an issue, writes a comment from the UI, and then
+// finds the comment with the CLI.
 func TestTUIInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (.ci/run installs it): skipping the real-terminal test")
@@ -65,6 +65,11 @@ func TestTUIInTmux(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A working copy as the README makes one: git clone names the remote
+	// origin. grove tui, run in it with no RID, opens its project.
+	clone := filepath.Join(p.work, "clone")
+	p.run(p.work, "git", "clone", "-q", "grove://"+rid, clone)
+
 	sock := filepath.Join(t.TempDir(), "tmux.sock")
 	tmux := func(args ...string) string {
 		t.Helper()
@@ -84,7 +89,7 @@ func TestTUIInTmux(t *testing.T) {
 	// machines set CI, and termenv then takes any output for a non-terminal
 	// and draws without colour, where glamour keeps the stars of **bold**;
 	// NO_COLOR or COLORTERM would change the drawing too.
-	shell := "env -i " + strings.Join(env, " ") + " TERM=xterm-256color grove tui " + rid + " 2>" + shellQuote(filepath.Join(p.work, "tui.err"))
+	shell := "cd " + shellQuote(clone) + " && env -i " + strings.Join(env, " ") + " TERM=xterm-256color grove tui 2>" + shellQuote(filepath.Join(p.work, "tui.err"))
 	tmux("new-session", "-d", "-s", "grove", "-x", "80", "-y", "24", shell)
 	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
 
