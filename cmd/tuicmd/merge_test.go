@@ -16,7 +16,6 @@ import (
 
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
-	"example.com/grove/repo"
 	"example.com/grove/tui"
 )
 
@@ -27,27 +26,12 @@ import (
 // patch fixes is closed, as grove patch merge does.
 func TestMergeThroughUI(t *testing.T) {
 	ctx := context.Background()
-	alice, bob := testKey(t, 1), testKey(t, 2)
-	h := repo.Home{Dir: t.TempDir()}
-	doc := &protocol.Identity{Name: "test", DefaultBranch: "main", Delegates: []protocol.NID{alice.NID()}, Threshold: 1, Visibility: protocol.Visibility{Type: protocol.Public}}
-	r, err := repo.Create(ctx, h, alice, doc, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := issues.NewStore(r)
-	wc := t.TempDir()
-	gitRun(t, wc, "init", "-q", "-b", "main")
-	c0 := gitCommit(t, wc, "a", "a\n", "first")
-	gitRun(t, wc, "push", "-q", r.Path, "HEAD:refs/namespaces/"+alice.NID().String()+"/refs/heads/main")
-	if err := r.UpdateNamespace(ctx, alice, nil, t0); err != nil {
-		t.Fatal(err)
-	}
+	w := newPatchWorld(t)
+	h, r, st, alice, bob, c0, c1 := w.h, w.r, w.st, w.alice, w.bob, w.c0, w.c1
 	iid, err := st.CreateIssue(ctx, alice, t0, issues.NewIssue{Title: "b is missing"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c1 := gitCommit(t, wc, "a", "a\nb\n", "add b")
-	gitRun(t, wc, "push", "-q", r.Path, c1+":refs/tmp/c1")
 	pid, _, err := st.OpenPatch(ctx, bob, t0, issues.NewPatch{Title: "add b", Body: "Fixes #" + iid[:7], Base: c0, Head: c1})
 	if err != nil {
 		t.Fatal(err)

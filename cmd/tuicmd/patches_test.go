@@ -51,27 +51,44 @@ func gitCommit(t *testing.T, wc, file, content, msg string) string {
 	return gitRun(t, wc, "rev-parse", "HEAD")
 }
 
+// patchWorld is a project whose one delegate is alice, with main at c0
+// in her namespace and a commit c1 on it in storage, for bob to propose.
+type patchWorld struct {
+	h          repo.Home
+	r          *repo.Repo
+	st         *issues.Store
+	alice, bob *protocol.Key
+	c0, c1     string
+}
+
+func newPatchWorld(t *testing.T) patchWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := patchWorld{h: repo.Home{Dir: t.TempDir()}, alice: testKey(t, 1), bob: testKey(t, 2)}
+	doc := &protocol.Identity{Name: "test", DefaultBranch: "main", Delegates: []protocol.NID{w.alice.NID()}, Threshold: 1, Visibility: protocol.Visibility{Type: protocol.Public}}
+	var err error
+	if w.r, err = repo.Create(ctx, w.h, w.alice, doc, t0); err != nil {
+		t.Fatal(err)
+	}
+	w.st = issues.NewStore(w.r)
+	wc := t.TempDir()
+	gitRun(t, wc, "init", "-q", "-b", "main")
+	w.c0 = gitCommit(t, wc, "a", "a\n", "first")
+	gitRun(t, wc, "push", "-q", w.r.Path, "HEAD:refs/namespaces/"+w.alice.NID().String()+"/refs/heads/main")
+	if err := w.r.UpdateNamespace(ctx, w.alice, nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	w.c1 = gitCommit(t, wc, "a", "a\nb\n", "add b")
+	gitRun(t, wc, "push", "-q", w.r.Path, w.c1+":refs/tmp/c1")
+	return w
+}
+
 // TestPatchesAdapter opens a patch in a real storage and reads and reviews
 // it through the UI's adapter.
 func TestPatchesAdapter(t *testing.T) {
 	ctx := context.Background()
-	alice, bob := testKey(t, 1), testKey(t, 2)
-	h := repo.Home{Dir: t.TempDir()}
-	doc := &protocol.Identity{Name: "test", DefaultBranch: "main", Delegates: []protocol.NID{alice.NID()}, Threshold: 1, Visibility: protocol.Visibility{Type: protocol.Public}}
-	r, err := repo.Create(ctx, h, alice, doc, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := issues.NewStore(r)
-	wc := t.TempDir()
-	gitRun(t, wc, "init", "-q", "-b", "main")
-	c0 := gitCommit(t, wc, "a", "a\n", "first")
-	gitRun(t, wc, "push", "-q", r.Path, "HEAD:refs/namespaces/"+alice.NID().String()+"/refs/heads/main")
-	if err := r.UpdateNamespace(ctx, alice, nil, t0); err != nil {
-		t.Fatal(err)
-	}
-	c1 := gitCommit(t, wc, "a", "a\nb\n", "add b")
-	gitRun(t, wc, "push", "-q", r.Path, c1+":refs/tmp/c1")
+	w := newPatchWorld(t)
+	h, r, st, alice, bob, c0, c1 := w.h, w.r, w.st, w.alice, w.bob, w.c0, w.c1
 	id, rev, err := st.OpenPatch(ctx, bob, t0, issues.NewPatch{Title: "add b", Body: "adds b", Labels: []string{"feature"}, Base: c0, Head: c1})
 	if err != nil {
 		t.Fatal(err)
