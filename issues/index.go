@@ -25,23 +25,25 @@ import (
 
 // indexSchema is the version of the index's tables; an index of another
 // version is rebuilt.
-const indexSchema = "grove-issues-index 8"
+const indexSchema = "grove-issues-index 9"
 
 // The issues table holds issues and patches (type): what filters need in
 // columns and everything List prints in one encoded column, row (see
-// appendRow), so that listing reads one value per object. fts is
-// contentless: search needs only its index, and deleting by rowid is all
-// the index ever does to it. links are the references objects make
-// (Thread.Links), kept by target for backlinks. A patch's JSON (for list
-// --json) is in docs, by the row's n: kept out of the issues table, whose
-// every scan would read it otherwise; heads holds the commits that would make
-// an unmerged patch merged (its revisions' heads, its merge records'
-// commits), so that a move of the default branch re-resolves only the
-// patches it reaches (index_patch.go). skipped holds the objects
-// that failed to load or materialize from their tips (over a limit,
-// corrupt), with why: listings leave them out and say so, until their
-// tips move. persons caches the person documents that verified, by NID and
-// the tip they were verified at (index_persons.go).
+// appendRow), so that listing reads one value per object; issues_list
+// holds the rows again, by type and state, so that a listing reads its
+// type's rows only, from the index alone: a scan of the table read every
+// issue's page to list patches. fts is contentless: search needs only its
+// index, and deleting by rowid is all the index ever does to it. links are
+// the references objects make (Thread.Links), kept by target for
+// backlinks. A patch's JSON (for list --json) is in docs, by the row's n:
+// kept out of the issues table, whose every scan would read it otherwise;
+// heads holds the commits that would make an unmerged patch merged (its
+// revisions' heads, its merge records' commits), so that a move of the
+// default branch re-resolves only the patches it reaches (index_patch.go).
+// skipped holds the objects that failed to load or materialize from their
+// tips (over a limit, corrupt), with why: listings leave them out and say
+// so, until their tips move. persons caches the person documents that
+// verified, by NID and the tip they were verified at (index_persons.go).
 const schemaSQL = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE namespaces(nid TEXT PRIMARY KEY, sigrefs TEXT NOT NULL, ident TEXT NOT NULL);
@@ -56,6 +58,7 @@ CREATE TABLE issues(
 	verdict TEXT NOT NULL,
 	row TEXT NOT NULL
 );
+CREATE INDEX issues_list ON issues(type, state, row);
 CREATE TABLE docs(n INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE heads(oid TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(oid, id)) WITHOUT ROWID;
 CREATE INDEX heads_id ON heads(id);
@@ -772,11 +775,21 @@ func (ix *Index) rematerialize(ctx context.Context, tx *sql.Tx, ids map[string]b
 			return 0, err
 		}
 	}
+	// Issues first, then patches, each by ID: a rebuild writes each
+	// type's rows together.
 	list := make([]string, 0, len(ids))
 	for id := range ids {
 		list = append(list, id)
 	}
-	sort.Strings(list)
+	slices.SortFunc(list, func(a, b string) int {
+		if ta, tb := types[a] == PatchType, types[b] == PatchType; ta != tb {
+			if ta {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
 	// An empty table (a rebuild) has no old rows to delete.
 	var have int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM issues LIMIT 1)").Scan(&have); err != nil {
