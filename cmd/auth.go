@@ -15,6 +15,7 @@ import (
 
 type authOptions struct {
 	on
+	jsonFlag
 	Alias string
 }
 
@@ -33,7 +34,7 @@ passphrase leaves the key unencrypted.`,
   GROVE_PASSPHRASE=secret grove auth`,
 	), 0, false, func(ctx context.Context) error { return authRun(ctx, o) })
 	c.Flags().StringVar(&o.Alias, "alias", "", "a name people see next to your NID")
-	return c
+	return o.add(c)
 }
 
 func authRun(ctx context.Context, o *authOptions) error {
@@ -68,8 +69,11 @@ func authRun(ctx context.Context, o *authOptions) error {
 			return err
 		}
 	}
-	fmt.Fprintln(o.IO.Out, k.NID())
-	return nil
+	nid := k.NID()
+	return o.result(o.IO.Out, authJSON{NID: nid.String(), DID: nid.DID(), Alias: o.Alias, Home: h.Dir}, func() error {
+		_, err := fmt.Fprintln(o.IO.Out, nid)
+		return err
+	})
 }
 
 // newPassphrase takes the passphrase for a new key: GROVE_PASSPHRASE, or
@@ -105,4 +109,13 @@ func newPassphrase(io IO) ([]byte, error) {
 		return nil, fmt.Errorf("the passphrases differ: run 'grove auth' again")
 	}
 	return p1, nil
+}
+
+// authJSON is what auth --json prints: the fields of self --json a new
+// key has.
+type authJSON struct {
+	NID   string `json:"nid"`
+	DID   string `json:"did"`
+	Alias string `json:"alias"`
+	Home  string `json:"home"`
 }

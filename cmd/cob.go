@@ -304,6 +304,7 @@ func (o *jsonOptions) flags(c *cobra.Command) *cobra.Command {
 
 type commentOptions struct {
 	on
+	jsonFlag
 	Kind    *cobKind
 	Body    bodyInput
 	ReplyTo string
@@ -317,7 +318,7 @@ func newCommentCmd(e *env, k *cobKind) *cobra.Command {
 	), func(ctx context.Context) error { return commentRun(ctx, o) })
 	o.Body.flags(c, "comment")
 	c.Flags().StringVar(&o.ReplyTo, "reply-to", "", "reply to comment `COMMENT_ID` (a prefix is enough)")
-	return c
+	return o.add(c)
 }
 
 func commentRun(ctx context.Context, o *commentOptions) error {
@@ -349,8 +350,13 @@ func commentRun(ctx context.Context, o *commentOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.Out, oid)
-	return nil
+	return o.result(o.IO.Out, idJSON{ID: oid}, func() error { _, err := fmt.Fprintln(o.IO.Out, oid); return err })
+}
+
+// idJSON is what a command that writes one change prints with --json:
+// the change's ID, the ID of the comment or review it makes.
+type idJSON struct {
+	ID string `json:"id"`
 }
 
 // --- edit
@@ -391,7 +397,9 @@ func editRun(ctx context.Context, o *editOptions) error {
 	if !o.Title.Given && !bodied {
 		return usagef("nothing to change: give --title, --body or --body-file")
 	}
-	_, err = objs.change(ctx, o.ID, true, func(*issues.Thread) ([]issues.Action, error) {
+	var id string
+	_, err = objs.change(ctx, o.ID, true, func(th *issues.Thread) ([]issues.Action, error) {
+		id = th.ID
 		var acts []issues.Action
 		if o.Title.Given {
 			acts = append(acts, issues.Action{Type: issues.ActTitle, Title: o.Title.Value})
@@ -401,7 +409,11 @@ func editRun(ctx context.Context, o *editOptions) error {
 		}
 		return acts, nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	o.info("Edited %s %.7s", o.Kind.Noun, id)
+	return nil
 }
 
 // --- close, reopen, label, assign: one triage change each
@@ -412,16 +424,34 @@ type triageOptions struct {
 	Kind *cobKind
 }
 
-// triage writes act to the object, if the user may.
-func (o *triageOptions) triage(ctx context.Context, act issues.Action) error {
+// errUnchanged stops a triage change that would change nothing.
+var errUnchanged = errors.New("unchanged")
+
+// triage writes act to the object, if the user may, and confirms on a
+// terminal in one line, done ("Closed") and the object. A change of state
+// to the state the object is in writes nothing and says so.
+func (o *triageOptions) triage(ctx context.Context, act issues.Action, done string) error {
 	objs, err := openObjects(ctx, &o.deps, o.Kind)
 	if err != nil {
 		return err
 	}
-	_, err = objs.change(ctx, o.ID, true, func(*issues.Thread) ([]issues.Action, error) {
+	var id string
+	_, err = objs.change(ctx, o.ID, true, func(th *issues.Thread) ([]issues.Action, error) {
+		id = th.ID
+		if act.Type == issues.ActState && th.State == act.State && (act.Reason == "" || th.Reason == act.Reason) {
+			return nil, errUnchanged
+		}
 		return []issues.Action{act}, nil
 	})
-	return err
+	if errors.Is(err, errUnchanged) {
+		fmt.Fprintf(o.IO.Err, "grove: %s %.7s is %s already; nothing changed\n", o.Kind.Noun, id, act.State)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o.info("%s %s %.7s", done, o.Kind.Noun, id)
+	return nil
 }
 
 type closeOptions struct {
@@ -446,7 +476,7 @@ func closeRun(ctx context.Context, o *closeOptions) error {
 	if o.Kind.Reasons && o.Reason != issues.ReasonSolved && o.Reason != issues.ReasonOther {
 		return usagef("--reason must be solved or other")
 	}
-	return o.triage(ctx, issues.Action{Type: issues.ActState, State: issues.StateClosed, Reason: o.Reason})
+	return o.triage(ctx, issues.Action{Type: issues.ActState, State: issues.StateClosed, Reason: o.Reason}, "Closed")
 }
 
 func newReopenCmd(e *env, k *cobKind) *cobra.Command {
@@ -457,7 +487,7 @@ func newReopenCmd(e *env, k *cobKind) *cobra.Command {
 }
 
 func reopenRun(ctx context.Context, o *triageOptions) error {
-	return o.triage(ctx, issues.Action{Type: issues.ActState, State: issues.StateOpen})
+	return o.triage(ctx, issues.Action{Type: issues.ActState, State: issues.StateOpen}, "Reopened")
 }
 
 // setOptions are the options of the commands that add to and remove from
@@ -495,7 +525,7 @@ func labelRun(ctx context.Context, o *setOptions) error {
 	if err := checkLabels("add", o.Add); err != nil {
 		return err
 	}
-	return o.triage(ctx, issues.Action{Type: issues.ActLabel, Add: o.Add, Remove: o.Remove})
+	return o.triage(ctx, issues.Action{Type: issues.ActLabel, Add: o.Add, Remove: o.Remove}, "Changed the labels of")
 }
 
 func newAssignCmd(e *env, k *cobKind) *cobra.Command {
@@ -516,7 +546,7 @@ func assignRun(ctx context.Context, o *setOptions) error {
 	if err != nil {
 		return err
 	}
-	return o.triage(ctx, issues.Action{Type: issues.ActAssign, Add: add, Remove: rm})
+	return o.triage(ctx, issues.Action{Type: issues.ActAssign, Add: add, Remove: rm}, "Changed the assignees of")
 }
 
 // --- react
@@ -551,7 +581,9 @@ func reactRun(ctx context.Context, o *reactOptions) error {
 	if err != nil {
 		return err
 	}
+	var id string
 	_, err = objs.change(ctx, o.ID, true, func(th *issues.Thread) ([]issues.Action, error) {
+		id = th.ID
 		act := issues.Action{Type: issues.ActReact, Emoji: o.Emoji, Undo: o.Undo}
 		if o.Comment != "" {
 			id, err := findComment(o.Kind, th, o.Comment)
@@ -562,7 +594,15 @@ func reactRun(ctx context.Context, o *reactOptions) error {
 		}
 		return []issues.Action{act}, nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	verb := "Reacted to"
+	if o.Undo {
+		verb = "Took back your reaction to"
+	}
+	o.info("%s %s %.7s", verb, o.Kind.Noun, id)
+	return nil
 }
 
 // a returns noun with its indefinite article.

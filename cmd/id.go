@@ -25,6 +25,7 @@ func newIDCmd(e *env) *cobra.Command {
 
 type idUpdateOptions struct {
 	on
+	jsonFlag
 	Name, Description, DefaultBranch optString
 	AddDelegate, RemoveDelegate      []string
 	Threshold                        int
@@ -52,7 +53,7 @@ delegates; a single delegate can change a project whose threshold is 1.`,
 	f.StringVar(&o.Visibility, "visibility", "", "public or private")
 	stringsVarP(f, &o.Allow, "allow", "", "let `NID` see the private project (repeatable)")
 	stringsVarP(f, &o.Disallow, "disallow", "", "take `NID` off the allow list (repeatable)")
-	return c
+	return o.add(c)
 }
 
 func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
@@ -134,8 +135,10 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.Out, oid)
-	return nil
+	// "head", as id show names the identity's newest revision.
+	return o.result(o.IO.Out, struct {
+		Head string `json:"head"`
+	}{oid}, func() error { _, err := fmt.Fprintln(o.IO.Out, oid); return err })
 }
 
 func removeNIDs(in, rm []protocol.NID) []protocol.NID {
@@ -194,7 +197,7 @@ func idShowRun(ctx context.Context, o *jsonOptions) error {
 	if len(p.Allow) > 0 {
 		rows = append(rows, []string{"Allow", named(p.Allow)})
 	}
-	rows = append(rows, []string{"Revision", p.Head})
+	rows = append(rows, []string{"Head", p.Head})
 	return table(o.IO.Out, rows)
 }
 

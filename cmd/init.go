@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ import (
 
 type initOptions struct {
 	on
+	jsonFlag
 	Name, Description, DefaultBranch string
 	Private                          bool
 	Allow                            []string
@@ -34,6 +36,7 @@ the default branch there. Prints the RID.`,
   grove init --name hello --description "Says hello" --default-branch trunk
   grove init --private --allow 12D3KooW...`,
 	), 0, false, func(ctx context.Context) error { return initRun(ctx, o) })
+	o.add(c)
 	f := c.Flags()
 	f.StringVar(&o.Name, "name", "", "project name (default: the directory's name)")
 	f.StringVar(&o.Description, "description", "", "one-line description")
@@ -126,7 +129,12 @@ func initRun(ctx context.Context, o *initOptions) error {
 	push := repo.GitCommand(ctx, top, "push", "--quiet", "--set-upstream", "grove", "refs/heads/"+branch+":refs/heads/"+branch)
 	var stderr strings.Builder
 	push.Stderr = &stderr
-	if err := push.Run(); err != nil {
+	// A big repository takes seconds: on a terminal, a line says what
+	// runs (git's own progress would come with the helper's notes).
+	stop := newProgress(o.IO, 300*time.Millisecond).spin("Pushing " + branch + " into the new project's storage")
+	err = push.Run()
+	stop()
+	if err != nil {
 		undo()
 		return fmt.Errorf("push %s to the new project: %s", branch, firstLine(stderr.String(), err))
 	}
@@ -136,7 +144,10 @@ func initRun(ctx context.Context, o *initOptions) error {
 	if err := seedProject(ctx, h, r.RID); err != nil {
 		fmt.Fprintf(o.IO.Err, "grove: created %s, but could not seed it: %s (run 'grove seed %s')\n", r.RID, oneLine(err), r.RID)
 	}
-	fmt.Fprintln(o.IO.Out, r.RID)
+	if err := o.result(o.IO.Out, initJSON{RID: r.RID.String(), URL: r.RID.URL(), Remote: "grove", Name: name, DefaultBranch: branch},
+		func() error { _, err := fmt.Fprintln(o.IO.Out, r.RID); return err }); err != nil {
+		return err
+	}
 	if o.IO.ErrTTY {
 		fmt.Fprintf(o.IO.Err, "Initialized %s with remote \"grove\" = %s\n", name, r.RID.URL())
 	}
@@ -166,4 +177,13 @@ func firstLine(s string, err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// initJSON is what init --json prints.
+type initJSON struct {
+	RID           string `json:"rid"`
+	URL           string `json:"url"`
+	Remote        string `json:"remote"`
+	Name          string `json:"name"`
+	DefaultBranch string `json:"defaultBranch"`
 }

@@ -182,7 +182,7 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeList(o.IO, "issues", o.JSON, list, rows.rows)
+	return writeList(o.IO, "issues", o.JSON, list, []string{"ID", "STATE", "TITLE", "LABELS", "AUTHOR", "CREATED"}, rows.rows)
 }
 
 // eachIssue hands fn the summaries of the issues f matches, from the

@@ -80,5 +80,5 @@ func lsRun(ctx context.Context, o *lsOptions) error {
 	for _, p := range out {
 		rows = append(rows, []string{p.RID, p.Name, p.Visibility, p.Description})
 	}
-	return table(o.IO.Out, rows)
+	return headedTable(o.IO, []string{"RID", "NAME", "VISIBILITY", "DESCRIPTION"}, rows)
 }

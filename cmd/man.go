@@ -11,16 +11,22 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func newManCmd(*env) *cobra.Command {
+func newManCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:    "man DIR",
-		Short:  "Write man pages for every command into DIR",
-		Hidden: true,
-		Long:   `Write a man page for every command into DIR, creating it.`,
+		Use:   "man DIR",
+		Short: "Write man pages for every command into DIR",
+		Long:  `Write a man page for every command into DIR, creating it.`,
 		Example: `  grove man /usr/local/share/man/man1
   grove man ./man && man ./man/grove-init.1`,
 		Args: exactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return writeMan(c.Root(), args[0]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := writeMan(c.Root(), args[0]); err != nil {
+				return err
+			}
+			d := e.deps(nil)
+			d.info("Wrote the man pages into %s", args[0])
+			return nil
+		},
 	}
 }
 

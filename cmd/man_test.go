@@ -62,7 +62,8 @@ func TestWriteMan(t *testing.T) {
 			t.Errorf("%s: %v\n%s", name, err, b)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "grove-man.1")); err == nil {
-		t.Error("the hidden man command got a page")
+	// grove man is listed in help, so it has a page of its own too.
+	if _, err := os.Stat(filepath.Join(dir, "grove-man.1")); err != nil {
+		t.Errorf("grove man has no page: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,17 +162,22 @@ func announcedTo(n int) string {
 	return fmt.Sprintf("announced to %d peers", n)
 }
 
+type connectOptions struct {
+	on
+	jsonFlag
+}
+
 func newConnectCmd(e *env) *cobra.Command {
-	o := &on{}
-	return o.bind(e, doc("connect MULTIADDR", "Dial a peer and remember it",
+	o := &connectOptions{}
+	return o.add(o.bind(e, doc("connect MULTIADDR", "Dial a peer and remember it",
 		`Remember the peer at MULTIADDR (which ends in /p2p/NID) in your policy, so
 your node dials it whenever it starts, and dial it now through the running
 node. Prints the peer's NID.`,
 		"  grove connect /ip4/192.0.2.10/tcp/8776/p2p/12D3KooW...",
-	), 1, false, func(ctx context.Context) error { return connectRun(ctx, o) })
+	), 1, false, func(ctx context.Context) error { return connectRun(ctx, o) }))
 }
 
-func connectRun(ctx context.Context, o *on) error {
+func connectRun(ctx context.Context, o *connectOptions) error {
 	addr := o.Args[0]
 	nid, err := control.ParseAddr(addr)
 	if err != nil {
@@ -192,8 +198,10 @@ func connectRun(ctx context.Context, o *on) error {
 		if err != nil {
 			return fmt.Errorf("remembered, but %w", err)
 		}
-		fmt.Fprintln(o.IO.Out, got)
-		return nil
+		return o.result(o.IO.Out, struct {
+			NID  string `json:"nid"`
+			Addr string `json:"addr"`
+		}{got, addr}, func() error { _, err := fmt.Fprintln(o.IO.Out, got); return err })
 	})
 	if errors.Is(err, errNoNode) {
 		return fmt.Errorf("remembered %s, but no node is running to dial it: start one with 'grove node start'", nid)
@@ -236,14 +244,22 @@ func seedRun(ctx context.Context, o *seedOptions) error {
 	_, err = repo.Open(h, rid)
 	stored := err == nil
 	if len(o.From) > 0 && !stored {
-		_, err := fetchProject(ctx, &o.deps, h, rid, o.From)
-		return err
+		if _, err := fetchProject(ctx, &o.deps, h, rid, o.From); err != nil {
+			return err
+		}
+		o.info("Seeding %s", rid)
+		return nil
 	}
 	if err := seedProject(ctx, h, rid); err != nil {
 		return err
 	}
-	if !stored && runningNode(h) == nil {
+	switch {
+	case !stored && runningNode(h) == nil:
 		o.info("Seeding %s; it is not in local storage yet: 'grove clone %s' or --from fetch it", rid, rid)
+	case runningNode(h) == nil:
+		o.info("Seeding %s from when your node starts ('grove node start')", rid)
+	default:
+		o.info("Seeding %s", rid)
 	}
 	return nil
 }
@@ -276,10 +292,14 @@ func unseedRun(ctx context.Context, o *on) error {
 		return err
 	}
 	err = askNode(ctx, h, time.Minute, func(ctx context.Context, cl *control.Client) error { return cl.Unseed(ctx, rid) })
-	if !errors.Is(err, errNoNode) {
+	if errors.Is(err, errNoNode) {
+		err = editPolicy(h, func(pol *control.Policy) bool { return pol.RemoveSeed(rid) })
+	}
+	if err != nil {
 		return err
 	}
-	return editPolicy(h, func(pol *control.Policy) bool { return pol.RemoveSeed(rid) })
+	o.info("No longer seeding %s; its storage stays", rid)
+	return nil
 }
 
 // fetchProject gets a project that is not stored yet, through the running
@@ -322,6 +342,7 @@ func fetchProject(ctx context.Context, d *deps, h repo.Home, rid protocol.RID, f
 
 type cloneOptions struct {
 	on
+	jsonFlag
 	From []string
 }
 
@@ -341,7 +362,18 @@ node, or a node started for the fetch when none runs.`,
 		return nil
 	}
 	stringsVarP(c.Flags(), &o.From, "from", "", "a peer to fetch the project from (repeatable)")
-	return c
+	return o.add(c)
+}
+
+// cloneJSON is what clone --json prints; Peer and Bytes are empty when
+// the project was in local storage already.
+type cloneJSON struct {
+	RID    string `json:"rid"`
+	Dir    string `json:"dir"`
+	Remote string `json:"remote"`
+	URL    string `json:"url"`
+	Peer   string `json:"peer,omitempty"`
+	Bytes  int64  `json:"bytes,omitempty"`
 }
 
 func cloneRun(ctx context.Context, o *cloneOptions) error {
@@ -370,6 +402,7 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 		return err
 	}
 	r, err := repo.Open(h, rid)
+	out := cloneJSON{RID: rid.String(), Remote: "grove", URL: rid.URL()}
 	switch {
 	case err == nil:
 		o.info("%s is in local storage already", rid)
@@ -377,9 +410,11 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 			return err
 		}
 	case errors.Is(err, repo.ErrNotFound):
-		if _, err := fetchProject(ctx, &o.deps, h, rid, o.From); err != nil {
+		res, err := fetchProject(ctx, &o.deps, h, rid, o.From)
+		if err != nil {
 			return err
 		}
+		out.Peer, out.Bytes = res.Peer, res.Bytes
 		if r, err = repo.Open(h, rid); err != nil {
 			return err
 		}
@@ -415,7 +450,8 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 		return fmt.Errorf("git clone: %s", firstLine(stderr.String(), err))
 	}
 	o.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
-	return nil
+	out.Dir = dir
+	return o.result(o.IO.Out, out, func() error { _, err := fmt.Fprintln(o.IO.Out, dir); return err })
 }
 
 func emptyDir(dir string) bool {
@@ -601,6 +637,7 @@ func hasOwnRefs(ctx context.Context, d *deps, r *repo.Repo) (bool, error) {
 
 type followOptions struct {
 	on
+	JSON  bool
 	Alias string
 }
 
@@ -609,21 +646,72 @@ func newFollowCmd(e *env) *cobra.Command {
 	c := o.bind(e, doc("follow NID", "Fetch a peer's namespace in every project you seed",
 		`Follow NID: its namespace is fetched in every project you seed, besides the
 delegates' and, in public projects, everyone's. --alias names it in
-listings and is the default name of 'grove remote add'.`,
+listings and is the default name of 'grove remote add'. With no NID, list
+the peers you follow.`,
 		"  grove follow 12D3KooW... --alias bob",
 	), 1, false, func(ctx context.Context) error { return followRun(ctx, o) })
+	c.Use = "follow [NID]"
+	c.Example += "\n  grove follow --json"
+	c.Args = maxArgs(1)
+	inner := c.RunE
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return followsRun(o)
+		}
+		return inner(c, args)
+	}
 	c.Flags().StringVar(&o.Alias, "alias", "", "a name for the peer")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON (the list, with no NID)")
 	return c
 }
 
+// followsRun lists the peers followed, with their aliases.
+func followsRun(o *followOptions) error {
+	if o.Alias != "" {
+		return usagef("--alias names the peer to follow: give its NID")
+	}
+	h, err := o.Home()
+	if err != nil {
+		return err
+	}
+	pol, err := control.LoadPolicy(h)
+	if err != nil {
+		return err
+	}
+	type follow struct {
+		NID   string `json:"nid"`
+		Alias string `json:"alias"`
+	}
+	out := []follow{}
+	for nid, alias := range pol.Follows {
+		out = append(out, follow{nid, alias})
+	}
+	slices.SortFunc(out, func(a, b follow) int { return strings.Compare(a.NID, b.NID) })
+	if o.JSON {
+		return writeJSON(o.IO.Out, out)
+	}
+	rows := make([][]string, len(out))
+	for i, f := range out {
+		rows[i] = []string{f.NID, f.Alias}
+	}
+	return headedTable(o.IO, []string{"NID", "ALIAS"}, rows)
+}
+
 func followRun(ctx context.Context, o *followOptions) error {
+	if o.JSON {
+		return usagef("--json lists the peers you follow: give no NID")
+	}
 	if err := checkPlain(plainFlag{"alias", optString{o.Alias, true}}); err != nil {
 		return err
 	}
-	return o.editFollows(func(follows map[string]string, nid string) bool {
+	err := o.editFollows(func(follows map[string]string, nid string) bool {
 		follows[nid] = o.Alias
 		return true
 	})
+	if err == nil {
+		o.info("Following %s in every project you seed", o.ID)
+	}
+	return err
 }
 
 func newUnfollowCmd(e *env) *cobra.Command {
@@ -634,11 +722,21 @@ func newUnfollowCmd(e *env) *cobra.Command {
 }
 
 func unfollowRun(ctx context.Context, o *on) error {
-	return o.editFollows(func(follows map[string]string, nid string) bool {
-		_, ok := follows[nid]
+	was := false
+	err := o.editFollows(func(follows map[string]string, nid string) bool {
+		_, was = follows[nid]
 		delete(follows, nid)
-		return ok
+		return was
 	})
+	switch {
+	case err != nil:
+		return err
+	case was:
+		o.info("No longer following %s", o.ID)
+	default:
+		o.info("You were not following %s", o.ID)
+	}
+	return nil
 }
 
 // editFollows lets edit change whom the policy follows, for the NID the
@@ -675,6 +773,7 @@ func newRemoteCmd(e *env) *cobra.Command {
 
 type remoteAddOptions struct {
 	on
+	jsonFlag
 	Name string
 }
 
@@ -687,7 +786,7 @@ with, or else a short form of NID.`,
 		"  grove remote add 12D3KooW... --name bob\n  git fetch bob",
 	), 1, false, func(ctx context.Context) error { return remoteAddRun(ctx, o) })
 	c.Flags().StringVar(&o.Name, "name", "", "the remote's name")
-	return c
+	return o.add(c)
 }
 
 func remoteAddRun(ctx context.Context, o *remoteAddOptions) error {
@@ -719,7 +818,9 @@ func remoteAddRun(ctx context.Context, o *remoteAddOptions) error {
 	if _, err := gitOutput(ctx, "", "remote", "add", name, url); err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.Out, name)
 	o.info("Added remote %q = %s", name, url)
-	return nil
+	return o.result(o.IO.Out, struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	}{name, url}, func() error { _, err := fmt.Fprintln(o.IO.Out, name); return err })
 }

@@ -81,6 +81,7 @@ its addresses and its log.`,
 
 type nodeStartOptions struct {
 	on
+	jsonFlag
 	Listen       []string
 	Public       bool
 	Bootstrap    []string
@@ -134,7 +135,7 @@ interrupted.`,
 	f.IntVar(&o.PassphraseFD, "passphrase-fd", 0, "")
 	f.MarkHidden("daemon")
 	f.MarkHidden("passphrase-fd")
-	return c
+	return o.add(c)
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -328,8 +329,8 @@ func startBackground(ctx context.Context, d *deps, h repo.Home, o *nodeStartOpti
 		if err != nil {
 			return fmt.Errorf("the node started but does not answer: %w", err)
 		}
-		for _, a := range addrs {
-			fmt.Fprintln(d.IO.Out, a)
+		if err := printAddrs(d.IO.Out, &o.jsonFlag, addrs); err != nil {
+			return err
 		}
 		if d.IO.ErrTTY {
 			fmt.Fprintf(d.IO.Err, "Node started (pid %d); log in %s\n", c.Process.Pid, fs.log)
@@ -429,7 +430,9 @@ func runNode(ctx context.Context, d *deps, h repo.Home, key *protocol.Key, o *no
 	// peer book), so a dead one does not hold it up.
 
 	if !o.Daemon {
-		fmt.Fprint(d.IO.Out, addrs)
+		if err := printAddrs(d.IO.Out, &o.jsonFlag, n.Addrs()); err != nil {
+			return err
+		}
 		if d.IO.ErrTTY {
 			fmt.Fprintln(d.IO.Err, "Node running; Ctrl-C stops it")
 		}
@@ -604,24 +607,45 @@ func nodeStatusRun(ctx context.Context, o *jsonOptions) error {
 	return table(o.IO.Out, rows)
 }
 
-func newNodeAddrsCmd(e *env) *cobra.Command {
-	o := &on{}
-	return o.bind(e, doc("addrs", "Print the node's addresses, one per line, each ending in /p2p/NID", "",
-		"  grove node addrs\n  grove connect $(grove node addrs | head -1)",
-	), 0, false, func(ctx context.Context) error { return nodeAddrsRun(ctx, o) })
+// printAddrs prints a node's addresses, one a line or, with --json, as a
+// JSON array.
+func printAddrs(w io.Writer, j *jsonFlag, addrs []string) error {
+	if addrs == nil {
+		addrs = []string{}
+	}
+	return j.result(w, addrs, func() error {
+		for _, a := range addrs {
+			if _, err := fmt.Fprintln(w, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-func nodeAddrsRun(ctx context.Context, o *on) error {
+type nodeAddrsOptions struct {
+	on
+	jsonFlag
+}
+
+func newNodeAddrsCmd(e *env) *cobra.Command {
+	o := &nodeAddrsOptions{}
+	return o.add(o.bind(e, doc("addrs", "Print the node's addresses, one per line, each ending in /p2p/NID", "",
+		"  grove node addrs\n  grove connect $(grove node addrs | head -1)",
+	), 0, false, func(ctx context.Context) error { return nodeAddrsRun(ctx, o) }))
+}
+
+func nodeAddrsRun(ctx context.Context, o *nodeAddrsOptions) error {
 	h, err := o.Home()
 	if err != nil {
 		return err
 	}
 	return askNode(ctx, h, 10*time.Second, func(ctx context.Context, cl *control.Client) error {
 		addrs, err := cl.Addrs(ctx)
-		for _, a := range addrs {
-			fmt.Fprintln(o.IO.Out, a)
+		if err != nil {
+			return err
 		}
-		return err
+		return printAddrs(o.IO.Out, &o.jsonFlag, addrs)
 	})
 }
 
@@ -670,10 +694,13 @@ func nodePeersRun(ctx context.Context, o *jsonOptions) error {
 		}
 		rows = append(rows, []string{p.NID, alias, addr})
 	}
-	if len(rows) == 0 && o.IO.ErrTTY {
-		fmt.Fprintln(o.IO.Err, "No peers connected")
+	if len(rows) == 0 {
+		if o.IO.ErrTTY {
+			fmt.Fprintln(o.IO.Err, "No peers connected")
+		}
+		return nil
 	}
-	return table(o.IO.Out, rows)
+	return headedTable(o.IO, []string{"NID", "NAME", "ADDRESS"}, rows)
 }
 
 func newNodeForgetCmd(e *env) *cobra.Command {

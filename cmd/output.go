@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"github.com/spf13/cobra"
 
 	"example.com/grove/protocol/termtext"
 )
@@ -83,6 +86,15 @@ func table(w io.Writer, rows [][]string) error {
 		}
 	}
 	return alignTable(w, rows)
+}
+
+// headedTable prints rows as table does, under header when stdout is a
+// terminal; piped, the rows alone, for scripts.
+func headedTable(io IO, header []string, rows [][]string) error {
+	if io.OutTTY && len(rows) > 0 {
+		rows = append([][]string{header}, rows...)
+	}
+	return table(io.Out, rows)
 }
 
 // alignTable prints aligned columns, exactly as text/tabwriter with padding 2
@@ -161,4 +173,74 @@ func tabTable(w io.Writer, rows [][]string) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// jsonFlag is --json on a command whose result is a few values (an ID, an
+// address): with it the command prints them as one JSON object, with the
+// field names its text uses, instead of its text.
+type jsonFlag struct{ JSON bool }
+
+// add defines --json on c.
+func (j *jsonFlag) add(c *cobra.Command) *cobra.Command {
+	c.Flags().BoolVar(&j.JSON, "json", false, "print the result as JSON")
+	return c
+}
+
+// result prints v as JSON with --json, or else what text prints.
+func (j *jsonFlag) result(w io.Writer, v any, text func() error) error {
+	if j.JSON {
+		return writeJSON(w, v)
+	}
+	return text()
+}
+
+// colour reports whether the command may colour what it prints: stdout
+// is a terminal, NO_COLOR is unset or empty (no-color.org) and TERM is
+// not dumb.
+func (d *deps) colour() bool {
+	return d.IO.OutTTY && d.getenv("NO_COLOR") == "" && d.getenv("TERM") != "dumb"
+}
+
+// The few SGR sequences grove colours with. grove links no terminal
+// library for them: each package's init is paid by every command.
+const (
+	sgrBold  = "\x1b[1m"
+	sgrRed   = "\x1b[31m"
+	sgrGreen = "\x1b[32m"
+	sgrCyan  = "\x1b[36m"
+	sgrReset = "\x1b[0m"
+)
+
+// colourDiff colours a unified diff as git does: file headers bold, hunk
+// headers cyan, removed lines red, added lines green. text is safe to
+// print already (termtext.Text): the only escapes in the result are these.
+func colourDiff(text string) string {
+	var b strings.Builder
+	b.Grow(len(text) + len(text)/8)
+	for line := range strings.Lines(text) {
+		body := strings.TrimSuffix(line, "\n")
+		sgr := ""
+		switch {
+		case strings.HasPrefix(body, "diff "), strings.HasPrefix(body, "index "),
+			strings.HasPrefix(body, "--- "), strings.HasPrefix(body, "+++ "),
+			strings.HasPrefix(body, "new file"), strings.HasPrefix(body, "deleted file"),
+			strings.HasPrefix(body, "similarity"), strings.HasPrefix(body, "rename "):
+			sgr = sgrBold
+		case strings.HasPrefix(body, "@@"):
+			sgr = sgrCyan
+		case strings.HasPrefix(body, "-"):
+			sgr = sgrRed
+		case strings.HasPrefix(body, "+"):
+			sgr = sgrGreen
+		}
+		if sgr == "" || body == "" {
+			b.WriteString(line)
+			continue
+		}
+		b.WriteString(sgr)
+		b.WriteString(body)
+		b.WriteString(sgrReset)
+		b.WriteString(line[len(body):])
+	}
+	return b.String()
 }

@@ -424,7 +424,7 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 			return err
 		}
 	}
-	return writeList(o.IO, "patches", o.JSON, docs, rows)
+	return writeList(o.IO, "patches", o.JSON, docs, []string{"ID", "STATE", "TITLE", "REVISION", "REVIEWS", "AUTHOR", "CREATED"}, rows)
 }
 
 // --- show
@@ -475,26 +475,44 @@ func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 		return err
 	}
 	nm := ps.names(ctx)
+	var diff *diffJSON
+	if to != "" {
+		out, err := ps.r.Git(ctx, nil, "diff", "--no-color", "--no-ext-diff", from, to)
+		if err != nil {
+			return fmt.Errorf("diff %.7s..%.7s: %w (are the patch's commits in local storage? sync first)", from, to, err)
+		}
+		diff = &diffJSON{From: from, To: to, Text: string(out)}
+	}
 	if o.JSON {
 		named := newPatchJSON(p, nm)
 		return writeJSON(o.IO.Out, struct {
 			shownPatch
 			AuthorName string            `json:"authorName,omitempty"`
 			Names      map[string]string `json:"names"`
-		}{shownPatch{p, bl}, named.AuthorName, nm.Map(append(named.nids, backlinkNIDs(bl)...)...)})
+			Diff       *diffJSON         `json:"diff,omitempty"`
+		}{shownPatch{p, bl}, named.AuthorName, nm.Map(append(named.nids, backlinkNIDs(bl)...)...), diff})
 	}
 	showPatch(o.IO.Out, p, bl, nm)
-	if to == "" {
+	if diff == nil {
 		return nil
 	}
-	diff, err := ps.r.Git(ctx, nil, "diff", "--no-color", "--no-ext-diff", from, to)
-	if err != nil {
-		return fmt.Errorf("diff %.7s..%.7s: %w (are the patch's commits in local storage? sync first)", from, to, err)
-	}
 	// The diff is of the peer's commits (paths, lines): shown safe, like
-	// the rest; 'git diff' in the storage gives the bytes.
-	fmt.Fprintf(o.IO.Out, "\n── diff %.7s..%.7s\n%s", from, to, termtext.Text(string(diff)))
+	// the rest; 'git diff' in the storage gives the bytes. On a terminal
+	// it is coloured, the colours added after.
+	text := termtext.Text(diff.Text)
+	if o.colour() {
+		text = colourDiff(text)
+	}
+	fmt.Fprintf(o.IO.Out, "\n── diff %.7s..%.7s\n%s", from, to, text)
 	return nil
+}
+
+// diffJSON is the diff patch show --diff prints, in its JSON: the two
+// commits and git's unified diff between them.
+type diffJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Text string `json:"text"`
 }
 
 // diffRange returns the commits whose diff show prints: none without
@@ -529,6 +547,7 @@ func diffRange(p *issues.Patch, o *patchShowOptions) (from, to string, err error
 
 type patchReviewOptions struct {
 	on
+	jsonFlag
 	Revision                string
 	Accept, Reject, Comment bool
 	Body                    bodyInput
@@ -555,7 +574,7 @@ anyone who may see the project may review.`,
 	f.StringVar(&o.File, "file", "", "anchor the body to `PATH` in the revision's head")
 	f.IntVar(&o.Line, "line", 0, "anchor the body to line `N` of --file")
 	f.IntVar(&o.EndLine, "end-line", 0, "end the anchored range at line `M`")
-	return c
+	return o.add(c)
 }
 
 func patchReviewRun(ctx context.Context, o *patchReviewOptions) error {
@@ -612,8 +631,7 @@ func patchReviewRun(ctx context.Context, o *patchReviewOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.Out, oid)
-	return nil
+	return o.result(o.IO.Out, idJSON{ID: oid}, func() error { _, err := fmt.Fprintln(o.IO.Out, oid); return err })
 }
 
 // checkLines checks that path exists in commit and has at least line lines.
@@ -638,6 +656,7 @@ func checkLines(ctx context.Context, r *repo.Repo, commit, path string, line int
 // patch.
 type revisionOptions struct {
 	on
+	jsonFlag
 	Revision string
 }
 
@@ -648,7 +667,7 @@ func newPatchCheckoutCmd(e *env) *cobra.Command {
   grove patch checkout 3f2a --revision 1`,
 	), 1, false, func(ctx context.Context) error { return patchCheckoutRun(ctx, o) })
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` (number or ID prefix; default: the newest)")
-	return c
+	return o.add(c)
 }
 
 func patchCheckoutRun(ctx context.Context, o *revisionOptions) error {
@@ -678,8 +697,14 @@ func patchCheckoutRun(ctx context.Context, o *revisionOptions) error {
 	if err := git("checkout", "-q", "-B", branch, r.Head); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.IO.Out, "Switched to branch %s at revision %d (%.7s)\n", branch, n, r.Head)
-	return nil
+	return o.result(o.IO.Out, struct {
+		Branch   string `json:"branch"`
+		Revision int    `json:"revision"`
+		Head     string `json:"head"`
+	}{branch, n, r.Head}, func() error {
+		_, err := fmt.Fprintf(o.IO.Out, "Switched to branch %s at revision %d (%.7s)\n", branch, n, r.Head)
+		return err
+	})
 }
 
 // --- merge
@@ -694,7 +719,7 @@ update, announced to a running node. Only delegates may merge.`,
 		"  grove patch merge 3f2a",
 	), func(ctx context.Context) error { return patchMergeRun(ctx, o) })
 	c.Flags().StringVarP(&o.Revision, "revision", "r", "", "the revision `R` to merge (default: the newest)")
-	return c
+	return o.add(c)
 }
 
 func patchMergeRun(ctx context.Context, o *revisionOptions) error {
@@ -720,9 +745,21 @@ func patchMergeRun(ctx context.Context, o *revisionOptions) error {
 	}
 	o.Announce(ctx, ps.r.RID)
 	branch := termtext.Line(v.Branch) // the project's identity names it
-	fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, res.How(), branch, res.Commit)
-	for _, id := range res.Closed {
-		fmt.Fprintf(o.IO.Out, "closed issue %.7s, which it fixes\n", id)
+	closed := append([]string{}, res.Closed...)
+	if err := o.result(o.IO.Out, struct {
+		ID     string   `json:"id"`
+		How    string   `json:"how"`
+		Branch string   `json:"branch"`
+		Commit string   `json:"commit"`
+		Closed []string `json:"closed"`
+	}{p.ID, res.How(), v.Branch, res.Commit, closed}, func() error {
+		fmt.Fprintf(o.IO.Out, "patch %.7s %s into %s at %.7s\n", p.ID, res.How(), branch, res.Commit)
+		for _, id := range res.Closed {
+			fmt.Fprintf(o.IO.Out, "closed issue %.7s, which it fixes\n", id)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	// Bring the working copy's view of the remote up to date.
 	if rem, err := cli.WorkingCopy(ctx, ""); o.RID == "" && err == nil && rem.URL.NID.IsZero() {

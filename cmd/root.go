@@ -138,6 +138,9 @@ directly with other peers.`,
 	for _, name := range commandOrder {
 		root.AddCommand(commands[name](e))
 	}
+	if completing(e.args) {
+		addCompletions(e, root)
+	}
 	return root
 }
 

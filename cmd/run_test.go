@@ -175,6 +175,15 @@ func TestIssueRun(t *testing.T) {
 			re.must(assignRun(ctx, &setOptions{triageOptions: triageOptions{on: re.on(nil, id), Kind: issueKind}, Add: []string{re.key.NID().String()}}))
 			re.must(reactRun(ctx, &reactOptions{on: re.on(nil, id), Kind: issueKind, Emoji: "👍", Comment: c1}))
 			re.must(closeRun(ctx, &closeOptions{triageOptions: triageOptions{on: re.on(nil, id), Kind: issueKind}, Reason: issues.ReasonOther}))
+			// A terminal hears what was done, in one line; a pipe nothing.
+			if want := map[bool]string{true: "Closed issue " + id[:7] + "\n"}[tty]; re.err.String() != want || re.out.Len() != 0 {
+				t.Fatalf("close: stdout %q stderr %q, want stderr %q", re.out.String(), re.err.String(), want)
+			}
+			// Closing it again writes nothing, and says so.
+			re.must(closeRun(ctx, &closeOptions{triageOptions: triageOptions{on: re.on(nil, id), Kind: issueKind}, Reason: issues.ReasonOther}))
+			if want := "grove: issue " + id[:7] + " is closed already; nothing changed\n"; re.err.String() != want {
+				t.Fatalf("second close: stderr %q, want %q", re.err.String(), want)
+			}
 
 			th := re.thread(issueKind, id)
 			switch {
@@ -198,9 +207,13 @@ func TestIssueRun(t *testing.T) {
 			}
 
 			// The list, as a table and as JSON.
+			// On a terminal, under a header row.
 			re.must(issueListRun(ctx, &issueListOptions{on: re.on(nil, ""), State: "all"}))
-			if n := strings.Count(re.out.String(), "\n"); n != 2 || !strings.Contains(re.out.String(), id[:7]+"  closed (other)  Crash on every start  ui  ") {
+			if n := strings.Count(re.out.String(), "\n"); n != map[bool]int{false: 2, true: 3}[tty] || !strings.Contains(re.out.String(), id[:7]+"  closed (other)  Crash on every start  ui  ") {
 				t.Fatalf("list:\n%s", re.out.String())
+			}
+			if strings.HasPrefix(re.out.String(), "ID       STATE           TITLE") != tty {
+				t.Fatalf("list, header row only on a terminal:\n%s", re.out.String())
 			}
 			re.must(issueListRun(ctx, &issueListOptions{on: re.on(nil, ""), State: "closed", JSON: true}))
 			var list []issues.Summary
@@ -315,13 +328,41 @@ func TestPatchRun(t *testing.T) {
 				t.Fatalf("patch %+v", p)
 			}
 			re.must(patchShowRun(ctx, &patchShowOptions{on: re.on(nil, id), Diff: true}))
-			for _, want := range []string{"add b\nopen · opened by ", " · 1 revision · no verdicts\n", "labels: needs-tests\n", "🎉 1\n", "── revision 1 ", "    ── reply ", "── diff ", "+b\n"} {
+			// The diff is coloured on a terminal, as git colours it.
+			added := map[bool]string{false: "\n+b\n", true: "\n\x1b[32m+b\x1b[0m\n"}[tty]
+			for _, want := range []string{"add b\nopen · opened by ", " · 1 revision · no verdicts\n", "labels: needs-tests\n", "🎉 1\n", "── revision 1 ", "    ── reply ", "── diff ", added} {
 				if !strings.Contains(re.out.String(), want) {
 					t.Fatalf("show: no %q in\n%s", want, re.out.String())
 				}
 			}
+			if tty && !strings.Contains(re.out.String(), "\x1b[36m@@ ") {
+				t.Fatalf("show: hunk header not coloured:\n%q", re.out.String())
+			}
+			// NO_COLOR turns colours off, as does a pipe.
+			re.env = []string{"NO_COLOR=1"}
+			re.must(patchShowRun(ctx, &patchShowOptions{on: re.on(nil, id), Diff: true}))
+			re.env = nil
+			if strings.Contains(re.out.String(), "\x1b") || !strings.Contains(re.out.String(), "\n+b\n") {
+				t.Fatalf("show with NO_COLOR:\n%q", re.out.String())
+			}
+			// --json carries the diff.
+			re.must(patchShowRun(ctx, &patchShowOptions{on: re.on(nil, id), Diff: true, JSON: true}))
+			var withDiff struct {
+				Diff *diffJSON `json:"diff"`
+			}
+			if err := json.Unmarshal(re.out.Bytes(), &withDiff); err != nil || withDiff.Diff == nil || !strings.Contains(withDiff.Diff.Text, "\n+b\n") || withDiff.Diff.To != p.Revisions[0].Head {
+				t.Fatalf("show --diff --json: %v %s", err, re.out.String())
+			}
 			re.must(patchListRun(ctx, &patchListOptions{on: re.on(nil, ""), State: "all"}))
-			if !strings.HasPrefix(re.out.String(), id[:7]+"  open  add b  r1  no verdicts  ") {
+			rows := re.out.String()
+			if tty {
+				header, rest, _ := strings.Cut(rows, "\n")
+				if !strings.HasPrefix(header, "ID       STATE  TITLE  REVISION  REVIEWS") {
+					t.Fatalf("list: header %q", header)
+				}
+				rows = rest
+			}
+			if f := strings.Fields(rows); len(f) < 7 || strings.Join(f[:7], " ") != id[:7]+" open add b r1 no verdicts" {
 				t.Fatalf("list: %q", re.out.String())
 			}
 		})
@@ -383,7 +424,7 @@ func TestIssueNewEditor(t *testing.T) {
 		}
 	}
 	re.must(issueListRun(ctx, &issueListOptions{on: re.on(nil, ""), State: "all"}))
-	if n := strings.Count(re.out.String(), "\n"); n != 1 {
+	if n := strings.Count(re.out.String(), "\n") - 1; n != 1 { // under a header row
 		t.Errorf("%d issues listed after aborts:\n%s", n, re.out.String())
 	}
 

@@ -62,5 +62,5 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 		}
 		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, a, h.Created.Format("2006-01-02")})
 	}
-	return writeList(o.IO, "issues or patches", o.JSON, hits, rows)
+	return writeList(o.IO, "issues or patches", o.JSON, hits, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows)
 }

@@ -114,6 +114,7 @@ func selfRun(ctx context.Context, o *selfOptions) error {
 
 type selfEditOptions struct {
 	on
+	jsonFlag
 	Alias, Name, Email optString
 }
 
@@ -129,7 +130,7 @@ what you may do in a project is decided by your key, never by a name.`,
 	c.Flags().Var(&o.Alias, "alias", "the `NAME` people see next to or in place of your NID")
 	c.Flags().Var(&o.Name, "name", "your full name (empty to remove it)")
 	c.Flags().Var(&o.Email, "email", "your email address (empty to remove it)")
-	return c
+	return o.add(c)
 }
 
 func selfEditRun(ctx context.Context, o *selfEditOptions) error {
@@ -203,7 +204,19 @@ func selfEditRun(ctx context.Context, o *selfEditOptions) error {
 			changed = append(changed, rid)
 		}
 	}
-	fmt.Fprintf(o.IO.Out, "%s: signed revision %d (%s), written to %s\n", ph.Doc.Alias, ph.Revisions, short(ph.Tip), plural(len(changed), "project"))
+	projects := make([]string, len(changed))
+	for i, rid := range changed {
+		projects[i] = rid.String()
+	}
+	if err := o.result(o.IO.Out, struct {
+		personJSON
+		Projects []string `json:"projects"`
+	}{personJSON{Alias: ph.Doc.Alias, Name: ph.Doc.Name, Email: ph.Doc.Email, Revisions: ph.Revisions, Commit: ph.Tip}, projects}, func() error {
+		_, err := fmt.Fprintf(o.IO.Out, "%s: signed revision %d (%s), written to %s\n", ph.Doc.Alias, ph.Revisions, short(ph.Tip), plural(len(changed), "project"))
+		return err
+	}); err != nil {
+		return err
+	}
 	for _, rid := range changed {
 		o.Announce(ctx, rid)
 	}

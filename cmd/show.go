@@ -270,9 +270,10 @@ func warnSkipped(io IO, skipped []issues.Skipped) {
 }
 
 // writeList prints what a list command found: with asJSON the items as a
-// JSON array, else rows as a table, or, when there are none and stderr is
-// a terminal, a line saying that no plural match.
-func writeList[T any](io IO, plural string, asJSON bool, items []T, rows [][]string) error {
+// JSON array, else rows as a table, under a header row when stdout is a
+// terminal (piped, the rows alone, for scripts), or, when there are none
+// and stderr is a terminal, a line saying that no plural match.
+func writeList[T any](io IO, plural string, asJSON bool, items []T, header []string, rows [][]string) error {
 	if asJSON {
 		out := newJSONList(io.Out)
 		for i := range items {
@@ -288,7 +289,7 @@ func writeList[T any](io IO, plural string, asJSON bool, items []T, rows [][]str
 		}
 		return nil
 	}
-	return table(io.Out, rows)
+	return headedTable(io, header, rows)
 }
 
 // In JSON, the names of the people an object names go next to their
@@ -325,10 +326,12 @@ func withNames(doc json.RawMessage, nm *cli.Names) (json.RawMessage, error) {
 		return nil, fmt.Errorf("patch in the index: %w", err)
 	}
 	pj := newPatchJSON(&p, nm)
+	// commentCount as issue list has it.
 	extra, err := json.Marshal(struct {
-		AuthorName string            `json:"authorName,omitempty"`
-		Names      map[string]string `json:"names"`
-	}{pj.AuthorName, pj.Names})
+		CommentCount int               `json:"commentCount"`
+		AuthorName   string            `json:"authorName,omitempty"`
+		Names        map[string]string `json:"names"`
+	}{len(p.Comments), pj.AuthorName, pj.Names})
 	if err != nil {
 		return nil, err
 	}

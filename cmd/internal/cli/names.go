@@ -117,3 +117,12 @@ func (n *Names) Map(nids ...string) map[string]string {
 	}
 	return out
 }
+
+// Known returns every NID n has a name for, with its alias.
+func (n *Names) Known() map[string]string {
+	out := make(map[string]string, len(n.alias))
+	for nid, a := range n.alias {
+		out[nid] = a
+	}
+	return out
+}
