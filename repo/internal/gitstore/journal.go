@@ -231,11 +231,8 @@ func removeIfExists(p string) error {
 	return nil
 }
 
-// rollForward moves every ref of updates that is still at its old value
-// to its new one, or, when a new value's object is missing, every ref
-// back to its old value. A ref at neither value is left alone: nothing
-// but this transaction could have moved it before its journal was
-// finished, unless someone wrote the storage without its writer lock.
+// rollForward moves every ref of updates to its new value or, when a new
+// value's object is missing, back to its old one (settle).
 func (s *Store) rollForward(updates []RefUpdate) error {
 	var rd *ObjectReader
 	defer func() {
@@ -250,13 +247,24 @@ func (s *Store) rollForward(updates []RefUpdate) error {
 			break
 		}
 	}
-	f := &Refs{dir: s.dir}
+	return settle(s.dir, updates, target)
+}
+
+// settle moves every ref of updates that is at its old or new value to
+// target's value for it, in a transaction without a journal of its own:
+// the journal being finished covers it, and stays until it is done, so a
+// crash here is finished again from it. A ref at neither value is left
+// alone: nothing but the transaction could have moved it before its
+// journal was finished, unless someone wrote the storage without its
+// writer lock.
+func settle(dir string, updates []RefUpdate, target func(RefUpdate) string) error {
+	f := &Refs{dir: dir}
 	defer f.release()
 	packed, err := f.packedRefs()
 	if err != nil {
 		return err
 	}
-	probe := &refTx{dir: s.dir}
+	probe := &refTx{dir: dir}
 	var tx []RefUpdate
 	for _, u := range updates {
 		cur, err := probe.current(packed, u.Name)
@@ -267,16 +275,11 @@ func (s *Store) rollForward(updates []RefUpdate) error {
 		if cur == want || (cur != u.Old && cur != u.New) {
 			continue
 		}
-		if want != "" && !s.hasObject(&rd, want) {
-			return fmt.Errorf("ref %s: neither %s nor %s is in the storage", u.Name, u.Old, u.New)
-		}
 		tx = append(tx, RefUpdate{Name: u.Name, Old: cur, New: want})
 	}
 	if len(tx) == 0 {
 		return nil
 	}
-	// Without a journal of its own: until it is done, j stays, and a
-	// crash here is finished again from it.
-	t := &refTx{dir: s.dir, updates: tx, noJournal: true}
+	t := &refTx{dir: dir, updates: tx, noJournal: true}
 	return t.commit()
 }

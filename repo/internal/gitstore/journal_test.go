@@ -207,3 +207,29 @@ func TestFinishInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestRefTxFailedRenameRollsBack: a rename that fails after the commit
+// point (here its lock file vanished) makes the transaction put back the
+// refs it had moved, remove its journal and report the failure.
+func TestRefTxFailedRenameRollsBack(t *testing.T) {
+	dir, tx, before, _ := crashTx(t)
+	s := Open(dir)
+	s.step = func(what string) {
+		if what == "rename refs/test/loose.lock" {
+			os.Remove(filepath.Join(dir, "refs", "test", "new", "one.lock"))
+		}
+	}
+	err := s.UpdateRefs(tx)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("UpdateRefs = %v, want the failed rename", err)
+	}
+	sameRefs(t, refState(t, dir, "refs/"), before)
+	if s.Interrupted() {
+		t.Fatal("the journal is still there")
+	}
+	locks, _ := filepath.Glob(filepath.Join(dir, "refs", "test", "*.lock"))
+	if len(locks) > 0 {
+		t.Fatalf("lock files left: %v", locks)
+	}
+	gitIn(t, dir, nil, "fsck", "--no-dangling")
+}

@@ -208,15 +208,22 @@ func (t *refTx) commit() (err error) {
 			return err
 		}
 		t.did("write the journal")
+		updates := t.updates
 		defer func() {
-			if err == nil {
-				// After the lock files of deletions are gone too.
-				t.unlock()
-				err = removeIfExists(j)
-				t.did("remove the journal")
+			// After the lock files of deletions are gone too.
+			t.unlock()
+			if err != nil {
+				// A rename failed, the refs are part moved: back to
+				// where they were, or, if that fails too, j stays and
+				// the next writer finishes them.
+				if settle(t.dir, updates, func(u RefUpdate) string { return u.Old }) != nil {
+					return
+				}
 			}
-			// Else j stays: the refs are part moved, and the next
-			// writer finishes them.
+			if rerr := removeIfExists(j); err == nil {
+				err = rerr
+			}
+			t.did("remove the journal")
 		}()
 	}
 	if len(deleted) > 0 {
