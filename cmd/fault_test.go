@@ -20,16 +20,14 @@ import (
 // ref transaction, the index): after each, the storage fscks clean and
 // verifies, the listing works (the index catches up or rebuilds), every
 // issue a command reported as made is there, and the next command
-// completes.
+// completes. Most writing commands are killed in their ref
+// transaction, which takes a few hundred microseconds of a command's
+// tens of milliseconds: inotify sees the signed refs' lock file (or the
+// transaction's journal) written, and the kill follows at once or a
+// little later. Before the transaction was crash-atomic, a kill between
+// its renames (a namespace whose refs differ from its signed refs, so
+// verify fails) was found in a few runs that way.
 func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
-	if os.Getenv("GROVE_FAULT_TESTS") == "" {
-		// Known, open (issue 18, finding 7): a ref transaction renames its
-		// refs one at a time, so a kill between two renames can leave a
-		// namespace whose refs differ from its signed refs ('grove verify'
-		// fails). This test finds it within 50 runs; it runs on demand
-		// until the transaction is crash-atomic.
-		t.Skip("a kill between a transaction's renames breaks verify (issue 18, finding 7): set GROVE_FAULT_TESTS=1 to run")
-	}
 	p := newPeer(t)
 	dir, rid := p.project()
 	first := p.run(dir, "grove", "issue", "new", "--title", "first")
@@ -37,13 +35,15 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 	start := time.Now()
 	p.run(dir, "grove", "issue", "comment", first, "--body", "timing")
 	full := time.Since(start)
-	runs := 50
+	runs := 60
 	if testing.Short() {
 		runs = 10
 	}
+	storage := p.storage(rid)
+	sigrefsDir := filepath.Join(storage, "refs", "namespaces", p.nid, "refs", "grove")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	var made []string
-	killed := 0
+	killed, inTx := 0, 0
 	for i := range runs {
 		var args []string
 		switch i % 3 {
@@ -63,18 +63,50 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 			span = int64(full) / 2
 		}
 		delay := time.Duration(rng.Int64N(span))
-		out, wasKilled := p.runKilledAfter(dir, delay, "grove", args...)
+		var trigger <-chan struct{}
+		var w *dirWatch
+		what := fmt.Sprintf("after %v", delay)
+		if i%3 != 2 && i%4 != 0 {
+			// In the ref transaction: when the signed refs' lock file is
+			// made, or written, or the journal is written, and then
+			// within 300 µs.
+			os.MkdirAll(sigrefsDir, 0o755) // a pack-refs may have removed it
+			if w = watchDirs(t, sigrefsDir, storage); w != nil {
+				match, nth := "closed sigrefs.lock", 1+rng.IntN(2)
+				if rng.IntN(4) == 0 {
+					match, nth = "closed grove-reftx-", 1
+				}
+				extra := time.Duration(rng.Int64N(int64(300 * time.Microsecond)))
+				trigger = afterEvent(w, match, nth, extra)
+				// Killed only then: a command that makes no such
+				// event runs to its end.
+				delay = 10 * full
+				what = fmt.Sprintf("%v after event %d of %q", extra, nth, match)
+			}
+		}
+		out, wasKilled, triggered := p.runKilledAfter(dir, delay, trigger, "grove", args...)
+		if w != nil {
+			w.Close()
+		}
 		if wasKilled {
 			killed++
+			if triggered {
+				inTx++
+			}
 		} else if args[1] == "new" {
 			made = append(made, strings.TrimSpace(out))
 		}
-		p.run(p.storage(rid), "git", "fsck", "--no-progress", "--no-dangling")
-		p.run(dir, "grove", "verify", rid)
+		where := fmt.Sprintf("run %d (%s, killed=%v %s)", i, args[1], wasKilled, what)
+		if err := p.check(storage, "git", "fsck", "--no-progress", "--no-dangling"); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if err := p.check(dir, "grove", "verify", rid); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
 		list := p.run(dir, "grove", "issue", "list", "--state", "all")
 		for _, id := range made {
 			if !strings.Contains(list, id[:7]) {
-				t.Fatalf("run %d (%s, killed after %v): issue %s, reported as made, is not listed:\n%s", i, args[1], delay, id, list)
+				t.Fatalf("%s: issue %s, reported as made, is not listed:\n%s", where, id, list)
 			}
 		}
 	}
@@ -86,13 +118,46 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 	if !strings.Contains(show, "after the kills") {
 		t.Fatalf("the last comment is not shown:\n%s", show)
 	}
-	t.Logf("%d of %d commands killed before they finished; %d issues made", killed, runs, len(made))
+	t.Logf("%d of %d commands killed before they finished, %d of them in a ref transaction; %d issues made", killed, runs, inTx, len(made))
+}
+
+// check runs a program in dir; its error has all the program printed.
+func (p *peer) check(dir, name string, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, name, args...)
+	c.Dir, c.Env = dir, p.env
+	if out, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// afterEvent returns a channel closed extra after w's nth event that
+// starts with match.
+func afterEvent(w *dirWatch, match string, nth int, extra time.Duration) <-chan struct{} {
+	c := make(chan struct{})
+	go func() {
+		for ev := range w.events {
+			if strings.HasPrefix(ev, match) {
+				if nth--; nth == 0 {
+					// Spin: a timer this short would fire late.
+					for start := time.Now(); time.Since(start) < extra; {
+					}
+					close(c)
+					return
+				}
+			}
+		}
+	}()
+	return c
 }
 
 // runKilledAfter runs a program in its own process group and kills the
-// group with SIGKILL after delay, unless it finished first. It returns
-// the program's stdout and whether it was killed.
-func (p *peer) runKilledAfter(dir string, delay time.Duration, name string, args ...string) (string, bool) {
+// group with SIGKILL when trigger is closed or after delay, unless it
+// finished first. It returns the program's stdout, whether it was
+// killed, and whether trigger did it.
+func (p *peer) runKilledAfter(dir string, delay time.Duration, trigger <-chan struct{}, name string, args ...string) (string, bool, bool) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -106,22 +171,27 @@ func (p *peer) runKilledAfter(dir string, delay time.Duration, name string, args
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	triggered := false
 	select {
 	case err := <-done:
 		if err != nil {
 			p.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 		}
-		return stdout.String(), false
-	case <-time.After(delay):
-		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-		err := <-done
-		var ee *exec.ExitError
-		if err == nil || !errors.As(err, &ee) {
-			// It finished between the timer and the kill.
-			return stdout.String(), false
-		}
-		return stdout.String(), true
+		return stdout.String(), false, false
+	case <-trigger:
+		triggered = true
+	case <-timer.C:
 	}
+	syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+	err := <-done
+	var ee *exec.ExitError
+	if err == nil || !errors.As(err, &ee) {
+		// It finished between the timer and the kill.
+		return stdout.String(), false, false
+	}
+	return stdout.String(), true, triggered
 }
 
 // TestFullDisk runs issue commands with the home on a small, full tmpfs:

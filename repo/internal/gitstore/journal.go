@@ -22,8 +22,9 @@ import (
 // every ref is locked, checked and its new value written to its lock, the
 // transaction writes the journal, a file "grove-reftx-<random>" in the
 // storage naming every ref with its old and new value and ending in a
-// trailer, and syncs it: that is the commit point. Then come the renames,
-// then the journal is removed. A journal found later (FinishInterrupted,
+// trailer, and syncs it (writeJournal): that is the commit point. Then
+// come the renames, then the journal is removed; should a rename fail,
+// the refs moved are put back first. A journal found later (FinishInterrupted,
 // run by the next writer holding the storage's writer lock, and by
 // whoever opens the storage when no writer holds it) is a transaction
 // whose process died after its commit point: its refs are rolled forward
@@ -54,8 +55,10 @@ const (
 // maxJournal bounds a journal's file (a transaction of one clone's refs).
 const maxJournal = 256 << 20
 
-// writeJournal writes updates as a new journal in dir, synced with its
-// directory, and returns its path.
+// writeJournal writes updates as a new journal in dir, synced, and
+// returns its path. Its directory is not synced, as git syncs none: a
+// journaling file system such as ext4 writes metadata changes in order,
+// so its name is on disk before the renames that follow are.
 func writeJournal(dir string, updates []RefUpdate) (string, error) {
 	var b bytes.Buffer
 	b.WriteString(journalHeader)
@@ -89,27 +92,11 @@ func writeJournal(dir string, updates []RefUpdate) (string, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = syncDir(dir)
-	}
 	if err != nil {
 		os.Remove(path)
 		return "", fmt.Errorf("write ref journal: %w", err)
 	}
 	return path, nil
-}
-
-// syncDir makes the entries of dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // readJournal parses the journal at path. complete is false when the
