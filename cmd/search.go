@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 )
 
@@ -41,26 +42,35 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 		return err
 	}
 	var hits []issues.Hit
+	var nm *cli.Names
 	err = withIndex(ctx, &o.deps, objs, func(ix *issues.Index) (err error) {
-		hits, err = ix.Search(ctx, strings.Join(o.Args, " "))
-		return err
+		if hits, err = ix.Search(ctx, strings.Join(o.Args, " ")); err != nil {
+			return err
+		}
+		nm = objs.namesIn(ctx, ix)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	// Authors by name, as issue and patch list show them; in JSON,
+	// authorName beside author.
+	type hitJSON struct {
+		issues.Hit
+		AuthorName string `json:"authorName,omitempty"`
+	}
 	var rows [][]string
-	short := map[string]string{} // by author: a project has few
+	var out []hitJSON
 	for _, h := range hits {
+		if o.JSON {
+			out = append(out, hitJSON{h, nameIfAny(nm, h.Author)})
+			continue
+		}
 		state := h.State
 		if h.Reason != "" {
 			state += " (" + h.Reason + ")"
 		}
-		a, ok := short[h.Author]
-		if !ok {
-			a = shortNID(h.Author)
-			short[h.Author] = a
-		}
-		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, a, h.Created.Format("2006-01-02")})
+		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, nm.Of(h.Author), h.Created.Format("2006-01-02")})
 	}
-	return writeList(o.IO, "issues or patches", o.JSON, hits, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows)
+	return writeList(o.IO, "issues or patches", o.JSON, out, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows)
 }

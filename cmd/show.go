@@ -9,7 +9,6 @@ import (
 
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
-	"example.com/grove/protocol"
 	"example.com/grove/protocol/termtext"
 )
 
@@ -200,15 +199,6 @@ func showReview(w io.Writer, rv *issues.Review, nm *cli.Names) {
 
 // short is an ID's first 7 bytes, as git shows an oid.
 func short(id string) string { return id[:min(len(id), 7)] }
-
-// shortNID is a node ID's short form, or s as it is (made safe) when s
-// is not a node ID.
-func shortNID(s string) string {
-	if n, err := protocol.ParseNID(s); err == nil {
-		return n.Short()
-	}
-	return termtext.Line(s)
-}
 
 // verdictSummary counts the newest revision's accepts and rejects, in
 // words: "+1 -0" would read as a diff stat.
