@@ -398,6 +398,7 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 	var rows [][]string
 	var skipped []issues.Skipped
 	var nm *cli.Names
+	short := map[string]string{} // author → nm.Of: a project has few
 	err = withIndex(ctx, &o.deps, ps.objects, func(ix *issues.Index) error {
 		nm = ps.namesIn(ctx, ix)
 		var err error
@@ -405,7 +406,12 @@ func patchListRun(ctx context.Context, o *patchListOptions) error {
 			docs, err = ix.PatchDocs(ctx, f)
 		} else {
 			err = ix.EachPatch(ctx, f, func(n int, p *issues.PatchSummary) error {
-				rows = append(rows, patchSummaryRow(p, nm))
+				a, ok := short[p.Author]
+				if !ok {
+					a = nm.Of(p.Author)
+					short[p.Author] = a
+				}
+				rows = append(rows, patchSummaryRow(p, a))
 				return nil
 			})
 		}

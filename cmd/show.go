@@ -214,9 +214,10 @@ func verdictSummary(p *issues.Patch) string {
 	return verdictText(acc, rej)
 }
 
-// patchSummaryRow is a listed patch's row (table makes its cells safe).
-func patchSummaryRow(p *issues.PatchSummary, nm *cli.Names) []string {
-	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", p.Revisions), verdictText(p.Accepted, p.Rejected), nm.Of(p.Author), p.Created.Format("2006-01-02")}
+// patchSummaryRow is a listed patch's row (table makes its cells safe),
+// with its author shown as author.
+func patchSummaryRow(p *issues.PatchSummary, author string) []string {
+	return []string{p.ID[:7], p.State, p.Title, fmt.Sprintf("r%d", p.Revisions), verdictText(p.Accepted, p.Rejected), author, p.Created.Format("2006-01-02")}
 }
 
 // verdictText says acc accepts and rej rejects in words.
