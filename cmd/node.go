@@ -543,6 +543,8 @@ type nodeStatusJSON struct {
 	// Projects are the seeded projects with their connected seeders and
 	// the last exchange with each.
 	Projects []control.ProjectStatus `json:"projects,omitempty"`
+	// Goroutines is how many the node runs (bench/soak.sh watches it).
+	Goroutines int `json:"goroutines,omitempty"`
 }
 
 func newNodeStatusCmd(e *env) *cobra.Command {
@@ -569,7 +571,7 @@ func nodeStatusRun(ctx context.Context, o *jsonOptions) error {
 		}
 		s = nodeStatusJSON{State: "running", PID: st.PID, NID: st.NID, Addrs: st.Addrs,
 			Peers: &st.Peers, Seeds: st.Seeds, Started: &st.Started,
-			Reachability: st.Reachability, Reservations: st.Reservations, Projects: st.Projects}
+			Reachability: st.Reachability, Reservations: st.Reservations, Projects: st.Projects, Goroutines: st.Goroutines}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errNoNode) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"path/filepath"
 	"sync"
 	"time"
@@ -192,7 +193,7 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 	case "status":
 		st := &Status{NID: n.NID().String(), PID: os.Getpid(), Addrs: n.Addrs(),
 			Peers: len(n.host.Network().Peers()), Started: s.started,
-			Reachability: n.Reachability(), Reservations: n.Reservations()}
+			Reachability: n.Reachability(), Reservations: n.Reservations(), Goroutines: runtime.NumGoroutine()}
 		if pol, perr := LoadPolicy(n.cfg.Home); perr == nil {
 			st.Seeds = pol.Seeds
 			st.Projects = n.projectStatus(pol)

@@ -141,6 +141,9 @@ type Status struct {
 	Reservations []string `json:"reservations,omitempty"`
 	// Projects are the seeded projects, each with its connected seeders.
 	Projects []ProjectStatus `json:"projects,omitempty"`
+	// Goroutines is how many the node runs now: flat over time on a node
+	// that leaks none (bench/soak.sh watches it).
+	Goroutines int `json:"goroutines"`
 }
 
 // ProjectStatus is one seeded project as a running node sees it.
