@@ -8,8 +8,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
