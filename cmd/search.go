@@ -61,6 +61,7 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 	}
 	var rows [][]string
 	var out []hitJSON
+	short := map[string]string{} // author → nm.Of: a project has few
 	for _, h := range hits {
 		if o.JSON {
 			out = append(out, hitJSON{h, nameIfAny(nm, h.Author)})
@@ -70,7 +71,12 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 		if h.Reason != "" {
 			state += " (" + h.Reason + ")"
 		}
-		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, nm.Of(h.Author), h.Created.Format("2006-01-02")})
+		a, ok := short[h.Author]
+		if !ok {
+			a = nm.Of(h.Author)
+			short[h.Author] = a
+		}
+		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, a, h.Created.Format("2006-01-02")})
 	}
 	return writeList(o.IO, "issues or patches", o.JSON, out, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows)
 }
