@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,7 +41,6 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 		runs = 10
 	}
 	storage := p.storage(rid)
-	sigrefsDir := filepath.Join(storage, "refs", "namespaces", p.nid, "refs", "grove")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	var made []string
 	killed, inTx := 0, 0
@@ -56,38 +56,9 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 			// The index is written by a listing: make it work.
 			os.RemoveAll(filepath.Join(p.home(), "cache"))
 		}
-		// Half the kills fall in the first half of a typical run, the
-		// rest anywhere up to twice its length (the machine's speed varies).
-		span := int64(full) * 2
-		if i%2 == 0 {
-			span = int64(full) / 2
-		}
-		delay := time.Duration(rng.Int64N(span))
-		var trigger <-chan struct{}
-		var w *dirWatch
-		what := fmt.Sprintf("after %v", delay)
-		if i%3 != 2 && i%4 != 0 {
-			// In the ref transaction: when the signed refs' lock file is
-			// made, or written, or the journal is written, and then
-			// within 300 µs.
-			os.MkdirAll(sigrefsDir, 0o755) // a pack-refs may have removed it
-			if w = watchDirs(t, sigrefsDir, storage); w != nil {
-				match, nth := "closed sigrefs.lock", 1+rng.IntN(2)
-				if rng.IntN(4) == 0 {
-					match, nth = "closed grove-reftx-", 1
-				}
-				extra := time.Duration(rng.Int64N(int64(300 * time.Microsecond)))
-				trigger = afterEvent(w, match, nth, extra)
-				// Killed only then: a command that makes no such
-				// event runs to its end.
-				delay = 10 * full
-				what = fmt.Sprintf("%v after event %d of %q", extra, nth, match)
-			}
-		}
-		out, wasKilled, triggered := p.runKilledAfter(dir, delay, trigger, "grove", args...)
-		if w != nil {
-			w.Close()
-		}
+		k := p.plan(t, rng, full, storage, i%2 == 0, i%3 != 2 && i%4 != 0)
+		out, wasKilled, triggered := p.runKilledAfter(dir, k.delay, k.trigger, false, "grove", args...)
+		k.stop()
 		if wasKilled {
 			killed++
 			if triggered {
@@ -96,7 +67,7 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 		} else if args[1] == "new" {
 			made = append(made, strings.TrimSpace(out))
 		}
-		where := fmt.Sprintf("run %d (%s, killed=%v %s)", i, args[1], wasKilled, what)
+		where := fmt.Sprintf("run %d (%s, killed=%v %s)", i, args[1], wasKilled, k.what)
 		if err := p.check(storage, "git", "fsck", "--no-progress", "--no-dangling"); err != nil {
 			t.Fatalf("%s: %v", where, err)
 		}
@@ -119,6 +90,133 @@ func TestKilledIssueCommandsLeaveStoreSound(t *testing.T) {
 		t.Fatalf("the last comment is not shown:\n%s", show)
 	}
 	t.Logf("%d of %d commands killed before they finished, %d of them in a ref transaction; %d issues made", killed, runs, inTx, len(made))
+}
+
+// kill is when runKilledAfter kills a program: on trigger, if not nil,
+// else after delay.
+type kill struct {
+	delay   time.Duration
+	trigger <-chan struct{}
+	what    string
+	w       *dirWatch
+}
+
+// plan picks when to kill a command that takes about full to run on the
+// storage at path storage (of p's namespace). Early kills fall in the
+// first half of a typical run, the others anywhere up to twice its length
+// (the machine's speed varies). In a ref transaction (inTx) they fall
+// when the signed refs' lock file is made, or written, or the journal is
+// written, and then within 300 µs; such a command that makes no such
+// event runs to its end. Call stop when the command is done.
+func (p *peer) plan(t *testing.T, rng *rand.Rand, full time.Duration, storage string, early, inTx bool) *kill {
+	span := int64(full) * 2
+	if early {
+		span = int64(full) / 2
+	}
+	k := &kill{delay: time.Duration(rng.Int64N(span))}
+	k.what = fmt.Sprintf("after %v", k.delay)
+	if !inTx {
+		return k
+	}
+	sigrefsDir := filepath.Join(storage, "refs", "namespaces", p.nid, "refs", "grove")
+	os.MkdirAll(sigrefsDir, 0o755) // a pack-refs may have removed it
+	if k.w = watchDirs(t, sigrefsDir, storage); k.w == nil {
+		return k
+	}
+	match, nth := "closed sigrefs.lock", 1+rng.IntN(2)
+	if rng.IntN(4) == 0 {
+		match, nth = "closed grove-reftx-", 1
+	}
+	extra := time.Duration(rng.Int64N(int64(300 * time.Microsecond)))
+	k.trigger = afterEvent(k.w, match, nth, extra)
+	k.delay = 10 * full
+	k.what = fmt.Sprintf("%v after event %d of %q", extra, nth, match)
+	return k
+}
+
+// stop ends k's watch, if any.
+func (k *kill) stop() {
+	if k.w != nil {
+		k.w.Close()
+	}
+}
+
+// TestKilledPushesLeaveStoreSound kills git push through the helper
+// (git, git-remote-grove and receive-pack: the process group, or all but
+// git) at random points or inside the push's ref transaction, pushing branches and, every
+// other time, a patch (to refs/patches): after each, the storage fscks
+// clean and verifies; a branch push git took as done (exit 0, or its
+// remote-tracking ref moved, which a killed git may have done) is in the
+// storage, and a patch push git reported is a listed patch (the report
+// goes to git only once the push landed); and the next push completes.
+func TestKilledPushesLeaveStoreSound(t *testing.T) {
+	p := newPeer(t)
+	dir, rid := p.project()
+	storage := p.storage(rid)
+	start := time.Now()
+	p.run(dir, "git", "push", "-q", "grove", "HEAD:refs/heads/timing")
+	full := time.Since(start)
+	runs := 20
+	if testing.Short() {
+		runs = 6
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	killed, inTx, patches := 0, 0, 0
+	for i := range runs {
+		branch := fmt.Sprintf("b%d", i)
+		p.run(dir, "git", "checkout", "-q", "-B", branch, "main")
+		p.run(dir, "git", "commit", "-q", "--allow-empty", "-m", "change "+branch)
+		head := p.run(dir, "git", "rev-parse", "HEAD")
+		dst := "refs/heads/" + branch
+		if i%2 == 1 {
+			dst = "refs/patches"
+		}
+		k := p.plan(t, rng, full, storage, i%4 < 2, i%3 != 0)
+		// Every other time only git's children die (the helper, and
+		// receive-pack): git lives on to act on what it was told.
+		onlyChildren := rng.IntN(2) == 0
+		_, wasKilled, triggered := p.runKilledAfter(dir, k.delay, k.trigger, onlyChildren, "git", "push", "-q", "grove", "HEAD:"+dst)
+		k.stop()
+		where := fmt.Sprintf("run %d (push to %s, killed=%v (only git's children: %v) %s)", i, dst, wasKilled, onlyChildren, k.what)
+		if wasKilled {
+			killed++
+			if triggered {
+				inTx++
+			}
+		} else if dst == "refs/patches" {
+			patches++
+		}
+		// git moves its remote-tracking ref only on an ok in the report,
+		// even if it is killed before it exits.
+		tracking, _ := p.try(dir, "git", "rev-parse", "--verify", "-q", "refs/remotes/grove/"+branch)
+		if (tracking == head || dst != "refs/patches" && !wasKilled) && p.storageRef(storage, dst) != head {
+			t.Fatalf("%s: git took the push as done, the storage has %s at %q, not %s", where, dst, p.storageRef(storage, dst), head)
+		}
+		if err := p.check(storage, "git", "fsck", "--no-progress", "--no-dangling"); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if err := p.check(dir, "grove", "verify", rid); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		list := p.run(dir, "grove", "patch", "list")
+		if n := len(regexp.MustCompile(`(?m)^[0-9a-f]{7} `).FindAllString(list, -1)); n < patches {
+			t.Fatalf("%s: %d patches listed, git reported %d opened:\n%s", where, n, patches, list)
+		}
+	}
+	if killed == 0 {
+		t.Fatalf("no push of %d was killed before it finished (a whole one takes %v): the test kills too late", runs, full)
+	}
+	p.run(dir, "git", "checkout", "-q", "main")
+	p.run(dir, "git", "commit", "-q", "--allow-empty", "-m", "after the kills")
+	p.run(dir, "git", "push", "-q", "grove", "main")
+	t.Logf("%d of %d pushes killed before they finished, %d of them in a ref transaction; %d patches opened", killed, runs, inTx, patches)
+}
+
+// storageRef returns the value of ref name in p's namespace of the
+// storage, "" if there is none.
+func (p *peer) storageRef(storage, name string) string {
+	out, _ := p.try(storage, "git", "rev-parse", "--verify", "-q", "refs/namespaces/"+p.nid+"/"+name)
+	return out
 }
 
 // check runs a program in dir; its error has all the program printed.
@@ -155,9 +253,11 @@ func afterEvent(w *dirWatch, match string, nth int, extra time.Duration) <-chan 
 
 // runKilledAfter runs a program in its own process group and kills the
 // group with SIGKILL when trigger is closed or after delay, unless it
-// finished first. It returns the program's stdout, whether it was
-// killed, and whether trigger did it.
-func (p *peer) runKilledAfter(dir string, delay time.Duration, trigger <-chan struct{}, name string, args ...string) (string, bool, bool) {
+// finished first; with onlyChildren, only the processes it started (and
+// theirs), so that it sees them die. It returns the program's stdout,
+// whether it was killed (or failed once its children were), and whether
+// trigger did it.
+func (p *peer) runKilledAfter(dir string, delay time.Duration, trigger <-chan struct{}, onlyChildren bool, name string, args ...string) (string, bool, bool) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -184,7 +284,13 @@ func (p *peer) runKilledAfter(dir string, delay time.Duration, trigger <-chan st
 		triggered = true
 	case <-timer.C:
 	}
-	syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+	if kids := descendants(c.Process.Pid); onlyChildren && len(kids) > 0 {
+		for _, pid := range kids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	} else {
+		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+	}
 	err := <-done
 	var ee *exec.ExitError
 	if err == nil || !errors.As(err, &ee) {
