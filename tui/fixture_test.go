@@ -351,8 +351,11 @@ func (f *fixture) Patch(ctx context.Context, rid, id string) (*Patch, error) {
 	for _, p := range f.patches[rid] {
 		if strings.HasPrefix(p.ID, id) {
 			c := *p
-			c.May = Permissions{Comment: true, Merge: slices.Contains(f.delegates, f.me) && p.State != PatchMerged}
-			if !c.May.Merge && p.State != PatchMerged {
+			c.May = Permissions{Comment: f.me != "", Merge: slices.Contains(f.delegates, f.me) && p.State != PatchMerged}
+			switch {
+			case f.me == "":
+				c.May.Why = "no key yet: run 'grove auth' to write"
+			case !c.May.Merge && p.State != PatchMerged:
 				c.May.Why = "patch " + p.ID[:7] + ": only a delegate may merge"
 			}
 			return &c, nil

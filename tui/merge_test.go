@@ -79,3 +79,28 @@ func TestMergeNotOffered(t *testing.T) {
 		t.Errorf("a non-delegate's m wrote: %d writes, merged %v", f.writes, f.merged)
 	}
 }
+
+// TestReviewNotOffered: to a user who may not write (no key yet), a patch
+// offers neither reviews nor merge and says why; their keys say so again
+// and write nothing.
+func TestReviewNotOffered(t *testing.T) {
+	f := newFixture()
+	tm, w := openPatch(t, f, "")
+	w.waitFor(t, "no key yet: run 'grove auth' to write")
+	for _, k := range []string{"a", "x", "c", "i", "m"} {
+		tm.Type(k)
+	}
+	w.waitFor(t, "error: no key yet")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	final := ansi.Strip(tm.FinalModel(t, teatest.WithFinalTimeout(3*time.Second)).View())
+	for _, offer := range []string{"a accept", "x reject", "c comment", "i comment line", "m merge"} {
+		if strings.Contains(final, offer) {
+			t.Errorf("%q offered without a key:\n%s", offer, final)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.writes != 0 {
+		t.Errorf("%d writes without a key", f.writes)
+	}
+}

@@ -124,6 +124,8 @@ func (p *patchPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			}
 			return p, nil
 		case rev == nil:
+		case !p.p.May.Comment && (key.Matches(msg, k.Accept) || key.Matches(msg, k.Reject) || key.Matches(msg, k.Review) || key.Matches(msg, k.LineComment)):
+			return p, showErr(errors.New(p.p.May.Why))
 		case key.Matches(msg, k.Merge):
 			if !p.p.May.Merge {
 				return p, showErr(errors.New(p.p.May.Why))
@@ -202,7 +204,7 @@ func (p *patchPage) build() {
 	if len(pt.Labels) > 0 {
 		add(st.Dim.Render("labels: ") + labelList(st, pt.Labels))
 	}
-	if !pt.May.Merge && pt.May.Why != "" && pt.State == PatchOpen {
+	if (!pt.May.Comment || !pt.May.Merge && pt.State == PatchOpen) && pt.May.Why != "" {
 		add(st.Dim.Render(pt.May.Why))
 	}
 	if len(p.refs.refs) > 0 {
@@ -240,8 +242,12 @@ func (p *patchPage) build() {
 	add("")
 	add(st.Bold.Render("Reviews of r" + itoa(p.rev+1)))
 	notes := map[string][]note{}
-	if len(rev.Reviews) == 0 {
+	switch {
+	case len(rev.Reviews) > 0:
+	case pt.May.Comment:
 		add(st.Dim.Render("  none yet — a to accept, x to reject, c to comment, i on a line"))
+	default:
+		add(st.Dim.Render("  none yet"))
 	}
 	for _, rv := range rev.Reviews {
 		head := "  " + st.verdict(rv.Verdict) + " " + st.Bold.Render(rv.Author) + st.Dim.Render(" · "+ago(now, rv.Created))
@@ -333,7 +339,10 @@ func (p *patchPage) ShortHelp() []key.Binding {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("any other key", "cancel")),
 		}
 	}
-	out := []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment}
+	var out []key.Binding
+	if p.mayReview() {
+		out = append(out, k.Accept, k.Reject, k.Review, k.LineComment)
+	}
 	if p.mayMerge() {
 		out = append(out, k.Merge)
 	}
@@ -347,12 +356,19 @@ func (p *patchPage) ShortHelp() []key.Binding {
 // mayMerge says whether the help offers m: to those who may merge.
 func (p *patchPage) mayMerge() bool { return p.p != nil && p.p.May.Merge }
 
+// mayReview says whether the help offers the review keys: to those who
+// may review (before the patch is read, they are offered).
+func (p *patchPage) mayReview() bool { return p.p == nil || p.p.May.Comment }
+
 func (p *patchPage) FullHelp() [][]key.Binding {
 	if p.merging != nil {
 		return [][]key.Binding{p.ShortHelp()}
 	}
 	k := p.c.keys
-	acts := []key.Binding{k.Accept, k.Reject, k.Review, k.LineComment}
+	var acts []key.Binding
+	if p.mayReview() {
+		acts = append(acts, k.Accept, k.Reject, k.Review, k.LineComment)
+	}
 	if p.mayMerge() {
 		acts = append(acts, k.Merge)
 	}

@@ -76,6 +76,11 @@ func TestMergeThroughUI(t *testing.T) {
 		return ansi.Strip(tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View())
 	}
 
+	// Without a key nothing is offered, and a review key says why.
+	if sc := run(nil, "error: no key yet: run 'grove auth' to write", "a"); bytes.Contains([]byte(sc), []byte("a accept")) {
+		t.Errorf("review offered without a key:\n%s", sc)
+	}
+
 	beforeBob, beforeAlice := refs(bob), refs(alice)
 	sc := run(bob, "error: patch "+pid[:7]+": only a delegate may merge", "m", "y")
 	if bytes.Contains([]byte(sc), []byte("m merge")) {

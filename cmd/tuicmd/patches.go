@@ -185,16 +185,21 @@ func (s patches) Review(ctx context.Context, rid, id string, r tui.NewReview) er
 	return nil
 }
 
-// mayPatch is what the user may do to a loaded patch: merge it where
-// issues.MayMerge, the check MergePatch makes, lets them.
+// mayPatch is what the user may do to a loaded patch: review it where
+// they see the project, merge it where issues.MayMerge, the check
+// MergePatch makes, lets them.
 func (s patches) mayPatch(l loaded) tui.Permissions {
 	if s.key == nil {
 		return tui.Permissions{Why: "no key yet: run 'grove auth' to write"}
 	}
 	out := tui.Permissions{Comment: l.v.Rules.CanSee(s.key.NID())}
-	if err := issues.MayMerge(l.v.Rules, s.key.NID(), l.p); err != nil {
+	err := issues.MayMerge(l.v.Rules, s.key.NID(), l.p)
+	switch {
+	case !out.Comment:
+		out.Why = "this private project is not shared with you"
+	case err != nil:
 		out.Why = err.Error()
-	} else {
+	default:
 		out.Merge = true
 	}
 	return out
