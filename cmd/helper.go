@@ -110,7 +110,10 @@ func helperConnect(ctx context.Context, e *env, u protocol.URL, service string, 
 		}
 		env = append(env, "GIT_PROTOCOL="+proto)
 		if _, skip := e.io.LookupEnv(noSyncEnv); !skip {
-			if err := helperSync(ctx, h, u.RID); err != nil {
+			switch err := helperSync(ctx, h, u.RID); {
+			case errors.Is(err, context.DeadlineExceeded):
+				fmt.Fprintf(e.io.Err, "grove: your node's sync took longer than %s; git reads what local storage holds ('grove sync' waits for peers)\n", helperSyncWait)
+			case err != nil:
 				fmt.Fprintf(e.io.Err, "grove: %s; git reads what local storage holds\n", oneLine(netError("sync", u.RID, err, viaConnect)))
 			}
 		}

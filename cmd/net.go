@@ -607,7 +607,7 @@ func syncRun(ctx context.Context, o *syncOptions) error {
 			return err
 		}
 	} else if len(out.Fetched) > 0 {
-		rows := [][]string{{"PEER", "UPDATED", "UNCHANGED", "REJECTED", "BYTES", "TIME", "ERROR"}}
+		rows := [][]string{{"PEER", "UPDATED", "UNCHANGED", "REJECTED", "BYTES", "DURATION", "ERROR"}}
 		for _, res := range out.Fetched {
 			rows = append(rows, []string{res.Peer, strconv.Itoa(len(res.Updated)), strconv.Itoa(res.Unchanged),
 				strconv.Itoa(len(res.Rejected)), strconv.FormatInt(res.Bytes, 10), res.Duration, res.Error})
