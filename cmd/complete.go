@@ -67,12 +67,12 @@ func addCompletions(e *env, root *cobra.Command) {
 		if c.ValidArgsFunction != nil || !c.Runnable() {
 			return
 		}
-		first := func(list func(c *cobra.Command) []string) cobra.CompletionFunc {
-			return func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		first := func(list func(c *cobra.Command, toComplete string) []string) cobra.CompletionFunc {
+			return func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 				if len(args) > 0 {
 					return nil, cobra.ShellCompDirectiveNoFileComp
 				}
-				return list(c), cobra.ShellCompDirectiveNoFileComp
+				return list(c, toComplete), cobra.ShellCompDirectiveNoFileComp
 			}
 		}
 		parent := ""
@@ -85,15 +85,15 @@ func addCompletions(e *env, root *cobra.Command) {
 			if parent == "patch" {
 				kind = issues.PatchType
 			}
-			c.ValidArgsFunction = first(func(c *cobra.Command) []string { return completeIDs(c, e, kind) })
+			c.ValidArgsFunction = first(func(c *cobra.Command, prefix string) []string { return completeIDs(c, e, kind, prefix) })
 		case path == "grove seed" || path == "grove unseed" || path == "grove sync" || path == "grove verify" || path == "grove tui":
-			c.ValidArgsFunction = first(func(c *cobra.Command) []string { return completeRIDs(c.Context(), e) })
+			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeRIDs(c.Context(), e) })
 		case path == "grove unfollow":
-			c.ValidArgsFunction = first(func(c *cobra.Command) []string { return completeNIDs(c.Context(), e, "followed") })
+			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeNIDs(c.Context(), e, "followed") })
 		case path == "grove unblock":
-			c.ValidArgsFunction = first(func(c *cobra.Command) []string { return completeNIDs(c.Context(), e, "blocked") })
+			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeNIDs(c.Context(), e, "blocked") })
 		case path == "grove follow" || path == "grove block" || path == "grove remote add" || path == "grove node forget":
-			c.ValidArgsFunction = first(func(c *cobra.Command) []string { return completeNIDs(c.Context(), e, "known") })
+			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeNIDs(c.Context(), e, "known") })
 		}
 	}
 	walk(root)
@@ -157,10 +157,10 @@ func completeNIDs(ctx context.Context, e *env, which string) []string {
 	return out
 }
 
-// completeIDs lists the short IDs of the objects of type typ in the
-// project c would act on (--repo, or the working copy's), described by
-// their titles when there are few enough to read.
-func completeIDs(c *cobra.Command, e *env, typ string) []string {
+// completeIDs lists the short IDs that begin with prefix of the objects of
+// type typ in the project c would act on (--repo, or the working copy's),
+// described by their state and title when there are few enough to read.
+func completeIDs(c *cobra.Command, e *env, typ, prefix string) []string {
 	ctx := c.Context()
 	flag, _ := c.Flags().GetString("repo")
 	r, err := e.project(ctx, flag)
@@ -179,7 +179,7 @@ func completeIDs(c *cobra.Command, e *env, typ string) []string {
 		if i < 0 {
 			continue
 		}
-		if id := n[i+len(mid):]; len(id) == 40 && !seen[id] {
+		if id := n[i+len(mid):]; len(id) == 40 && strings.HasPrefix(id, strings.ToLower(prefix)) && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
