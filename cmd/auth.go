@@ -61,6 +61,10 @@ func authRun(ctx context.Context, o *authOptions) error {
 	if err != nil {
 		return err
 	}
+	if _, set := o.IO.LookupEnv("GROVE_PASSPHRASE"); pass == nil && !set && !o.IO.InTTY {
+		// Not silently: the key on disk is all anyone needs to be you.
+		fmt.Fprintln(o.IO.Err, "grove: your key is stored without a passphrase, as no terminal could ask for one; in scripts, set GROVE_PASSPHRASE (empty for none) to choose")
+	}
 	if o.Alias != "" {
 		if err := h.SetConfig(repo.Config{Alias: o.Alias}); err != nil {
 			return err

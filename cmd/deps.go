@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,6 +213,9 @@ func (e *env) editor(ctx context.Context, initial string) (string, error) {
 	}
 	defer os.Remove(f.Name())
 	c := exec.CommandContext(ctx, "sh", "-c", ed+` "$1"`, "sh", f.Name())
+	c.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "GROVE_PASSPHRASE=") // the editor has no use for it
+	})
 	c.Stdin, c.Stdout, c.Stderr = e.io.In, e.io.Out, e.io.Err
 	if err := c.Run(); err != nil {
 		return "", fmt.Errorf("editor %s: %w", ed, err)

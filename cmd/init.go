@@ -127,6 +127,9 @@ func initRun(ctx context.Context, o *initOptions) error {
 		return err
 	}
 	push := repo.GitCommand(ctx, top, "push", "--quiet", "--set-upstream", "grove", "refs/heads/"+branch+":refs/heads/"+branch)
+	if p, ok := o.IO.LookupEnv("GROVE_PASSPHRASE"); ok {
+		push.Env = append(push.Env, "GROVE_PASSPHRASE="+p) // the helper signs the push
+	}
 	var stderr strings.Builder
 	push.Stderr = &stderr
 	// A big repository takes seconds: on a terminal, a line says what

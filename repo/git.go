@@ -51,12 +51,18 @@ var repoLocalEnv = []string{
 }
 
 // GitEnv returns the process environment without repository-local git
-// variables, plus extra.
+// variables, plus extra. It leaves out GROVE_PASSPHRASE too: git and what
+// it runs (hooks, pagers, credential helpers) have no use for the key's
+// passphrase; the one git whose remote helper signs (grove init's push)
+// is given it in extra.
 func GitEnv(extra ...string) []string {
 	env := make([]string, 0, len(os.Environ())+len(extra))
 outer:
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
+		if k == "GROVE_PASSPHRASE" {
+			continue
+		}
 		for _, l := range repoLocalEnv {
 			if k == l || strings.HasPrefix(k, "GIT_CONFIG_KEY_") || strings.HasPrefix(k, "GIT_CONFIG_VALUE_") {
 				continue outer

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -269,6 +270,9 @@ func (f *form) Update(msg tea.Msg) (page, tea.Cmd) {
 			}
 			args := append(append([]string{}, f.c.editor[1:]...), m.path)
 			cmd := exec.Command(f.c.editor[0], args...)
+			cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+				return strings.HasPrefix(kv, "GROVE_PASSPHRASE=") // the editor has no use for it
+			})
 			id := f.id
 			return f, tea.ExecProcess(cmd, func(err error) tea.Msg {
 				return pageMsg{to: id, msg: editorDoneMsg{m.path, err}}
