@@ -31,7 +31,10 @@ func TestManyNodesConverge(t *testing.T) {
 		t.Skip("thirty nodes under the race detector outlast the test's deadlines on two cores")
 	}
 	const total, authors = 30, 10
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	// Each phase (clones, then each wave of changes) gets its own
+	// deadline: generous, since thirty nodes share the machine's cores
+	// with whatever else runs; the figures are in docs/BENCHMARKS.md.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	rng := rand.New(rand.NewPCG(7, 30))
 	nodes := []*testNode{startNode(t)}
@@ -104,7 +107,11 @@ func TestManyNodesConverge(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	converged(t, ctx, nodes, writers, rid, "issues and patches")
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	// Each author comments on the issue of the author before it, which it
 	// holds by now.
 	for a, w := range writers {
