@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"example.com/grove/protocol"
 	"example.com/grove/sync/control"
@@ -40,6 +41,10 @@ func netError(what string, rid protocol.RID, err error, how peerHow) error {
 		msg = err.Error() + ": " + hintUnreachable
 	case errors.Is(err, control.ErrPeerLacks):
 		msg = err.Error() + ": " + hintLacks
+	case errors.Is(err, control.ErrNoPeers) && strings.Contains(err.Error(), "private project"):
+		// A private project is asked only of the peers allowed to read
+		// it: the node's line says so, and what to do.
+		return err
 	case errors.Is(err, control.ErrNoPeers):
 		msg = fmt.Sprintf("no peer to fetch project %s from: none is connected and the DHT named none: %s with the address of a peer that has it ('grove node addrs' there)", rid, how)
 	default:

@@ -38,6 +38,8 @@ func TestNetError(t *testing.T) {
 			"cannot reach peer P: no answer in time: " + hintUnreachable, control.ErrUnreachable},
 		{"relay limit says what to do itself", cause("relay R closed the relayed connection to P at its limit: fetch from a peer you can reach directly", control.ErrRelayLimit), viaFrom,
 			"relay R closed the relayed connection to P at its limit: fetch from a peer you can reach directly", control.ErrRelayLimit},
+		{"no reader of a private project says what to do itself", cause("no peer has the project: no connected peer may read private project R: connect to a delegate or a peer on its allow list", control.ErrNoPeers), viaConnect,
+			"no peer has the project: no connected peer may read private project R: connect to a delegate or a peer on its allow list", control.ErrNoPeers},
 		{"anything else", errors.New("git fetch: bad pack"), viaFrom, "clone " + rid.String() + ": git fetch: bad pack", nil},
 	}
 	for _, tt := range tests {

@@ -360,6 +360,12 @@ func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	if err != nil {
 		return "", err
 	}
+	// A dial the user asks for is made now, even if one to the peer
+	// failed a moment ago (the node dials remembered peers as it starts):
+	// its error is then the peer's, not libp2p's dial backoff.
+	if sw, ok := n.host.Network().(*swarm.Swarm); ok {
+		sw.Backoff().Clear(ai.ID)
+	}
 	return ai.ID, n.connect(ctx, *ai)
 }
 
@@ -370,11 +376,6 @@ func (n *Node) connect(ctx context.Context, ai peer.AddrInfo) error {
 		n.awaitHolePunchReady(ctx)
 	}
 	ctx = network.WithAllowLimitedConn(ctx, "grove")
-	// A dial asked for now is made now, even if one to the peer failed a
-	// moment ago (the node dials remembered peers when it starts).
-	if sw, ok := n.host.Network().(*swarm.Swarm); ok {
-		sw.Backoff().Clear(ai.ID)
-	}
 	if err := n.host.Connect(ctx, ai); err != nil {
 		return &unreachableError{peer: ai.ID, addrs: ai.Addrs, err: err}
 	}
