@@ -58,6 +58,10 @@ func addCompletions(e *env, root *cobra.Command) {
 				c.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 					return completeRIDs(c.Context(), e), cobra.ShellCompDirectiveNoFileComp
 				})
+			case f.Name == "revision" && strings.HasPrefix(path, "grove patch "):
+				c.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+					return completeRevisions(c, e, args), cobra.ShellCompDirectiveNoFileComp
+				})
 			case slices.Contains(nidFlags, f.Name) || (f.Name == "add" || f.Name == "remove") && strings.HasSuffix(path, " assign"):
 				c.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 					return completeNIDs(c.Context(), e, "known"), cobra.ShellCompDirectiveNoFileComp
@@ -208,6 +212,46 @@ func completeIDs(c *cobra.Command, e *env, typ, prefix string) []string {
 		if th, err := kind.thread(obj, rules); err == nil {
 			out[i] += "\t" + completionText(fmt.Sprintf("%s: %s", th.State, th.Title))
 		}
+	}
+	return out
+}
+
+// completeRevisions lists the revisions of the patch args[0] names by
+// number, each described by its head and whether it is merged.
+func completeRevisions(c *cobra.Command, e *env, args []string) []string {
+	if len(args) == 0 {
+		return nil
+	}
+	ctx := c.Context()
+	flag, _ := c.Flags().GetString("repo")
+	r, err := e.project(ctx, flag)
+	if err != nil {
+		return nil
+	}
+	h, err := e.home()
+	if err != nil {
+		return nil
+	}
+	s := issues.NewCachedStore(r, h)
+	id, err := s.Resolve(issues.PatchType, args[0])
+	if err != nil {
+		return nil
+	}
+	v, err := s.PatchView(ctx)
+	if err != nil {
+		return nil
+	}
+	p, _, err := s.Patch(ctx, id, v)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(p.Revisions))
+	for i, rev := range p.Revisions {
+		desc := "head " + short(rev.Head)
+		if rev.Merged {
+			desc += ", merged"
+		}
+		out[i] = fmt.Sprintf("%d\t%s", i+1, desc)
 	}
 	return out
 }
