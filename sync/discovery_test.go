@@ -3,6 +3,8 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -230,4 +232,70 @@ func TestMadePrivateLeavesTopic(t *testing.T) {
 	eventually(t, 10*time.Second, "the owner to leave the topic b sees", func() bool {
 		return !slices.Contains(b.TopicPeers(rid), owner.Host().ID())
 	})
+}
+
+// TestPrivateProjectFollowsAllowList: in a private project a node takes
+// the namespaces of its delegates, of those on its allow list and of
+// NIDs it follows, and no others, a fresh clone included (it reads the
+// allow list from what arrived).
+func TestPrivateProjectFollowsAllowList(t *testing.T) {
+	owner, friend, other := startNode(t), startNode(t), startNode(t)
+	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{owner.key.NID()},
+		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{friend.key.NID()}}}
+	r, err := repo.Create(context.Background(), owner.home, owner.key, doc, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rid := r.RID
+	owner.commit(rid, "owner's work")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// other is not on the allow list but holds a copy (made behind
+	// grove's back) with a namespace of its own, which the owner follows.
+	if err := os.MkdirAll(other.home.StorageDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", owner.home.ProjectPath(rid), other.home.ProjectPath(rid)).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	other.commit(rid, "other's work")
+	pol, err := p2psync.LoadPolicy(owner.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pol.Follows == nil {
+		pol.Follows = map[string]string{}
+	}
+	pol.Follows[other.NID().String()] = "other"
+	if err := pol.Save(owner.home); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.Connect(ctx, other.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.Fetch(ctx, other.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	if owner.sigrefs(rid, other.NID()) == "" {
+		t.Fatal("the owner did not take the namespace of a NID it follows")
+	}
+	// A fresh clone by the friend takes the owner's namespace, not other's.
+	if _, err := friend.Clone(ctx, rid, owner.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if friend.sigrefs(rid, owner.NID()) == "" {
+		t.Fatal("the clone lacks the delegate's namespace")
+	}
+	if friend.sigrefs(rid, other.NID()) != "" {
+		t.Fatal("a fresh clone of a private project took the namespace of a NID off its allow list")
+	}
+	friend.verify(rid)
+	// The friend's own work reaches the owner: the allow list is followed.
+	friend.commit(rid, "friend's work")
+	if _, err := owner.Fetch(ctx, friend.Host().ID(), rid); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := owner.sigrefs(rid, friend.NID()), friend.sigrefs(rid, friend.NID()); got != want {
+		t.Fatalf("the owner holds the friend's signed refs %q, want %q", got, want)
+	}
 }

@@ -202,6 +202,11 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 	var doc *gproto.Identity
 	if !fresh {
 		doc, _ = n.identity(ctx, r)
+	} else {
+		// A project not stored yet is read from what arrived, so a fresh
+		// clone of a private project takes only the namespaces its
+		// policy follows, as every later fetch does.
+		doc = arrivedIdentity(ctx, q)
 	}
 	pol, err := LoadPolicy(n.cfg.Home)
 	if err != nil {
@@ -267,6 +272,35 @@ func localGitFailure(stderr string) bool {
 		}
 	}
 	return false
+}
+
+// arrivedIdentity is the project's identity as the namespaces in q hold
+// it, verified; nil if it cannot be read (Accept then refuses what does
+// not verify).
+func arrivedIdentity(ctx context.Context, q *repo.Quarantine) *gproto.Identity {
+	refs, err := q.Refs(ctx)
+	if err != nil {
+		return nil
+	}
+	idents := map[string]string{}
+	for full, oid := range refs {
+		rest, ok := strings.CutPrefix(full, "refs/namespaces/")
+		if !ok {
+			continue
+		}
+		if ns, name, ok := strings.Cut(rest, "/"); ok && name == gproto.IdentityRef {
+			idents[ns] = oid
+		}
+	}
+	view, err := q.View()
+	if err != nil {
+		return nil
+	}
+	doc, _, err := view.IdentityOf(idents)
+	if err != nil {
+		return nil
+	}
+	return doc
 }
 
 // fetchResult reports what Accept did with what p sent (bytes of it),

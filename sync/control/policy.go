@@ -97,7 +97,9 @@ func (p *Policy) IsBlocked(n protocol.NID) bool { return slices.Contains(p.Block
 
 // FollowsIn reports whether the node fetches n's namespace of a project
 // described by doc: never when blocked; always for delegates and followed
-// NIDs; for everyone else when the project is public.
+// NIDs; for everyone else when the project is public, and for those on
+// its allow list when it is private (who else could have written to it?).
+// A nil doc (a project not read yet) follows everyone not blocked.
 func (p *Policy) FollowsIn(doc *protocol.Identity, n protocol.NID) bool {
 	if p.IsBlocked(n) {
 		return false
@@ -108,5 +110,8 @@ func (p *Policy) FollowsIn(doc *protocol.Identity, n protocol.NID) bool {
 	if _, ok := p.Follows[n.String()]; ok {
 		return true
 	}
-	return doc.Visibility.Type == protocol.Public
+	if doc.Visibility.Type == protocol.Public {
+		return true
+	}
+	return slices.ContainsFunc(doc.Visibility.Allow, n.Equal)
 }
