@@ -163,7 +163,8 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 	c := exec.CommandContext(ctx, "git", "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
 		"--no-auto-gc", url, refspec)
 	c.Dir = q.Dir()
-	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0")
+	// In English, as the messages read below are (LC_ALL=C).
+	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	tFetch := time.Now()
