@@ -21,7 +21,7 @@ type blockOptions struct {
 type blockJSON struct {
 	NID     string   `json:"nid"`
 	Blocked bool     `json:"blocked"`
-	Dropped []string `json:"dropped_from"` // projects whose copy of the namespace went
+	Dropped []string `json:"droppedFrom"` // projects whose copy of the namespace went
 }
 
 func newBlockCmd(e *env) *cobra.Command {

@@ -498,7 +498,7 @@ type syncJSON struct {
 	Fetched []*control.FetchResult `json:"fetched"`
 	// Announced says a connected peer was told; AnnouncedTo how many.
 	Announced   bool `json:"announced"`
-	AnnouncedTo int  `json:"announced_to"`
+	AnnouncedTo int  `json:"announcedTo"`
 }
 
 func syncRun(ctx context.Context, o *syncOptions) error {

@@ -159,7 +159,7 @@ type SeederStatus struct {
 	// LastExchange is when the node last exchanged the project with the
 	// peer (a fetch either way, an update pack, a heads exchange); zero
 	// if it never did.
-	LastExchange time.Time `json:"last_exchange,omitzero"`
+	LastExchange time.Time `json:"lastExchange,omitzero"`
 }
 
 // PeerInfo is a connected peer.
