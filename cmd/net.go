@@ -607,12 +607,12 @@ func syncRun(ctx context.Context, o *syncOptions) error {
 			return err
 		}
 	} else if len(out.Fetched) > 0 {
-		rows := [][]string{{"PEER", "UPDATED", "UNCHANGED", "REJECTED", "BYTES", "DURATION", "ERROR"}}
+		var rows [][]string
 		for _, res := range out.Fetched {
 			rows = append(rows, []string{res.Peer, strconv.Itoa(len(res.Updated)), strconv.Itoa(res.Unchanged),
 				strconv.Itoa(len(res.Rejected)), strconv.FormatInt(res.Bytes, 10), res.Duration, res.Error})
 		}
-		if err := table(o.IO.Out, rows); err != nil {
+		if err := headedTable(o.IO, []string{"PEER", "UPDATED", "UNCHANGED", "REJECTED", "BYTES", "DURATION", "ERROR"}, rows); err != nil {
 			return err
 		}
 	}
