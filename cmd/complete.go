@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -61,6 +62,14 @@ func addCompletions(e *env, root *cobra.Command) {
 			case f.Name == "revision" && strings.HasPrefix(path, "grove patch "):
 				c.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 					return completeRevisions(c, e, args), cobra.ShellCompDirectiveNoFileComp
+				})
+			case f.Name == "label" || (f.Name == "add" || f.Name == "remove") && strings.HasSuffix(path, " label"):
+				typ := issues.IssueType
+				if strings.HasPrefix(path, "grove patch ") {
+					typ = issues.PatchType
+				}
+				c.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+					return completeLabels(c, e, typ), cobra.ShellCompDirectiveNoFileComp
 				})
 			case slices.Contains(nidFlags, f.Name) || (f.Name == "add" || f.Name == "remove") && strings.HasSuffix(path, " assign"):
 				c.RegisterFlagCompletionFunc(f.Name, func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
@@ -212,6 +221,54 @@ func completeIDs(c *cobra.Command, e *env, typ, prefix string) []string {
 		if th, err := kind.thread(obj, rules); err == nil {
 			out[i] += "\t" + completionText(fmt.Sprintf("%s: %s", th.State, th.Title))
 		}
+	}
+	return out
+}
+
+// completeLabels lists the labels the project's issues (or patches) carry,
+// most used first, each described by how many carry it.
+func completeLabels(c *cobra.Command, e *env, typ string) []string {
+	ctx := c.Context()
+	flag, _ := c.Flags().GetString("repo")
+	r, err := e.project(ctx, flag)
+	if err != nil {
+		return nil
+	}
+	h, err := e.home()
+	if err != nil {
+		return nil
+	}
+	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, r.RID), issues.NewCachedStore(r, h))
+	if err != nil {
+		return nil
+	}
+	defer ix.Close()
+	count := map[string]int{}
+	if err := ix.Each(ctx, issues.Filter{Type: typ}, func(_ int, s *issues.Summary) error {
+		for _, l := range s.Labels {
+			count[l]++
+		}
+		return nil
+	}); err != nil {
+		return nil
+	}
+	labels := slices.Collect(maps.Keys(count))
+	slices.SortFunc(labels, func(a, b string) int {
+		if d := count[b] - count[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		n := plural(count[l], "issue")
+		if typ == issues.PatchType {
+			n = fmt.Sprintf("%d patches", count[l])
+			if count[l] == 1 {
+				n = "1 patch"
+			}
+		}
+		out[i] = completionText(l) + "\t" + n
 	}
 	return out
 }
