@@ -225,17 +225,27 @@ func completeIDs(c *cobra.Command, e *env, typ, prefix string) []string {
 	return out
 }
 
+// completionProject opens the project c would act on (--repo, or the
+// working copy's) and the home; false when there is none.
+func completionProject(c *cobra.Command, e *env) (*repo.Repo, repo.Home, bool) {
+	flag, _ := c.Flags().GetString("repo")
+	r, err := e.project(c.Context(), flag)
+	if err != nil {
+		return nil, repo.Home{}, false
+	}
+	h, err := e.home()
+	if err != nil {
+		return nil, repo.Home{}, false
+	}
+	return r, h, true
+}
+
 // completeLabels lists the labels the project's issues (or patches) carry,
 // most used first, each described by how many carry it.
 func completeLabels(c *cobra.Command, e *env, typ string) []string {
 	ctx := c.Context()
-	flag, _ := c.Flags().GetString("repo")
-	r, err := e.project(ctx, flag)
-	if err != nil {
-		return nil
-	}
-	h, err := e.home()
-	if err != nil {
+	r, h, ok := completionProject(c, e)
+	if !ok {
 		return nil
 	}
 	ix, err := issues.OpenIndex(ctx, issues.IndexPath(h, r.RID), issues.NewCachedStore(r, h))
@@ -259,16 +269,13 @@ func completeLabels(c *cobra.Command, e *env, typ string) []string {
 		}
 		return strings.Compare(a, b)
 	})
+	noun := "issue"
+	if typ == issues.PatchType {
+		noun = "patch"
+	}
 	out := make([]string, len(labels))
 	for i, l := range labels {
-		n := plural(count[l], "issue")
-		if typ == issues.PatchType {
-			n = fmt.Sprintf("%d patches", count[l])
-			if count[l] == 1 {
-				n = "1 patch"
-			}
-		}
-		out[i] = completionText(l) + "\t" + n
+		out[i] = completionText(l) + "\t" + plural(count[l], noun)
 	}
 	return out
 }
@@ -280,13 +287,8 @@ func completeRevisions(c *cobra.Command, e *env, args []string) []string {
 		return nil
 	}
 	ctx := c.Context()
-	flag, _ := c.Flags().GetString("repo")
-	r, err := e.project(ctx, flag)
-	if err != nil {
-		return nil
-	}
-	h, err := e.home()
-	if err != nil {
+	r, h, ok := completionProject(c, e)
+	if !ok {
 		return nil
 	}
 	s := issues.NewCachedStore(r, h)

@@ -233,10 +233,13 @@ func verdictText(acc, rej int) string {
 	return fmt.Sprintf("%d accepted, %d rejected", acc, rej)
 }
 
-// plural returns "1 revision" or "n revisions".
+// plural returns "1 revision" or "n revisions" ("n patches").
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "ch") {
+		return fmt.Sprintf("%d %ses", n, word)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

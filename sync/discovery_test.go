@@ -87,23 +87,30 @@ func TestCloneThroughRelay(t *testing.T) {
 	cloner.verify(rid)
 }
 
+// privateProject creates a private project owned by n, readable by
+// allowed.
+func (n *testNode) privateProject(allowed *testNode) gproto.RID {
+	n.t.Helper()
+	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{n.key.NID()},
+		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{allowed.key.NID()}}}
+	r, err := repo.Create(context.Background(), n.home, n.key, doc, time.Now())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return r.RID
+}
+
 // TestPrivateProject: served only to the allow list, never provided.
 func TestPrivateProject(t *testing.T) {
 	owner, friend, stranger := startNode(t), startNode(t), startNode(t)
-	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{owner.key.NID()},
-		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{friend.key.NID()}}}
-	r, err := repo.Create(context.Background(), owner.home, owner.key, doc, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rid := r.RID
+	rid := owner.privateProject(friend)
 	owner.commit(rid, "hidden")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := owner.Seed(ctx, rid); err != nil {
 		t.Fatal(err)
 	}
-	_, err = stranger.Clone(ctx, rid, owner.Addrs()[:1])
+	_, err := stranger.Clone(ctx, rid, owner.Addrs()[:1])
 	if !errors.Is(err, p2psync.ErrPeerLacks) {
 		t.Fatalf("a stranger cloned a private project: err = %v, want ErrPeerLacks", err)
 	}
@@ -151,13 +158,7 @@ func recordingServer(n *testNode) func() []gproto.RID {
 // the RID to them.
 func TestPrivateSyncAsksOnlyReaders(t *testing.T) {
 	owner, friend, stranger := startNode(t), startNode(t), startNode(t)
-	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{owner.key.NID()},
-		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{friend.key.NID()}}}
-	r, err := repo.Create(context.Background(), owner.home, owner.key, doc, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rid := r.RID
+	rid := owner.privateProject(friend)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := friend.Clone(ctx, rid, owner.Addrs()[:1]); err != nil {
@@ -240,13 +241,7 @@ func TestMadePrivateLeavesTopic(t *testing.T) {
 // allow list from what arrived).
 func TestPrivateProjectFollowsAllowList(t *testing.T) {
 	owner, friend, other := startNode(t), startNode(t), startNode(t)
-	doc := &gproto.Identity{Name: "secret", DefaultBranch: "main", Delegates: []gproto.NID{owner.key.NID()},
-		Threshold: 1, Visibility: gproto.Visibility{Type: gproto.Private, Allow: []gproto.NID{friend.key.NID()}}}
-	r, err := repo.Create(context.Background(), owner.home, owner.key, doc, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rid := r.RID
+	rid := owner.privateProject(friend)
 	owner.commit(rid, "owner's work")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
