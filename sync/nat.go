@@ -190,6 +190,9 @@ func (n *Node) reprovide() {
 // private or unknown. A node with relays is private; others follow
 // AutoNAT, or a direct connection a peer on a public address made.
 func (n *Node) Reachability() string {
+	if n.private {
+		return "private" // by configuration, not by libp2p's event, which arrives when it will
+	}
 	n.nat.mu.Lock()
 	defer n.nat.mu.Unlock()
 	if n.nat.reach == network.ReachabilityUnknown && n.nat.inbound {

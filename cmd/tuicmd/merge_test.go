@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,8 +61,8 @@ func TestMergeThroughUI(t *testing.T) {
 			t.Helper()
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 				seen.Write(b)
-				return bytes.Contains(seen.Bytes(), []byte(s))
-			}, teatest.WithDuration(20*time.Second))
+				return bytes.Contains(seen.Bytes(), []byte(s)) || strings.Contains(ansi.Strip(seen.String()), s)
+			}, teatest.WithDuration(60*time.Second))
 		}
 		wait("b is missing")
 		tm.Type("2")
