@@ -9,6 +9,10 @@
 #
 #   bench/issues.sh [N...]        (default: 1000 10000)
 #
+# GROVE_BENCH_FROM=DIR times a copy of DIR, a home bench/issues made
+# before (-n N -patches N, for one N), instead of generating one: the
+# 10,000-object home takes longer to make than to time.
+#
 # Results go to stdout; docs/BENCHMARKS.md "## Issues" records a run.
 set -euo pipefail
 # Built as the README installs: static, without cgo (see README).
@@ -46,12 +50,18 @@ if [ $# -eq 0 ]; then set -- 1000 10000; fi
 for n in "$@"; do
 	home=$work/home-$n
 	echo "== $n issues"
-	issuesgen -home "$home" -n "$n" -patches "$n" | sed 's/^/   /'
+	if [ -n "${GROVE_BENCH_FROM:-}" ]; then
+		cp -a "$GROVE_BENCH_FROM" "$home"
+		echo "   library: a copy of $GROVE_BENCH_FROM, made by bench/issues beforehand"
+	else
+		issuesgen -home "$home" -n "$n" -patches "$n" | sed 's/^/   /'
+	fi
 	# The generator leaves tens of thousands of new files for the kernel
 	# to write back; let it finish, so that the timings below measure
 	# grove and not that.
 	sync
 	export GROVE_HOME=$home
+	echo "   load at the start: $(uptime | sed 's/.*load average: //')"
 	rid=$(basename "$home"/storage/*.git .git)
 	# The project's whole cache: the index, the ID lists and the memos.
 	db=$home/cache/$rid
@@ -85,4 +95,5 @@ for n in "$@"; do
 	echo "   cold rebuild, packed storage:               $(ms 1 grove issue list -R "$rid" --state all) ms"
 	rm -rf "$db"
 	echo "   cold rebuild, packed storage, peak memory:  $(peak grove issue list -R "$rid" --state all) MiB"
+	echo "   load at the end: $(uptime | sed 's/.*load average: //')"
 done

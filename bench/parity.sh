@@ -4,13 +4,18 @@
 #
 #  - clone: `grove clone RID DIR --from ALICE` into an empty home with no
 #    node running (fetch into storage, seed, working copy) against
-#    `git clone git://127.0.0.1:PORT/bench.git`, paired runs (timeit -vs);
+#    `git clone git://127.0.0.1:PORT/bench.git`, paired runs (timeit -vs),
+#    once Alice's node, idle, has settled her storage (one pack with a
+#    bitmap, as git daemon's repository has after git gc);
+#  - memory: the peak RSS of Alice's node (VmHWM, after serving the clones)
+#    and of the git upload-pack it runs, against git upload-pack (with its
+#    pack-objects) serving the same clone (/usr/bin/time);
 #  - disk: Bob's storage plus working copy against that git clone (du -sk);
 #  - pull: Alice pushes 10 new commits; once Bob's node has them (gossip),
 #    `git pull` in Bob's working copy against `git pull` from git daemon in
 #    the git clone, alternating, median of the paired ratios.
 #
-#   bench/parity.sh [-n RUNS] [-c COMMITS]
+#   bench/parity.sh [-n RUNS] [-c COMMITS] [-b BRANCHES]
 #
 # Loopback only; a temporary directory, removed at the end. Needs Go, git
 # and python3 (to ask the OS for a free port for git daemon, which cannot
@@ -19,11 +24,13 @@ set -euo pipefail
 export CGO_ENABLED=0
 runs=5
 commits=3000
-while getopts "n:c:" opt; do
+branches=30
+while getopts "n:c:b:" opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
 	c) commits=$OPTARG ;;
-	*) echo "usage: $0 [-n RUNS] [-c COMMITS]" >&2; exit 2 ;;
+	b) branches=$OPTARG ;;
+	*) echo "usage: $0 [-n RUNS] [-c COMMITS] [-b BRANCHES]" >&2; exit 2 ;;
 	esac
 done
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +50,7 @@ alice=$tmp/alice bob=$tmp/bob
 
 # The history, in Alice's project and in git daemon's repository.
 git init -q -b main "$tmp/src"
-gitgen -commits "$commits" -branches 30 -merges 12 -tags 20 -files 200 -seed 1 "$tmp/src"
+gitgen -commits "$commits" -branches "$branches" -merges 12 -tags 20 -files 200 -seed 1 "$tmp/src"
 export GROVE_HOME=$alice
 grove auth --alias alice >/dev/null
 rid=$(cd "$tmp/src" && grove init --name bench)
@@ -60,6 +67,15 @@ for _ in $(seq 100); do git ls-remote "$url" HEAD >/dev/null 2>&1 && break; slee
 export GROVE_HOME=$bob
 grove auth --alias bob >/dev/null
 
+# Alice's node settles her storage once it has been idle a minute.
+t0=$(date +%s)
+for _ in $(seq 600); do
+	ls "$alice/storage/$rid.git/objects/pack/"*.bitmap >/dev/null 2>&1 && break
+	sleep 0.5
+done
+ls "$alice/storage/$rid.git/objects/pack/"*.bitmap >/dev/null 2>&1 || { echo "Alice's storage was not settled" >&2; exit 1; }
+echo "Alice's node settled her storage $(($(date +%s) - t0)) s after the setup"
+
 objects=$(git -C "$tmp/daemon/bench.git" count-objects -v | awk '/^in-pack/ {print $2}')
 echo "history: $commits commits, $objects objects; $(git -C "$tmp/src" for-each-ref | wc -l) refs"
 
@@ -68,6 +84,14 @@ clone_grove="sh -c 'rm -rf $bob/storage $bob/cache $bob/policy.json $tmp/a && ex
 clone_git="sh -c 'rm -rf $tmp/b && exec git clone -q $url $tmp/b'"
 echo "clone (ms, grove vs git daemon): $(eval timeit -n "$runs" -vs "\"$clone_git\"" -- "$clone_grove")"
 [ "$(git -C "$tmp/a" rev-parse HEAD)" = "$(git -C "$tmp/b" rev-parse HEAD)" ] || { echo "clones differ" >&2; exit 1; }
+
+# Memory: Alice's node's peak after serving the clones, and the peak of
+# a git upload-pack (pack-objects included) serving the same clone, which
+# is also what the node runs.
+up=$(git clone -q --no-local --upload-pack="/usr/bin/time -f %M -o $tmp/upload-pack.rss git-upload-pack" "$tmp/daemon/bench.git" "$tmp/m" && tail -1 "$tmp/upload-pack.rss")
+rm -rf "$tmp/m"
+node=$(awk '/^VmHWM/ {print $2}' "/proc/$(cat "$alice/node/pid")/status")
+echo "memory serving a clone (KiB, peak RSS): node $node + its upload-pack $up, git upload-pack $up: $(awk -v a="$node" -v b="$up" 'BEGIN {printf "%.2f", (a+b)/b}')x"
 
 # Disk: Bob's storage and working copy against the git clone.
 g=$(du -sk "$bob/storage/$rid.git" "$tmp/a" | awk '{t += $1} END {print t}')

@@ -103,11 +103,11 @@ func (o *objects) namesIn(ctx context.Context, ix *issues.Index) *cli.Names {
 	if err != nil {
 		return nil
 	}
-	ps, err := ix.Persons(ctx)
+	ps, err := ix.PersonChains(ctx)
 	if err != nil {
 		return o.names(ctx)
 	}
-	o.nm = cli.NamesWith(h, ps)
+	o.nm = cli.NamesWith(h, repo.ResolvePeople(ps))
 	return o.nm
 }
 

@@ -103,9 +103,11 @@ func addCompletions(e *env, root *cobra.Command) {
 			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeRIDs(c.Context(), e) })
 		case path == "grove unfollow":
 			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeNIDs(c.Context(), e, "followed") })
+		case path == "grove device remove":
+			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeDevices(e) })
 		case path == "grove unblock":
 			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeNIDs(c.Context(), e, "blocked") })
-		case path == "grove follow" || path == "grove block" || path == "grove remote add" || path == "grove node forget":
+		case path == "grove follow" || path == "grove block" || path == "grove remote add" || path == "grove node forget" || path == "grove device add":
 			c.ValidArgsFunction = first(func(c *cobra.Command, _ string) []string { return completeNIDs(c.Context(), e, "known") })
 		}
 	}
@@ -167,6 +169,25 @@ func completeNIDs(ctx context.Context, e *env, which string) []string {
 		out = append(out, nid)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// completeDevices lists the other devices of the user's person.
+func completeDevices(e *env) []string {
+	h, err := e.home()
+	if err != nil {
+		return nil
+	}
+	ph, err := h.Person()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, d := range ph.Devices {
+		if d != ph.NID.String() {
+			out = append(out, d)
+		}
+	}
 	return out
 }
 

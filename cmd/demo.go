@@ -423,7 +423,7 @@ func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) 
 	}
 	d.say("Alice's node has Bob's patch after %v", took.Round(time.Millisecond))
 
-	d.step("Alice reviews the patch and merges it; everyone sees it merged")
+	d.step("Alice reviews the patch and merges it; everyone sees it merged and the issue it fixes closed")
 	if _, err := d.run(ctx, alice, aliceRepo, "grove", "patch", "show", patch, "--diff"); err != nil {
 		return err
 	}
@@ -433,17 +433,23 @@ func (d *demo) collaborate(ctx context.Context, rid, aliceRepo, bobRepo string) 
 	if _, err := d.run(ctx, alice, aliceRepo, "grove", "patch", "merge", patch); err != nil {
 		return err
 	}
-	if _, err := d.run(ctx, alice, aliceRepo, "grove", "issue", "close", issue[:7], "--reason", "solved"); err != nil {
-		return err
-	}
+	// "Fixes issue …" in Bob's commit closes the issue with the merge,
+	// signed by Alice: nobody closes it by hand.
 	took, ok = waitFor(ctx, 20*time.Second, func() bool {
 		out, err := d.quiet(ctx, bob, bobRepo, "grove", "patch", "show", patch, "--json")
-		return err == nil && strings.Contains(out, `"state": "merged"`)
+		if err != nil || !strings.Contains(out, `"state": "merged"`) {
+			return false
+		}
+		out, err = d.quiet(ctx, bob, bobRepo, "grove", "issue", "show", issue[:7], "--json")
+		return err == nil && strings.Contains(out, `"state": "closed"`)
 	})
 	if !ok {
-		return fmt.Errorf("demo: Bob does not see the patch merged after %v", took.Round(time.Second))
+		return fmt.Errorf("demo: Bob does not see the patch merged and the issue it fixes closed after %v", took.Round(time.Second))
 	}
 	if _, err := d.run(ctx, bob, bobRepo, "grove", "patch", "list", "--state", "all"); err != nil {
+		return err
+	}
+	if _, err := d.run(ctx, bob, bobRepo, "grove", "issue", "list", "--state", "all"); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "\nDone: a project, a clone from a peer, a push carried by gossip, an issue filed offline,\na patch opened with git push, reviewed and merged; no server anywhere.\n")

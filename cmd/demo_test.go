@@ -38,6 +38,8 @@ func TestDemo(t *testing.T) {
 	for _, re := range []string{
 		`(?m)^      [0-9a-f]{7}\s+open\s+Greet the reader by name\s+bob\s`,
 		`(?m)^      [0-9a-f]{7}\s+merged\s+.*\s+bob\s+\d{4}-`,
+		// The merge closed the issue Bob's commit fixes, on Bob's side too.
+		`(?m)^      [0-9a-f]{7}\s+closed\s+`,
 	} {
 		if !regexp.MustCompile(re).Match(out) {
 			t.Errorf("demo output lacks %s:\n%s", re, out)

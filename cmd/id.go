@@ -11,6 +11,7 @@ import (
 	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/protocol"
 	"example.com/grove/protocol/termtext"
+	"example.com/grove/repo"
 )
 
 func newIDCmd(e *env) *cobra.Command {
@@ -38,7 +39,11 @@ func newIDUpdateCmd(e *env) *cobra.Command {
 	c := o.project(e, doc("update", "Change the identity document (delegates only)",
 		`Write a new revision of the project's identity document, signed by you. Each
 revision must be signed by the threshold of the previous revision's
-delegates; a single delegate can change a project whose threshold is 1.`,
+delegates; a single delegate can change a project whose threshold is 1.
+A delegate may be given by the alias of a person ('grove device'): any
+current device of that person then acts for it on the canonical branches,
+where the person counts once however many of its devices agree. Removing a
+delegate removes every device of its person.`,
 		`  grove id update --description "A better description"
   grove id update --add-delegate 12D3KooW... --threshold 1
   grove id update --visibility private --allow 12D3KooW...`,
@@ -47,8 +52,8 @@ delegates; a single delegate can change a project whose threshold is 1.`,
 	f.Var(&o.Name, "name", "new name")
 	f.Var(&o.Description, "description", "new description")
 	f.Var(&o.DefaultBranch, "default-branch", "new default branch")
-	stringsVarP(f, &o.AddDelegate, "add-delegate", "", "make `NID` a delegate (repeatable)")
-	stringsVarP(f, &o.RemoveDelegate, "remove-delegate", "", "remove delegate `NID` (repeatable)")
+	stringsVarP(f, &o.AddDelegate, "add-delegate", "", "make `NID` (or the person with that alias) a delegate (repeatable)")
+	stringsVarP(f, &o.RemoveDelegate, "remove-delegate", "", "remove delegate `NID` (or person), with every device of its person (repeatable)")
 	f.IntVar(&o.Threshold, "threshold", 0, "delegate signatures needed for canonical refs and identity changes")
 	f.StringVar(&o.Visibility, "visibility", "", "public or private")
 	stringsVarP(f, &o.Allow, "allow", "", "let `NID` see the private project (repeatable)")
@@ -91,13 +96,31 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 		}
 		return out, nil
 	}
-	add, err := parse("add-delegate", o.AddDelegate)
+	h, err := o.Home()
 	if err != nil {
 		return err
 	}
-	rm, err := parse("remove-delegate", o.RemoveDelegate)
+	people, err := r.People(ctx)
 	if err != nil {
 		return err
+	}
+	nm := cli.LoadNames(ctx, h, r)
+	add, err := delegatesByPerson(o.AddDelegate, "add-delegate", nm, people)
+	if err != nil {
+		return err
+	}
+	rm, err := delegatesByPerson(o.RemoveDelegate, "remove-delegate", nm, people)
+	if err != nil {
+		return err
+	}
+	// Removing a person removes every delegate NID of it.
+	for _, d := range doc.Delegates {
+		for _, x := range rm {
+			if people.Voter(d.String()) == people.Voter(x.String()) {
+				rm = append(rm, d)
+				break
+			}
+		}
 	}
 	allow, err := parse("allow", o.Allow)
 	if err != nil {
@@ -131,6 +154,13 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 	if err := doc.Validate(); err != nil {
 		return usagef("%v", err)
 	}
+	if !cur.IsDelegate(key.NID()) {
+		for _, d := range cur.Delegates {
+			if people.Voter(d.String()) == people.Voter(key.NID().String()) && !d.Equal(key.NID()) {
+				return fmt.Errorf("identity changes are signed by delegate keys, and this device's is not one: run it on %s, or make this device a delegate from there ('grove id update --add-delegate %s')", d.Short(), key.NID())
+			}
+		}
+	}
 	oid, err := r.UpdateIdentity(ctx, key, &doc, o.Now())
 	if err != nil {
 		return err
@@ -139,6 +169,49 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 	return o.result(o.IO.Out, struct {
 		Head string `json:"head"`
 	}{oid}, func() error { _, err := fmt.Fprintln(o.IO.Out, oid); return err })
+}
+
+// delegatesByPerson reads --add-delegate or --remove-delegate: NIDs, or
+// aliases of persons (a name picks a key here because the user typed it:
+// the identity document still lists keys). An alias stands for a current
+// device of the one person who goes by it.
+func delegatesByPerson(in []string, flag string, nm *cli.Names, people *repo.People) ([]protocol.NID, error) {
+	var out []protocol.NID
+	for _, s := range in {
+		n, perr := protocol.ParseNID(s)
+		if perr == nil {
+			out = append(out, n)
+			continue
+		}
+		who := map[string]string{} // person (or NID) → a NID that acts for it
+		for nid, a := range nm.Known() {
+			if a != s {
+				continue
+			}
+			acting := people.Acting(nid)
+			if len(acting) == 0 {
+				continue
+			}
+			if w := people.Voter(nid); who[w] == "" || acting[0] < who[w] {
+				who[w] = acting[0]
+			}
+		}
+		switch len(who) {
+		case 0:
+			return nil, usagef("--%s %q: %v, nor the alias of anyone in this project", flag, s, perr)
+		case 1:
+			for _, nid := range who {
+				n, err := protocol.ParseNID(nid)
+				if err != nil {
+					return nil, usagef("--%s %q: %v", flag, s, err)
+				}
+				out = append(out, n)
+			}
+		default:
+			return nil, usagef("--%s %q: %d people go by that alias: give a NID", flag, s, len(who))
+		}
+	}
+	return out, nil
 }
 
 func removeNIDs(in, rm []protocol.NID) []protocol.NID {
@@ -170,17 +243,48 @@ func idShowRun(ctx context.Context, o *jsonOptions) error {
 		return err
 	}
 	nm := cli.LoadNames(ctx, h, r)
+	people, err := r.People(ctx)
+	if err != nil {
+		return err
+	}
+	// persons: the delegates that are devices of a person, with the
+	// person's ID and the devices that act for it now.
+	type personOf struct {
+		ID      string   `json:"id"`
+		Alias   string   `json:"alias"`
+		Devices []string `json:"devices"`
+	}
+	persons := map[string]personOf{}
+	for _, d := range p.Delegates {
+		if st := people.Of(d); st != nil {
+			persons[d] = personOf{st.ID, st.Doc.Alias, append([]string{}, st.Devices...)}
+		}
+	}
 	if o.JSON {
 		return writeJSON(o.IO.Out, struct {
 			projectJSON
-			Names map[string]string `json:"names"`
-		}{p, nm.Map(append(p.Delegates, p.Allow...)...)})
+			Names   map[string]string   `json:"names"`
+			Persons map[string]personOf `json:"persons"`
+		}{p, nm.Map(append(p.Delegates, p.Allow...)...), persons})
 	}
 	named := func(nids []string) string {
 		out := make([]string, len(nids))
 		for i, n := range nids {
 			if out[i] = n; nm.Alias(n) != "" {
-				out[i] = nm.Alias(n) + " " + n
+				out[i] = nm.Of(n) + " " + n
+			}
+			if ps, ok := persons[n]; ok && (len(ps.Devices) != 1 || ps.Devices[0] != n) {
+				others := make([]string, 0, len(ps.Devices))
+				for _, d := range ps.Devices {
+					if id, err := protocol.ParseNID(d); err == nil && d != n {
+						others = append(others, id.Short())
+					}
+				}
+				if len(others) == 0 {
+					out[i] += " (removed from its person: acts through no device)"
+				} else {
+					out[i] += " (also on " + strings.Join(others, ", ") + ")"
+				}
 			}
 		}
 		return strings.Join(out, ", ")

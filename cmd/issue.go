@@ -176,7 +176,7 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 		c := *s
 		c.Labels = append([]string{}, s.Labels...)
 		c.Assignees = append([]string{}, s.Assignees...)
-		list = append(list, summaryJSON{Summary: &c, AuthorName: nameIfAny(rows.names, c.Author)})
+		list = append(list, summaryJSON{Summary: &c, AuthorName: nameIfAny(rows.names, c.Author), AuthorPerson: personIfAny(rows.names, c.Author)})
 		return nil
 	})
 	if err != nil {
@@ -276,7 +276,8 @@ func issueShowRun(ctx context.Context, o *jsonOptions) error {
 	is := &issues.Issue{Thread: *th}
 	nm := objs.names(ctx)
 	if o.JSON {
-		return writeJSON(o.IO.Out, threadJSON{shownIssue{is, bl}, nameIfAny(nm, is.Author), nm.Map(append(threadNIDs(th), backlinkNIDs(bl)...)...)})
+		nids := append(threadNIDs(th), backlinkNIDs(bl)...)
+		return writeJSON(o.IO.Out, threadJSON{shownIssue{is, bl}, nameIfAny(nm, is.Author), nm.Map(nids...), nm.Persons(nids...)})
 	}
 	showIssue(o.IO.Out, is, bl, nm)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -438,8 +439,13 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	if !o.IO.ErrTTY {
 		args = append(args, "--quiet")
 	}
+	borrow := borrowEnv(ctx, r)
+	if borrow != nil {
+		args = append(args, "--shared")
+	}
 	c := repo.GitCommand(ctx, "", append(args, rid.URL(), dir)...)
 	c.Env = append(c.Env, noSyncEnv+"=1")
+	c.Env = append(c.Env, borrow...)
 	var stderr strings.Builder
 	if o.IO.ErrTTY {
 		c.Stderr = o.IO.Err
@@ -452,6 +458,24 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	o.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
 	out.Dir = dir
 	return o.result(o.IO.Out, out, func() error { _, err := fmt.Fprintln(o.IO.Out, dir); return err })
+}
+
+// borrowEnv returns the environment under which `git clone --shared
+// grove://RID` clones r's storage itself, as a local clone: git reads
+// the storage's refs and borrows its objects (objects/info/alternates, as
+// the remote helper would arrange, repo.Repo.LendTo), with no helper, no
+// pack and no connectivity walk; the remote keeps the URL grove://RID.
+// It returns nil when the storage cannot lend (its lock stays busy), and
+// git clones through the helper.
+func borrowEnv(ctx context.Context, r *repo.Repo) []string {
+	ctx, cancel := context.WithTimeout(ctx, helperLendWait)
+	defer cancel()
+	path, err := filepath.Abs(r.Path)
+	if err != nil || r.KeepObjects(ctx) != nil {
+		return nil
+	}
+	// In the environment rather than -c: a path may hold any byte.
+	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=url." + path + ".insteadOf", "GIT_CONFIG_VALUE_0=" + r.RID.URL()}
 }
 
 func emptyDir(dir string) bool {

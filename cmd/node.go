@@ -419,25 +419,31 @@ func runNode(ctx context.Context, d *deps, h repo.Home, key *protocol.Key, o *no
 		os.Remove(fs.addrs)
 		os.Remove(fs.pid)
 	}()
-	addrs := strings.Join(n.Addrs(), "\n") + "\n"
-	if err := repo.WriteFileAtomic(fs.addrs, []byte(addrs), 0o600); err != nil {
-		return err
-	}
-	if err := repo.WriteFileAtomic(fs.pid, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
-		return err
-	}
-	// The node itself dials, behind, the peers it remembers (policy and
-	// peer book), so a dead one does not hold it up.
-
-	if !o.Daemon {
+	// The address and pid files and the printed addresses say the node is
+	// up, so they come once its control socket listens: a command run
+	// after them reaches it.
+	ready := func() error {
+		addrs := strings.Join(n.Addrs(), "\n") + "\n"
+		if err := repo.WriteFileAtomic(fs.addrs, []byte(addrs), 0o600); err != nil {
+			return err
+		}
+		if err := repo.WriteFileAtomic(fs.pid, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+			return err
+		}
+		if o.Daemon {
+			return nil
+		}
 		if err := printAddrs(d.IO.Out, &o.jsonFlag, n.Addrs()); err != nil {
 			return err
 		}
 		if d.IO.ErrTTY {
 			fmt.Fprintln(d.IO.Err, "Node running; Ctrl-C stops it")
 		}
+		return nil
 	}
-	if err := n.Serve(ctx, fs.sock); err != nil {
+	// The node itself dials, behind, the peers it remembers (policy and
+	// peer book), so a dead one does not hold it up.
+	if err := n.Serve(ctx, fs.sock, ready); err != nil {
 		log.Error("control socket", "err", err)
 		return err
 	}

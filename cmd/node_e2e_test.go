@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"example.com/grove/bench/gitgen"
+	"example.com/grove/repo"
+	"example.com/grove/sync/control"
 )
 
 // foregroundNode is `grove node start --foreground` run as a child of the
@@ -25,13 +28,15 @@ type foregroundNode struct {
 
 func (p *peer) home() string { return filepath.Join(p.work, ".grove") }
 
-// startForeground starts p's node in the foreground and waits, bounded,
-// until it has written its addresses.
-func (p *peer) startForeground() *foregroundNode {
+// startForeground starts p's node in the foreground, with extra flags
+// for grove node start, and waits, bounded, until it has written its
+// addresses; by then its control socket must answer, since a script reads
+// the addresses and runs the next command.
+func (p *peer) startForeground(extra ...string) *foregroundNode {
 	p.t.Helper()
 	addrs := filepath.Join(p.home(), "node", "addrs")
 	os.Remove(addrs)
-	c := exec.Command("grove", "node", "start", "--foreground", "--log-level", "debug")
+	c := exec.Command("grove", append([]string{"node", "start", "--foreground", "--log-level", "debug"}, extra...)...)
 	c.Dir, c.Env = p.work, p.env
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := c.Start(); err != nil {
@@ -45,6 +50,11 @@ func (p *peer) startForeground() *foregroundNode {
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(l, "/ip4/127.0.0.1/tcp/") {
 				n.addr = l
+				c, err := net.DialTimeout("unix", control.Path(repo.Home{Dir: p.home()}), 5*time.Second)
+				if err != nil {
+					p.t.Fatalf("the node wrote its addresses before its control socket answered: %v", err)
+				}
+				c.Close()
 				return n
 			}
 		}

@@ -59,8 +59,9 @@ type Node interface {
 	// non-nil reset lets that namespace move to a fork of the one stored.
 	Sync(ctx context.Context, rid protocol.RID, max int, progress func(string), reset *protocol.NID) ([]*control.FetchResult, error)
 	// Serve answers the control socket at path until ctx is done or a
-	// client asks the node to stop.
-	Serve(ctx context.Context, path string) error
+	// client asks the node to stop; a non-nil ready runs once the socket
+	// listens.
+	Serve(ctx context.Context, path string, ready func() error) error
 	Close() error
 }
 

@@ -51,9 +51,17 @@ func newJSONList(w io.Writer) *jsonList {
 }
 
 // add writes v as the list's next item.
+//
+// JSON already encoded (a patch's document from the index) is indented
+// as the encoder would, in one pass: through the encoder it was checked
+// and compacted first, then indented.
 func (l *jsonList) add(v any) error {
 	l.buf.Reset()
-	if err := l.enc.Encode(v); err != nil {
+	if raw, ok := v.(*json.RawMessage); ok {
+		if err := json.Indent(&l.buf, *raw, "  ", "  "); err != nil {
+			return err
+		}
+	} else if err := l.enc.Encode(v); err != nil {
 		return err
 	}
 	if l.n == 0 {

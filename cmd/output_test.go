@@ -2,9 +2,15 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"example.com/grove/cmd/internal/cli"
+	"example.com/grove/issues"
+	"example.com/grove/repo"
 )
 
 // TestTable checks that alignTable prints what text/tabwriter prints.
@@ -104,5 +110,54 @@ func TestJSONList(t *testing.T) {
 		if got.String() != want.String() {
 			t.Errorf("item by item:\n%s\nwriteJSON:\n%s", got.String(), want.String())
 		}
+	}
+}
+
+// TestWithNamesMatchesPatch checks that withNames, which decodes only the
+// fields of a patch's JSON that name someone, names everyone newPatchJSON
+// names from the whole patch: one alias for each place a NID can be.
+func TestWithNamesMatchesPatch(t *testing.T) {
+	persons := map[string]*repo.PersonChain{}
+	nid := func(alias string) string {
+		n := "z6Mk" + alias
+		persons[n] = &repo.PersonChain{Doc: &repo.Person{Alias: alias}, Revs: []string{"root of " + alias}, Devices: []string{n}}
+		return n
+	}
+	p := &issues.Patch{}
+	p.ID, p.Title, p.Author = "0123456789abcdef0123456789abcdef01234567", "t", nid("author")
+	p.Assignees = []string{nid("assignee")}
+	p.ClosedBy = &issues.ClosedBy{Author: nid("closer")}
+	p.Reactions = []issues.Reaction{{Emoji: "+1", Authors: []string{nid("reactor")}}}
+	p.Comments = []issues.Comment{
+		{Author: nid("commenter"), Reactions: []issues.Reaction{{Emoji: "+1", Authors: []string{nid("comment-reactor")}}}},
+		{Author: nid("second-commenter")},
+	}
+	p.Revisions = []issues.Revision{{Author: nid("reviser")}}
+	p.Reviews = []issues.Review{{Author: nid("reviewer")}}
+	p.Merges = []issues.Merge{{Author: nid("merger")}}
+	nid("stranger") // named by nothing in the patch
+	nm := cli.NamesWith(repo.Home{Dir: t.TempDir()}, repo.ResolvePeople(persons))
+	doc, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := withNames(doc, nm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		CommentCount int               `json:"commentCount"`
+		AuthorName   string            `json:"authorName"`
+		Names        map[string]string `json:"names"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := newPatchJSON(p, nm)
+	if got.CommentCount != 2 || got.AuthorName != want.AuthorName || !maps.Equal(got.Names, want.Names) {
+		t.Errorf("withNames: %d comments, author %q, names %v; want 2, %q, %v", got.CommentCount, got.AuthorName, got.Names, want.AuthorName, want.Names)
+	}
+	if len(want.Names) != len(persons)-1 {
+		t.Errorf("newPatchJSON names %d of the %d NIDs the patch names", len(want.Names), len(persons)-1)
 	}
 }

@@ -495,8 +495,9 @@ func patchShowRun(ctx context.Context, o *patchShowOptions) error {
 			shownPatch
 			AuthorName string            `json:"authorName,omitempty"`
 			Names      map[string]string `json:"names"`
+			Persons    map[string]string `json:"persons"`
 			Diff       *diffJSON         `json:"diff,omitempty"`
-		}{shownPatch{p, bl}, named.AuthorName, nm.Map(append(named.nids, backlinkNIDs(bl)...)...), diff})
+		}{shownPatch{p, bl}, named.AuthorName, nm.Map(append(named.nids, backlinkNIDs(bl)...)...), nm.Persons(append(named.nids, backlinkNIDs(bl)...)...), diff})
 	}
 	showPatch(o.IO.Out, p, bl, nm)
 	if diff == nil {

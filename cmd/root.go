@@ -149,6 +149,7 @@ directly with other peers.`,
 var commands = map[string]func(*env) *cobra.Command{
 	"auth":     newAuthCmd,
 	"self":     newSelfCmd,
+	"device":   newDeviceCmd,
 	"init":     newInitCmd,
 	"ls":       newLsCmd,
 	"id":       newIDCmd,
@@ -172,7 +173,7 @@ var commands = map[string]func(*env) *cobra.Command{
 	"demo":     newDemoCmd,
 }
 
-var commandOrder = []string{"auth", "self", "init", "ls", "id", "verify", "issue", "patch", "search", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "block", "unblock", "remote", "man", "tui", "demo"}
+var commandOrder = []string{"auth", "self", "device", "init", "ls", "id", "verify", "issue", "patch", "search", "node", "connect", "seed", "unseed", "clone", "sync", "follow", "unfollow", "block", "unblock", "remote", "man", "tui", "demo"}
 
 // args validators that report usage errors (exit 2).
 func exactArgs(n int) cobra.PositionalArgs {

@@ -2,11 +2,11 @@ package cmd
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 )
 
@@ -41,42 +41,37 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 	if err != nil {
 		return err
 	}
-	var hits []issues.Hit
-	var nm *cli.Names
-	err = withIndex(ctx, &o.deps, objs, func(ix *issues.Index) (err error) {
-		if hits, err = ix.Search(ctx, strings.Join(o.Args, " ")); err != nil {
-			return err
-		}
-		nm = objs.namesIn(ctx, ix)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	// Authors by name, as issue and patch list show them; in JSON,
-	// authorName beside author.
+	// authorName beside author. Hits are collected (JSON) or made into
+	// rows as they come, and printed once the index is let go.
 	type hitJSON struct {
 		issues.Hit
 		AuthorName string `json:"authorName,omitempty"`
 	}
-	var rows [][]string
 	var out []hitJSON
-	short := map[string]string{} // author → nm.Of: a project has few
-	for _, h := range hits {
-		if o.JSON {
-			out = append(out, hitJSON{h, nameIfAny(nm, h.Author)})
-			continue
-		}
-		state := h.State
-		if h.Reason != "" {
-			state += " (" + h.Reason + ")"
-		}
-		a, ok := short[h.Author]
-		if !ok {
-			a = nm.Of(h.Author)
-			short[h.Author] = a
-		}
-		rows = append(rows, []string{h.Type, h.ID[:7], state, h.Title, a, h.Created.Format("2006-01-02")})
+	var rows issueRows
+	err = withIndex(ctx, &o.deps, objs, func(ix *issues.Index) error {
+		rows.names = objs.namesIn(ctx, ix)
+		return ix.EachHit(ctx, strings.Join(o.Args, " "), func(n int, h *issues.Hit) error {
+			if o.JSON {
+				if out == nil {
+					out = make([]hitJSON, 0, n)
+				}
+				c := hitJSON{*h, nameIfAny(rows.names, h.Author)}
+				c.Labels = slices.Clone(h.Labels)
+				c.Assignees = slices.Clone(h.Assignees)
+				out = append(out, c)
+				return nil
+			}
+			state, author, day := rows.common(n, &h.Summary)
+			c := len(rows.cells)
+			rows.cells = append(rows.cells, h.Type, h.ID[:7], state, h.Title, author, day)
+			rows.rows = append(rows.rows, rows.cells[c:len(rows.cells):len(rows.cells)])
+			return nil
+		})
+	})
+	if err != nil {
+		return err
 	}
-	return writeList(o.IO, "issues or patches", o.JSON, out, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows)
+	return writeList(o.IO, "issues or patches", o.JSON, out, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows.rows)
 }

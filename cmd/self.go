@@ -49,6 +49,9 @@ type personJSON struct {
 	Email     string `json:"email,omitempty"`
 	Revisions int    `json:"revisions"`
 	Commit    string `json:"commit"`
+	// ID is the person's ID and Devices its devices (grove device).
+	ID      string   `json:"id,omitempty"`
+	Devices []string `json:"devices,omitempty"`
 }
 
 func selfRun(ctx context.Context, o *selfOptions) error {
@@ -68,7 +71,7 @@ func selfRun(ctx context.Context, o *selfOptions) error {
 	ph, perr := h.Person()
 	if perr == nil && ph.NID.Equal(nid) {
 		s.Alias = ph.Doc.Alias
-		s.Person = &personJSON{Alias: ph.Doc.Alias, Name: ph.Doc.Name, Email: ph.Doc.Email, Revisions: ph.Revisions, Commit: ph.Tip}
+		s.Person = &personJSON{Alias: ph.Doc.Alias, Name: ph.Doc.Name, Email: ph.Doc.Email, Revisions: ph.Revisions, Commit: ph.Tip, ID: ph.Root, Devices: ph.Devices}
 	}
 	if cl := runningNode(h); cl != nil {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -94,6 +97,9 @@ func selfRun(ctx context.Context, o *selfOptions) error {
 			rows = append(rows, []string{"Email", p.Email})
 		}
 		rows = append(rows, []string{"Person", fmt.Sprintf("signed, %s, commit %s", plural(p.Revisions, "revision"), short(p.Commit))})
+		if len(p.Devices) > 1 {
+			rows = append(rows, []string{"Devices", fmt.Sprintf("%d ('grove device list' lists them)", len(p.Devices))})
+		}
 	case perr != nil && !errors.Is(perr, repo.ErrNotFound):
 		rows = append(rows, []string{"Person", "does not read: " + oneLine(perr)})
 	case s.Alias != "":
@@ -110,6 +116,33 @@ func selfRun(ctx context.Context, o *selfOptions) error {
 		return fmt.Errorf("print: %w", err)
 	}
 	return nil
+}
+
+// writePersonEverywhere writes person history ph into every project of
+// home h that key has a namespace in, and returns those that changed.
+func writePersonEverywhere(ctx context.Context, h repo.Home, key *protocol.Key, ph *repo.PersonHistory, now time.Time) ([]protocol.RID, error) {
+	rids, err := repo.List(h)
+	if err != nil {
+		return nil, err
+	}
+	var changed []protocol.RID
+	for _, rid := range rids {
+		r, err := repo.Open(h, rid)
+		if err != nil {
+			return nil, err
+		}
+		if tip, err := r.RefFiles().Get(repo.NamespacePrefix(key.NID()) + protocol.SigrefsRef); err != nil || tip == "" {
+			continue // nothing of yours there: your first change brings it
+		}
+		ok, err := r.WritePerson(ctx, key, ph, now)
+		if err != nil {
+			return nil, fmt.Errorf("project %s: %w", rid, err)
+		}
+		if ok {
+			changed = append(changed, rid)
+		}
+	}
+	return changed, nil
 }
 
 type selfEditOptions struct {
@@ -183,26 +216,9 @@ func selfEditRun(ctx context.Context, o *selfEditOptions) error {
 			return err
 		}
 	}
-	rids, err := repo.List(h)
+	changed, err := writePersonEverywhere(ctx, h, key, ph, o.Now())
 	if err != nil {
 		return err
-	}
-	var changed []protocol.RID
-	for _, rid := range rids {
-		r, err := repo.Open(h, rid)
-		if err != nil {
-			return err
-		}
-		if tip, err := r.RefFiles().Get(repo.NamespacePrefix(key.NID()) + protocol.SigrefsRef); err != nil || tip == "" {
-			continue // nothing of yours there: your first change brings it
-		}
-		ok, err := r.WritePerson(ctx, key, ph, o.Now())
-		if err != nil {
-			return fmt.Errorf("project %s: %w", rid, err)
-		}
-		if ok {
-			changed = append(changed, rid)
-		}
 	}
 	projects := make([]string, len(changed))
 	for i, rid := range changed {

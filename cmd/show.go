@@ -121,25 +121,36 @@ type issueRows struct {
 }
 
 func (r *issueRows) add(n int, s *issues.Summary) {
+	state, author, day := r.common(n, s)
+	c := len(r.cells)
+	r.cells = append(r.cells, s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), author, day)
+	r.rows = append(r.rows, r.cells[c:len(r.cells):len(r.cells)])
+}
+
+// common returns the cells every listing shows of s: its state (with the
+// reason), its author's name and the day it was created; the rows hold n
+// summaries at most.
+func (r *issueRows) common(n int, s *issues.Summary) (state, author, day string) {
 	if r.rows == nil {
 		r.rows, r.cells = make([][]string, 0, n), make([]string, 0, 6*n)
 		r.short, r.dates = make(map[string]string), make(map[int]string)
 	}
-	if _, ok := r.short[s.Author]; !ok {
-		r.short[s.Author] = r.names.Of(s.Author)
+	author, ok := r.short[s.Author]
+	if !ok {
+		author = r.names.Of(s.Author)
+		r.short[s.Author] = author
 	}
-	state := s.State
+	state = s.State
 	if s.Reason != "" {
 		state += " (" + s.Reason + ")"
 	}
 	y, m, d := s.Created.Date()
-	day := y*10000 + int(m)*100 + d
-	if _, ok := r.dates[day]; !ok {
-		r.dates[day] = s.Created.Format("2006-01-02")
+	key := y*10000 + int(m)*100 + d
+	if day, ok = r.dates[key]; !ok {
+		day = s.Created.Format("2006-01-02")
+		r.dates[key] = day
 	}
-	c := len(r.cells)
-	r.cells = append(r.cells, s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), r.short[s.Author], r.dates[day])
-	r.rows = append(r.rows, r.cells[c:len(r.cells):len(r.cells)])
+	return state, author, day
 }
 
 // showPatch prints a patch: what every kind shows, its merge, and each
@@ -289,12 +300,15 @@ func writeList[T any](io IO, plural string, asJSON bool, items []T, header []str
 // In JSON, the names of the people an object names go next to their
 // NIDs, which stay: authorName beside author, and names, every NID of the
 // object that has a name (cli.Names.Of), by NID. Names are for reading:
-// scripts that decide anything go by the NIDs.
+// scripts that decide anything go by the NIDs. A NID that is a device of
+// a person has the person's ID beside it too: authorPerson, and persons
+// (NID → person ID), so that a script can tell one author on two devices.
 
 // summaryJSON is an issue list's item.
 type summaryJSON struct {
 	*issues.Summary
-	AuthorName string `json:"authorName,omitempty"`
+	AuthorName   string `json:"authorName,omitempty"`
+	AuthorPerson string `json:"authorPerson,omitempty"`
 }
 
 // threadJSON is an issue's JSON in show.
@@ -302,6 +316,15 @@ type threadJSON struct {
 	shownIssue
 	AuthorName string            `json:"authorName,omitempty"`
 	Names      map[string]string `json:"names"`
+	Persons    map[string]string `json:"persons"`
+}
+
+// personIfAny is the ID of the person nid is a device of, or "".
+func personIfAny(nm *cli.Names, nid string) string {
+	if p := nm.Person(nid); p != nid {
+		return p
+	}
+	return ""
 }
 
 // patchJSON is a patch's names for its JSON; nids are the NIDs it names.
@@ -314,18 +337,25 @@ type patchJSON struct {
 
 // withNames adds authorName and names to doc, the JSON object of a patch
 // as the index keeps it, after its other fields.
+//
+// Only the fields that name someone are decoded (patchNIDs), into a patch
+// whose other fields stay empty: decoding whole documents (bodies, times,
+// links) was most of a 10,000-patch list --json.
 func withNames(doc json.RawMessage, nm *cli.Names) (json.RawMessage, error) {
-	var p issues.Patch
-	if err := json.Unmarshal(doc, &p); err != nil {
+	var n patchNIDs
+	if err := json.Unmarshal(doc, &n); err != nil {
 		return nil, fmt.Errorf("patch in the index: %w", err)
 	}
-	pj := newPatchJSON(&p, nm)
+	p := n.patch()
+	pj := newPatchJSON(p, nm)
 	// commentCount as issue list has it.
 	extra, err := json.Marshal(struct {
 		CommentCount int               `json:"commentCount"`
 		AuthorName   string            `json:"authorName,omitempty"`
+		AuthorPerson string            `json:"authorPerson,omitempty"`
 		Names        map[string]string `json:"names"`
-	}{len(p.Comments), pj.AuthorName, pj.Names})
+		Persons      map[string]string `json:"persons"`
+	}{len(p.Comments), pj.AuthorName, personIfAny(nm, p.Author), pj.Names, nm.Persons(pj.nids...)})
 	if err != nil {
 		return nil, err
 	}
@@ -333,11 +363,53 @@ func withNames(doc json.RawMessage, nm *cli.Names) (json.RawMessage, error) {
 	if len(d) < 2 || d[0] != '{' || d[len(d)-1] != '}' {
 		return nil, fmt.Errorf("patch in the index is not a JSON object")
 	}
-	out := append([]byte{}, d[:len(d)-1]...)
+	out := make([]byte, 0, len(d)+len(extra))
+	out = append(out, d[:len(d)-1]...)
 	if len(bytes.TrimSpace(d[1:len(d)-1])) > 0 {
 		out = append(out, ',')
 	}
 	return append(out, extra[1:]...), nil
+}
+
+// patchNIDs is what withNames decodes of a patch's JSON: the fields
+// newPatchJSON reads NIDs from, by the same names as issues.Patch.
+type patchNIDs struct {
+	Author    string                    `json:"author"`
+	Assignees []string                  `json:"assignees"`
+	ClosedBy  *issues.ClosedBy          `json:"closedBy"`
+	Reactions []issues.Reaction         `json:"reactions"`
+	Comments  []commentNIDs             `json:"comments"`
+	Revisions []struct{ Author string } `json:"revisions"`
+	Reviews   []struct{ Author string } `json:"reviews"`
+	Merges    []struct{ Author string } `json:"merges"`
+}
+
+type commentNIDs struct {
+	Author    string            `json:"author"`
+	Reactions []issues.Reaction `json:"reactions"`
+}
+
+// patch returns a patch that holds n's NIDs where issues.Patch holds them.
+func (n *patchNIDs) patch() *issues.Patch {
+	p := &issues.Patch{}
+	p.Author, p.Assignees, p.ClosedBy, p.Reactions = n.Author, n.Assignees, n.ClosedBy, n.Reactions
+	p.Comments = make([]issues.Comment, len(n.Comments))
+	for i, c := range n.Comments {
+		p.Comments[i].Author, p.Comments[i].Reactions = c.Author, c.Reactions
+	}
+	p.Revisions = make([]issues.Revision, len(n.Revisions))
+	for i, r := range n.Revisions {
+		p.Revisions[i].Author = r.Author
+	}
+	p.Reviews = make([]issues.Review, len(n.Reviews))
+	for i, r := range n.Reviews {
+		p.Reviews[i].Author = r.Author
+	}
+	p.Merges = make([]issues.Merge, len(n.Merges))
+	for i, m := range n.Merges {
+		p.Merges[i].Author = m.Author
+	}
+	return p
 }
 
 func newPatchJSON(p *issues.Patch, nm *cli.Names) patchJSON {

@@ -26,11 +26,11 @@ const (
 
 // Limits on what a change may hold; anything larger is not a change.
 const (
-	MaxActionsSize = 1 << 20
-	MaxActions     = 1000
-	MaxAttachment  = 8 << 20
-	MaxTreeEntries = 256
-	maxCommitSize  = 64 << 10
+	MaxActionsSize = protocol.MaxActionsSize
+	MaxActions     = protocol.MaxChangeActions
+	MaxAttachment  = protocol.MaxAttachment
+	MaxTreeEntries = protocol.MaxChangeEntries
+	maxCommitSize  = protocol.MaxChangeCommit
 )
 
 // ErrInvalidChange is returned for a commit that is not a well-formed,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -131,10 +132,10 @@ func (ix *Index) PatchDocs(ctx context.Context, f Filter) ([]json.RawMessage, er
 	}
 	out := make([]json.RawMessage, len(docs))
 	for i, d := range docs {
-		if !json.Valid([]byte(d)) {
+		out[i] = json.RawMessage(d)
+		if !json.Valid(out[i]) {
 			return nil, fmt.Errorf("%w: patch document %.60q", errCorrupt, d)
 		}
-		out[i] = json.RawMessage(d)
 	}
 	return out, nil
 }
@@ -143,74 +144,101 @@ func (ix *Index) PatchDocs(ctx context.Context, f Filter) ([]json.RawMessage, er
 // or reviews hold every word of q (as a word or the start of one), best
 // match first: BM25 with a title worth ten times a comment and a
 // description four times, then newest first.
-//
-// SQLite only finds and scores the hits; they are ordered here, by small
-// keys: an ORDER BY made SQLite's sorter copy every hit's whole row, most
-// of a broad search's time.
 func (ix *Index) Search(ctx context.Context, q string) ([]Hit, error) {
-	fq := ftsQuery(q)
-	if fq == "" {
-		return []Hit{}, nil
-	}
-	most, err := ix.most(ctx)
+	var out []Hit
+	err := ix.EachHit(ctx, q, func(n int, h *Hit) error {
+		if out == nil {
+			out = make([]Hit, 0, n)
+		}
+		out = append(out, *h)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ix.db.QueryContext(ctx, "SELECT i.type, i.row, bm25(fts, 10.0, 4.0, 1.0) FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", fq)
+	if out == nil {
+		out = []Hit{}
+	}
+	return out, nil
+}
+
+// EachHit calls fn with each hit of q, in Search's order, and how many
+// there are. The hit is fn's only until it returns (its strings and
+// slices stay valid): a broad search finds every object, and a caller
+// that prints them need not hold them all decoded.
+//
+// SQLite only finds and scores the hits; they are ordered here, by small
+// keys with no pointers: an ORDER BY made SQLite's sorter copy every
+// hit's whole row, most of a broad search's time.
+func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) error) error {
+	fq := ftsQuery(q)
+	if fq == "" {
+		return nil
+	}
+	most, err := ix.most(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return err
+	}
+	rows, err := ix.db.QueryContext(ctx, "SELECT i.type = ?, i.row, bm25(fts, 10.0, 4.0, 1.0) FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", PatchType, fq)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
 	type key struct {
 		score   float64
 		created int64
-		id      string
-		i       int
+		pre     uint64 // the ID's first 8 bytes, big-endian
+		i       int32
+		patch   bool
 	}
 	keys := make([]key, 0, most)
-	types := make([]string, 0, most)
 	all := make([]string, 0, most)
 	var rd rowReader
 	for rows.Next() {
 		var k key
-		var typ, row string
-		if err := rows.Scan(&typ, &row, &k.score); err != nil {
-			return nil, fmt.Errorf("index: %w", err)
+		var row string
+		if err := rows.Scan(&k.patch, &row, &k.score); err != nil {
+			return fmt.Errorf("index: %w", err)
 		}
-		var ok bool
-		if k.created, k.id, ok = rd.key(row); !ok {
-			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, row)
+		c, id, ok := rd.key(row)
+		if !ok || len(id) < 8 {
+			return fmt.Errorf("%w: row %.60q", errCorrupt, row)
 		}
-		k.i = len(all)
+		k.created, k.pre, k.i = c, binary.BigEndian.Uint64([]byte(id[:8])), int32(len(all))
 		keys = append(keys, k)
-		types = append(types, typ)
 		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return fmt.Errorf("index: %w", err)
 	}
 	// Best (lowest) score first, then newest first, then by ID.
 	slices.SortFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(a.score, b.score); c != 0 {
-			return c
+		switch {
+		case a.score != b.score:
+			return cmp.Compare(a.score, b.score)
+		case a.created != b.created:
+			return cmpDesc(a.created, b.created)
+		case a.pre != b.pre:
+			return cmp.Compare(a.pre, b.pre)
 		}
-		if c := cmp.Compare(b.created, a.created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
+		_, ida, _ := rd.key(all[a.i])
+		_, idb, _ := rd.key(all[b.i])
+		return strings.Compare(ida, idb)
 	})
-	out := make([]Hit, len(keys))
-	for j, k := range keys {
-		h := &out[j]
-		h.Type = typeNoun(types[k.i])
-		// The lists share the reader's backing arrays, each its own
-		// part of them, which later rows never overwrite.
-		rd.thread(all[k.i], &h.Summary)
-		if rd.bad {
-			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, all[k.i])
+	var h Hit
+	for _, k := range keys {
+		h.Type = "issue"
+		if k.patch {
+			h.Type = "patch"
+		}
+		if rd.thread(all[k.i], &h.Summary); rd.bad {
+			return fmt.Errorf("%w: row %.60q", errCorrupt, all[k.i])
+		}
+		if err := fn(len(keys), &h); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // defaultTip returns the canonical default branch's commit, which patches

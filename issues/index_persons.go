@@ -16,6 +16,20 @@ import (
 // call, so a moved person ref is verified again at once. What fails to
 // verify is left out and tried again next time.
 func (ix *Index) Persons(ctx context.Context) (map[string]*repo.Person, error) {
+	chains, err := ix.PersonChains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*repo.Person, len(chains))
+	for ns, c := range chains {
+		out[ns] = c.Doc
+	}
+	return out, nil
+}
+
+// PersonChains is Persons with each document's verified history (what
+// repo.ResolvePeople groups into persons).
+func (ix *Index) PersonChains(ctx context.Context) (map[string]*repo.PersonChain, error) {
 	r := ix.store.Repo
 	tips, err := r.RefFiles().Namespaced(protocol.PersonRef)
 	if err != nil {
@@ -40,7 +54,7 @@ func (ix *Index) Persons(ctx context.Context) (map[string]*repo.Person, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	out := make(map[string]*repo.Person, len(tips))
+	out := make(map[string]*repo.PersonChain, len(tips))
 	put := make(map[string]cached) // rows to write: doc "" deletes
 	for ns, tip := range tips {
 		if err := ctx.Err(); err != nil {
@@ -51,13 +65,13 @@ func (ix *Index) Persons(ctx context.Context) (map[string]*repo.Person, error) {
 			continue
 		}
 		if c, ok := have[ns]; ok && c.tip == tip {
-			var p repo.Person
-			if json.Unmarshal([]byte(c.doc), &p) == nil {
+			var p repo.PersonChain
+			if json.Unmarshal([]byte(c.doc), &p) == nil && p.Doc != nil && len(p.Revs) > 0 {
 				out[ns] = &p
 				continue
 			}
 		}
-		p, err := r.VerifyPerson(nid, tip)
+		p, err := r.VerifyPersonChain(nid, tip)
 		if err != nil {
 			if _, ok := have[ns]; ok {
 				put[ns] = cached{}

@@ -27,7 +27,7 @@ const MinMention = 7
 
 // MaxRefs bounds the references one action carries; an action with more
 // contributes none.
-const MaxRefs = 64
+const MaxRefs = protocol.MaxLinks
 
 // maxMentionText bounds the text scanned for mentions (commit messages of
 // a long patch may be large).

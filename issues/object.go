@@ -17,13 +17,13 @@ var ErrNotFound = errors.New("not found")
 
 // MaxChanges bounds the changes one object may have; a DAG that is larger
 // is refused rather than walked.
-const MaxChanges = 100_000
+const MaxChanges = protocol.MaxChanges
 
 // MaxObjectActions bounds the action JSON one object may hold in memory,
 // all its changes together: anyone may write changes to a public
 // project's objects, and each change may carry up to MaxActionsSize. An
 // action blob that many changes share is held once.
-const MaxObjectActions = 32 << 20
+const MaxObjectActions = protocol.MaxObjectActions
 
 // ErrTooLarge is returned for an object over MaxChanges changes or
 // MaxObjectActions bytes of actions: it is refused, not loaded.

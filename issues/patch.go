@@ -26,8 +26,8 @@ const (
 
 // Limits on patch fields; actions beyond them are skipped.
 const (
-	MaxPath         = 4096
-	MaxLineComments = 1000
+	MaxPath         = protocol.MaxPath
+	MaxLineComments = protocol.MaxLineComments
 )
 
 // Action types of patches' own, besides those every kind shares.

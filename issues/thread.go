@@ -24,10 +24,10 @@ const (
 
 // Limits on the fields every kind shares; actions beyond them are skipped.
 const (
-	MaxTitle = 1024
-	MaxBody  = 256 << 10
-	MaxLabel = 100
-	MaxEmoji = 64
+	MaxTitle = protocol.MaxTitle
+	MaxBody  = protocol.MaxBody
+	MaxLabel = protocol.MaxLabel
+	MaxEmoji = protocol.MaxEmoji
 )
 
 // Action types every kind shares. A kind adds its own (ActRevision,

@@ -18,16 +18,6 @@ import (
 // from the other what it lacks, through GitProtocolID or UpdateProtocolID.
 const HeadsProtocolID = "/grove/heads/1"
 
-// Limits on a heads exchange.
-const (
-	// MaxHeadsMessage bounds one HeadsMessage.
-	MaxHeadsMessage = 2 << 20
-	// MaxHeadsProjects bounds the projects in one HeadsMessage.
-	MaxHeadsProjects = 1024
-	// MaxHeads bounds the heads in one HeadsMessage, all projects together.
-	MaxHeads = 16384
-)
-
 // Head is one namespace's signed refs: the NID and its sigrefs commit.
 type Head struct {
 	NID     NID    `json:"nid"`

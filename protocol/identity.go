@@ -119,9 +119,6 @@ func (d *Identity) Encode() ([]byte, error) {
 	return b.Bytes(), nil // ends in one "\n", like a text file
 }
 
-// MaxIdentity bounds the size of an identity document.
-const MaxIdentity = 1 << 20
-
 // ParseIdentity parses a document and rejects anything that is not its
 // canonical encoding.
 func ParseIdentity(b []byte) (*Identity, error) {

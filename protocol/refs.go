@@ -8,16 +8,6 @@ import (
 	"strings"
 )
 
-// Limits on peer-supplied ref lists.
-const (
-	// MaxRefs bounds the number of refs in one namespace's signed list.
-	MaxRefs = 100_000
-	// MaxRefName bounds the length of one ref name.
-	MaxRefName = 1024
-	// MaxRefList bounds the encoded size of a signed ref list.
-	MaxRefList = 64 << 20
-)
-
 // ErrInvalidRefs is returned for a malformed ref list.
 var ErrInvalidRefs = errors.New("invalid ref list")
 

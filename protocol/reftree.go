@@ -18,9 +18,6 @@ const (
 	ModeGitlink = 0o160000 // a commit (or any object) named by oid, not followed
 )
 
-// MaxTreeEntries bounds the entries of one tree object read from a peer.
-const MaxTreeEntries = MaxRefs
-
 // ErrInvalidTree is returned for a tree object that is not canonical git.
 var ErrInvalidTree = errors.New("invalid tree")
 

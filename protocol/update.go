@@ -16,13 +16,6 @@ const UpdateProtocolID = "/grove/update/1"
 // carry. A peer that does not speak it is fetched from instead.
 const FirstUpdateProtocolID = "/grove/update/2"
 
-// MaxUpdateBase bounds the tips an UpdateRequest's Base lists.
-const MaxUpdateBase = 64
-
-// MaxUpdatePack bounds the pack of one update. Larger updates go through
-// a full fetch, which git negotiates.
-const MaxUpdatePack = 8 << 20
-
 // UpdateRequest asks for the objects of NID's namespace in RID that take
 // it from the sigrefs commit Have (which the asker holds) to Want.
 type UpdateRequest struct {

@@ -20,14 +20,6 @@ const (
 	DHTPrefix = "/grove"
 )
 
-// Limits on messages a peer sends.
-const (
-	// MaxMessage bounds a FetchRequest or FetchResponse.
-	MaxMessage = 4 << 10
-	// MaxAnnouncement bounds a gossip announcement.
-	MaxAnnouncement = 4 << 10
-)
-
 // ErrMessage is returned for a malformed or oversized message: bad data,
 // which a node may hold against the peer that sent it. A stream that
 // ends, is reset or times out before a whole message arrived is not bad

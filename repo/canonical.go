@@ -3,6 +3,8 @@ package repo
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,19 +42,40 @@ func isCanonicalName(name string) bool {
 // tag needs threshold delegates to agree on its exact value. Notes refs
 // are commits with a history, so they are derived like branches. When
 // qualifying tips diverge, the current value (cur) is kept if it still
-// qualifies, so canonical refs never flap between forks.
+// qualifies, so canonical refs never flap between forks. A delegate that
+// is a device of a person (People) acts through every current device of
+// that person and the person counts once, however many of its devices
+// agree or are delegates.
 func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns map[string]map[string]string, cur map[string]string) (map[string]string, error) {
-	tips := make(map[string][]string) // ref name → one tip per delegate that has it
-	for _, d := range doc.Delegates {
-		for name, oid := range ns[d.String()] {
-			if isCanonicalName(name) {
-				tips[name] = append(tips[name], oid)
+	seeds := make([]string, len(doc.Delegates))
+	for i, d := range doc.Delegates {
+		seeds[i] = d.String()
+	}
+	people := r.peopleOf(ctx, personTips(ns), seeds)
+	tips := make(map[string]map[string][]string) // ref name → voter → its tips
+	for _, d := range seeds {
+		voter := people.Voter(d)
+		for _, n := range people.Acting(d) {
+			for name, oid := range ns[n] {
+				if !isCanonicalName(name) {
+					continue
+				}
+				if tips[name] == nil {
+					tips[name] = map[string][]string{}
+				}
+				if !slices.Contains(tips[name][voter], oid) {
+					tips[name][voter] = append(tips[name][voter], oid)
+				}
 			}
 		}
 	}
 	out := make(map[string]string, len(tips))
 	for name, ts := range tips {
-		oid, ok, err := r.pick(ctx, name, ts, doc.Threshold, cur[name])
+		voters := make([][]string, 0, len(ts))
+		for _, v := range slices.Sorted(maps.Keys(ts)) {
+			voters = append(voters, ts[v])
+		}
+		oid, ok, err := r.pick(ctx, name, voters, doc.Threshold, cur[name])
 		if err != nil {
 			return nil, err
 		}
@@ -63,13 +86,18 @@ func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns m
 	return out, nil
 }
 
-func (r *Repo) pick(ctx context.Context, name string, tips []string, threshold int, cur string) (string, bool, error) {
+// pick chooses the value of ref name from the tips each voter (a delegate,
+// or a person) has: a voter counts once for a candidate however many of
+// its tips hold it.
+func (r *Repo) pick(ctx context.Context, name string, voters [][]string, threshold int, cur string) (string, bool, error) {
 	exact := make(map[string]int)
-	for _, t := range tips {
-		exact[t]++
+	for _, ts := range voters {
+		for _, t := range ts {
+			exact[t]++
+		}
 	}
 	if len(exact) == 1 {
-		return tips[0], len(tips) >= threshold, nil
+		return voters[0][0], len(voters) >= threshold, nil
 	}
 	votes := exact
 	if !strings.HasPrefix(name, "refs/tags/") {
@@ -79,16 +107,19 @@ func (r *Repo) pick(ctx context.Context, name string, tips []string, threshold i
 		if err != nil {
 			return "", false, err
 		}
-		// A delegate votes for every candidate in its history.
+		// A voter votes for every candidate in the history of one of its tips.
 		votes = make(map[string]int)
 		for _, c := range cands {
-			for _, t := range tips {
-				ok, err := r.IsAncestor(ctx, c, t)
-				if err != nil {
-					return "", false, err
-				}
-				if ok {
-					votes[c]++
+			for _, ts := range voters {
+				for _, t := range ts {
+					ok, err := r.IsAncestor(ctx, c, t)
+					if err != nil {
+						return "", false, err
+					}
+					if ok {
+						votes[c]++
+						break
+					}
 				}
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -476,6 +477,12 @@ func FuzzVerifyPerson(f *testing.F) {
 	f.Add(tmpl, append(bytes.Clone(o.tree), "100644 other\x00"+rawOID(o.blobOID)...), data)
 	f.Add(tmpl, o.tree, []byte(`{"alias":"b\u001bob","version":1}`+"\n"))
 	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","version":2}`+"\n"))
+	// Version 2: devices, removals.
+	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","devices":["`+nid.String()+`"],"version":2}`+"\n"))
+	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","devices":["`+nid.String()+`"],"version":1}`+"\n"))
+	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","devices":["`+fuzzKey(f, 2).NID().String()+`"],"version":2}`+"\n"))
+	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","devices":["`+nid.String()+`","`+nid.String()+`"],"version":2}`+"\n"))
+	f.Add(tmpl, o.tree, []byte(`{"alias":"bob","devices":["`+nid.String()+`"],"removed":{"`+fuzzKey(f, 2).NID().String()+`":["`+o.treeOID+`"]},"version":2}`+"\n"))
 	f.Fuzz(func(t *testing.T, commit, tree, doc []byte) {
 		if len(doc) > 4*maxPersonDoc || len(tree) > 1<<16 || len(commit) > 1<<16 {
 			return
@@ -503,6 +510,9 @@ func FuzzVerifyPerson(f *testing.F) {
 		}
 		if got.Validate() != nil {
 			t.Fatalf("VerifyPerson accepted an invalid document %+v", got)
+		}
+		if got.Version == 2 && !slices.Contains(got.Devices, nid.String()) {
+			t.Fatalf("VerifyPerson accepted a first revision that does not list its signer: %+v", got)
 		}
 		c, err := gitstore.ParseCommit(commit)
 		if err != nil {

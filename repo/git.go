@@ -73,6 +73,29 @@ outer:
 	return append(env, extra...)
 }
 
+// ObjectLimitEnv is the environment that makes git refuse, as it reads a
+// pack, any object that inflates to more than max bytes: GIT_ALLOC_LIMIT
+// bounds each allocation, and a threshold above every size makes git
+// allocate each blob (it would stream one over core.bigFileThreshold,
+// unbounded). git refuses before it inflates: a pack entry and a delta
+// state the size they inflate to first.
+func ObjectLimitEnv(max int64) []string {
+	return []string{
+		"GIT_ALLOC_LIMIT=" + strconv.FormatInt(max, 10),
+		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.bigFileThreshold", "GIT_CONFIG_VALUE_0=" + strconv.FormatInt(1<<50, 10),
+	}
+}
+
+// ErrObjectTooLarge is a pack refused because an object in it inflates
+// to more than the limit it was read with (ObjectLimitEnv).
+var ErrObjectTooLarge = errors.New("object over the size limit")
+
+// ObjectOverLimit reports whether git's stderr says an object was over
+// the limit of ObjectLimitEnv.
+func ObjectOverLimit(stderr string) bool {
+	return strings.Contains(stderr, "fatal: attempting to allocate") && strings.Contains(stderr, "over limit")
+}
+
 // GitCommand returns a git command run in dir with a clean environment.
 func GitCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, "git", args...)
@@ -83,7 +106,13 @@ func GitCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
 
 // runGit runs git in dir with stdin and returns its stdout.
 func runGit(ctx context.Context, dir string, stdin []byte, args ...string) ([]byte, error) {
+	return runGitEnv(ctx, dir, nil, stdin, args...)
+}
+
+// runGitEnv is runGit with env added to git's environment.
+func runGitEnv(ctx context.Context, dir string, env []string, stdin []byte, args ...string) ([]byte, error) {
 	c := GitCommand(ctx, dir, args...)
+	c.Env = append(c.Env, env...)
 	if stdin != nil {
 		c.Stdin = bytes.NewReader(stdin)
 	}

@@ -20,7 +20,7 @@ import (
 var ErrExists = errors.New("already exists")
 
 // maxIdentityChain bounds how many identity revisions are walked.
-const maxIdentityChain = 10_000
+const maxIdentityChain = protocol.MaxIdentityChain
 
 // identityMessage starts the message of every version 2 identity commit;
 // version 1 wrote "Create NAME" or "Update NAME" and signed neither it nor

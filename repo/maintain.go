@@ -53,7 +53,94 @@ func (r *Repo) Maintain(ctx context.Context, force bool) (MaintainResult, error)
 	if !force && !r.needsMaintenance() {
 		return MaintainResult{}, nil
 	}
-	return r.repackLocked(ctx)
+	return r.repackLocked(ctx, "--geometric=2", "--no-write-bitmap-index")
+}
+
+// Settle packs the storage for serving, as the node does when it has
+// been idle a while: everything reachable in one pack with a
+// reachability bitmap (git repack -a --write-bitmap-index, without -d,
+// so no object is deleted that is not in the new pack), with which git
+// counts a clone's objects at once instead of walking the history. It
+// does so when the storage has no bitmap yet, or when what arrived since
+// its bitmap (loose objects and newer packs) comes to a tenth of it;
+// otherwise it repacks as a change would, if anything piled up
+// (Maintain). It holds the storage lock and is safe if killed, as
+// Maintain is.
+func (r *Repo) Settle(ctx context.Context) (MaintainResult, error) {
+	unlock, err := r.Lock(ctx)
+	if err != nil {
+		return MaintainResult{}, err
+	}
+	defer unlock()
+	if r.unsettled() {
+		// git repack -a leaves unreachable loose objects loose (only -d
+		// would pack them): a geometric repack packs them first.
+		if r.looseObjects() > 0 {
+			if _, err := r.repackLocked(ctx, "--geometric=2", "--no-write-bitmap-index"); err != nil {
+				return MaintainResult{}, err
+			}
+		}
+		return r.repackLocked(ctx, "-a", "--write-bitmap-index")
+	}
+	if !r.needsMaintenance() {
+		return MaintainResult{}, nil
+	}
+	return r.repackLocked(ctx, "--geometric=2", "--no-write-bitmap-index")
+}
+
+// NeedsSettling reports, from a few directory reads and without the
+// lock, whether Settle would repack.
+func (r *Repo) NeedsSettling() bool {
+	return r.unsettled() || r.needsMaintenance()
+}
+
+// unsettled reports whether the storage has objects and either no pack
+// with a bitmap or, since the newest such pack, loose objects and packs
+// that hold a tenth as many objects as it does (estimated, as
+// needsMaintenance does).
+func (r *Repo) unsettled() bool {
+	objects := filepath.Join(r.Path, "objects")
+	loose := r.looseObjects()
+	idx, _ := filepath.Glob(filepath.Join(objects, "pack", "pack-*.idx"))
+	var bitmapped int64
+	var since time.Time
+	for _, p := range idx {
+		base := strings.TrimSuffix(p, ".idx")
+		fi, err := os.Stat(base + ".bitmap")
+		if err != nil || !fi.ModTime().After(since) {
+			continue
+		}
+		if x, err := os.Stat(p); err == nil {
+			bitmapped, since = idxObjects(x), fi.ModTime()
+		}
+	}
+	if bitmapped == 0 {
+		return loose > 0 || len(idx) > 0
+	}
+	added := int64(loose)
+	for _, p := range idx {
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(since) {
+			added += idxObjects(fi)
+		}
+	}
+	return added*10 >= bitmapped
+}
+
+// looseObjects estimates the loose objects, as git gc --auto does, from
+// 16 of the 256 fan-out directories.
+func (r *Repo) looseObjects() int {
+	loose := 0
+	for i := range 16 {
+		ents, _ := os.ReadDir(filepath.Join(r.Path, "objects", fmt.Sprintf("%02x", i)))
+		loose += len(ents)
+	}
+	return loose * 16
+}
+
+// idxObjects estimates the objects of a pack from its index's size: 1072
+// bytes of header and trailer and 28 per object (below 2 GiB of pack).
+func idxObjects(fi os.FileInfo) int64 {
+	return (fi.Size() - 1072) / 28
 }
 
 // maintainLocked is the check a change makes before it releases the lock.
@@ -63,7 +150,7 @@ func (r *Repo) maintainLocked(ctx context.Context) {
 	if r.unpublished || !r.needsMaintenance() {
 		return
 	}
-	r.repackLocked(ctx)
+	r.repackLocked(ctx, "--geometric=2", "--no-write-bitmap-index")
 }
 
 // needsMaintenance estimates, as git gc --auto does, whether loose
@@ -72,24 +159,17 @@ func (r *Repo) maintainLocked(ctx context.Context) {
 // the object counts.
 func (r *Repo) needsMaintenance() bool {
 	objects := filepath.Join(r.Path, "objects")
-	loose := 0
-	for i := range 16 {
-		ents, _ := os.ReadDir(filepath.Join(objects, fmt.Sprintf("%02x", i)))
-		loose += len(ents)
-	}
-	if loose*16 >= maintainLoose {
+	if r.looseObjects() >= maintainLoose {
 		return true
 	}
 	idx, _ := filepath.Glob(filepath.Join(objects, "pack", "pack-*.idx"))
 	if len(idx) < maintainPacks {
 		return false
 	}
-	// An index has 1072 bytes of header and trailer and 28 per object
-	// (below 2 GiB of pack).
 	counts := make([]int64, 0, len(idx))
 	for _, p := range idx {
 		if fi, err := os.Stat(p); err == nil {
-			counts = append(counts, (fi.Size()-1072)/28)
+			counts = append(counts, idxObjects(fi))
 		}
 	}
 	slices.Sort(counts)
@@ -101,12 +181,12 @@ func (r *Repo) needsMaintenance() bool {
 	return false
 }
 
-// repackLocked packs the loose objects and rolls small packs up into
-// bigger ones (git repack --geometric=2, without -d), removes the packs
-// whose every object is now in a pack it wrote, the loose objects that
-// are packed (git prune-packed), and packs the refs. The caller holds the
-// lock.
-func (r *Repo) repackLocked(ctx context.Context) (MaintainResult, error) {
+// repackLocked runs git repack with how (--geometric=2: pack the loose
+// objects and roll small packs up into bigger ones; -a: everything in
+// one pack), never with -d, then removes the packs whose every object is
+// now in a pack it wrote, the loose objects that are packed (git
+// prune-packed), and packs the refs. The caller holds the lock.
+func (r *Repo) repackLocked(ctx context.Context, how ...string) (MaintainResult, error) {
 	var res MaintainResult
 	packDir := filepath.Join(r.Path, "objects", "pack")
 	r.removeStalePackFiles(packDir)
@@ -114,7 +194,7 @@ func (r *Repo) repackLocked(ctx context.Context) (MaintainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if _, err := r.Git(ctx, nil, "repack", "-q", "--geometric=2", "--no-write-bitmap-index"); err != nil {
+	if _, err := r.Git(ctx, nil, append([]string{"repack", "-q"}, how...)...); err != nil {
 		return res, fmt.Errorf("maintain: %w", err)
 	}
 	res.Repacked = true

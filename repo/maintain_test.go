@@ -263,3 +263,61 @@ func TestMaintainKilled(t *testing.T) {
 	}
 	verifyClean(t, r)
 }
+
+// bitmaps returns the storage's pack bitmaps.
+func bitmaps(t *testing.T, r *repo.Repo) []string {
+	t.Helper()
+	b, err := filepath.Glob(filepath.Join(r.Path, "objects", "pack", "pack-*.bitmap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSettlePacksForServing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	k := testKey(t, 1)
+	_, r := newProject(t, "settle", k)
+	if err := r.KeepObjects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// History in a few packs and loose objects, and unreachable objects
+	// a lending storage must keep.
+	for i := range 3 {
+		writeBlobs(t, r, 20, 64)
+		c := commit(t, r, fmt.Sprintf("change %d", i))
+		update(t, r, k, repo.RefUpdate{Name: fmt.Sprintf("refs/heads/b%d", i), New: c})
+	}
+	oids := addPack(t, r, 50)
+	oids = append(oids, writeBlobs(t, r, 30, 64)...)
+	if len(bitmaps(t, r)) != 0 {
+		t.Fatal("setup: a bitmap already")
+	}
+	res, err := r.Settle(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Repacked || len(bitmaps(t, r)) != 1 {
+		t.Fatalf("Settle = %+v with bitmaps %v; want one pack with a bitmap", res, bitmaps(t, r))
+	}
+	got := countObjects(t, r.Path)
+	if got["count"] != 0 || got["garbage"] != 0 {
+		t.Errorf("after Settle: %v; want no loose objects", got)
+	}
+	checkSound(t, r, oids)
+	verifyClean(t, r)
+	// Settled: the next call has nothing to do.
+	if res, err := r.Settle(ctx); err != nil || res.Repacked {
+		t.Errorf("second Settle = %+v, %v; want nothing to do", res, err)
+	}
+	// A change that adds a tenth as many objects as the bitmap covers
+	// unsettles it again.
+	writeBlobs(t, r, 200, 64)
+	c := commit(t, r, "more")
+	update(t, r, k, repo.RefUpdate{Name: "refs/heads/more", New: c})
+	if res, err := r.Settle(ctx); err != nil || !res.Repacked || len(bitmaps(t, r)) != 1 {
+		t.Errorf("Settle after a change = %+v, %v, bitmaps %v; want a new pack with a bitmap", res, err, bitmaps(t, r))
+	}
+	checkSound(t, r, oids)
+}

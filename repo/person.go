@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,10 +39,19 @@ const (
 	maxPersonName  = 128
 	maxPersonEmail = 254
 	// maxPersonDoc bounds the encoded document.
-	maxPersonDoc = 1024
+	maxPersonDoc = 16 << 10
+	// MaxDevices bounds the devices a person lists at once.
+	MaxDevices = 16
+	// maxRemoved bounds the removed devices a person lists, and
+	// maxCaps the signed-refs heads kept for each.
+	maxRemoved = 32
+	maxCaps    = 64
 	// maxPersonChain bounds how many revisions are walked.
 	maxPersonChain = 1000
 )
+
+// ErrAmbiguous is returned when more than one person could be meant.
+var ErrAmbiguous = errors.New("ambiguous")
 
 // ErrInvalidPerson is returned for a malformed, non-canonical or badly
 // signed person document.
@@ -48,11 +59,20 @@ var ErrInvalidPerson = errors.New("invalid person document")
 
 // Person is a person document. Its JSON field order is alphabetical so
 // that encoding/json output is canonical.
+//
+// Version 1 names one device, the key that signs it. Version 2 adds
+// Devices, the NIDs that speak for the person (sorted; every revision
+// after a version 2 one is signed by one of the previous revision's
+// devices), and Removed, the devices taken out so far, each with the
+// signed-refs heads its namespaces had when it was removed (sorted; the
+// most of its work that peers keep).
 type Person struct {
-	Alias   string `json:"alias"`
-	Email   string `json:"email,omitempty"`
-	Name    string `json:"name,omitempty"`
-	Version int    `json:"version"`
+	Alias   string              `json:"alias"`
+	Devices []string            `json:"devices,omitempty"`
+	Email   string              `json:"email,omitempty"`
+	Name    string              `json:"name,omitempty"`
+	Removed map[string][]string `json:"removed,omitempty"`
+	Version int                 `json:"version"`
 }
 
 // CheckAlias reports why alias cannot name a person, or nil: it is 1 to
@@ -80,8 +100,15 @@ func CheckAlias(alias string) error {
 
 // Validate checks the document's fields.
 func (p *Person) Validate() error {
-	if p.Version != 1 {
+	switch {
+	case p.Version != 1 && p.Version != 2:
 		return fmt.Errorf("%w: version %d is not supported", ErrInvalidPerson, p.Version)
+	case p.Version == 1 && (len(p.Devices) > 0 || len(p.Removed) > 0):
+		return fmt.Errorf("%w: version 1 lists no devices", ErrInvalidPerson)
+	case p.Version == 2:
+		if err := p.validateDevices(); err != nil {
+			return err
+		}
 	}
 	if err := CheckAlias(p.Alias); err != nil {
 		return err
@@ -105,10 +132,53 @@ func (p *Person) Validate() error {
 	return nil
 }
 
-// Encode returns the canonical JSON of a valid document (version filled).
+// validateDevices checks a version 2 document's devices and removals:
+// 1 to MaxDevices NIDs in their canonical form, sorted, once each; removed
+// devices not listed, each with 1 to maxCaps sorted oids.
+func (p *Person) validateDevices() error {
+	if len(p.Devices) == 0 || len(p.Devices) > MaxDevices {
+		return fmt.Errorf("%w: %d devices (1 to %d)", ErrInvalidPerson, len(p.Devices), MaxDevices)
+	}
+	for i, d := range p.Devices {
+		if n, err := protocol.ParseNID(d); err != nil || n.String() != d {
+			return fmt.Errorf("%w: device %q is not a node ID", ErrInvalidPerson, d)
+		}
+		if i > 0 && p.Devices[i-1] >= d {
+			return fmt.Errorf("%w: devices are not sorted and unique", ErrInvalidPerson)
+		}
+	}
+	if len(p.Removed) > maxRemoved {
+		return fmt.Errorf("%w: %d removed devices (at most %d)", ErrInvalidPerson, len(p.Removed), maxRemoved)
+	}
+	for d, caps := range p.Removed {
+		if n, err := protocol.ParseNID(d); err != nil || n.String() != d {
+			return fmt.Errorf("%w: removed device %q is not a node ID", ErrInvalidPerson, d)
+		}
+		if slices.Contains(p.Devices, d) {
+			return fmt.Errorf("%w: %s is both a device and removed", ErrInvalidPerson, d)
+		}
+		if len(caps) > maxCaps {
+			return fmt.Errorf("%w: %d heads for removed device %s (at most %d)", ErrInvalidPerson, len(caps), d, maxCaps)
+		}
+		for i, c := range caps {
+			if !protocol.ValidOID(c) || i > 0 && caps[i-1] >= c {
+				return fmt.Errorf("%w: heads of removed device %s are not sorted oids", ErrInvalidPerson, d)
+			}
+		}
+	}
+	return nil
+}
+
+// Encode returns the canonical JSON of a valid document (version filled:
+// 2 when it lists devices, else 1).
 func (p *Person) Encode() ([]byte, error) {
 	c := *p
-	c.Version = 1
+	if c.Version == 0 {
+		c.Version = 1
+		if len(c.Devices) > 0 {
+			c.Version = 2
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -133,7 +203,7 @@ func ParsePerson(b []byte) (*Person, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidPerson, err)
 	}
-	if p.Version != 1 {
+	if p.Version != 1 && p.Version != 2 {
 		return nil, fmt.Errorf("%w: version %d is not supported", ErrInvalidPerson, p.Version)
 	}
 	want, err := p.Encode()
@@ -159,6 +229,7 @@ type personObjects struct {
 	time                  int64
 	signature             []byte
 	parent                string
+	signer                protocol.NID
 }
 
 // personRevision encodes the revision of doc (canonical JSON data) signed
@@ -195,78 +266,218 @@ func objectOID(kind string, data []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// PersonChain is a person history as one namespace holds it, verified.
+type PersonChain struct {
+	// Doc is the document at the tip.
+	Doc *Person `json:"doc"`
+	// Revs are the revisions' oids, the first first: Revs[0] is the
+	// person's ID, whatever device holds the history.
+	Revs []string `json:"revs"`
+	// Signers are the devices that signed each revision.
+	Signers []string `json:"signers"`
+	// Devices are the devices the tip lists (version 1: its signer).
+	Devices []string `json:"devices"`
+}
+
+// Root is the oid of the history's first revision: the person's ID.
+func (c *PersonChain) Root() string { return c.Revs[0] }
+
+// Tip is the oid of the newest revision.
+func (c *PersonChain) Tip() string { return c.Revs[len(c.Revs)-1] }
+
+// personStep checks that doc, signed by signer, may follow prev (nil for
+// a first revision, whose devices are prevDevices) and returns the
+// devices doc lists: a version 1 document names its signer alone; the
+// first revision is signed by a device it lists (its founder); every
+// later one by a device the previous revision lists, never going back to
+// version 1, keeping every earlier removal as it was, and removing only
+// devices the previous revision listed. A removed device is never listed
+// again (Validate), so it cannot re-add itself nor be re-added.
+func personStep(prev *Person, prevDevices []string, doc *Person, signer protocol.NID) ([]string, error) {
+	s := signer.String()
+	devices := doc.Devices
+	if doc.Version == 1 {
+		devices = []string{s}
+	}
+	if prev == nil {
+		if !slices.Contains(devices, s) {
+			return nil, fmt.Errorf("%w: the first revision is signed by %s, which it does not list", ErrInvalidPerson, s)
+		}
+		return devices, nil
+	}
+	if !slices.Contains(prevDevices, s) {
+		return nil, fmt.Errorf("%w: signed by %s, not a device of the revision before", ErrInvalidPerson, s)
+	}
+	if doc.Version < prev.Version {
+		return nil, fmt.Errorf("%w: version %d after version %d", ErrInvalidPerson, doc.Version, prev.Version)
+	}
+	for d, caps := range prev.Removed {
+		if !slices.Equal(doc.Removed[d], caps) {
+			return nil, fmt.Errorf("%w: the removal of %s is dropped or changed", ErrInvalidPerson, d)
+		}
+	}
+	for d := range doc.Removed {
+		if _, ok := prev.Removed[d]; !ok && !slices.Contains(prevDevices, d) {
+			return nil, fmt.Errorf("%w: %s is removed but was not a device", ErrInvalidPerson, d)
+		}
+	}
+	return devices, nil
+}
+
 // VerifyPerson walks nid's person history from tip back to its first
-// revision and checks every one: in its one encoding, a valid canonical
-// document, signed by nid. It returns the document at tip.
+// revision and checks every one (VerifyPersonChain). It returns the
+// document at tip.
 func (r *Repo) VerifyPerson(nid protocol.NID, tip string) (*Person, error) {
-	var doc *Person
-	for oid, i := tip, 0; oid != ""; i++ {
-		if i >= maxPersonChain {
+	c, err := r.VerifyPersonChain(nid, tip)
+	if err != nil {
+		return nil, err
+	}
+	return c.Doc, nil
+}
+
+// VerifyPersonChain walks the person history in nid's namespace from tip
+// back to its first revision and checks every one: in its one encoding, a
+// valid canonical document, signed by a device of the revision before
+// (personStep); and the tip lists nid among its devices.
+func (r *Repo) VerifyPersonChain(nid protocol.NID, tip string) (*PersonChain, error) {
+	type rev struct {
+		oid    string
+		doc    *Person
+		signer protocol.NID
+	}
+	var revs []rev
+	for oid := tip; oid != ""; {
+		if len(revs) >= maxPersonChain {
 			return nil, fmt.Errorf("person %.7s: %w: history longer than %d revisions", tip, ErrInvalidPerson, maxPersonChain)
 		}
-		p, parent, err := r.readPersonCommit(nid, oid)
+		v, err := r.readPersonCommit(oid)
 		if err != nil {
 			return nil, fmt.Errorf("person %.7s: %w", oid, err)
 		}
-		if doc == nil {
-			doc = p
-		}
-		oid = parent
+		revs = append(revs, rev{oid, v.doc, v.signer})
+		oid = v.parent
 	}
-	return doc, nil
+	slices.Reverse(revs)
+	c := &PersonChain{Revs: make([]string, len(revs)), Signers: make([]string, len(revs))}
+	var prev *Person
+	for i, v := range revs {
+		devices, err := personStep(prev, c.Devices, v.doc, v.signer)
+		if err != nil {
+			return nil, fmt.Errorf("person %.7s: %w", v.oid, err)
+		}
+		c.Revs[i], c.Signers[i], c.Devices, prev = v.oid, v.signer.String(), devices, v.doc
+	}
+	c.Doc = prev
+	if !slices.Contains(c.Devices, nid.String()) {
+		return nil, fmt.Errorf("person %.7s: %w: %s is not one of its devices", tip, ErrInvalidPerson, nid)
+	}
+	return c, nil
 }
 
-// readPersonCommit reads and verifies one person commit of nid's,
-// returning its document and its parent.
-func (r *Repo) readPersonCommit(nid protocol.NID, oid string) (*Person, string, error) {
+// personRev is one verified person commit.
+type personRev struct {
+	doc    *Person
+	data   []byte // the document as stored
+	parent string
+	signer protocol.NID
+	time   int64
+	sig    []byte
+}
+
+// readPersonCommit reads and verifies one person commit: in its one
+// encoding, holding a valid canonical document, signed by the device its
+// trailer names.
+func (r *Repo) readPersonCommit(oid string) (*personRev, error) {
 	if !protocol.ValidOID(oid) {
-		return nil, "", ErrNotFound
+		return nil, ErrNotFound
 	}
 	kind, raw, err := r.ReadObject(oid, maxCommitObject)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if kind != "commit" {
-		return nil, "", fmt.Errorf("%w: a %s, not a commit", ErrInvalidPerson, kind)
+		return nil, fmt.Errorf("%w: a %s, not a commit", ErrInvalidPerson, kind)
 	}
 	c, err := gitstore.ParseCommit(raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrInvalidPerson, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPerson, err)
 	}
 	if len(c.Parents) > 1 {
-		return nil, "", fmt.Errorf("%w: %d parents", ErrInvalidPerson, len(c.Parents))
+		return nil, fmt.Errorf("%w: %d parents", ErrInvalidPerson, len(c.Parents))
 	}
 	parent := ""
 	if len(c.Parents) == 1 {
 		parent = c.Parents[0]
 	}
 	sigs, err := protocol.ParseIdentitySignatures(c.Message)
-	if err != nil || len(sigs) != 1 || !sigs[0].NID.Equal(nid) {
-		return nil, "", fmt.Errorf("%w: not signed by %s alone", ErrInvalidPerson, nid)
+	if err != nil || len(sigs) != 1 {
+		return nil, fmt.Errorf("%w: not signed by one device", ErrInvalidPerson)
 	}
+	signer := sigs[0].NID
 	es, err := r.readTree(c.Tree)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if len(es) != 1 || es[0].Name != PersonFile || es[0].Mode != 0o100644 {
-		return nil, "", fmt.Errorf("%w: the tree must hold %s alone", ErrInvalidPerson, PersonFile)
+		return nil, fmt.Errorf("%w: the tree must hold %s alone", ErrInvalidPerson, PersonFile)
 	}
 	_, data, err := r.readBlob(es[0].OID, maxPersonDoc)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	doc, err := ParsePerson(data)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	t, ok := sigrefsTime(raw)
-	if !ok || !bytes.Equal(raw, personCommit(nid, c.Tree, parent, t, sigs[0].Signature).Encode()) {
-		return nil, "", fmt.Errorf("%w: the commit is not in its canonical form", ErrInvalidPerson)
+	if !ok || !bytes.Equal(raw, personCommit(signer, c.Tree, parent, t, sigs[0].Signature).Encode()) {
+		return nil, fmt.Errorf("%w: the commit is not in its canonical form", ErrInvalidPerson)
 	}
-	if !nid.Verify(protocol.PersonPayload(nid, c.Tree, parent, t), sigs[0].Signature) {
-		return nil, "", fmt.Errorf("%w by %s on person document", protocol.ErrBadSignature, nid)
+	if !signer.Verify(protocol.PersonPayload(signer, c.Tree, parent, t), sigs[0].Signature) {
+		return nil, fmt.Errorf("%w by %s on person document", protocol.ErrBadSignature, signer)
 	}
-	return doc, parent, nil
+	return &personRev{doc: doc, data: data, parent: parent, signer: signer, time: t, sig: sigs[0].Signature}, nil
+}
+
+// PersonFor finds, among the project's person histories, the newest one
+// that lists dev as a device (the longest; of equal ones the lowest tip),
+// and returns it in the form JoinPerson reads: how a device added by
+// another picks up the history, from a project the other wrote it into.
+// Histories of more than one person listing dev (anyone may list any NID
+// in a history of their own) are ErrAmbiguous: the user must say which.
+func (r *Repo) PersonFor(ctx context.Context, dev protocol.NID) ([]byte, error) {
+	chains, err := r.personChains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var best *PersonChain
+	for _, c := range chains {
+		if !slices.Contains(c.Devices, dev.String()) {
+			continue
+		}
+		if best != nil && best.Root() != c.Root() {
+			return nil, fmt.Errorf("person history listing %s: %w: the histories of more than one person list it: join from the file 'grove device add --export' writes", dev.Short(), ErrAmbiguous)
+		}
+		if best == nil || len(c.Revs) > len(best.Revs) || len(c.Revs) == len(best.Revs) && c.Tip() < best.Tip() {
+			best = c
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("person history listing %s: %w", dev.Short(), ErrNotFound)
+	}
+	rec := personRecord{NID: dev.String()}
+	for _, oid := range best.Revs {
+		v, err := r.readPersonCommit(oid)
+		if err != nil {
+			return nil, err
+		}
+		e := personRecordEntry{Document: string(v.data), Time: v.time, Signature: v.sig}
+		if !v.signer.Equal(dev) {
+			e.Signer = v.signer.String()
+		}
+		rec.Revisions = append(rec.Revisions, e)
+	}
+	return json.MarshalIndent(rec, "", "  ")
 }
 
 // PersonOf reads and verifies the person document in nid's namespace. A
@@ -286,11 +497,25 @@ func (r *Repo) PersonOf(nid protocol.NID) (*Person, error) {
 // valid one, by NID. One that does not verify is left out: the NID then
 // stands for itself.
 func (r *Repo) Persons(ctx context.Context) (map[string]*Person, error) {
+	chains, err := r.personChains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*Person, len(chains))
+	for ns, c := range chains {
+		out[ns] = c.Doc
+	}
+	return out, nil
+}
+
+// personChains returns the project's person histories that verify, by
+// namespace; one that does not is left out.
+func (r *Repo) personChains(ctx context.Context) (map[string]*PersonChain, error) {
 	tips, err := r.RefFiles().Namespaced(protocol.PersonRef)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*Person, len(tips))
+	out := make(map[string]*PersonChain, len(tips))
 	for ns, tip := range tips {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -299,8 +524,8 @@ func (r *Repo) Persons(ctx context.Context) (map[string]*Person, error) {
 		if err != nil || tip == "" {
 			continue
 		}
-		if p, err := r.VerifyPerson(nid, tip); err == nil {
-			out[ns] = p
+		if c, err := r.VerifyPersonChain(nid, tip); err == nil {
+			out[ns] = c
 		}
 	}
 	return out, nil
@@ -308,7 +533,8 @@ func (r *Repo) Persons(ctx context.Context) (map[string]*Person, error) {
 
 // personRecord is the home's person history ($GROVE_HOME/person.json),
 // oldest revision first: enough to write its commits into any project
-// with the same oids.
+// with the same oids. NID is the home's key; a revision signed by another
+// device names it (Signer).
 type personRecord struct {
 	NID       string              `json:"nid"`
 	Revisions []personRecordEntry `json:"revisions"`
@@ -316,6 +542,7 @@ type personRecord struct {
 
 type personRecordEntry struct {
 	Document  string `json:"document"`
+	Signer    string `json:"signer,omitempty"`
 	Time      int64  `json:"time"`
 	Signature []byte `json:"signature"`
 }
@@ -327,7 +554,11 @@ type PersonHistory struct {
 	Doc       *Person
 	Tip       string
 	Revisions int
-	objects   []personObjects // oldest first
+	// Root is the first revision's oid, the person's ID; Devices the
+	// devices the newest revision lists (version 1: its signer).
+	Root    string
+	Devices []string
+	objects []personObjects // oldest first
 }
 
 func (h Home) personPath() string { return filepath.Join(h.Dir, "person.json") }
@@ -342,18 +573,33 @@ func (h Home) Person() (*PersonHistory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read person document: %w", err)
 	}
-	if len(b) > 4*maxPersonChain*maxPersonDoc {
-		return nil, fmt.Errorf("person document %s: %w: too large", h.personPath(), ErrInvalidPerson)
-	}
-	var rec personRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("person document %s: %w: %v", h.personPath(), ErrInvalidPerson, err)
-	}
-	ph, err := rec.history()
+	ph, err := parsePersonRecord(b, "")
 	if err != nil {
 		return nil, fmt.Errorf("person document %s: %w", h.personPath(), err)
 	}
 	return ph, nil
+}
+
+// parsePersonRecord reads a person history in the home's form; a
+// non-empty nid replaces the record's own (a history another device of
+// the person exported).
+func parsePersonRecord(b []byte, nid string) (*PersonHistory, error) {
+	if len(b) > 4*maxPersonChain*maxPersonDoc {
+		return nil, fmt.Errorf("%w: too large", ErrInvalidPerson)
+	}
+	var rec personRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPerson, err)
+	}
+	if nid != "" {
+		for i, e := range rec.Revisions {
+			if e.Signer == "" {
+				rec.Revisions[i].Signer = rec.NID
+			}
+		}
+		rec.NID = nid
+	}
+	return rec.history()
 }
 
 // history checks every revision of the record and encodes its objects.
@@ -367,29 +613,109 @@ func (rec *personRecord) history() (*PersonHistory, error) {
 	}
 	ph := &PersonHistory{NID: nid, Revisions: len(rec.Revisions)}
 	parent := ""
+	var prev *Person
 	for _, e := range rec.Revisions {
+		signer := nid
+		if e.Signer != "" {
+			if signer, err = protocol.ParseNID(e.Signer); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrInvalidPerson, err)
+			}
+		}
 		doc, err := ParsePerson([]byte(e.Document))
 		if err != nil {
 			return nil, err
 		}
-		o := personRevision(nid, []byte(e.Document), parent, e.Time, e.Signature)
-		if e.Time < 0 || !nid.Verify(protocol.PersonPayload(nid, o.treeOID, parent, e.Time), e.Signature) {
-			return nil, fmt.Errorf("%w by %s on person document", protocol.ErrBadSignature, nid)
+		if ph.Devices, err = personStep(prev, ph.Devices, doc, signer); err != nil {
+			return nil, err
 		}
-		o.doc = doc
+		o := personRevision(signer, []byte(e.Document), parent, e.Time, e.Signature)
+		if e.Time < 0 || !signer.Verify(protocol.PersonPayload(signer, o.treeOID, parent, e.Time), e.Signature) {
+			return nil, fmt.Errorf("%w by %s on person document", protocol.ErrBadSignature, signer)
+		}
+		o.doc, o.signer = doc, signer
 		ph.objects = append(ph.objects, o)
-		parent = o.oid
+		parent, prev = o.oid, doc
 	}
-	ph.Doc, ph.Tip = ph.objects[len(ph.objects)-1].doc, parent
+	if !slices.Contains(ph.Devices, nid.String()) {
+		return nil, fmt.Errorf("%w: %s is not one of its devices", ErrInvalidPerson, nid)
+	}
+	ph.Doc, ph.Tip, ph.Root = prev, parent, ph.objects[0].oid
 	return ph, nil
 }
 
 // SetPerson makes doc the home's person document, signed by s, as a new
 // revision after the current one (the first, if the home has none or its
-// history is not s's or does not read). A doc equal to the current one
-// changes nothing. Projects get it on their next write (WritePerson).
+// history is not s's or does not read). The devices and removals of a
+// version 2 history are kept when doc lists none. A doc equal to the
+// current one changes nothing. Projects get it on their next write
+// (WritePerson).
 func SetPerson(ctx context.Context, h Home, s protocol.Signer, doc Person, now time.Time) (*PersonHistory, error) {
-	data, err := doc.Encode()
+	return revisePerson(ctx, h, s, now, func(cur *PersonHistory) (Person, error) {
+		if cur != nil && doc.Devices == nil {
+			doc.Devices, doc.Removed, doc.Version = cur.Doc.Devices, cur.Doc.Removed, cur.Doc.Version
+		}
+		return doc, nil
+	})
+}
+
+// AddDevice signs, with s, the next revision of the home's person history
+// listing dev as one more device.
+func AddDevice(ctx context.Context, h Home, s protocol.Signer, dev protocol.NID, now time.Time) (*PersonHistory, error) {
+	return revisePerson(ctx, h, s, now, func(cur *PersonHistory) (Person, error) {
+		if cur == nil {
+			return Person{}, fmt.Errorf("person document: %w: set an alias first with 'grove self edit --alias NAME'", ErrNotFound)
+		}
+		d := dev.String()
+		if _, ok := cur.Doc.Removed[d]; ok {
+			return Person{}, fmt.Errorf("%w: %s was removed and cannot be added again", ErrInvalidPerson, dev.Short())
+		}
+		if slices.Contains(cur.Devices, d) {
+			return Person{}, fmt.Errorf("device %s: %w", dev.Short(), ErrExists)
+		}
+		if len(cur.Devices) >= MaxDevices {
+			return Person{}, fmt.Errorf("%w: %d devices is the most a person lists", ErrInvalidPerson, MaxDevices)
+		}
+		doc := *cur.Doc
+		doc.Version = 2
+		doc.Devices = append(slices.Clone(cur.Devices), d)
+		slices.Sort(doc.Devices)
+		return doc, nil
+	})
+}
+
+// RemoveDevice signs, with s, the next revision of the home's person
+// history without dev, recording heads (the signed-refs heads of dev's
+// namespaces that s knows) as the most of dev's work peers keep.
+func RemoveDevice(ctx context.Context, h Home, s protocol.Signer, dev protocol.NID, heads []string, now time.Time) (*PersonHistory, error) {
+	return revisePerson(ctx, h, s, now, func(cur *PersonHistory) (Person, error) {
+		d := dev.String()
+		switch {
+		case cur == nil || !slices.Contains(cur.Devices, d):
+			return Person{}, fmt.Errorf("device %s: %w", dev.Short(), ErrNotFound)
+		case dev.Equal(s.NID()):
+			return Person{}, fmt.Errorf("%w: a device cannot remove itself: remove it from another device", ErrInvalidPerson)
+		}
+		heads = slices.Compact(slices.Sorted(slices.Values(heads)))
+		if len(heads) > maxCaps {
+			return Person{}, fmt.Errorf("%w: %s has namespaces in %d projects, over the %d a removal records", ErrInvalidPerson, dev.Short(), len(heads), maxCaps)
+		}
+		doc := *cur.Doc
+		doc.Version = 2
+		doc.Devices = slices.DeleteFunc(slices.Clone(cur.Devices), func(x string) bool { return x == d })
+		doc.Removed = maps.Clone(cur.Doc.Removed)
+		if doc.Removed == nil {
+			doc.Removed = map[string][]string{}
+		}
+		doc.Removed[d] = heads
+		return doc, nil
+	})
+}
+
+// JoinPerson makes the person history b (another device's, as
+// ExportPerson or Repo.PersonRecord give it) the home's, for s: it must
+// verify and list s as a device.
+func JoinPerson(ctx context.Context, h Home, s protocol.Signer, b []byte) (*PersonHistory, error) {
+	ph, err := parsePersonRecord(b, s.NID().String())
 	if err != nil {
 		return nil, err
 	}
@@ -398,9 +724,39 @@ func SetPerson(ctx context.Context, h Home, s protocol.Signer, doc Person, now t
 		return nil, err
 	}
 	defer unlock()
+	return ph, h.writePerson(ph.record())
+}
+
+// Export is the history in the form JoinPerson reads.
+func (ph *PersonHistory) Export() []byte {
+	b, _ := json.MarshalIndent(ph.record(), "", "  ")
+	return append(b, '\n')
+}
+
+// revisePerson appends to the home's person history a revision signed by
+// s with the document next makes from the current history (nil when the
+// home has none, or one that is not s's or does not read).
+func revisePerson(ctx context.Context, h Home, s protocol.Signer, now time.Time, next func(*PersonHistory) (Person, error)) (*PersonHistory, error) {
+	unlock, err := lockFile(ctx, filepath.Join(h.Dir, "person.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cur, err := h.Person()
+	if err != nil || !cur.NID.Equal(s.NID()) {
+		cur = nil
+	}
+	doc, err := next(cur)
+	if err != nil {
+		return nil, err
+	}
+	data, err := doc.Encode()
+	if err != nil {
+		return nil, err
+	}
 	var rec personRecord
 	parent := ""
-	if cur, err := h.Person(); err == nil && cur.NID.Equal(s.NID()) {
+	if cur != nil {
 		if string(cur.objects[len(cur.objects)-1].blob) == string(data) {
 			return cur, nil
 		}
@@ -421,24 +777,30 @@ func SetPerson(ctx context.Context, h Home, s protocol.Signer, doc Person, now t
 	if err != nil {
 		return nil, err
 	}
+	return ph, h.writePerson(rec)
+}
+
+// writePerson stores rec as the home's person history.
+func (h Home) writePerson(rec personRecord) error {
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.MkdirAll(h.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create home: %w", err)
+		return fmt.Errorf("create home: %w", err)
 	}
-	if err := WriteFileAtomic(h.personPath(), append(b, '\n'), 0o644); err != nil {
-		return nil, err
-	}
-	return ph, nil
+	return WriteFileAtomic(h.personPath(), append(b, '\n'), 0o644)
 }
 
 // record is the history as the home stores it.
 func (ph *PersonHistory) record() personRecord {
 	rec := personRecord{NID: ph.NID.String()}
 	for _, o := range ph.objects {
-		rec.Revisions = append(rec.Revisions, personRecordEntry{Document: string(o.blob), Time: o.time, Signature: o.signature})
+		e := personRecordEntry{Document: string(o.blob), Time: o.time, Signature: o.signature}
+		if !o.signer.Equal(ph.NID) {
+			e.Signer = o.signer.String()
+		}
+		rec.Revisions = append(rec.Revisions, e)
 	}
 	return rec
 }

@@ -1,12 +1,15 @@
 package repo
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"example.com/grove/repo/internal/gitstore"
 )
@@ -101,8 +104,103 @@ func (q *Quarantine) Migrate() error {
 	return migrateObjects(filepath.Join(q.dir, "objects"), filepath.Join(q.r.Path, "objects"))
 }
 
+// MigrateReachable moves into the storage only the objects that tips
+// reach and the storage lacks, walking no further than have (commits the
+// storage holds): what arrived for namespaces that were refused stays in
+// the quarantine, and goes with it.
+func (q *Quarantine) MigrateReachable(ctx context.Context, tips, have []string) error {
+	if len(tips) == 0 {
+		return nil
+	}
+	var in strings.Builder
+	for _, t := range tips {
+		in.WriteString(t + "\n")
+	}
+	for _, h := range have {
+		in.WriteString("^" + h + "\n")
+	}
+	out := filepath.Join(q.dir, "migrate")
+	if err := os.MkdirAll(filepath.Join(out, "pack"), 0o700); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	// --local leaves out what the storage has (the quarantine borrows it).
+	name, err := runGit(ctx, q.dir, []byte(in.String()), "pack-objects", "--revs", "--local", "-q", filepath.Join(out, "pack", "pack"))
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	pack := filepath.Join(out, "pack", "pack-"+strings.TrimSpace(string(name))+".pack")
+	if b, err := os.ReadFile(pack); err == nil && len(b) >= 12 && b[8]|b[9]|b[10]|b[11] == 0 {
+		return nil // nothing new
+	}
+	return migrateObjects(out, filepath.Join(q.r.Path, "objects"))
+}
+
+// Usage counts the objects that tips reach and base does not, and their
+// bytes on disk: what one namespace holds beyond the canonical branches.
+// It stops counting past max objects (then objects is max+1 and bytes is
+// not counted).
+func (q *Quarantine) Usage(ctx context.Context, tips, base []string, max int) (objects int, bytes int64, err error) {
+	var in strings.Builder
+	for _, t := range tips {
+		in.WriteString(t + "\n")
+	}
+	for _, b := range base {
+		in.WriteString("^" + b + "\n")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c := GitCommand(ctx, q.dir, "rev-list", "--objects", "--no-object-names", "--stdin")
+	c.Stdin = strings.NewReader(in.String())
+	out, err := c.StdoutPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := c.Start(); err != nil {
+		return 0, 0, err
+	}
+	var oids strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && objects <= max {
+		objects++
+		oids.WriteString(sc.Text() + "\n")
+	}
+	if objects > max {
+		cancel()
+		c.Wait()
+		return objects, 0, nil
+	}
+	if err := c.Wait(); err != nil {
+		return 0, 0, fmt.Errorf("rev-list: %w", err)
+	}
+	sizes, err := runGit(ctx, q.dir, []byte(oids.String()), "cat-file", "--batch-check=%(objectsize:disk)")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, l := range strings.Fields(string(sizes)) {
+		n, err := strconv.ParseInt(l, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("cat-file: %q", l)
+		}
+		bytes += n
+	}
+	return objects, bytes, nil
+}
+
 // Close removes the quarantine.
 func (q *Quarantine) Close() error { return os.RemoveAll(q.dir) }
+
+// RemoveOldQuarantines deletes the quarantines of kind last changed over
+// age ago: left by a process that died (a node killed mid-fetch), as no
+// live one lasts that long. Fetches take no lock that a dead one's
+// quarantine could be told by, so their age tells.
+func (r *Repo) RemoveOldQuarantines(kind string, age time.Duration) {
+	old, _ := filepath.Glob(filepath.Join(r.Path, tmpDir, kind+"-*"))
+	for _, d := range old {
+		if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > age {
+			os.RemoveAll(d)
+		}
+	}
+}
 
 // removeStaleQuarantines deletes quarantines of kind left by processes that
 // died. Only call it holding the lock that every user of that kind takes.

@@ -22,7 +22,7 @@ const (
 )
 
 // maxSignature bounds the signature blob read from a peer.
-const maxSignature = 1024
+const maxSignature = protocol.MaxSignature
 
 // ErrNotCanonical is returned for a version 3 sigrefs commit that is not
 // in the one encoding its signed contents give: a re-wrap of a signed

@@ -354,7 +354,10 @@ func (r *Repo) AcceptPack(ctx context.Context, nid protocol.NID, want string, pa
 		args = []string{"index-pack", "--strict", "--fix-thin", "--stdin"}
 	}
 	args = append(args, "--max-input-size="+strconv.Itoa(protocol.MaxUpdatePack))
-	if _, err := runGit(ctx, q.Dir(), pack, args...); err != nil {
+	if _, err := runGitEnv(ctx, q.Dir(), ObjectLimitEnv(protocol.MaxObject), pack, args...); err != nil {
+		if ge := (*GitError)(nil); errors.As(err, &ge) && ObjectOverLimit(ge.Stderr) {
+			return nil, fmt.Errorf("update pack: %w (%d bytes)", ErrObjectTooLarge, protocol.MaxObject)
+		}
 		return nil, fmt.Errorf("update pack: %w", err)
 	}
 	view, err := q.View()

@@ -9,7 +9,7 @@ import (
 )
 
 // maxSigrefsChain bounds how many sigrefs revisions Verify walks back.
-const maxSigrefsChain = 1_000_000
+const maxSigrefsChain = protocol.MaxSigrefsChain
 
 // Problem is one thing Verify found wrong.
 type Problem struct {
@@ -103,6 +103,14 @@ func (r *Repo) Verify(ctx context.Context) (*Report, error) {
 		for _, name := range sortedKeys(signed) {
 			if _, ok := refs[name]; !ok {
 				add(ns, name, fmt.Errorf("signed ref is missing"))
+			}
+		}
+	}
+	if people, err := r.People(ctx); err == nil {
+		for _, ns := range names {
+			tip := all[ns][protocol.SigrefsRef]
+			if caps, ok := people.Removed(ns); ok && tip != "" && !r.withinRemoval(ctx, caps, tip) {
+				add(ns, protocol.SigrefsRef, fmt.Errorf("%w: signed refs %.7s are past what its removal kept", ErrDeviceRemoved, tip))
 			}
 		}
 	}

@@ -73,8 +73,11 @@ func ParseAddr(s string) (gproto.NID, error) { return control.ParseAddr(s) }
 // Serve answers control requests for n on a unix socket at path until ctx
 // is done or a client asks the node to stop; it then removes the socket. A
 // socket file nothing answers on is left by a node that died and is
-// replaced; one that answers makes Serve return ErrRunning.
-func Serve(ctx context.Context, n *Node, path string) error {
+// replaced; one that answers makes Serve return ErrRunning. A non-nil
+// ready runs once the socket listens, before the first request is taken,
+// so that whatever announces the node (its address and pid files) is
+// written only when a command can reach it; its error ends Serve.
+func Serve(ctx context.Context, n *Node, path string, ready func() error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}
@@ -104,6 +107,12 @@ func Serve(ctx context.Context, n *Node, path string) error {
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
 		return fmt.Errorf("control socket: %w", err)
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -216,7 +225,7 @@ func (s *controlServer) do(ctx context.Context, req *control.Request) *control.R
 	case "clone":
 		resp.Result, err = n.Clone(ctx, rid, req.From)
 	case "sync":
-		var opts []FetchOption
+		opts := []FetchOption{headsFirst()}
 		if req.NID != "" {
 			nid, perr := gproto.ParseNID(req.NID)
 			if perr != nil {

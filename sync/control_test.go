@@ -22,7 +22,7 @@ func serveControl(t *testing.T, n *testNode, err *error) <-chan struct{} {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		*err = p2psync.Serve(ctx, n.Node, p2psync.ControlPath(n.home))
+		*err = p2psync.Serve(ctx, n.Node, p2psync.ControlPath(n.home), nil)
 		close(done)
 	}()
 	t.Cleanup(func() {
@@ -189,12 +189,12 @@ func TestControlNotRunning(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- p2psync.Serve(ctx, n.Node, p2psync.ControlPath(h)) }()
+	go func() { done <- p2psync.Serve(ctx, n.Node, p2psync.ControlPath(h), nil) }()
 	eventually(t, 5*time.Second, "control socket", func() bool {
 		_, err := p2psync.Dial(h)
 		return err == nil
 	})
-	if err := p2psync.Serve(ctx, n.Node, p2psync.ControlPath(h)); !errors.Is(err, p2psync.ErrRunning) {
+	if err := p2psync.Serve(ctx, n.Node, p2psync.ControlPath(h), nil); !errors.Is(err, p2psync.ErrRunning) {
 		t.Fatalf("second Serve: %v", err)
 	}
 	fi, err := os.Stat(p2psync.ControlPath(h))

@@ -68,3 +68,28 @@ func (n *Node) Joined(rid gproto.RID) bool {
 	defer n.mu.Unlock()
 	return n.topics[rid.String()] != nil
 }
+
+// HeadsServing is how many heads exchanges n is answering now.
+func (n *Node) HeadsServing() int {
+	n.heads.serving.mu.Lock()
+	defer n.heads.serving.mu.Unlock()
+	return n.heads.serving.all
+}
+
+// Providers asks the DHT who provides rid, as a sync does, for at most
+// max of them.
+func (n *Node) Providers(ctx context.Context, rid gproto.RID, max int) []peer.ID {
+	return n.providers(ctx, rid, max, nil)
+}
+
+// StoredProviders is how many provider records n's DHT holds for rid.
+func (n *Node) StoredProviders(ctx context.Context, rid gproto.RID) int {
+	ps, _ := n.dht.ProviderStore().GetProviders(ctx, ridCID(rid).Hash())
+	return len(ps)
+}
+
+// RIDCID is rid as the DHT names it.
+var RIDCID = ridCID
+
+// HeadsFirst is headsFirst, the running node's sync option.
+func HeadsFirst() FetchOption { return headsFirst() }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +91,7 @@ func (n *Node) Fetch(ctx context.Context, p peer.ID, rid gproto.RID, opts ...Fet
 
 // fetch fetches rid from p once; direct refuses relayed connections.
 func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, replace *gproto.NID, rep *reporter, direct bool) (*FetchResult, error) {
+	defer n.working()()
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	r, err := repo.Open(n.cfg.Home, rid)
@@ -141,6 +144,9 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 			}
 		}
 	}
+	// A node killed mid-fetch left its quarantine; none lives longer
+	// than a fetch.
+	r.RemoveOldQuarantines("fetch", 2*n.cfg.Limits.FetchTimeout)
 	q, err := r.NewQuarantine("fetch", seed, "", map[string]string{
 		"fetch.unpackLimit":      "1",
 		"fetch.fsckObjects":      "true",
@@ -164,7 +170,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		"--no-auto-gc", url, refspec)
 	c.Dir = q.Dir()
 	// In English, as the messages read below are (LC_ALL=C).
-	c.Env = repo.GitEnv("GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
+	c.Env = repo.GitEnv(append(repo.ObjectLimitEnv(n.cfg.Limits.MaxObject), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	tFetch := time.Now()
@@ -187,6 +193,11 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
+		}
+		if repo.ObjectOverLimit(stderr.String()) {
+			// Honest projects can hold a file this large; refusing it
+			// bounds what this node inflates, and is no strike.
+			return nil, fmt.Errorf("%w: peer %s sent an object over %d bytes; nothing was stored", repo.ErrObjectTooLarge, p, n.cfg.Limits.MaxObject)
 		}
 		if !n.connectedTo(p) {
 			return nil, fmt.Errorf("peer %s went away during the fetch; nothing was stored: try again or another peer", p)
@@ -215,8 +226,9 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 	}
 	me := n.NID()
 	tAccept := time.Now()
+	over := n.overQuota(ctx, r, q, doc, pol)
 	consider := func(nid gproto.NID) bool {
-		return !nid.Equal(me) && (only == nil || nid.Equal(*only)) && pol.FollowsIn(doc, nid)
+		return !nid.Equal(me) && (only == nil || nid.Equal(*only)) && pol.FollowsIn(doc, nid) && over[nid.String()] == ""
 	}
 	var acc *repo.AcceptResult
 	if replace != nil {
@@ -235,6 +247,10 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 	}
 	n.log.Debug("fetch phases", "rid", rid, "peer", p, "git", tAccept.Sub(tFetch), "accept", time.Since(tAccept), "bytes", s.bytes.Load())
 	res := n.fetchResult(p, acc, s.bytes.Load())
+	for _, ns := range slices.Sorted(maps.Keys(over)) {
+		res.Rejected = append(res.Rejected, "namespace "+ns+": "+over[ns])
+		n.log.Info("namespace over the stranger quota not taken", "peer", p, "nid", ns, "why", over[ns])
+	}
 	res.Via = s.Route().via()
 	if fresh {
 		if len(acc.Updated) == 0 {
@@ -245,6 +261,73 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 		}
 	}
 	return res, nil
+}
+
+// overQuota lists the namespaces that arrived changed in public project
+// r, from keys that are neither a delegate, nor followed, nor this node,
+// and that hold more than the stranger quota beyond the canonical
+// branches (Limits.MaxStrangerObjects, MaxStrangerBytes), each with why.
+// They are not taken (and what only they reach stays out of the storage);
+// it is no strike: the peer that relays them may be honest.
+func (n *Node) overQuota(ctx context.Context, r *repo.Repo, q *repo.Quarantine, doc *gproto.Identity, pol *Policy) map[string]string {
+	if doc == nil || doc.Visibility.Type != gproto.Public {
+		return nil // a private project takes only whom it knows
+	}
+	qrefs, err := q.Refs(ctx)
+	if err != nil {
+		return nil
+	}
+	local, err := r.Namespaces(ctx)
+	if err != nil {
+		return nil
+	}
+	arrived := map[string]map[string]string{}
+	for full, oid := range qrefs {
+		if rest, ok := strings.CutPrefix(full, "refs/namespaces/"); ok {
+			if ns, name, ok := strings.Cut(rest, "/"); ok {
+				if arrived[ns] == nil {
+					arrived[ns] = map[string]string{}
+				}
+				arrived[ns][name] = oid
+			}
+		}
+	}
+	canon, err := r.CanonicalRefs(ctx)
+	if err != nil {
+		return nil
+	}
+	// Beyond the canonical branches and what the delegates hold (a fresh
+	// clone has no canonical branches yet).
+	base := slices.Collect(maps.Values(canon))
+	for ns, refs := range arrived {
+		if nid, err := gproto.ParseNID(ns); err == nil && doc.IsDelegate(nid) {
+			base = slices.AppendSeq(base, maps.Values(refs))
+		}
+	}
+	lim := n.cfg.Limits
+	var over map[string]string
+	for ns, refs := range arrived {
+		nid, err := gproto.ParseNID(ns)
+		if err != nil || maps.Equal(refs, local[ns]) || nid.Equal(n.NID()) || doc.IsDelegate(nid) {
+			continue
+		}
+		if _, followed := pol.Follows[ns]; followed {
+			continue
+		}
+		objects, bytes, err := q.Usage(ctx, slices.Collect(maps.Values(refs)), base, lim.MaxStrangerObjects)
+		if err != nil {
+			n.log.Debug("namespace usage", "nid", ns, "err", err)
+			continue // Accept decides
+		}
+		if objects > lim.MaxStrangerObjects || bytes > lim.MaxStrangerBytes {
+			if over == nil {
+				over = map[string]string{}
+			}
+			over[ns] = fmt.Sprintf("holds over %d objects or %d bytes beyond the canonical branches, the quota of a key that is neither a delegate nor followed: not taken ('grove follow %s' takes it)",
+				lim.MaxStrangerObjects, lim.MaxStrangerBytes, ns)
+		}
+	}
+	return over
 }
 
 // localFailures are what git prints (strerror and lock messages) when a
@@ -316,8 +399,10 @@ func (n *Node) fetchResult(p peer.ID, acc *repo.AcceptResult, bytes int64) *Fetc
 	for _, rej := range acc.Rejected {
 		res.Rejected = append(res.Rejected, rej.Error())
 		switch {
-		case !rej.PeerFault():
+		case rej.Fork():
 			n.log.Info("forked namespace not taken", "peer", p, "nid", rej.NID, "err", rej.Err)
+		case !rej.PeerFault():
+			n.log.Warn("namespace not taken: this storage could not check it", "peer", p, "nid", rej.NID, "err", rej.Err)
 		case !struck:
 			struck = true
 			n.strike(p, rej)
@@ -359,6 +444,10 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 		doc, _ = n.identity(ctx, r)
 	}
 	private := doc != nil && doc.Visibility.Type != gproto.Public
+	var o fetchOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tried := map[peer.ID]bool{}
 	var out []*FetchResult
 	ok := false
@@ -369,6 +458,16 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 				continue
 			}
 			tried[p] = true
+			// A peer that holds the same signed refs has nothing to
+			// send: one round trip instead of a fetch.
+			if o.headsFirst && doc != nil && o.replace == nil && o.only == nil {
+				start := time.Now()
+				if same, heads := n.sameHeads(ctx, p, rid, doc); same {
+					out = append(out, &FetchResult{Peer: p.String(), Unchanged: heads, Duration: time.Since(start).Round(time.Millisecond).String()})
+					ok = true
+					continue
+				}
+			}
 			res, err := n.Fetch(ctx, p, rid, opts...)
 			out = append(out, res)
 			ok = ok || err == nil

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -11,20 +12,39 @@ import (
 
 // gater refuses connections with peers that sent bad data too often.
 type gater struct {
-	mu      sync.Mutex
-	blocked map[peer.ID]bool
+	mu sync.Mutex
+	// blocked holds until when each peer is refused (zero: for ever).
+	blocked map[peer.ID]time.Time
+	now     func() time.Time
 }
 
-func (g *gater) block(p peer.ID) {
+// block refuses p for ever.
+func (g *gater) block(p peer.ID) { g.blockUntil(p, time.Time{}) }
+
+// blockUntil refuses p until t.
+func (g *gater) blockUntil(p peer.ID, t time.Time) {
 	g.mu.Lock()
-	g.blocked[p] = true
-	g.mu.Unlock()
+	defer g.mu.Unlock()
+	if len(g.blocked) >= maxLimitedPeers {
+		now := g.now()
+		for q, until := range g.blocked {
+			if !until.IsZero() && now.After(until) {
+				delete(g.blocked, q)
+			}
+		}
+	}
+	g.blocked[p] = t
 }
 
 func (g *gater) ok(p peer.ID) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return !g.blocked[p]
+	until, found := g.blocked[p]
+	if found && !until.IsZero() && g.now().After(until) {
+		delete(g.blocked, p)
+		return true
+	}
+	return !found
 }
 
 func (g *gater) InterceptPeerDial(p peer.ID) bool                 { return g.ok(p) }

@@ -25,9 +25,7 @@ import (
 
 const (
 	// headsTimeout bounds one heads exchange, either side.
-	headsTimeout = 20 * time.Second
-	// maxHeadsServing bounds the heads exchanges a node answers at once.
-	maxHeadsServing = 8
+	headsTimeout = gproto.HeadsTimeout
 	// maxCatchUpWants is the most namespaces of one project a heads
 	// exchange fetches one by one (update packs, a narrow fetch each);
 	// past it one fetch brings the whole project.
@@ -42,11 +40,11 @@ var errNoAddrs = errors.New("no address")
 // how many are answered at once.
 type headsLimiter struct {
 	*peerLimiter
-	serving chan struct{}
+	serving *slots
 }
 
 func newHeadsLimiter() *headsLimiter {
-	return &headsLimiter{peerLimiter: newPeerLimiter(headsBurst, headsEvery), serving: make(chan struct{}, maxHeadsServing)}
+	return &headsLimiter{peerLimiter: newPeerLimiter(headsBurst, headsEvery), serving: &slots{perPeer: maxHeadsPerPeer, max: maxHeadsServing}}
 }
 
 // localHeads are the signed refs this node holds of rid that it would
@@ -192,6 +190,60 @@ func (n *Node) exchangeHeads(ctx context.Context, p peer.ID, rids []gproto.RID, 
 	return s.CloseWrite()
 }
 
+// sameHeadsWait bounds the heads round trip a sync makes before a fetch.
+const sameHeadsWait = 5 * time.Second
+
+// sameHeads reports whether p holds the same signed refs of rid as this
+// node, by a heads exchange of rid alone that stops at the digests, and
+// how many namespaces a fetch would have found current (others', that
+// doc's policy follows). Any failure (p refuses or does not seed rid, the
+// digests differ) says no, and the caller fetches.
+func (n *Node) sameHeads(ctx context.Context, p peer.ID, rid gproto.RID, doc *gproto.Identity) (bool, int) {
+	pol, err := LoadPolicy(n.cfg.Home)
+	if err != nil {
+		return false, 0
+	}
+	r, err := repo.Open(n.cfg.Home, rid)
+	if err != nil {
+		return false, 0
+	}
+	mine, err := n.localHeads(r, pol)
+	if err != nil || len(mine) == 0 {
+		return false, 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, sameHeadsWait)
+	defer cancel()
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "grove-heads"), p, protocol.ID(gproto.HeadsProtocolID))
+	if err != nil {
+		return false, 0
+	}
+	// Closed without heads back when they differ: the peer only notes it.
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	digest := gproto.HeadsDigest(mine)
+	if err := gproto.WriteHeads(s, &gproto.HeadsMessage{Projects: []gproto.ProjectHeads{{RID: rid, Digest: digest}}}); err != nil {
+		s.Reset()
+		return false, 0
+	}
+	var resp gproto.HeadsMessage
+	if err := gproto.ReadHeads(s, &resp); err != nil {
+		s.Reset()
+		return false, 0
+	}
+	if len(resp.Projects) != 1 || resp.Projects[0].RID != rid || resp.Projects[0].Digest != digest {
+		return false, 0
+	}
+	current := 0
+	for _, h := range mine {
+		if !h.NID.Equal(n.NID()) && pol.FollowsIn(doc, h.NID) {
+			current++
+		}
+	}
+	return true, current
+}
+
 // serveHeads answers a heads exchange.
 func (n *Node) serveHeads(s network.Stream) {
 	defer s.Close()
@@ -201,23 +253,24 @@ func (n *Node) serveHeads(s network.Stream) {
 		s.Reset()
 		return
 	}
-	select {
-	case n.heads.serving <- struct{}{}:
-		defer func() { <-n.heads.serving }()
-	default:
+	if !n.heads.serving.take(p) {
 		n.log.Debug("heads exchange refused: busy", "peer", p)
 		s.Reset()
 		return
 	}
+	defer n.heads.serving.done(p)
 	ctx, cancel := context.WithTimeout(n.ctx, headsTimeout)
 	defer cancel()
-	s.SetDeadline(time.Now().Add(headsTimeout))
+	// The request within RequestTimeout: a peer that trickles it holds
+	// its slots no longer.
+	s.SetDeadline(time.Now().Add(min(n.cfg.Limits.RequestTimeout, headsTimeout)))
 	var req gproto.HeadsMessage
 	if err := gproto.ReadHeads(s, &req); err != nil {
 		n.strikeMessage(p, fmt.Errorf("heads request: %w", err))
 		s.Reset()
 		return
 	}
+	s.SetDeadline(time.Now().Add(headsTimeout))
 	asked := make([]gproto.RID, 0, len(req.Projects))
 	theirs := map[gproto.RID]string{}
 	for _, ph := range req.Projects {

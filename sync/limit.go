@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	gproto "example.com/grove/protocol"
 )
 
 // What a node takes from one peer, and how much at once. Every bound a
@@ -12,42 +14,51 @@ import (
 const (
 	// headsBurst and headsEvery bound how often one peer may ask for a
 	// heads exchange: a burst, then one more per interval.
-	headsBurst = 8
-	headsEvery = 2 * time.Second
+	headsBurst = gproto.HeadsBurst
+	headsEvery = gproto.HeadsEvery
 	// announceBurst and announceEvery bound how many fetches of new
 	// revisions one peer's gossip may start: a burst, then one per
 	// interval. Announcements past it are dropped without a strike (an
 	// honest relay of a busy project may reach it); the heads exchange
 	// of the next connection makes up what they said.
-	announceBurst = 32
-	announceEvery = time.Second
+	announceBurst = gproto.AnnounceBurst
+	announceEvery = gproto.AnnounceEvery
 	// maxWants bounds the namespaces being fetched or queued at once on
 	// announcements, whoever sent them: a flood signed by many fresh keys
 	// queues no more. Delegates' announcements are always taken.
-	maxWants = 128
+	maxWants = gproto.MaxWants
 	// maxLimitedPeers bounds the peers a limiter keeps a bucket for.
-	maxLimitedPeers = 4096
+	maxLimitedPeers = gproto.MaxLimitedPeers
 	// maxServesPerPeer and maxServes bound the git upload-packs a node
 	// runs for fetches at once, for one peer and in all: each is a git
 	// process. A fetch past them is answered "busy", with no strike (a
 	// peer syncing many projects at once is honest).
-	maxServesPerPeer = 4
-	maxServes        = 32
+	maxServesPerPeer = gproto.MaxServesPerPeer
+	maxServes        = gproto.MaxServes
+	// maxHeadsServing and maxHeadsPerPeer bound the heads exchanges a
+	// node answers at once, in all and for one peer: a peer that opens
+	// exchanges and trickles its request (slowloris) holds two of them
+	// until headsTimeout, not all.
+	maxHeadsServing = gproto.MaxHeadsServing
+	maxHeadsPerPeer = gproto.MaxHeadsPerPeer
 )
 
-// serveSlots counts the upload-packs running, by peer.
-type serveSlots struct {
+// slots counts what runs at once for peers (upload-packs, heads
+// exchanges), by peer: at most perPeer for one, max in all.
+type slots struct {
+	perPeer, max int
+
 	mu     sync.Mutex
 	all    int
 	byPeer map[peer.ID]int
 }
 
-// take reports whether p may have one more upload-pack now, and counts it
-// if so; done gives it back.
-func (s *serveSlots) take(p peer.ID) bool {
+// take reports whether p may have one more slot now, and counts it if so;
+// done gives it back.
+func (s *slots) take(p peer.ID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.all >= maxServes || s.byPeer[p] >= maxServesPerPeer {
+	if s.all >= s.max || s.byPeer[p] >= s.perPeer {
 		return false
 	}
 	if s.byPeer == nil {
@@ -58,7 +69,7 @@ func (s *serveSlots) take(p peer.ID) bool {
 	return true
 }
 
-func (s *serveSlots) done(p peer.ID) {
+func (s *slots) done(p peer.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.all--

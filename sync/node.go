@@ -40,6 +40,9 @@ import (
 type Limits struct {
 	// MaxPack bounds the bytes one fetch may bring.
 	MaxPack int64
+	// MaxObject bounds the inflated size of one object it brings; zero
+	// is gproto.MaxObject.
+	MaxObject int64
 	// FetchTimeout bounds one fetch from one peer.
 	FetchTimeout time.Duration
 	// Strikes is how many bad answers a peer may give before it is
@@ -52,10 +55,27 @@ type Limits struct {
 	// a peer that stalls (slowloris) holds the project's fetch for no
 	// longer than this, not FetchTimeout.
 	StallTimeout time.Duration
+	// RequestTimeout bounds how long a peer that opened a fetch or update
+	// stream may take to send its request, so one that trickles it
+	// (slowloris) holds the stream no longer than this.
+	RequestTimeout time.Duration
+	// MaxStrangerObjects and MaxStrangerBytes bound what the namespace of
+	// a key that is neither a delegate nor followed may hold beyond the
+	// canonical branches; zero is the default.
+	MaxStrangerObjects int
+	MaxStrangerBytes   int64
+	// StrikeDecay forgives a peer one strike per this long without
+	// another; a peer refused for its strikes may connect again once one
+	// is forgiven (an honest peer that once relayed bad data is not
+	// refused for ever).
+	StrikeDecay time.Duration
 }
 
 // DefaultLimits are the limits of a node started by `grove node start`.
-var DefaultLimits = Limits{MaxPack: 4 << 30, FetchTimeout: 10 * time.Minute, Strikes: 3, HolePunchWait: 10 * time.Second, StallTimeout: time.Minute}
+var DefaultLimits = Limits{MaxPack: gproto.DefaultMaxPack, MaxObject: gproto.MaxObject, FetchTimeout: gproto.DefaultFetchTimeout,
+	Strikes: gproto.DefaultStrikes, HolePunchWait: 10 * time.Second, StallTimeout: gproto.DefaultStallTimeout,
+	RequestTimeout: gproto.DefaultRequestTimeout, StrikeDecay: gproto.DefaultStrikeDecay,
+	MaxStrangerObjects: gproto.MaxStrangerObjects, MaxStrangerBytes: gproto.MaxStrangerBytes}
 
 // withDefaults is DefaultLimits for limits left all zero; a stall
 // timeout left zero is the default's.
@@ -65,6 +85,21 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.StallTimeout == 0 {
 		l.StallTimeout = DefaultLimits.StallTimeout
+	}
+	if l.MaxStrangerObjects == 0 {
+		l.MaxStrangerObjects = DefaultLimits.MaxStrangerObjects
+	}
+	if l.MaxStrangerBytes == 0 {
+		l.MaxStrangerBytes = DefaultLimits.MaxStrangerBytes
+	}
+	if l.StrikeDecay == 0 {
+		l.StrikeDecay = DefaultLimits.StrikeDecay
+	}
+	if l.RequestTimeout == 0 {
+		l.RequestTimeout = DefaultLimits.RequestTimeout
+	}
+	if l.MaxObject == 0 {
+		l.MaxObject = DefaultLimits.MaxObject
 	}
 	return l
 }
@@ -92,8 +127,13 @@ type Config struct {
 	ForcePrivate bool
 	Limits       Limits
 	Log          *slog.Logger
-	// Now is the clock for signed messages.
+	// Now is the clock for signed messages and for forgiving strikes.
 	Now func() time.Time
+	// IdleMaintenance is how long the node waits with no fetch and
+	// nothing served before it settles the storage of the projects it
+	// seeds (repo.Repo.Settle); 0 means DefaultIdleMaintenance, and a
+	// negative value never.
+	IdleMaintenance time.Duration
 }
 
 // Node is a running Grove peer.
@@ -112,12 +152,12 @@ type Node struct {
 
 	mu      sync.Mutex
 	topics  map[string]*topic
-	strikes map[peer.ID]int
+	strikes map[peer.ID]*strikes
 	synced  map[string]time.Time     // RID → last successful sync
 	fetches map[string]chan struct{} // by RID: a fetch lock each (lockFetch)
 	idents  map[gproto.RID]cachedIdentity
 	// serving counts the upload-packs running for peers' fetches.
-	serving serveSlots
+	serving *slots
 	// wants are the announced namespaces being fetched, by rid/nid.
 	wants map[string]*wanted
 	// fetched are, by rid/nid, the last signed refs fetched after an
@@ -140,6 +180,10 @@ type Node struct {
 	fetchesStarted atomic.Int64
 	// reconnected is closed once the dials at start are done.
 	reconnected chan struct{}
+	// busy counts the fetches and serves under way, and lastActive is
+	// when the last began or ended (UnixNano), for maintenance when idle.
+	busy       atomic.Int32
+	lastActive atomic.Int64
 }
 
 // New starts a node: host, DHT, gossip, git proxy; then it dials its
@@ -172,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
-	g := &gater{blocked: map[peer.ID]bool{}}
+	g := &gater{blocked: map[peer.ID]time.Time{}, now: cfg.Now}
 	opts := []libp2p.Option{
 		libp2p.Identity(priv),
 		libp2p.ListenAddrStrings(cfg.Listen...),
@@ -215,9 +259,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	nctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel, private: private,
-		topics: map[string]*topic{}, strikes: map[peer.ID]int{},
+		topics: map[string]*topic{}, strikes: map[peer.ID]*strikes{},
 		synced: map[string]time.Time{}, fetches: map[string]chan struct{}{},
 		idents: map[gproto.RID]cachedIdentity{}, wants: map[string]*wanted{}, fetched: map[string][]string{},
+		serving: &slots{perPeer: maxServesPerPeer, max: maxServes},
 	}
 	fail := func(err error) (*Node, error) {
 		n.Close()
@@ -298,6 +343,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		defer close(n.reconnected)
 		n.reconnect(nctx)
 	})
+	if cfg.IdleMaintenance >= 0 {
+		n.lastActive.Store(time.Now().UnixNano())
+		n.wg.Go(func() { n.maintainWhenIdle(nctx) })
+	}
 	n.log.Info("node started", "nid", cfg.Key.NID(), "addrs", n.Addrs())
 	return n, nil
 }
@@ -452,19 +501,52 @@ func addrInfos(ss []string) ([]peer.AddrInfo, error) {
 	return out, nil
 }
 
-// strike records bad data from p; past the limit p is disconnected and
-// refused from then on.
-func (n *Node) strike(p peer.ID, why error) {
-	n.mu.Lock()
-	n.strikes[p]++
+// strikes are a peer's bad answers not yet forgiven: n of them, the
+// last counted (or forgiven) at last.
+type strikes struct {
+	n    int
+	last time.Time
+}
+
+// strikesNow returns p's strikes at now, after forgiving one per
+// StrikeDecay since the last; n.mu is held.
+func (n *Node) strikesNow(p peer.ID, now time.Time) int {
 	s := n.strikes[p]
+	if s == nil {
+		return 0
+	}
+	decay := n.cfg.Limits.StrikeDecay
+	if k := int(now.Sub(s.last) / decay); k > 0 {
+		s.n -= k
+		s.last = s.last.Add(time.Duration(k) * decay)
+	}
+	if s.n <= 0 {
+		delete(n.strikes, p)
+		return 0
+	}
+	return s.n
+}
+
+// strike records bad data from p; at the limit p is disconnected and
+// refused until one strike is forgiven (Limits.StrikeDecay).
+func (n *Node) strike(p peer.ID, why error) {
+	now := n.cfg.Now()
+	n.mu.Lock()
+	if len(n.strikes) >= maxLimitedPeers {
+		// Many keys struck once: forget those forgiven.
+		for q := range n.strikes {
+			n.strikesNow(q, now)
+		}
+	}
+	s := n.strikesNow(p, now) + 1
+	n.strikes[p] = &strikes{n: s, last: now}
 	n.mu.Unlock()
 	n.log.Warn("bad data from peer", "peer", p, "strikes", s, "err", why)
 	n.host.ConnManager().TagPeer(p, "grove-bad", -50*s)
 	if s >= n.cfg.Limits.Strikes {
-		n.gater.block(p)
+		n.gater.blockUntil(p, now.Add(n.cfg.Limits.StrikeDecay))
 		n.host.Network().ClosePeer(p)
-		n.log.Warn("peer blocked", "peer", p)
+		n.log.Warn("peer blocked", "peer", p, "until", now.Add(n.cfg.Limits.StrikeDecay))
 	}
 }
 
@@ -480,9 +562,9 @@ func (n *Node) strikeMessage(p peer.ID, err error) {
 	n.log.Debug("stream failed", "peer", p, "err", err)
 }
 
-// Strikes returns how many times p sent bad data.
+// Strikes returns how many times p sent bad data, less those forgiven.
 func (n *Node) Strikes(p peer.ID) int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.strikes[p]
+	return n.strikesNow(p, n.cfg.Now())
 }

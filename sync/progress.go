@@ -41,6 +41,18 @@ type fetchOptions struct {
 	// replace, when set, lets that namespace move to a fork of the one
 	// stored (repo.AcceptReplacing).
 	replace *gproto.NID
+	// headsFirst lets a sync skip the peers whose signed refs match its
+	// own (sameHeads).
+	headsFirst bool
+}
+
+// headsFirst makes a sync ask each peer for the digest of its signed refs
+// before it fetches, and skip the peers that hold the same. The running
+// node's syncs use it (the remote helper asks one before every fetch):
+// its connections are old, while a node started for one command would
+// race the heads exchange its own new connections run.
+func headsFirst() FetchOption {
+	return func(o *fetchOptions) { o.headsFirst = true }
 }
 
 // ReplaceFork lets each fetch move nid's namespace to what the peer holds

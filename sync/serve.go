@@ -25,14 +25,16 @@ const errBusy = "busy"
 // upload-pack over the stream.
 func (n *Node) serveGit(s network.Stream) {
 	defer s.Close()
+	defer n.working()()
 	remote := s.Conn().RemotePeer()
-	s.SetDeadline(time.Now().Add(n.cfg.Limits.FetchTimeout))
+	s.SetDeadline(time.Now().Add(n.cfg.Limits.RequestTimeout))
 	var req gproto.FetchRequest
 	if err := gproto.ReadMessage(s, gproto.MaxMessage, &req); err != nil {
 		n.strikeMessage(remote, err)
 		s.Reset()
 		return
 	}
+	s.SetDeadline(time.Now().Add(n.cfg.Limits.FetchTimeout))
 	if err := req.Validate(); err != nil {
 		n.strike(remote, err)
 		s.Reset()

@@ -30,15 +30,15 @@ import (
 // large update) falls back to a fetch.
 
 // updateTimeout bounds one update exchange, either side.
-const updateTimeout = 30 * time.Second
+const updateTimeout = gproto.UpdateTimeout
 
 // A node keeps at most maxUpdatePacks update packs ready, of at most
 // updatePackBudget bytes together, and makes at most maxUpdateBuilds at a
 // time: a peer asking for many different ones waits its turn.
 const (
-	maxUpdatePacks   = 16
-	updatePackBudget = 16 << 20
-	maxUpdateBuilds  = 2
+	maxUpdatePacks   = gproto.MaxUpdatePacks
+	updatePackBudget = gproto.UpdatePackBudget
+	maxUpdateBuilds  = gproto.MaxUpdateBuilds
 )
 
 // errNoUpdate means the update path could not be used; a fetch follows.
@@ -172,10 +172,12 @@ func (n *Node) prepareUpdate(r *repo.Repo, nid gproto.NID, have, want string) {
 // serveUpdate answers a /grove/update/1 stream.
 func (n *Node) serveUpdate(s network.Stream) {
 	defer s.Close()
+	defer n.working()()
 	remote := s.Conn().RemotePeer()
-	s.SetDeadline(time.Now().Add(updateTimeout))
+	s.SetDeadline(time.Now().Add(min(n.cfg.Limits.RequestTimeout, updateTimeout)))
 	var req gproto.UpdateRequest
 	err := gproto.ReadMessage(s, gproto.MaxMessage, &req)
+	s.SetDeadline(time.Now().Add(updateTimeout))
 	if err == nil {
 		if s.Protocol() == protocol.ID(gproto.FirstUpdateProtocolID) {
 			err = req.ValidateFirst()

@@ -107,3 +107,12 @@ func BenchmarkSearchAll(b *testing.B) {
 		grove(b, home, "search", "-R", rid, "timeout", "17")
 	}
 }
+
+// BenchmarkSearchBroad is `grove search timeout`: a word nearly every
+// issue and patch holds, so every one is ranked and printed.
+func BenchmarkSearchBroad(b *testing.B) {
+	home, rid := benchHome(b)
+	for b.Loop() {
+		grove(b, home, "search", "-R", rid, "timeout")
+	}
+}

@@ -6,7 +6,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -25,8 +27,9 @@ func main() {
 	comments := flag.Int("comments", 3, "comments per issue")
 	batch := flag.Int("batch", 500, "issues (or patches) per namespace update")
 	patches := flag.Int("patches", 0, "patches")
+	flood := flag.Int("flood", 0, "junk issues written by one other key (a spammer) into its namespace")
 	flag.Parse()
-	if err := run(context.Background(), *home, *n, *comments, *batch, *patches); err != nil {
+	if err := run(context.Background(), *home, *n, *comments, *batch, *patches, *flood); err != nil {
 		fmt.Fprintln(os.Stderr, "issues bench:", err)
 		os.Exit(1)
 	}
@@ -46,7 +49,7 @@ func text(rng *rand.Rand, n int) string {
 	return string(b)
 }
 
-func run(ctx context.Context, dir string, n, comments, batch, patches int) error {
+func run(ctx context.Context, dir string, n, comments, batch, patches, flood int) error {
 	if dir == "" {
 		return fmt.Errorf("-home is required")
 	}
@@ -95,8 +98,42 @@ func run(ctx context.Context, dir string, n, comments, batch, patches int) error
 	fmt.Printf("library: %d issues with %d comments each (%d changes) in %v: %.0f changes/s\n",
 		n, comments, n*(comments+1), el.Round(time.Millisecond), float64(n*(comments+1))/el.Seconds())
 	if patches > 0 {
-		return makePatches(ctx, h, r, key, now, rng, ids, patches, batch)
+		if err := makePatches(ctx, h, r, key, now, rng, ids, patches, batch); err != nil {
+			return err
+		}
 	}
+	if flood > 0 {
+		return makeFlood(ctx, s, now, rng, flood, batch)
+	}
+	return nil
+}
+
+// makeFlood writes n junk issues, with a body of 1 KiB each, from one
+// key that is not the project's (a spammer in a public project), and
+// prints its NID for grove block.
+func makeFlood(ctx context.Context, s *issues.Store, now time.Time, rng *rand.Rand, n, batch int) error {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+	spammer, err := protocol.NewKey(priv)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for done := 0; done < n; {
+		tx := s.Begin(spammer, now.Add(time.Duration(done)*time.Second))
+		for i := 0; i < batch && done < n; i, done = i+1, done+1 {
+			if _, err := tx.CreateIssue(issues.NewIssue{
+				Title: fmt.Sprintf("BUY NOW %s %d", text(rng, 3), done),
+				Body:  text(rng, 128),
+			}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("flood %s\n", spammer.NID())
+	fmt.Printf("library: %d junk issues from one key in %v\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

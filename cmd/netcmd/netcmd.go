@@ -59,6 +59,6 @@ func (n node) Sync(ctx context.Context, rid protocol.RID, max int, progress func
 	return n.Node.Sync(ctx, rid, max, opts...)
 }
 
-func (n node) Serve(ctx context.Context, path string) error {
-	return p2psync.Serve(ctx, n.Node, path)
+func (n node) Serve(ctx context.Context, path string, ready func() error) error {
+	return p2psync.Serve(ctx, n.Node, path, ready)
 }

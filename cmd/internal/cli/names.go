@@ -14,10 +14,12 @@ import (
 // follow it, else the alias of its person document (signed by its key),
 // else its short form. Two NIDs that go by one alias are told apart by
 // their short NIDs. A name is only shown: who may do what is decided by
-// keys alone, never by a name.
+// keys alone, never by a name. The devices of one person (repo.People)
+// go by its alias, as one author.
 type Names struct {
 	alias  map[string]string // NID → alias
-	shared map[string]int    // alias → how many NIDs go by it
+	who    map[string]string // NID → the person it is a device of
+	shared map[string]int    // alias → how many persons go by it
 }
 
 // LoadNames reads the names home h knows: the person documents of the
@@ -25,7 +27,7 @@ type Names struct {
 // alias of its config, for a home that has not written one yet) and the
 // aliases of the peers it follows. What does not read is left out.
 func LoadNames(ctx context.Context, h repo.Home, rs ...*repo.Repo) *Names {
-	n := &Names{alias: map[string]string{}, shared: map[string]int{}}
+	n := newNames()
 	if len(rs) == 0 {
 		rids, _ := repo.List(h)
 		sort.Slice(rids, func(i, j int) bool { return rids[i].String() < rids[j].String() })
@@ -39,22 +41,34 @@ func LoadNames(ctx context.Context, h repo.Home, rs ...*repo.Repo) *Names {
 		if r == nil {
 			continue
 		}
-		ps, _ := r.Persons(ctx)
-		for nid, p := range ps {
-			n.alias[nid] = p.Alias
+		if people, err := r.People(ctx); err == nil {
+			n.add(people)
 		}
 	}
 	return n.local(h)
 }
 
-// NamesWith is LoadNames of one project whose person documents, by NID
-// string, were read already (from the issue index, which keeps them
-// verified by tip).
-func NamesWith(h repo.Home, persons map[string]*repo.Person) *Names {
-	n := &Names{alias: map[string]string{}, shared: map[string]int{}}
-	for nid, p := range persons {
-		n.alias[nid] = p.Alias
+func newNames() *Names {
+	return &Names{alias: map[string]string{}, who: map[string]string{}, shared: map[string]int{}}
+}
+
+// add takes the names of a project's persons.
+func (n *Names) add(people *repo.People) {
+	for _, nid := range people.NIDs() {
+		if st := people.Of(nid); st != nil {
+			n.alias[nid], n.who[nid] = st.Doc.Alias, st.ID
+		} else if a := people.OwnAlias(nid); a != "" {
+			n.alias[nid] = a
+		}
 	}
+}
+
+// NamesWith is LoadNames of one project whose persons were resolved
+// already (from the issue index, which keeps person histories verified
+// by tip).
+func NamesWith(h repo.Home, people *repo.People) *Names {
+	n := newNames()
+	n.add(people)
 	return n.local(h)
 }
 
@@ -64,6 +78,9 @@ func (n *Names) local(h repo.Home) *Names {
 	if self, err := repo.PublicNID(h); err == nil {
 		if ph, err := h.Person(); err == nil && ph.NID.Equal(self) {
 			n.alias[self.String()] = ph.Doc.Alias
+			if n.who[self.String()] == "" {
+				n.who[self.String()] = ph.Root
+			}
 		} else if cfg, err := h.Config(); err == nil && cfg.Alias != "" {
 			n.alias[self.String()] = cfg.Alias
 		}
@@ -75,10 +92,38 @@ func (n *Names) local(h repo.Home) *Names {
 			}
 		}
 	}
-	for _, a := range n.alias {
-		n.shared[a]++
+	persons := map[string]map[string]bool{} // alias → who goes by it
+	for nid, a := range n.alias {
+		if persons[a] == nil {
+			persons[a] = map[string]bool{}
+		}
+		persons[a][n.Person(nid)] = true
+	}
+	for a, ws := range persons {
+		n.shared[a] = len(ws)
 	}
 	return n
+}
+
+// Person is the person nid is a device of (its ID, the first revision of
+// its person history), or nid itself when it is no person's device.
+func (n *Names) Person(nid string) string {
+	if n != nil && n.who[nid] != "" {
+		return n.who[nid]
+	}
+	return nid
+}
+
+// Persons maps each of nids that is a device of a person to the person's
+// ID: for JSON, beside the NIDs.
+func (n *Names) Persons(nids ...string) map[string]string {
+	out := map[string]string{}
+	for _, nid := range nids {
+		if nid != "" && n.Person(nid) != nid {
+			out[nid] = n.Person(nid)
+		}
+	}
+	return out
 }
 
 // Alias is nid's alias, as it is, or "" when it has none: for JSON.
