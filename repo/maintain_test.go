@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,9 +190,96 @@ func TestMaintainChild(t *testing.T) {
 	if r, err = repo.Open(h, rids[0]); err != nil {
 		t.Fatal(err)
 	}
+	if os.Getenv(maintainChildEnv+"_SETTLE") != "" {
+		if _, err := r.Settle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	if _, err := r.Maintain(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestMaintainKilledAtRandom kills maintenance runs (a geometric repack,
+// or the idle node's settling: one pack with a bitmap), each a process of
+// its own, with SIGKILL at random points of their run (up to three times
+// the length of a first whole one), 50 times: after each, the storage
+// fscks clean and holds every object written so far; every tenth time,
+// and at the end, the next maintenance completes, and the storage
+// verifies.
+func TestMaintainKilledAtRandom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("50 repacks")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	k := testKey(t, 1)
+	_, r := newProject(t, "killed-at-random", k)
+	if err := r.KeepObjects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var oids []string
+	more := func() {
+		oids = append(oids, writeBlobs(t, r, 40, 16<<10)...)
+		oids = append(oids, addPack(t, r, 3)...)
+		oids = append(oids, addPack(t, r, 2)...)
+	}
+	child := func(settle bool) *exec.Cmd {
+		c := exec.Command(os.Args[0], "-test.run=^TestMaintainChild$")
+		c.Env = append(os.Environ(), maintainChildEnv+"="+r.Path)
+		if settle {
+			c.Env = append(c.Env, maintainChildEnv+"_SETTLE=1")
+		}
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return c
+	}
+	// How long a whole run takes here, so that kills spread over it.
+	more()
+	start := time.Now()
+	if out, err := child(false).CombinedOutput(); err != nil {
+		t.Fatalf("maintenance: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	const runs = 50
+	killed := 0
+	for i := range runs {
+		more()
+		c := child(i%3 == 2)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.Wait() }()
+		delay := time.Duration(mrand.Int64N(int64(full) * 3))
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: maintenance failed: %v", i, err)
+			}
+		case <-time.After(delay):
+			syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+			if err := <-done; err != nil {
+				killed++
+			}
+		}
+		checkSound(t, r, oids)
+		if i%10 == 9 {
+			if _, err := r.Maintain(ctx, true); err != nil {
+				t.Fatalf("run %d: maintenance after a killed one: %v", i, err)
+			}
+			checkSound(t, r, oids)
+		}
+	}
+	if killed == 0 {
+		t.Fatalf("no maintenance of %d was killed before it finished (a whole one takes %v)", runs, full)
+	}
+	if _, err := r.Maintain(ctx, true); err != nil {
+		t.Fatalf("maintenance after the kills: %v", err)
+	}
+	checkSound(t, r, oids)
+	verifyClean(t, r)
+	t.Logf("%d of %d maintenance runs killed before they finished (a whole one takes %v)", killed, runs, full)
 }
 
 // TestMaintainKilled kills a maintenance run with SIGKILL while git is
