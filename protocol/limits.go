@@ -121,6 +121,15 @@ const (
 	MaxUpdateBuilds  = 2
 	// UpdateTimeout bounds one update exchange, either side.
 	UpdateTimeout = 30 * time.Second
+	// MaxProviders bounds the provider records one DHT lookup takes
+	// (anyone may put them, from any number of keys), and
+	// ProviderLookupTimeout the lookup. ProviderDials bounds the
+	// providers dialled at once to find those that answer, and
+	// ProviderDialTimeout one such dial.
+	MaxProviders          = 256
+	ProviderLookupTimeout = 5 * time.Second
+	ProviderDials         = 16
+	ProviderDialTimeout   = 10 * time.Second
 	// DefaultFetchTimeout bounds one fetch from one peer, and one serve.
 	DefaultFetchTimeout = 10 * time.Minute
 	// DefaultStallTimeout ends a fetch whose peer sends nothing that long.
@@ -207,6 +216,10 @@ func LimitTable() []Limit {
 		{"UpdatePackBudget", "their bytes together", UpdatePackBudget, Bytes},
 		{"MaxUpdateBuilds", "update packs built at once", MaxUpdateBuilds, Count},
 		{"UpdateTimeout", "one update exchange", int64(UpdateTimeout), Duration},
+		{"MaxProviders", "provider records one DHT lookup takes", MaxProviders, Count},
+		{"ProviderLookupTimeout", "one DHT lookup for providers", int64(ProviderLookupTimeout), Duration},
+		{"ProviderDials", "providers dialled at once to find those that answer", ProviderDials, Count},
+		{"ProviderDialTimeout", "one such dial", int64(ProviderDialTimeout), Duration},
 		{"DefaultFetchTimeout", "one fetch, one serve (`Limits.FetchTimeout`)", int64(DefaultFetchTimeout), Duration},
 		{"DefaultStallTimeout", "a fetch whose peer sends nothing (`Limits.StallTimeout`)", int64(DefaultStallTimeout), Duration},
 		{"DefaultRequestTimeout", "a request on a stream a peer opened (`Limits.RequestTimeout`)", int64(DefaultRequestTimeout), Duration},

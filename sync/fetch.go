@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	gproto "example.com/grove/protocol"
@@ -519,19 +520,62 @@ func (n *Node) connected(max int) []peer.ID {
 	return out
 }
 
-// providers asks the DHT who provides rid, for at most 5 seconds.
+// providers asks the DHT who provides rid and returns up to max of them
+// that answer: those already connected first, then those a dial reaches
+// (gproto.ProviderDials dialled at once, each for at most
+// gproto.ProviderDialTimeout), in the order they answer. Anyone can put a
+// provider record under any key, from as many fresh keys as it likes: the
+// lookup takes up to gproto.MaxProviders records for at most
+// gproto.ProviderLookupTimeout, and records that lead nowhere cost a
+// failed dial each instead of hiding the seeders among them.
 func (n *Node) providers(ctx context.Context, rid gproto.RID, max int, skip map[peer.ID]bool) []peer.ID {
-	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
+	fctx, cancel := context.WithTimeout(ctx, gproto.ProviderLookupTimeout)
 	var out []peer.ID
-	for ai := range n.dht.FindProvidersAsync(fctx, ridCID(rid), max) {
-		if ai.ID == n.host.ID() || skip[ai.ID] || !n.gater.ok(ai.ID) {
+	var rest []peer.AddrInfo
+	seen := map[peer.ID]bool{}
+	for ai := range n.dht.FindProvidersAsync(fctx, ridCID(rid), gproto.MaxProviders) {
+		if ai.ID == n.host.ID() || skip[ai.ID] || seen[ai.ID] || !n.gater.ok(ai.ID) {
 			continue
 		}
+		seen[ai.ID] = true
 		if len(ai.Addrs) > 0 {
 			n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
 		}
-		out = append(out, ai.ID)
+		if n.host.Network().Connectedness(ai.ID) == network.Connected {
+			out = append(out, ai.ID)
+		} else {
+			rest = append(rest, ai)
+		}
+	}
+	cancel()
+	if len(out) >= max {
+		return out[:max]
+	}
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()                           // ends the dials still running once max answered
+	answered := make(chan peer.ID, len(rest)) // never blocks a dial
+	next, pending := 0, 0
+	for (next < len(rest) || pending > 0) && len(out) < max {
+		if next < len(rest) && pending < gproto.ProviderDials {
+			ai := rest[next]
+			next++
+			pending++
+			go func() {
+				c, cancel := context.WithTimeout(dctx, gproto.ProviderDialTimeout)
+				defer cancel()
+				if err := n.host.Connect(network.WithAllowLimitedConn(c, "grove"), ai); err != nil {
+					n.log.Debug("provider unreachable", "rid", rid, "peer", ai.ID, "err", err)
+					answered <- ""
+					return
+				}
+				answered <- ai.ID
+			}()
+			continue
+		}
+		if p := <-answered; p != "" {
+			out = append(out, p)
+		}
+		pending--
 	}
 	return out
 }

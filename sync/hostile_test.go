@@ -20,6 +20,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
@@ -331,4 +332,60 @@ func TestStrangerQuota(t *testing.T) {
 		t.Errorf("relaying a namespace over its quota is %d strikes", n)
 	}
 	b.verify(rid)
+}
+
+// TestCloneByRIDPastProviderSpam: forty fresh keys provide a project's
+// RID on the DHT node that a cloner bootstraps from, and are gone (their
+// records point at ports nobody listens on). A clone by RID alone still
+// finds the one honest seeder among them, within its bounds.
+func TestCloneByRIDPastProviderSpam(t *testing.T) {
+	boot := startNode(t)
+	bootAI := peer.AddrInfo{ID: boot.Host().ID(), Addrs: boot.Host().Addrs()}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	seeder := startNode(t, func(c *p2psync.Config) { c.Bootstrap = []string{boot.Addrs()[0]} })
+	eventually(t, 10*time.Second, "the seeder to be connected to the DHT node", func() bool {
+		return seeder.Host().Network().Connectedness(boot.Host().ID()) == network.Connected
+	})
+	rid := seeder.project("spammed")
+	if err := seeder.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the DHT node to hold the seeder's record", func() bool { return boot.StoredProviders(ctx, rid) == 1 })
+	const spammers = 40
+	var gone []func()
+	for range spammers {
+		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := dht.New(h, dht.ProtocolPrefix(gproto.DHTPrefix), dht.Mode(dht.ModeClient), dht.DisableValues(), dht.BootstrapPeers(bootAI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone = append(gone, func() { d.Close(); h.Close() })
+		if err := h.Connect(ctx, bootAI); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the spammer's routing table to hold the DHT node", func() bool { return d.RoutingTable().Size() > 0 })
+		// Straight to the DHT node, which a lookup asks first.
+		if err := d.Provide(ctx, p2psync.RIDCID(rid), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "the DHT node to hold the spam", func() bool { return boot.StoredProviders(ctx, rid) > spammers*3/4 })
+	// Gone: their records point at ports nobody listens on.
+	for _, f := range gone {
+		f()
+	}
+	cloner := startNode(t, func(c *p2psync.Config) { c.Bootstrap = []string{boot.Addrs()[0]} })
+	for _, p := range cloner.Peers() {
+		if p.NID == seeder.NID().String() {
+			cloner.Host().Network().ClosePeer(seeder.Host().ID())
+		}
+	}
+	if _, err := cloner.Clone(ctx, rid, nil); err != nil {
+		t.Fatalf("clone by RID past %d spammed provider records: %v", boot.StoredProviders(ctx, rid)-1, err)
+	}
+	cloner.verify(rid)
 }
