@@ -2,12 +2,15 @@ package issues
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -404,7 +407,7 @@ func (ix *Index) Rules(ctx context.Context) (Rules, error) {
 	if err := ix.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'rules'").Scan(&s); err != nil {
 		return Rules{}, fmt.Errorf("index: %w", err)
 	}
-	r, err := decodeRules(s)
+	r, _, err := decodeRules(s)
 	if err != nil {
 		return Rules{}, err
 	}
@@ -413,24 +416,50 @@ func (ix *Index) Rules(ctx context.Context) (Rules, error) {
 }
 
 type rulesJSON struct {
-	Delegates []protocol.NID `json:"delegates"`
-	Allow     []protocol.NID `json:"allow"`
+	Delegates []protocol.NID      `json:"delegates"`
+	Allow     []protocol.NID      `json:"allow"`
+	Persons   map[string]string   `json:"persons,omitempty"`
+	Removed   map[string][]string `json:"removed,omitempty"`
+	// People is peopleKey when the rules were read: when it moves, the
+	// persons are read again.
+	People string `json:"people,omitempty"`
 }
 
-func encodeRules(r Rules) string {
-	b, _ := json.Marshal(rulesJSON(r))
+func encodeRules(r Rules, people string) string {
+	b, _ := json.Marshal(rulesJSON{r.Delegates, r.Allow, r.Persons, r.Removed, people})
 	return string(b)
 }
 
-func decodeRules(s string) (Rules, error) {
+func decodeRules(s string) (Rules, string, error) {
 	var j rulesJSON
 	if s == "" {
-		return Rules{}, nil // not computed yet
+		return Rules{}, "", nil // not computed yet
 	}
 	if err := json.Unmarshal([]byte(s), &j); err != nil {
-		return Rules{}, fmt.Errorf("%w: rules: %v", errCorrupt, err)
+		return Rules{}, "", fmt.Errorf("%w: rules: %v", errCorrupt, err)
 	}
-	return Rules(j), nil
+	return Rules{j.Delegates, j.Allow, j.Persons, j.Removed}, j.People, nil
+}
+
+// peopleKey sums what the persons in the rules are read from: every
+// namespace's person ref, and the signed refs of the removed devices
+// (their removal keeps what they hold up to it).
+func (ix *Index) peopleKey(cur map[string]nsState, removed map[string][]string) (string, error) {
+	tips, err := ix.store.Repo.RefFiles().Namespaced(protocol.PersonRef)
+	if err != nil {
+		return "", err
+	}
+	if len(tips) == 0 {
+		return "", nil
+	}
+	h := sha256.New()
+	for _, ns := range slices.Sorted(maps.Keys(tips)) {
+		fmt.Fprintf(h, "%s %s\n", ns, tips[ns])
+	}
+	for _, ns := range slices.Sorted(maps.Keys(removed)) {
+		fmt.Fprintf(h, "removed %s %s\n", ns, cur[ns].sigrefs)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // nsState is what the index knows of one namespace: its signed refs (which
@@ -519,13 +548,17 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 	if err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'rules'").Scan(&stored); err != nil {
 		return 0, err
 	}
-	rules, err := decodeRules(stored)
+	rules, storedPeople, err := decodeRules(stored)
+	if err != nil {
+		return 0, err
+	}
+	people, err := ix.peopleKey(cur, rules.Removed)
 	if err != nil {
 		return 0, err
 	}
 	all := false
 	var branch string // the default branch when the identity was read
-	if identMoved || stored == "" {
+	if identMoved || stored == "" || people != storedPeople {
 		// The identity refs are read already (cur): repo.Identity would
 		// read every namespace's again.
 		idents := make(map[string]string, len(cur))
@@ -537,9 +570,17 @@ func (ix *Index) Refresh(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		branch = doc.DefaultBranch
-		rules = RulesOf(doc)
-		if enc := encodeRules(rules); enc != stored {
-			all = true
+		before := encodeRules(rules, "")
+		if rules, err = ix.store.rulesOf(ctx, doc); err != nil {
+			return 0, err
+		}
+		if people, err = ix.peopleKey(cur, rules.Removed); err != nil {
+			return 0, err
+		}
+		if enc := encodeRules(rules, people); enc != stored {
+			// Only rules that say something else take every object
+			// again; a person ref that moved alone does not.
+			all = stored == "" || encodeRules(rules, "") != before
 			if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'rules'", enc); err != nil {
 				return 0, err
 			}

@@ -172,7 +172,7 @@ func MaterializePatch(obj *Object, rules Rules) (*Patch, error) {
 		ch := s.ch
 		switch a.Type {
 		case ActRevision:
-			if s.one || !s.author || !protocol.ValidOID(a.Base) || !protocol.ValidOID(a.Head) || !validBody(a.Body) {
+			if s.one || s.who != p.Author || !protocol.ValidOID(a.Base) || !protocol.ValidOID(a.Head) || !validBody(a.Body) {
 				return false, false
 			}
 			p.Revisions = append(p.Revisions, Revision{ID: ch.OID, Author: p.Author, Base: a.Base, Head: a.Head, Description: a.Body, Created: ch.Time})
@@ -186,7 +186,7 @@ func MaterializePatch(obj *Object, rules Rules) (*Patch, error) {
 			p.Reviews = append(p.Reviews, Review{ID: ch.OID, Revision: a.Revision, Author: s.who, Verdict: a.Verdict, Body: a.Body, Comments: cs, Created: ch.Time})
 			return true, true
 		case ActMerge:
-			if !has(rules.Delegates, ch.Author) || !revs[a.Revision] || !protocol.ValidOID(a.Commit) {
+			if !rules.IsDelegate(ch.Author) || !revs[a.Revision] || !protocol.ValidOID(a.Commit) {
 				return false, false
 			}
 			t := ch.Time

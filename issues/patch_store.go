@@ -39,7 +39,11 @@ func (s *Store) PatchView(ctx context.Context) (PatchView, error) {
 	if err != nil {
 		return PatchView{}, err
 	}
-	return PatchView{Rules: RulesOf(doc), Branch: doc.DefaultBranch, Tip: canon["refs/heads/"+doc.DefaultBranch]}, nil
+	rules, err := s.rulesOf(ctx, doc)
+	if err != nil {
+		return PatchView{}, err
+	}
+	return PatchView{Rules: rules, Branch: doc.DefaultBranch, Tip: canon["refs/heads/"+doc.DefaultBranch]}, nil
 }
 
 // NewPatch is what opening a patch takes.
@@ -264,7 +268,7 @@ func (r MergeResult) How() string {
 // the check MergePatch makes, for a user interface to offer merging only
 // where it would be taken.
 func MayMerge(rules Rules, n protocol.NID, p *Patch) error {
-	if !has(rules.Delegates, n) {
+	if !rules.IsDelegate(n) || rules.IsRemoved(n) {
 		return &NotAllowedError{Noun: PatchKind.Noun, ID: p.ID, Who: "a delegate", What: "merge"}
 	}
 	if p.State == StateMerged {

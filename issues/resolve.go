@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"example.com/grove/protocol"
 )
 
 // Resolve returns the full ID of the object of type typ that prefix (hex,
@@ -69,5 +71,27 @@ func (s *Store) Rules(ctx context.Context) (Rules, error) {
 	if err != nil {
 		return Rules{}, err
 	}
-	return RulesOf(doc), nil
+	return s.rulesOf(ctx, doc)
+}
+
+// rulesOf returns the rules doc sets with the persons of the store's
+// namespaces: which NIDs are devices of one person, and what each removed
+// device's removal kept of its changes.
+func (s *Store) rulesOf(ctx context.Context, doc *protocol.Identity) (Rules, error) {
+	r := RulesOf(doc)
+	people, err := s.Repo.People(ctx)
+	if err != nil {
+		return Rules{}, err
+	}
+	if devs := people.Devices(); len(devs) > 0 {
+		r.Persons = devs
+	}
+	kept, err := s.Repo.KeptRefs(ctx, people, "refs/cobs/")
+	if err != nil {
+		return Rules{}, err
+	}
+	if len(kept) > 0 {
+		r.Removed = kept
+	}
+	return r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -122,15 +123,27 @@ type Reaction struct {
 	Authors []string `json:"authors"`
 }
 
-// Rules say who may do what to an object: from the project's identity.
+// Rules say who may do what to an object: from the project's identity,
+// and from the person documents of its namespaces (Store.Rules), so that
+// every peer with the same signed data decides the same.
 type Rules struct {
 	Delegates []protocol.NID
 	// Allow, when not nil, is who may see a private project besides the
 	// delegates; nil means public.
 	Allow []protocol.NID
+	// Persons maps each NID that is or was a device of a person to the
+	// person's ID (repo.People): a device acts as its person, so a
+	// delegate's or an allowed person's other devices act as it, and an
+	// author's other devices as the author. nil: each key is itself.
+	Persons map[string]string
+	// Removed are the devices removed from their persons, each with the
+	// oids of its changes that its removal kept (repo.KeptRefs): a
+	// change of its that none of them reaches is skipped.
+	Removed map[string][]string
 }
 
-// RulesOf returns the rules an identity document sets.
+// RulesOf returns the rules an identity document sets, with every key
+// standing for itself (Store.Rules adds the persons).
 func RulesOf(doc *protocol.Identity) Rules {
 	r := Rules{Delegates: doc.Delegates}
 	if doc.Visibility.Type == protocol.Private {
@@ -148,15 +161,99 @@ func has(l []protocol.NID, n protocol.NID) bool {
 	return false
 }
 
+// who is whom NID n acts as: its person's ID, or n.
+func (r Rules) who(n string) string {
+	if p, ok := r.Persons[n]; ok {
+		return p
+	}
+	return n
+}
+
+// in reports whether n is one of l or a device of the person one of l is.
+func (r Rules) in(l []protocol.NID, n protocol.NID) bool {
+	if has(l, n) {
+		return true
+	}
+	p, ok := r.Persons[n.String()]
+	if !ok {
+		return false
+	}
+	for _, x := range l {
+		if r.Persons[x.String()] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// IsDelegate reports whether n acts as a delegate: it is one, or a device
+// of a delegate's person. A removed device is one only for what it did
+// before its removal (reduce skips the rest).
+func (r Rules) IsDelegate(n protocol.NID) bool { return r.in(r.Delegates, n) }
+
+// Same reports whether NID n is author (a NID) or a device of author's
+// person.
+func (r Rules) Same(n string, author string) bool {
+	return n == author || r.who(n) == r.who(author)
+}
+
+// IsRemoved reports whether n is a device removed from its person: it may
+// write nothing any peer with the removal takes.
+func (r Rules) IsRemoved(n protocol.NID) bool {
+	_, ok := r.Removed[n.String()]
+	return ok
+}
+
 // CanSee reports whether n may see (and so comment on) the project.
 func (r Rules) CanSee(n protocol.NID) bool {
-	return r.Allow == nil || has(r.Delegates, n) || has(r.Allow, n)
+	return r.Allow == nil || r.in(r.Delegates, n) || r.in(r.Allow, n)
 }
 
 // CanTriage reports whether n may set the title, state, labels and
 // assignees of an object by author.
 func (r Rules) CanTriage(n protocol.NID, author string) bool {
-	return n.String() == author || has(r.Delegates, n)
+	return r.Same(n.String(), author) || r.IsDelegate(n)
+}
+
+// kept returns the changes of obj that a removed device's removal kept:
+// those its kept oids reach in obj.
+func (r Rules) kept(obj *Object, dev string) map[string]bool {
+	byOID := make(map[string]*Change, len(obj.Changes))
+	for _, ch := range obj.Changes {
+		byOID[ch.OID] = ch
+	}
+	out := map[string]bool{}
+	stack := slices.Clone(r.Removed[dev])
+	for len(stack) > 0 {
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		ch := byOID[o]
+		if ch == nil || out[o] {
+			continue
+		}
+		out[o] = true
+		stack = append(stack, ch.Parents...)
+	}
+	return out
+}
+
+// counted returns a function that reports whether a change of obj counts
+// under r: not one a removed device signed after its removal.
+func (r Rules) counted(obj *Object) func(*Change) bool {
+	if len(r.Removed) == 0 {
+		return func(*Change) bool { return true }
+	}
+	sets := map[string]map[string]bool{}
+	return func(ch *Change) bool {
+		dev := ch.Author.String()
+		if _, ok := r.Removed[dev]; !ok {
+			return true
+		}
+		if sets[dev] == nil {
+			sets[dev] = r.kept(obj, dev)
+		}
+		return sets[dev][ch.OID]
+	}
 }
 
 // ErrNotAllowed is returned for a change its author may not make: the
@@ -189,6 +286,9 @@ func (k *Kind) Allowed(rules Rules, n protocol.NID, th *Thread, acts ...Action) 
 	}
 	triage := rules.CanTriage(n, th.Author)
 	for _, a := range acts {
+		if rules.IsRemoved(n) {
+			return deny("its person's current devices", "change it from a removed device")
+		}
 		if !rules.CanSee(n) {
 			return deny("those it is shared with", "change it")
 		}
@@ -198,7 +298,7 @@ func (k *Kind) Allowed(rules Rules, n protocol.NID, th *Thread, acts ...Action) 
 				return deny("its author or a delegate", "retitle it")
 			}
 		case ActBody:
-			if n.String() != th.Author {
+			if !rules.Same(n.String(), th.Author) {
 				return deny("its author", "edit its "+k.BodyNoun)
 			}
 		case ActState:
@@ -219,7 +319,7 @@ func (k *Kind) Allowed(rules Rules, n protocol.NID, th *Thread, acts ...Action) 
 			}
 		case ActCommentEdit:
 			for _, c := range th.Comments {
-				if c.ID == a.Comment && c.Author != n.String() {
+				if c.ID == a.Comment && !rules.Same(n.String(), c.Author) {
 					return deny("the comment's author", fmt.Sprintf("edit comment %.7s", c.ID))
 				}
 			}
@@ -242,10 +342,10 @@ type Permissions struct {
 // PermissionsOf returns what n may do to th under rules: what Allowed
 // lets through.
 func PermissionsOf(rules Rules, n protocol.NID, th *Thread) Permissions {
-	see := rules.CanSee(n)
+	see := rules.CanSee(n) && !rules.IsRemoved(n)
 	return Permissions{
 		Triage:  see && rules.CanTriage(n, th.Author),
-		Edit:    see && n.String() == th.Author,
+		Edit:    see && rules.Same(n.String(), th.Author),
 		Comment: see,
 	}
 }
@@ -451,7 +551,8 @@ type ownFunc func(s step, a Action) (one, changed bool)
 // ErrNotFound means the object is not visible under the rules.
 func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 	root := obj.Root()
-	if !rules.CanSee(root.Author) {
+	counted := rules.counted(obj)
+	if !rules.CanSee(root.Author) || !counted(root) {
 		return fmt.Errorf("%s %s: %w", k.Noun, obj.ID, ErrNotFound)
 	}
 	*t = Thread{
@@ -467,11 +568,11 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 	// One action variable for all: decoding into it moves it to the heap.
 	var a Action
 	for _, ch := range obj.Changes {
-		if !rules.CanSee(ch.Author) {
+		if !rules.CanSee(ch.Author) || !counted(ch) {
 			continue
 		}
 		s := step{ch: ch, who: ch.Author.String(), triage: rules.CanTriage(ch.Author, t.Author)}
-		s.author = s.who == t.Author
+		s.author = rules.Same(s.who, t.Author)
 		for _, raw := range ch.Actions {
 			a = Action{}
 			if json.Unmarshal(raw, &a) != nil {
@@ -514,7 +615,7 @@ func reduce(t *Thread, k *Kind, obj *Object, rules Rules, own ownFunc) error {
 				addLinks(t, linked, ch, s.who, &a, ch.OID)
 			case ActCommentEdit:
 				c := byID[a.Comment]
-				if c == nil || c.Author != s.who || !validComment(a.Body) {
+				if c == nil || !rules.Same(s.who, c.Author) || !validComment(a.Body) {
 					continue
 				}
 				when := ch.Time

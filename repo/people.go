@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 
 	"example.com/grove/protocol"
 )
@@ -244,4 +245,62 @@ func (r *Repo) People(ctx context.Context) (*People, error) {
 		return nil, err
 	}
 	return ResolvePeople(chains), nil
+}
+
+// Devices returns every NID that is or was (removed) a device of a
+// person, with the person's ID.
+func (p *People) Devices() map[string]string {
+	out := map[string]string{}
+	if p == nil {
+		return out
+	}
+	for n := range p.own {
+		if st := p.Of(n); st != nil {
+			out[n] = st.ID
+		}
+	}
+	return out
+}
+
+// KeptRefs returns, for each device removed from its person in p, the
+// oids of its refs under prefix that its removal kept: those the signed
+// refs the removal kept sign (where this storage has them), and those its
+// namespace holds when its signed refs are within the removal. What the
+// device signed later is in none of them.
+func (r *Repo) KeptRefs(ctx context.Context, p *People, prefix string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if p == nil {
+		return out, nil
+	}
+	for _, n := range p.NIDs() {
+		caps, removed := p.Removed(n)
+		if !removed {
+			continue
+		}
+		nid, err := protocol.ParseNID(n)
+		if err != nil {
+			continue
+		}
+		var oids []string
+		add := func(refs map[string]string) {
+			for name, oid := range refs {
+				if strings.HasPrefix(name, prefix) {
+					oids = append(oids, oid)
+				}
+			}
+		}
+		for _, c := range caps {
+			if !r.HasObject(c) {
+				continue
+			}
+			if sr, err := r.ReadSigrefs(nid, c); err == nil {
+				add(sr.Refs.Map())
+			}
+		}
+		if refs, err := r.NamespaceRefs(ctx, nid); err == nil && refs[protocol.SigrefsRef] != "" && r.withinRemoval(ctx, caps, refs[protocol.SigrefsRef]) {
+			add(refs)
+		}
+		out[n] = slices.Compact(slices.Sorted(slices.Values(oids)))
+	}
+	return out, ctx.Err()
 }
