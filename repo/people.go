@@ -238,13 +238,50 @@ func personTips(ns map[string]map[string]string) map[string]string {
 	return out
 }
 
-// People resolves the persons of the project's namespaces.
+// People resolves the persons of the project's namespaces. The home's
+// own person history stands in for its key's namespace when it is newer
+// there (a device that joined a person and has not written to the project
+// since): it is what the device's next write carries (withPerson), so the
+// device is held to the rules its change will meet at every peer.
 func (r *Repo) People(ctx context.Context) (*People, error) {
 	chains, err := r.personChains(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if ns, c := r.homeChain(chains); c != nil {
+		chains[ns] = c
+	}
 	return ResolvePeople(chains), nil
+}
+
+// homeChain returns the home's person history for its key when the key's
+// namespace holds an older one or none, with its objects written to
+// storage; nil otherwise.
+func (r *Repo) homeChain(chains map[string]*PersonChain) (string, *PersonChain) {
+	if r.home.Dir == "" {
+		return "", nil
+	}
+	nid, err := PublicNID(r.home)
+	if err != nil {
+		return "", nil
+	}
+	ph, err := r.home.Person()
+	if err != nil || !ph.NID.Equal(nid) {
+		return "", nil
+	}
+	ns := nid.String()
+	cur := chains[ns]
+	if cur != nil && cur.Tip() == ph.Tip {
+		return "", nil
+	}
+	if _, err := r.writePersonObjects(ph, ""); err != nil {
+		return "", nil
+	}
+	c, err := r.VerifyPersonChain(nid, ph.Tip)
+	if err != nil || (cur != nil && !slices.Contains(c.Revs, cur.Tip())) {
+		return "", nil
+	}
+	return ns, c
 }
 
 // Devices returns every NID that is or was (removed) a device of a

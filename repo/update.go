@@ -81,7 +81,7 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 		}
 		changes[u.Name] = u.New
 		tx = append(tx, RefUpdate{Name: p + u.Name, Old: u.Old, New: u.New})
-		shaped = shaped || u.Name == protocol.IdentityRef || IsProjectRef(u.Name)
+		shaped = shaped || u.Name == protocol.IdentityRef || IsProjectRef(u.Name) || u.Name == protocol.PersonRef
 	}
 	sig, err := r.resign(s, prev, changes, now)
 	if err != nil {
@@ -120,6 +120,8 @@ func (r *Repo) updateNamespaceLocked(ctx context.Context, s protocol.Signer, upd
 	}
 	for name, oid := range changes {
 		switch {
+		case name == protocol.PersonRef:
+			mine[name] = oid
 		case !IsProjectRef(name):
 		case oid == "":
 			delete(mine, name)
@@ -174,21 +176,46 @@ func (r *Repo) identityRefs() (map[string]map[string]string, error) {
 	return out, nil
 }
 
-// delegateRefs returns the branches and tags of the delegates and of also
-// (keyed by NID), and the canonical refs, read from the ref files.
+// delegateRefs returns the branches and tags of the delegates, of the
+// devices that act for them, and of also (keyed by NID, each with its
+// person ref), and the canonical refs, read from the ref files.
 func (r *Repo) delegateRefs(ctx context.Context, doc *protocol.Identity, also protocol.NID) (map[string]map[string]string, map[string]string, error) {
 	cur, err := r.CanonicalRefs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	f := r.RefFiles()
+	// The devices of delegates that are persons act for them: their
+	// namespaces count too, with every person ref DeriveCanonical reads.
+	persons, err := f.Namespaced(protocol.PersonRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	nids := append(slices.Clone(doc.Delegates), also)
+	if len(persons) > 0 {
+		seeds := make([]string, len(doc.Delegates))
+		for i, d := range doc.Delegates {
+			seeds[i] = d.String()
+		}
+		people := r.peopleOf(ctx, persons, seeds)
+		for _, d := range seeds {
+			for _, n := range people.Acting(d) {
+				if nid, err := protocol.ParseNID(n); err == nil {
+					nids = append(nids, nid)
+				}
+			}
+		}
+	}
 	all := make(map[string]map[string]string)
-	for _, d := range append(slices.Clone(doc.Delegates), also) {
+	for _, d := range nids {
 		ns := d.String()
 		if all[ns] != nil {
 			continue
 		}
 		all[ns] = make(map[string]string)
+		if t := persons[ns]; t != "" {
+			all[ns][protocol.PersonRef] = t
+		}
 		p := NamespacePrefix(d)
 		for _, kind := range ProjectRefPrefixes {
 			refs, err := f.List(p + kind)
