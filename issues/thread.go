@@ -287,7 +287,7 @@ func (k *Kind) Allowed(rules Rules, n protocol.NID, th *Thread, acts ...Action) 
 	triage := rules.CanTriage(n, th.Author)
 	for _, a := range acts {
 		if rules.IsRemoved(n) {
-			return deny("its person's current devices", "change it from a removed device")
+			return deny("current devices", "change it: this device was removed from its person")
 		}
 		if !rules.CanSee(n) {
 			return deny("those it is shared with", "change it")
