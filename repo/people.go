@@ -32,6 +32,9 @@ type PersonState struct {
 	// Devices are the devices that speak for the person now: listed by
 	// every newest revision, each holding the history in its namespace.
 	Devices []string
+	// Listed are the devices every newest revision lists, whether or not
+	// their namespaces hold the history (Devices are those that do).
+	Listed []string
 	// Removed are the removed devices with their kept heads, from every
 	// newest revision.
 	Removed map[string][]string
@@ -84,7 +87,11 @@ func ResolvePeople(chains map[string]*PersonChain) *People {
 			for _, c := range newest[1:] {
 				keep = keep && slices.Contains(c.Devices, d)
 			}
-			if own := chains[d]; keep && own != nil && own.Root() == id {
+			if !keep {
+				continue
+			}
+			st.Listed = append(st.Listed, d)
+			if own := chains[d]; own != nil && own.Root() == id {
 				st.Devices = append(st.Devices, d)
 			}
 		}
@@ -340,4 +347,85 @@ func (r *Repo) KeptRefs(ctx context.Context, p *People, prefix string) (map[stri
 		out[n] = slices.Compact(slices.Sorted(slices.Values(oids)))
 	}
 	return out, ctx.Err()
+}
+
+// IsDelegate reports whether n acts as a delegate of doc: it is one and
+// not a device removed from its person, or it is a current device of a
+// delegate's person (p nil: keys alone).
+func (p *People) IsDelegate(doc *protocol.Identity, n protocol.NID) bool {
+	return p.listedAs(doc.Delegates, n)
+}
+
+// MayRead reports whether n may read a project described by doc: anyone
+// a public one; a private one the delegates and the allow list, each as
+// its person: any device a listed person's newest revision lists reads
+// (Listed: a device that never wrote to the project has no namespace
+// there yet, and the person vouches for it as it would by sharing a
+// copy), a device removed from its person does not, even if listed
+// itself (p nil: keys alone).
+func (p *People) MayRead(doc *protocol.Identity, n protocol.NID) bool {
+	if doc.Visibility.Type == protocol.Public {
+		return true
+	}
+	ns := n.String()
+	if _, removed := p.Removed(ns); removed {
+		return false
+	}
+	listed := append(slices.Clone(doc.Delegates), doc.Visibility.Allow...)
+	var persons []*PersonState
+	for _, x := range listed {
+		if st := p.Of(x.String()); st != nil {
+			if _, removed := st.Removed[ns]; removed {
+				// Known as removed by its person's history alone,
+				// when it has none of its own here.
+				return false
+			}
+			persons = append(persons, st)
+		}
+	}
+	if slices.ContainsFunc(listed, n.Equal) {
+		return true
+	}
+	return slices.ContainsFunc(persons, func(st *PersonState) bool { return slices.Contains(st.Listed, ns) })
+}
+
+// People resolves the persons of the storage's namespaces with the person
+// refs that arrived in q in place of theirs, reading what arrived: for
+// deciding whom to take before Accept (which verifies all of it again).
+func (q *Quarantine) People(ctx context.Context) (*People, error) {
+	view, err := q.View()
+	if err != nil {
+		return nil, err
+	}
+	tips, err := q.r.RefFiles().Namespaced(protocol.PersonRef)
+	if err != nil {
+		return nil, err
+	}
+	qrefs, err := q.Refs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for full, oid := range qrefs {
+		if rest, ok := strings.CutPrefix(full, "refs/namespaces/"); ok {
+			if ns, name, ok := strings.Cut(rest, "/"); ok && name == protocol.PersonRef {
+				tips[ns] = oid
+			}
+		}
+	}
+	return view.peopleOf(ctx, tips, slices.Sorted(maps.Keys(tips))), nil
+}
+
+// listedAs reports whether n is one of l, or a current device of the
+// person of one of l, and no removed device.
+func (p *People) listedAs(l []protocol.NID, n protocol.NID) bool {
+	ns := n.String()
+	if _, removed := p.Removed(ns); removed {
+		return false
+	}
+	for _, x := range l {
+		if x.Equal(n) || slices.Contains(p.Acting(x.String()), ns) {
+			return true
+		}
+	}
+	return false
 }

@@ -228,8 +228,14 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 	me := n.NID()
 	tAccept := time.Now()
 	over := n.overQuota(ctx, r, q, doc, pol)
+	// In a private project, the devices of a person it is shared with
+	// are taken by the person histories as they arrive.
+	var arrivedPeople *repo.People
+	if doc != nil && doc.Visibility.Type != gproto.Public {
+		arrivedPeople, _ = q.People(ctx)
+	}
 	consider := func(nid gproto.NID) bool {
-		return !nid.Equal(me) && (only == nil || nid.Equal(*only)) && pol.FollowsIn(doc, nid) && over[nid.String()] == ""
+		return !nid.Equal(me) && (only == nil || nid.Equal(*only)) && n.follows(ctx, r, pol, doc, nid, arrivedPeople) && over[nid.String()] == ""
 	}
 	var acc *repo.AcceptResult
 	if replace != nil {
@@ -301,7 +307,7 @@ func (n *Node) overQuota(ctx context.Context, r *repo.Repo, q *repo.Quarantine, 
 	// clone has no canonical branches yet).
 	base := slices.Collect(maps.Values(canon))
 	for ns, refs := range arrived {
-		if nid, err := gproto.ParseNID(ns); err == nil && doc.IsDelegate(nid) {
+		if nid, err := gproto.ParseNID(ns); err == nil && n.isDelegate(ctx, r, doc, nid) {
 			base = slices.AppendSeq(base, maps.Values(refs))
 		}
 	}
@@ -309,7 +315,7 @@ func (n *Node) overQuota(ctx context.Context, r *repo.Repo, q *repo.Quarantine, 
 	var over map[string]string
 	for ns, refs := range arrived {
 		nid, err := gproto.ParseNID(ns)
-		if err != nil || maps.Equal(refs, local[ns]) || nid.Equal(n.NID()) || doc.IsDelegate(nid) {
+		if err != nil || maps.Equal(refs, local[ns]) || nid.Equal(n.NID()) || n.isDelegate(ctx, r, doc, nid) {
 			continue
 		}
 		if _, followed := pol.Follows[ns]; followed {
@@ -441,8 +447,11 @@ func (e *syncError) Unwrap() []error { return []error{ErrNoPeers, e.last} }
 // on the DHT: asking names the RID to whoever is asked.
 func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchOption) ([]*FetchResult, error) {
 	var doc *gproto.Identity
+	var people *repo.People
 	if r, err := repo.Open(n.cfg.Home, rid); err == nil {
-		doc, _ = n.identity(ctx, r)
+		if doc, _ = n.identity(ctx, r); doc != nil && doc.Visibility.Type != gproto.Public {
+			people = n.people(ctx, r)
+		}
 	}
 	private := doc != nil && doc.Visibility.Type != gproto.Public
 	var o fetchOptions
@@ -478,7 +487,7 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 		}
 	}
 	if private {
-		try(n.readers(doc, max))
+		try(n.readers(doc, people, max))
 	} else {
 		try(n.connected(max))
 	}
@@ -498,11 +507,11 @@ func (n *Node) Sync(ctx context.Context, rid gproto.RID, max int, opts ...FetchO
 }
 
 // readers lists up to max connected peers that are not blocked and may
-// read a project described by doc.
-func (n *Node) readers(doc *gproto.Identity, max int) []peer.ID {
+// read a project described by doc, with persons people.
+func (n *Node) readers(doc *gproto.Identity, people *repo.People, max int) []peer.ID {
 	var out []peer.ID
 	for _, p := range n.connected(len(n.host.Network().Peers())) {
-		if nid, err := gproto.ParseNID(p.String()); err == nil && MayRead(doc, nid) && len(out) < max {
+		if nid, err := gproto.ParseNID(p.String()); err == nil && MayRead(doc, people, nid) && len(out) < max {
 			out = append(out, p)
 		}
 	}

@@ -211,17 +211,18 @@ func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, raw []
 		return
 	}
 	doc, err := n.identity(ctx, r)
-	if err != nil || !pol.FollowsIn(doc, a.NID) {
+	if err != nil || !n.follows(ctx, r, pol, doc, a.NID, nil) {
 		return
 	}
 	n.log.Debug("announcement", "rid", a.RID, "nid", a.NID, "sigrefs", a.Sigrefs, "from", from, "via", via)
+	delegate := doc != nil && n.isDelegate(ctx, r, doc, a.NID)
 	n.mu.Lock()
 	if n.wants[key] != nil {
 		n.mu.Unlock()
 		n.offer(key, a, raw, from, via)
 		return
 	}
-	if doc == nil || !doc.IsDelegate(a.NID) {
+	if !delegate {
 		// A fetch of a namespace that is not a delegate's: bounded per
 		// peer that sent it and in all (limit.go).
 		if len(n.wants) >= maxWants || !n.announced.allow(from, time.Now()) {

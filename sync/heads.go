@@ -96,7 +96,7 @@ func (n *Node) sharable(ctx context.Context, p peer.ID, rids []gproto.RID) (map[
 			continue
 		}
 		doc, err := n.identity(ctx, r)
-		if err != nil || !MayRead(doc, nid) {
+		if err != nil || !n.mayRead(ctx, r, doc, nid) {
 			continue
 		}
 		h, err := n.localHeads(r, pol)
@@ -237,7 +237,7 @@ func (n *Node) sameHeads(ctx context.Context, p peer.ID, rid gproto.RID, doc *gp
 	}
 	current := 0
 	for _, h := range mine {
-		if !h.NID.Equal(n.NID()) && pol.FollowsIn(doc, h.NID) {
+		if !h.NID.Equal(n.NID()) && n.follows(ctx, r, pol, doc, h.NID, nil) {
 			current++
 		}
 	}
@@ -341,7 +341,7 @@ func (n *Node) catchUp(p peer.ID, rid gproto.RID, theirs []gproto.Head, spread b
 	f := r.RefFiles()
 	var missing []gproto.Head
 	for _, h := range theirs {
-		if h.NID.Equal(n.NID()) || !pol.FollowsIn(doc, h.NID) {
+		if h.NID.Equal(n.NID()) || !n.follows(n.ctx, r, pol, doc, h.NID, nil) {
 			continue
 		}
 		// A revision this node holds the commit of is one it has had:

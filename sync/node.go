@@ -156,6 +156,7 @@ type Node struct {
 	synced  map[string]time.Time     // RID → last successful sync
 	fetches map[string]chan struct{} // by RID: a fetch lock each (lockFetch)
 	idents  map[gproto.RID]cachedIdentity
+	persons map[gproto.RID]cachedPeople
 	// serving counts the upload-packs running for peers' fetches.
 	serving *slots
 	// wants are the announced namespaces being fetched, by rid/nid.
@@ -261,7 +262,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Log, host: h, gater: g, ctx: nctx, cancel: cancel, private: private,
 		topics: map[string]*topic{}, strikes: map[peer.ID]*strikes{},
 		synced: map[string]time.Time{}, fetches: map[string]chan struct{}{},
-		idents: map[gproto.RID]cachedIdentity{}, wants: map[string]*wanted{}, fetched: map[string][]string{},
+		idents: map[gproto.RID]cachedIdentity{}, persons: map[gproto.RID]cachedPeople{}, wants: map[string]*wanted{}, fetched: map[string][]string{},
 		serving: &slots{perPeer: maxServesPerPeer, max: maxServes},
 	}
 	fail := func(err error) (*Node, error) {

@@ -12,17 +12,12 @@ type Policy = control.Policy
 // LoadPolicy reads h's policy; a missing file is an empty policy.
 func LoadPolicy(h repo.Home) (*Policy, error) { return control.LoadPolicy(h) }
 
-// MayRead reports whether peer n may fetch a project described by doc:
-// public projects are served to anyone not blocked; private ones only to
-// delegates and the allow list.
-func MayRead(doc *protocol.Identity, n protocol.NID) bool {
-	if doc.Visibility.Type == protocol.Public || doc.IsDelegate(n) {
-		return true
-	}
-	for _, a := range doc.Visibility.Allow {
-		if a.Equal(n) {
-			return true
-		}
-	}
-	return false
+// MayRead reports whether peer n may fetch a project described by doc,
+// whose namespaces resolve to persons people (nil: keys alone): public
+// projects are served to anyone not blocked; private ones only to the
+// delegates and the allow list, each as its person: any current device
+// of a listed person, and no device removed from its person
+// (repo.People.MayRead).
+func MayRead(doc *protocol.Identity, people *repo.People, n protocol.NID) bool {
+	return people.MayRead(doc, n)
 }

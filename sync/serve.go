@@ -113,7 +113,7 @@ func (n *Node) readable(rid gproto.RID, peerID string) (*repo.Repo, *Policy, err
 	if pol.IsBlocked(nid) {
 		return nil, nil, errors.New("blocked")
 	}
-	if !MayRead(doc, nid) {
+	if !n.mayRead(n.ctx, r, doc, nid) {
 		return nil, nil, errors.New("not on the allow list")
 	}
 	return r, pol, nil

@@ -288,7 +288,7 @@ func (n *Node) fetchUpdate(ctx context.Context, p peer.ID, a gproto.Announcement
 	}
 	me := n.NID()
 	acc, err := r.AcceptPack(ctx, a.NID, a.Sigrefs, pack, func(nid gproto.NID) bool {
-		return !nid.Equal(me) && pol.FollowsIn(doc, nid)
+		return !nid.Equal(me) && n.follows(ctx, r, pol, doc, nid, nil)
 	})
 	if err != nil {
 		// Whether the pack was bad or this node lacks a base it should
