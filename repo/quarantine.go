@@ -210,3 +210,22 @@ func (r *Repo) removeStaleQuarantines(kind string) {
 		os.RemoveAll(d)
 	}
 }
+
+// SetRefs makes refs (full names) the quarantine's refs, in place of
+// those it had: for a fetch that wrote no refs of its own (git
+// fetch-pack). The names must be valid; refs only moves with the
+// quarantine's objects once Accept has verified them.
+func (q *Quarantine) SetRefs(refs map[string]string) error {
+	var packed strings.Builder
+	for _, name := range sortedKeys(refs) {
+		fmt.Fprintf(&packed, "%s %s\n", refs[name], name)
+	}
+	tmp := filepath.Join(q.dir, "packed-refs.new")
+	if err := os.WriteFile(tmp, []byte(packed.String()), 0o644); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(q.dir, "packed-refs")); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
