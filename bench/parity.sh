@@ -55,7 +55,10 @@ export GROVE_HOME=$alice
 grove auth --alias alice >/dev/null
 rid=$(cd "$tmp/src" && grove init --name bench)
 (cd "$tmp/src" && git push -q grove 'refs/heads/*:refs/heads/*' 'refs/tags/*:refs/tags/*')
-addr=$(grove node start | head -1)
+# The first address, read from a file: under pipefail, 'head -1' closing
+# the pipe before the next line is written fails the script (SIGPIPE).
+grove node start >"$tmp/alice.addrs"
+addr=$(head -1 "$tmp/alice.addrs")
 mkdir -p "$tmp/daemon"
 git clone -q --bare "$tmp/src" "$tmp/daemon/bench.git"
 git -C "$tmp/daemon/bench.git" gc -q

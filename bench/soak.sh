@@ -52,7 +52,8 @@ git -C "$tmp/a" add README
 git -C "$tmp/a" commit -qm start
 as alice grove auth --alias alice >/dev/null
 rid=$(cd "$tmp/a" && as alice grove init --name soak)
-addr=$(as alice grove node start | head -1)
+as alice grove node start >"$tmp/alice.addrs" # not piped to head: under pipefail, SIGPIPE
+addr=$(head -1 "$tmp/alice.addrs")
 as bob grove auth --alias bob >/dev/null
 as bob grove node start >/dev/null
 as bob grove clone "$rid" "$tmp/b" --from "$addr" >/dev/null 2>&1
