@@ -152,15 +152,22 @@ func helperReceive(ctx context.Context, e *env, r *repo.Repo, u protocol.URL, st
 	fmt.Fprint(e.io.Out, "\n")
 	// The default branch before the push, to see which patches it merges.
 	before, _ := issues.NewStore(r).PatchView(ctx)
-	var perr error // the first patch that failed
+	var perr error       // the first patch that failed
+	patchLanded := false // a patch opened or revised
 	ups, err := p.Receive(ctx, repo.ReceivePack{In: stdin, Out: e.io.Out, Err: e.io.Err, Env: env, Signer: key, Now: e.now()},
 		func(ctx context.Context, pushed []repo.PatchPush, opts []string) map[string]error {
 			failed, err := helperPatches(ctx, e, r, key, pushed, opts)
 			perr = err
+			patchLanded = patchLanded || len(failed) < len(pushed)
 			return failed
 		})
 	if err != nil {
 		return fmt.Errorf("push landed nowhere: %w", err)
+	}
+	if len(ups) == 0 && !patchLanded {
+		// Nothing moved (git refused the pack, say a full disk, and has
+		// said why): nothing to announce either.
+		return perr
 	}
 	helperWhereLanded(ctx, e, r, me, ups)
 	helperCloseFixed(ctx, e, r, key, before)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -211,9 +212,13 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 			return nil, fmt.Errorf("peer %s went away during the fetch; nothing was stored: try again or another peer", p)
 		}
 		// git refusing objects (fsck) is bad data from the peer, unless
-		// what failed was this machine (a full disk, say).
+		// what failed was this machine (a full disk, say): then the line
+		// that says so is the one to show.
+		if line := localGitFailureLine(stderr.String()); line != "" {
+			return nil, &localFailure{fmt.Errorf("git fetch: %s", strings.TrimPrefix(line, "fatal: "))}
+		}
 		err := fmt.Errorf("git fetch: %s", strings.TrimPrefix(msg, "fatal: "))
-		if (strings.Contains(msg, "fsck") || strings.Contains(msg, "index-pack")) && !localGitFailure(stderr.String()) {
+		if strings.Contains(msg, "fsck") || strings.Contains(msg, "index-pack") {
 			n.strike(p, err)
 		}
 		return nil, err
@@ -361,15 +366,33 @@ var localFailures = []string{
 	"unable to write",
 }
 
-// localGitFailure reports whether git's stderr shows a failure of this
-// machine's (localFailures).
-func localGitFailure(stderr string) bool {
-	for _, s := range localFailures {
-		if strings.Contains(stderr, s) {
-			return true
+// localGitFailureLine returns the line of git's stderr that shows a
+// failure of this machine's (localFailures), or "" if none does.
+func localGitFailureLine(stderr string) string {
+	for _, line := range strings.Split(stderr, "\n") {
+		for _, s := range localFailures {
+			if strings.Contains(line, s) {
+				return strings.TrimSpace(line)
+			}
 		}
 	}
-	return false
+	return ""
+}
+
+// localFailure is a fetch that failed for a reason of this machine's
+// (localGitFailureLine, or a file system error such as a full disk): no
+// strike, and not a sync that found no peer.
+type localFailure struct{ err error }
+
+func (e *localFailure) Error() string { return e.err.Error() }
+func (e *localFailure) Unwrap() error { return e.err }
+
+// isLocalFailure reports whether err is a failure of this machine's.
+func isLocalFailure(err error) bool {
+	var lf *localFailure
+	return errors.As(err, &lf) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO) || errors.Is(err, syscall.ENOMEM) ||
+		errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
 // arrivedIdentity is the project's identity as the namespaces in q hold
@@ -431,8 +454,9 @@ func mustNID(s string) gproto.NID {
 }
 
 // syncError is a sync that no peer it tried answered: the failure that
-// says most, and how many were tried. It matches ErrNoPeers and that
-// failure.
+// says most, and how many were tried. It matches that failure, and
+// ErrNoPeers unless the failure was this machine's (a full disk is not a
+// lack of peers).
 type syncError struct {
 	tried int
 	last  error
@@ -445,7 +469,12 @@ func (e *syncError) Error() string {
 	return fmt.Sprintf("%v (and %d other peers failed)", e.last, e.tried-1)
 }
 
-func (e *syncError) Unwrap() []error { return []error{ErrNoPeers, e.last} }
+func (e *syncError) Unwrap() []error {
+	if isLocalFailure(e.last) {
+		return []error{e.last}
+	}
+	return []error{ErrNoPeers, e.last}
+}
 
 // Sync fetches rid from the connected peers, at most max of them; only
 // when none of them has it does it ask the DHT for providers. It returns

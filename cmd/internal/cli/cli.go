@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -260,11 +261,27 @@ func ExitCode(err error, stderr io.Writer, help string) int {
 
 // OneLine returns the first line of err's message, made safe to print
 // (termtext.Line): errors quote titles, labels, ref names and paths that
-// peers wrote.
+// peers wrote. A full disk (or quota) gets what to do at the end.
 func OneLine(err error) string {
 	s := err.Error()
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
+	if diskFull(err, s) && !strings.HasSuffix(s, hintDiskFull) {
+		s += ": " + hintDiskFull
+	}
 	return termtext.Line(s)
+}
+
+const hintDiskFull = "make room on that disk and try again"
+
+// diskFull reports whether err, whose first line is msg, is a full disk
+// or quota: as an errno, or in the words of git or a node across the
+// control socket, which carry only the text.
+func diskFull(err error, msg string) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	l := strings.ToLower(msg)
+	return strings.Contains(l, "no space left on device") || strings.Contains(l, "disk quota exceeded")
 }
