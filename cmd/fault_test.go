@@ -156,7 +156,7 @@ func TestKilledPushesLeaveStoreSound(t *testing.T) {
 	start := time.Now()
 	p.run(dir, "git", "push", "-q", "grove", "HEAD:refs/heads/timing")
 	full := time.Since(start)
-	runs := 20
+	runs := 50
 	if testing.Short() {
 		runs = 6
 	}
