@@ -59,7 +59,15 @@ func pageQuery(f Filter) (from, where string, args []any) {
 	if typ == "" {
 		typ = IssueType
 	}
-	conds := []string{"i.type = ?"}
+	// With a label, the label's rows lead (labels_label, then each
+	// object by its ID): led by issues_list, SQLite read every row of
+	// the type and fetched its ID from the table to test the label. The
+	// unary plus keeps type and state from picking issues_list.
+	plus := ""
+	if f.Label != "" {
+		plus = "+"
+	}
+	conds := []string{plus + "i.type = ?"}
 	args = append(args, typ)
 	if f.Search != "" {
 		fq := ftsQuery(f.Search)
@@ -71,7 +79,7 @@ func pageQuery(f Filter) (from, where string, args []any) {
 		args = append(args, fq)
 	}
 	if f.State != "" {
-		conds = append(conds, "i.state = ?")
+		conds = append(conds, plus+"i.state = ?")
 		args = append(args, f.State)
 	}
 	if f.Label != "" {
