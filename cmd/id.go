@@ -116,7 +116,7 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 	// Removing a person removes every delegate NID of it.
 	for _, d := range doc.Delegates {
 		for _, x := range rm {
-			if people.Voter(d.String()) == people.Voter(x.String()) {
+			if people.Voter(d.String()) == people.Voter(x.String()) || cur.Voter(d) == cur.Voter(x) {
 				rm = append(rm, d)
 				break
 			}
@@ -131,6 +131,7 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 		return err
 	}
 	doc.Delegates = removeNIDs(append(doc.Delegates, add...), rm)
+	doc.Persons = personGroups(doc.Delegates, cur.Persons, people)
 	doc.Visibility.Allow = removeNIDs(append(doc.Visibility.Allow, allow...), disallow)
 	if o.Threshold != 0 {
 		doc.Threshold = o.Threshold
@@ -214,6 +215,77 @@ func delegatesByPerson(in []string, flag string, nm *cli.Names, people *repo.Peo
 	return out, nil
 }
 
+// personGroups groups delegates into the persons the identity document
+// names (protocol.Identity.Persons): those cur groups already, joined with
+// those that people (the person documents this storage holds) says are
+// devices of one person, or lists as its devices. A group is never split
+// here: only an identity revision that drops a key from it does.
+func personGroups(delegates []protocol.NID, cur [][]protocol.NID, people *repo.People) [][]protocol.NID {
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(n string) string {
+		if p, ok := parent[n]; ok && p != n {
+			r := find(p)
+			parent[n] = r
+			return r
+		}
+		return n
+	}
+	union := func(a, b string) {
+		if ra, rb := find(a), find(b); ra != rb {
+			parent[rb] = ra
+		}
+	}
+	in := map[string]bool{}
+	for _, d := range delegates {
+		in[d.String()] = true
+	}
+	for _, g := range cur {
+		var first string
+		for _, n := range g {
+			if !in[n.String()] {
+				continue
+			}
+			if first == "" {
+				first = n.String()
+			} else {
+				union(first, n.String())
+			}
+		}
+	}
+	byVoter := map[string]string{}
+	for _, d := range delegates {
+		v := people.Voter(d.String())
+		if first, ok := byVoter[v]; ok {
+			union(first, d.String())
+		} else {
+			byVoter[v] = d.String()
+		}
+		// A device the person's newest revision lists, before it wrote
+		// here: grouping only ever lowers the count, so it needs no
+		// history of the device's own.
+		if st := people.Of(d.String()); st != nil {
+			for _, x := range st.Listed {
+				if in[x] {
+					union(d.String(), x)
+				}
+			}
+		}
+	}
+	groups := map[string][]protocol.NID{}
+	for _, d := range delegates {
+		r := find(d.String())
+		groups[r] = append(groups[r], d)
+	}
+	var out [][]protocol.NID
+	for _, g := range groups {
+		if len(g) > 1 {
+			out = append(out, g)
+		}
+	}
+	return out // Normalize sorts them
+}
+
 func removeNIDs(in, rm []protocol.NID) []protocol.NID {
 	out := in[:0:0]
 	for _, n := range in {
@@ -261,11 +333,22 @@ func idShowRun(ctx context.Context, o *jsonOptions) error {
 		}
 	}
 	if o.JSON {
+		// delegateGroups: the identity document's own grouping of
+		// delegate keys into persons (each group one voter).
+		groups := [][]string{}
+		for _, g := range doc.Persons {
+			gs := make([]string, len(g))
+			for i, n := range g {
+				gs[i] = n.String()
+			}
+			groups = append(groups, gs)
+		}
 		return writeJSON(o.IO.Out, struct {
 			projectJSON
-			Names   map[string]string   `json:"names"`
-			Persons map[string]personOf `json:"persons"`
-		}{p, nm.Map(append(p.Delegates, p.Allow...)...), persons})
+			Names          map[string]string   `json:"names"`
+			Persons        map[string]personOf `json:"persons"`
+			DelegateGroups [][]string          `json:"delegateGroups"`
+		}{p, nm.Map(append(p.Delegates, p.Allow...)...), persons, groups})
 	}
 	named := func(nids []string) string {
 		out := make([]string, len(nids))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -26,13 +27,17 @@ var ErrInvalidIdentity = errors.New("invalid identity document")
 // Identity is a project's identity document. Its JSON field order is
 // alphabetical so that encoding/json output is canonical.
 type Identity struct {
-	DefaultBranch string     `json:"defaultBranch"`
-	Delegates     []NID      `json:"delegates"`
-	Description   string     `json:"description"`
-	Name          string     `json:"name"`
-	Threshold     int        `json:"threshold"`
-	Version       int        `json:"version"`
-	Visibility    Visibility `json:"visibility"`
+	DefaultBranch string `json:"defaultBranch"`
+	Delegates     []NID  `json:"delegates"`
+	Description   string `json:"description"`
+	Name          string `json:"name"`
+	// Persons groups delegates that are devices of one person: each
+	// group is one voter toward the threshold (version 2; absent, and
+	// version 1, when there is none).
+	Persons    [][]NID    `json:"persons,omitempty"`
+	Threshold  int        `json:"threshold"`
+	Version    int        `json:"version"`
+	Visibility Visibility `json:"visibility"`
 }
 
 // Visibility says who may see a project.
@@ -51,11 +56,45 @@ func (d *Identity) IsDelegate(n NID) bool {
 	return false
 }
 
-// Normalize sorts and de-duplicates the lists and fills the version.
+// Voter returns whom delegate n votes as toward the threshold: the first
+// NID of its persons group, or n itself.
+func (d *Identity) Voter(n NID) string {
+	for _, g := range d.Persons {
+		if slices.ContainsFunc(g, n.Equal) && len(g) > 0 {
+			return g[0].String()
+		}
+	}
+	return n.String()
+}
+
+// Voters returns how many voters the delegates are: each persons group
+// counts once.
+func (d *Identity) Voters() int {
+	seen := map[string]bool{}
+	for _, n := range d.Delegates {
+		seen[d.Voter(n)] = true
+	}
+	return len(seen)
+}
+
+// Normalize sorts and de-duplicates the lists, drops persons groups of
+// fewer than two NIDs, and fills the version: 2 with persons groups, else
+// 1.
 func (d *Identity) Normalize() {
-	d.Version = 1
 	d.Delegates = sortNIDs(d.Delegates)
 	d.Visibility.Allow = sortNIDs(d.Visibility.Allow)
+	var groups [][]NID
+	for _, g := range d.Persons {
+		if g = sortNIDs(g); len(g) >= 2 {
+			groups = append(groups, g)
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i][0].String() < groups[j][0].String() })
+	d.Persons = groups
+	d.Version = 1
+	if len(groups) > 0 {
+		d.Version = 2
+	}
 }
 
 func sortNIDs(in []NID) []NID {
@@ -77,8 +116,12 @@ func sortNIDs(in []NID) []NID {
 // Validate checks the document's fields.
 func (d *Identity) Validate() error {
 	switch {
-	case d.Version != 1:
+	case d.Version != 1 && d.Version != 2:
 		return fmt.Errorf("%w: version %d is not supported", ErrInvalidIdentity, d.Version)
+	case d.Version == 1 && len(d.Persons) > 0:
+		return fmt.Errorf("%w: version 1 has no persons", ErrInvalidIdentity)
+	case d.Version == 2 && len(d.Persons) == 0:
+		return fmt.Errorf("%w: version 2 groups delegates into persons, and has none", ErrInvalidIdentity)
 	case strings.TrimSpace(d.Name) == "" || len(d.Name) > 255:
 		return fmt.Errorf("%w: name must be 1 to 255 characters", ErrInvalidIdentity)
 	case len(d.Description) > 4096:
@@ -87,10 +130,27 @@ func (d *Identity) Validate() error {
 		return fmt.Errorf("%w: needs 1 to 255 delegates", ErrInvalidIdentity)
 	case d.Threshold < 1 || d.Threshold > len(d.Delegates):
 		return fmt.Errorf("%w: threshold %d with %d delegates", ErrInvalidIdentity, d.Threshold, len(d.Delegates))
+	case d.Threshold > d.Voters():
+		return fmt.Errorf("%w: threshold %d with %d delegate persons (devices of one person count once)", ErrInvalidIdentity, d.Threshold, d.Voters())
 	case d.Visibility.Type != Public && d.Visibility.Type != Private:
 		return fmt.Errorf("%w: visibility %q is neither public nor private", ErrInvalidIdentity, d.Visibility.Type)
 	case d.Visibility.Type == Public && len(d.Visibility.Allow) > 0:
 		return fmt.Errorf("%w: a public project has no allow list", ErrInvalidIdentity)
+	}
+	grouped := map[string]bool{}
+	for _, g := range d.Persons {
+		if len(g) < 2 {
+			return fmt.Errorf("%w: a persons group has fewer than 2 delegates", ErrInvalidIdentity)
+		}
+		for _, n := range g {
+			if !d.IsDelegate(n) {
+				return fmt.Errorf("%w: persons group member %s is not a delegate", ErrInvalidIdentity, n)
+			}
+			if grouped[n.String()] {
+				return fmt.Errorf("%w: %s is in two persons groups", ErrInvalidIdentity, n)
+			}
+			grouped[n.String()] = true
+		}
 	}
 	if err := CheckRefName("refs/heads/" + d.DefaultBranch); err != nil || d.DefaultBranch == "" {
 		return fmt.Errorf("%w: default branch %q is not a valid branch name", ErrInvalidIdentity, d.DefaultBranch)
@@ -210,19 +270,27 @@ func ParseIdentitySignatures(msg string) ([]IdentitySignature, error) {
 // VerifyIdentitySignatures checks that at least threshold of delegates signed
 // the payload. Signatures by others, and duplicates, do not count.
 func VerifyIdentitySignatures(payload []byte, sigs []IdentitySignature, delegates []NID, threshold int) error {
+	return VerifyIdentityBy(payload, sigs, &Identity{Delegates: delegates, Threshold: threshold})
+}
+
+// VerifyIdentityBy checks that the payload is signed by at least the
+// threshold of signers' voters: its delegates, the devices of one persons
+// group counting once. Signatures by others, and duplicates, do not count;
+// a wrong signature by a delegate is an error.
+func VerifyIdentityBy(payload []byte, sigs []IdentitySignature, signers *Identity) error {
 	ok := make(map[string]bool)
 	for _, s := range sigs {
-		for _, d := range delegates {
+		for _, d := range signers.Delegates {
 			if d.Equal(s.NID) {
 				if !d.Verify(payload, s.Signature) {
 					return fmt.Errorf("%w by %s on identity", ErrBadSignature, s.NID)
 				}
-				ok[d.String()] = true
+				ok[signers.Voter(d)] = true
 			}
 		}
 	}
-	if len(ok) < threshold {
-		return fmt.Errorf("%w: identity signed by %d of the %d delegates it needs", ErrBadSignature, len(ok), threshold)
+	if len(ok) < signers.Threshold {
+		return fmt.Errorf("%w: identity signed by %d of the %d delegates it needs", ErrBadSignature, len(ok), signers.Threshold)
 	}
 	return nil
 }

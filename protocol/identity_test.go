@@ -130,6 +130,9 @@ func identityCases(t testing.TB) []identityCase {
 		{name: "private without allow list", in: mod(func(d *protocol.Identity) { d.Visibility.Type = protocol.Private })},
 		{name: "threshold all", in: mod(func(d *protocol.Identity) { d.Threshold = 2 })},
 		{name: "nested branch", in: mod(func(d *protocol.Identity) { d.DefaultBranch = "release/1.x" })},
+		{name: "persons", in: mod(func(d *protocol.Identity) {
+			d.Delegates, d.Persons, d.Version, d.Threshold = ns, [][]protocol.NID{{ns[0], ns[1]}}, 2, 2
+		})},
 
 		// Not canonical.
 		{name: "reordered keys", in: reordered, wantErr: protocol.ErrInvalidIdentity},
@@ -165,6 +168,19 @@ func identityCases(t testing.TB) []identityCase {
 		{name: "long description", in: mod(func(d *protocol.Identity) { d.Description = strings.Repeat("d", 4097) }), wantErr: protocol.ErrInvalidIdentity},
 		{name: "version 0", in: mod(func(d *protocol.Identity) { d.Version = 0 }), wantErr: protocol.ErrInvalidIdentity},
 		{name: "version 2", in: mod(func(d *protocol.Identity) { d.Version = 2 }), wantErr: protocol.ErrInvalidIdentity},
+		{name: "persons in version 1", in: mod(func(d *protocol.Identity) { d.Persons = [][]protocol.NID{{ns[0], ns[1]}} }), wantErr: protocol.ErrInvalidIdentity},
+		{name: "empty persons", in: mod(func(d *protocol.Identity) { d.Persons, d.Version = [][]protocol.NID{}, 2 }), wantErr: protocol.ErrInvalidIdentity},
+		{name: "persons group of one", in: mod(func(d *protocol.Identity) { d.Persons, d.Version = [][]protocol.NID{{ns[0]}}, 2 }), wantErr: protocol.ErrInvalidIdentity},
+		{name: "persons group unsorted", in: mod(func(d *protocol.Identity) { d.Persons, d.Version = [][]protocol.NID{{ns[1], ns[0]}}, 2 }), wantErr: protocol.ErrInvalidIdentity},
+		{name: "persons group with a non-delegate", in: mod(func(d *protocol.Identity) { d.Persons, d.Version = [][]protocol.NID{{ns[0], ns[2]}}, 2 }), wantErr: protocol.ErrInvalidIdentity},
+		{name: "persons groups overlapping", in: mod(func(d *protocol.Identity) {
+			d.Delegates, d.Persons, d.Version = ns, [][]protocol.NID{{ns[0], ns[1]}, {ns[1], ns[2]}}, 2
+		}), wantErr: protocol.ErrInvalidIdentity},
+		{name: "persons groups unsorted", in: mod(func(d *protocol.Identity) {
+			four := nids(t, 4)
+			d.Delegates, d.Persons, d.Version = four, [][]protocol.NID{{four[2], four[3]}, {four[0], four[1]}}, 2
+		}), wantErr: protocol.ErrInvalidIdentity},
+		{name: "threshold over persons", in: mod(func(d *protocol.Identity) { d.Persons, d.Version, d.Threshold = [][]protocol.NID{{ns[0], ns[1]}}, 2, 2 }), wantErr: protocol.ErrInvalidIdentity},
 		{name: "bad visibility", in: mod(func(d *protocol.Identity) { d.Visibility.Type = "secret" }), wantErr: protocol.ErrInvalidIdentity},
 		{name: "empty visibility", in: mod(func(d *protocol.Identity) { d.Visibility.Type = "" }), wantErr: protocol.ErrInvalidIdentity},
 		{name: "public with allow list", in: mod(func(d *protocol.Identity) { d.Visibility.Allow = []protocol.NID{ns[2]} }), wantErr: protocol.ErrInvalidIdentity},
@@ -321,6 +337,30 @@ func TestIdentitySignatures(t *testing.T) {
 				t.Errorf("VerifyIdentitySignatures = %v, want %v", err, tt.wantErr)
 			}
 		})
+	}
+
+	// Delegates grouped as one person count once; threshold 2 needs two
+	// persons.
+	s4 := sign(testKey(t, 4), payload)
+	grouped := &protocol.Identity{Delegates: []protocol.NID{k1.NID(), k2.NID(), k3.NID(), s4.NID}, Persons: [][]protocol.NID{{k1.NID(), k2.NID()}}, Threshold: 2}
+	grouped.Normalize()
+	for _, tt := range []struct {
+		name    string
+		sigs    []protocol.IdentitySignature
+		wantErr error
+	}{
+		{"one person's two devices", []protocol.IdentitySignature{s1, s2}, protocol.ErrBadSignature},
+		{"two persons", []protocol.IdentitySignature{s1, s3}, nil},
+		{"two ungrouped delegates", []protocol.IdentitySignature{s3, s4}, nil},
+		{"a person and another's device", []protocol.IdentitySignature{s1, s2, s4}, nil},
+		{"a forged signature in a group", []protocol.IdentitySignature{s1, s3, {NID: k2.NID(), Signature: s3.Signature}}, protocol.ErrBadSignature},
+	} {
+		if err := protocol.VerifyIdentityBy(payload, tt.sigs, grouped); !errors.Is(err, tt.wantErr) {
+			t.Errorf("grouped, %s: %v, want %v", tt.name, err, tt.wantErr)
+		}
+	}
+	if err := protocol.VerifyIdentityBy(payload, []protocol.IdentitySignature{s1, s2}, &protocol.Identity{Delegates: delegates, Threshold: 2}); err != nil {
+		t.Errorf("ungrouped, the same two keys: %v", err)
 	}
 
 	// The signatures round trip through a commit message and still verify.

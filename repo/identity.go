@@ -139,7 +139,7 @@ func (r *Repo) VerifyIdentity(tip string) (*protocol.Identity, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}
-		if err := protocol.VerifyIdentitySignatures(payload, sigs, signers.Delegates, signers.Threshold); err != nil {
+		if err := protocol.VerifyIdentityBy(payload, sigs, signers); err != nil {
 			return nil, 0, fmt.Errorf("identity %s: %w", oid, err)
 		}
 		prev = doc
