@@ -113,9 +113,16 @@ func idUpdateRun(ctx context.Context, o *idUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	// Removing a person removes every delegate NID of it.
+	// Removing a person (by alias) removes every delegate NID of it; a
+	// NID removes that key alone (a device removed from its person).
+	var persons []protocol.NID
+	for i, s := range o.RemoveDelegate {
+		if _, err := protocol.ParseNID(s); err != nil {
+			persons = append(persons, rm[i])
+		}
+	}
 	for _, d := range doc.Delegates {
-		for _, x := range rm {
+		for _, x := range persons {
 			if people.Voter(d.String()) == people.Voter(x.String()) || cur.Voter(d) == cur.Voter(x) {
 				rm = append(rm, d)
 				break
