@@ -45,7 +45,8 @@ func isCanonicalName(name string) bool {
 // qualifies, so canonical refs never flap between forks. A delegate that
 // is a device of a person (People) acts through every current device of
 // that person and the person counts once, however many of its devices
-// agree or are delegates.
+// agree or are delegates; so do the keys the identity document groups as
+// one person.
 func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns map[string]map[string]string, cur map[string]string) (map[string]string, error) {
 	seeds := make([]string, len(doc.Delegates))
 	for i, d := range doc.Delegates {
@@ -53,8 +54,10 @@ func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns m
 	}
 	people := r.peopleOf(ctx, personTips(ns), seeds)
 	tips := make(map[string]map[string][]string) // ref name → voter → its tips
-	for _, d := range seeds {
-		voter := people.Voter(d)
+	for i, d := range seeds {
+		// The identity's own grouping (protocol.Identity.Persons) joins
+		// its keys into one voter even where no person document says so.
+		voter := people.Voter(doc.Voter(doc.Delegates[i]))
 		for _, n := range people.Acting(d) {
 			for name, oid := range ns[n] {
 				if !isCanonicalName(name) {

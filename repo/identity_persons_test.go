@@ -65,3 +65,26 @@ func TestIdentityPersonsThreshold(t *testing.T) {
 		t.Errorf("a grouping signed by one delegate of threshold 2: %v", err)
 	}
 }
+
+// TestCanonicalIdentityPersons: keys the identity document groups count
+// once toward the canonical refs' threshold too, with no person document.
+func TestCanonicalIdentityPersons(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a1, a2, b := testKey(t, 1), testKey(t, 2), testKey(t, 3)
+	_, r := newProject(t, "p", a1)
+	c := commit(t, r, "x")
+	ns := map[string]map[string]string{
+		a1.NID().String(): {"refs/heads/main": c},
+		a2.NID().String(): {"refs/heads/main": c},
+	}
+	doc := &protocol.Identity{Delegates: []protocol.NID{a1.NID(), a2.NID(), b.NID()}, Threshold: 2}
+	if got, err := r.DeriveCanonical(ctx, doc, ns, nil); err != nil || got["refs/heads/main"] != c {
+		t.Fatalf("ungrouped, two keys agreeing: %v, %v", got, err)
+	}
+	doc.Persons = [][]protocol.NID{{a1.NID(), a2.NID()}}
+	doc.Normalize()
+	if got, err := r.DeriveCanonical(ctx, doc, ns, nil); err != nil || got["refs/heads/main"] != "" {
+		t.Fatalf("grouped, one person met threshold 2: %v, %v", got, err)
+	}
+}
