@@ -225,6 +225,13 @@ func (r *Repo) repackLocked(ctx context.Context, how ...string) (MaintainResult,
 	if _, err := r.Git(ctx, nil, "prune-packed", "-q"); err != nil {
 		return res, fmt.Errorf("maintain: %w", err)
 	}
+	// Every writer of the storage's refs holds the writer lock, as the
+	// caller does now: a packed-refs.lock is a dead writer's (a
+	// maintenance or a deletion killed while rewriting packed-refs), which
+	// git pack-refs would stop at on every run until removed by hand.
+	if err := os.Remove(filepath.Join(r.Path, "packed-refs.lock")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, fmt.Errorf("maintain: remove a dead writer's packed-refs.lock: %w", err)
+	}
 	if _, err := r.Git(ctx, nil, "pack-refs", "--all"); err != nil {
 		return res, fmt.Errorf("maintain: %w", err)
 	}

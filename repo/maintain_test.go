@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"errors"
 	"fmt"
+	"io/fs"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
@@ -199,6 +201,34 @@ func TestMaintainChild(t *testing.T) {
 	if _, err := r.Maintain(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestMaintainClearsDeadPackedRefsLock: a maintenance killed while git
+// pack-refs rewrote packed-refs leaves packed-refs.lock. The next one,
+// holding the writer lock as every writer of refs does, takes it for a
+// dead writer's and completes (before, it failed at pack-refs on every
+// run).
+func TestMaintainClearsDeadPackedRefsLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	k := testKey(t, 1)
+	_, r := newProject(t, "dead-packed-refs-lock", k)
+	c1 := commit(t, r, "one")
+	update(t, r, k, repo.RefUpdate{Name: "refs/heads/x", New: c1})
+	lock := filepath.Join(r.Path, "packed-refs.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Maintain(ctx, true); err != nil {
+		t.Fatalf("maintenance over a dead writer's packed-refs.lock: %v", err)
+	}
+	if _, err := os.Stat(lock); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("packed-refs.lock is still there: %v", err)
+	}
+	if got := gitIn(t, r.Path, nil, "for-each-ref", "--format=%(refname)", "refs/namespaces/"+k.NID().String()+"/refs/heads/x"); got == "" {
+		t.Error("refs/heads/x is gone")
+	}
+	verifyClean(t, r)
 }
 
 // TestMaintainKilledAtRandom kills maintenance runs (a geometric repack,
