@@ -86,3 +86,63 @@ func TestChangeTimesAreClamped(t *testing.T) {
 		t.Errorf("issue with clamped times does not encode: %v", err)
 	}
 }
+
+// TestCyclicDAGIsRefused: change oids name their content, so a cycle
+// takes a SHA-1 collision, or a store that lies about what an oid holds.
+// Given one (the reader here returns, under a change's oid, another
+// change whose parent is a descendant of it), a load ends: it refuses the
+// object or returns each change once, and never loops.
+func TestCyclicDAGIsRefused(t *testing.T) {
+	k := testKey(t, 1)
+	rid := testRID(t)
+	for _, tt := range []struct {
+		name string
+		lie  func(m memObjects, root, a, b string) (tips []string)
+	}{
+		{"through the root", func(m memObjects, root, a, b string) []string {
+			// root's oid holds a change on top of a: root ↔ a.
+			m[root] = m[mustWrite(t, m, k, rid, []string{a}, "", t0.Add(3*time.Second), Action{Type: "comment", Body: "lie"})]
+			return []string{b}
+		}},
+		{"below the root", func(m memObjects, root, a, b string) []string {
+			// a's oid holds a change on top of b: a ↔ b, root unreached.
+			m[a] = m[mustWrite(t, m, k, rid, []string{b}, "", t0.Add(3*time.Second), Action{Type: "comment", Body: "lie"})]
+			return []string{b}
+		}},
+		{"beside the root", func(m memObjects, root, a, b string) []string {
+			// a's oid holds a change on top of root and b: a ↔ b, with
+			// the root reached.
+			m[a] = m[mustWrite(t, m, k, rid, []string{root, b}, "", t0.Add(3*time.Second), Action{Type: "comment", Body: "lie"})]
+			return []string{b}
+		}},
+		{"a self-loop", func(m memObjects, root, a, b string) []string {
+			// b's oid holds a change whose parent is b itself.
+			m[b] = m[mustWrite(t, m, k, rid, []string{b}, "", t0.Add(3*time.Second), Action{Type: "comment", Body: "lie"})]
+			return []string{b}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := memObjects{}
+			root := mustWrite(t, m, k, rid, nil, "n", t0, Action{Type: "open", Title: "t", Body: "b"})
+			a := mustWrite(t, m, k, rid, []string{root}, "", t0.Add(time.Second), Action{Type: "comment", Body: "a"})
+			b := mustWrite(t, m, k, rid, []string{a}, "", t0.Add(2*time.Second), Action{Type: "comment", Body: "b"})
+			tips := tt.lie(m, root, a, b)
+			obj, err := Load(context.Background(), m, rid, IssueType, root, tips)
+			if err != nil {
+				t.Logf("refused: %v", err)
+				return
+			}
+			seen := map[string]bool{}
+			for _, c := range obj.Changes {
+				if seen[c.OID] {
+					t.Fatalf("change %.7s loaded twice", c.OID)
+				}
+				seen[c.OID] = true
+			}
+			if len(obj.Changes) > 4 {
+				t.Fatalf("%d changes from a store of 4", len(obj.Changes))
+			}
+			t.Logf("loaded %d changes", len(obj.Changes))
+		})
+	}
+}
