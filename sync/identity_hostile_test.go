@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,45 @@ func TestIdentityUpdateBelowThresholdIsRefused(t *testing.T) {
 	honest := startNode(t)
 	if _, err := honest.Clone(ctx, rid, b.Addrs()[:1]); err != nil {
 		t.Fatalf("an honest clone from the node after the revision: %v", err)
+	}
+	honest.verify(rid)
+}
+
+// TestRefsOutsideNamespacesAreIgnored: a peer moves the refs of its
+// storage that no namespace holds (the canonical branches, which each
+// node derives for itself, and refs of its own invention) to commits no
+// delegate signed. A node that fetches from it takes none of them: its
+// storage is byte-identical, its canonical main is the delegate's, and it
+// goes on serving an honest clone.
+func TestRefsOutsideNamespacesAreIgnored(t *testing.T) {
+	a, b, e, rid := evilSetup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st := e.storage(rid)
+	evil := git(t, st, "commit-tree", git(t, st, "rev-parse", "HEAD^{tree}"), "-m", "evil")
+	git(t, st, "update-ref", "refs/heads/main", evil)
+	git(t, st, "update-ref", "refs/heads/evil", evil)
+	git(t, st, "update-ref", "refs/evil/x", evil)
+	git(t, st, "update-ref", "refs/namespaces/not-a-nid/refs/heads/main", evil)
+	want := git(t, b.storage(rid), "rev-parse", "refs/heads/main")
+	before := storeDigest(t, b.storage(rid))
+	res, err := b.Fetch(ctx, e.Host().ID(), rid)
+	if err != nil {
+		t.Logf("fetch: %v", err)
+	}
+	if after := storeDigest(t, b.storage(rid)); after != before {
+		t.Errorf("refs outside the namespaces changed the storage (fetch %+v, %v)", res, err)
+	}
+	if got := git(t, b.storage(rid), "rev-parse", "refs/heads/main"); got != want || got != a.ref(rid, a.NID(), "refs/heads/main") {
+		t.Errorf("canonical main is %.7s, want the delegate's %.7s", got, want)
+	}
+	if exec.Command("git", "-C", b.storage(rid), "cat-file", "-e", evil).Run() == nil {
+		t.Errorf("the peer's commit %.7s is in the storage", evil)
+	}
+	b.verify(rid)
+	honest := startNode(t)
+	if _, err := honest.Clone(ctx, rid, b.Addrs()[:1]); err != nil {
+		t.Fatalf("an honest clone from the node: %v", err)
 	}
 	honest.verify(rid)
 }
