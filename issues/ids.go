@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
@@ -228,6 +229,26 @@ func replaceFile(path string, write func(w *bufio.Writer) error) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// staleTempAge is how old a temporary file of replaceFile must be before
+// removeStaleTemps takes it for a killed writer's: a younger one may be
+// another process's write in progress.
+const staleTempAge = time.Hour
+
+// removeStaleTemps removes what writers killed mid-write left in cache
+// directory dir: replaceFile's temporary files (NAME.tmpN), in it and in
+// its memo directories, older than staleTempAge. The index calls it when
+// it is made anew (after a reboot, say), so that they do not pile up.
+func removeStaleTemps(dir string) {
+	for _, pat := range []string{filepath.Join(dir, "*.tmp*"), filepath.Join(dir, "cobs", "*", "*.tmp*")} {
+		names, _ := filepath.Glob(pat)
+		for _, name := range names {
+			if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleTempAge {
+				os.Remove(name)
+			}
+		}
+	}
 }
 
 func (l *idList) close() {

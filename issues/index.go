@@ -367,8 +367,10 @@ func openIndex(ctx context.Context, path string, s *Store, opts []IndexOption) (
 }
 
 // create makes the tables in one transaction; the schema row is written
-// last, so a half-made index is never taken for a whole one.
+// last, so a half-made index is never taken for a whole one. It also
+// clears the cache directory of killed writers' temporary files.
 func (ix *Index) create(ctx context.Context) error {
+	removeStaleTemps(filepath.Dir(ix.path))
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("index: %w", err)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"example.com/grove/protocol"
 	"example.com/grove/repo"
@@ -96,4 +98,55 @@ func killMidWrite(spec string) {
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
+}
+
+// TestIndexRebuildClearsStaleTemps: a writer killed while it wrote an ID
+// list or a memo leaves its temporary file. When the index is made anew
+// (as after a reboot) those older than an hour go; younger ones, which
+// may be another process's write in progress, and the caches themselves
+// stay.
+func TestIndexRebuildClearsStaleTemps(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h := newProject(t, alice)
+	path := IndexPath(h, s.Repo.RID)
+	dir := filepath.Dir(path)
+	files := []struct {
+		name       string
+		old, stays bool
+	}{
+		{"grove.issue.ids.tmp123", true, false},
+		{"grove.issue.ids.heads.tmp456", true, false},
+		{"cobs/grove.issue/abc.tmp789", true, false},
+		{"cobs/grove.patch/def.tmp1", true, false},
+		{"grove.patch.ids.tmp2", false, true}, // written just now
+		{"cobs/grove.issue/abc", true, true},
+		{"grove.issue.ids", true, true},
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if f.old {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ix, err := OpenIndex(ctx, path, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	for _, f := range files {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.name)))
+		if gone := errors.Is(err, os.ErrNotExist); gone == f.stays {
+			t.Errorf("%s: gone %v, want %v", f.name, gone, !f.stays)
+		}
+	}
 }
