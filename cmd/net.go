@@ -87,14 +87,18 @@ func tempNode(ctx context.Context, d *deps, h repo.Home, addrs []string) (n Node
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	if len(addrs) == 0 {
+	// Given peers (--from) are the only ones dialled: the node's own
+	// dials of remembered peers at start would race them to the same
+	// peer over other addresses.
+	given := len(addrs) > 0
+	if !given {
 		pol, err := control.LoadPolicy(h)
 		if err != nil {
 			return nil, 0, nil, err
 		}
 		addrs = pol.Peers
 	}
-	n, err = d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key})
+	n, err = d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key, NoReconnect: given})
 	if err != nil {
 		return nil, 0, nil, err
 	}

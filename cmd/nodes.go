@@ -41,6 +41,9 @@ type NodeConfig struct {
 	Bootstrap, Relays []string
 	// RelayService relays for others; MDNS finds peers on the local network.
 	RelayService, MDNS bool
+	// NoReconnect: the node does not dial remembered peers at start; the
+	// command dials the peers it was given (tempNode with --from).
+	NoReconnect bool
 	// Log is the node's log; nil discards it.
 	Log *slog.Logger
 }

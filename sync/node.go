@@ -125,8 +125,14 @@ type Config struct {
 	// ForcePrivate makes the node believe it is not reachable, as
 	// Relays do.
 	ForcePrivate bool
-	Limits       Limits
-	Log          *slog.Logger
+	// NoReconnect leaves out the dials at start to the policy's and the
+	// book's peers (reconnect): for a node started for one command that
+	// dials the peers it was given itself. Left to race that dial, the
+	// book's addresses (QUIC first, as libp2p ranks them) opened a second
+	// connection that a clone's pack then crossed.
+	NoReconnect bool
+	Limits      Limits
+	Log         *slog.Logger
 	// Now is the clock for signed messages and for forgiving strikes.
 	Now func() time.Time
 	// IdleMaintenance is how long the node waits with no fetch and
@@ -342,7 +348,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.wg.Go(func() {
 		defer close(n.reconnected)
-		n.reconnect(nctx)
+		if !cfg.NoReconnect {
+			n.reconnect(nctx)
+		}
 	})
 	if cfg.IdleMaintenance >= 0 {
 		n.lastActive.Store(time.Now().UnixNano())
