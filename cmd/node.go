@@ -281,6 +281,13 @@ func startBackground(ctx context.Context, d *deps, h repo.Home, o *nodeStartOpti
 	defer devnull.Close()
 	c := exec.Command(exe, args...)
 	c.Dir = "/"
+	// The daemon outlives this command: a profile it wrote at its end
+	// would overwrite this command's (GROVE_CPUPROFILE, StartProfile).
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GROVE_CPUPROFILE=") {
+			c.Env = append(c.Env, kv)
+		}
+	}
 	c.Stdin, c.Stdout, c.Stderr = devnull, logf, logf
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if pass != nil {

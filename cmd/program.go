@@ -13,11 +13,7 @@ import (
 // Main is grove's main function: it runs program (Grove) on the process's
 // arguments and streams, and exits with its code.
 func Main(program func(ctx context.Context, args []string, io IO) int) {
-	stopProfile, err := startProfile()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "grove: %v\n", err)
-		os.Exit(1)
-	}
+	stopProfile := StartProfile()
 	// A grove command is short and its live heap small: collecting at five
 	// times the live heap instead of twice spares a listing of 10,000
 	// issues its one collection (17% of its CPU); a cold index rebuild
@@ -32,23 +28,26 @@ func Main(program func(ctx context.Context, args []string, io IO) int) {
 	os.Exit(code)
 }
 
-// startProfile starts a CPU profile of this one command into the file
+// StartProfile starts a CPU profile of this one command into the file
 // GROVE_CPUPROFILE names, for `go tool pprof`; it is how the numbers in
 // docs/BENCHMARKS.md were chased down. stop writes it out. With the
 // variable unset, stop does nothing. A command grove hands to grove-node
-// is profiled by that program, into the same file (execProgram stops this
-// profile first).
-func startProfile() (stop func(), err error) {
+// is profiled by that program (its main calls StartProfile too), into
+// the same file: execProgram stops grove's profile first, and grove-node
+// starts the file again. A file that cannot be made exits the process
+// with a message.
+func StartProfile() (stop func()) {
 	path := os.Getenv("GROVE_CPUPROFILE")
 	if path == "" {
-		return func() {}, nil
+		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
 		err = pprof.StartCPUProfile(f)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("GROVE_CPUPROFILE: %w", err)
+		fmt.Fprintf(os.Stderr, "grove: GROVE_CPUPROFILE: %v\n", err)
+		os.Exit(1)
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

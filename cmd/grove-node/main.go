@@ -10,12 +10,15 @@ import (
 	"os/signal"
 	"syscall"
 
+	"example.com/grove/cmd"
 	"example.com/grove/cmd/netcmd"
 )
 
 func main() {
+	stopProfile := cmd.StartProfile() // GROVE_CPUPROFILE
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := netcmd.Main(ctx, os.Args[1:], netcmd.Stdio())
 	stop()
+	stopProfile()
 	os.Exit(code)
 }
