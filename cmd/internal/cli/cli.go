@@ -160,7 +160,11 @@ type Remote struct {
 // canonical refs (grove://RID) come before one peer's (grove://RID/NID),
 // and the remote named "grove" before "origin" before the others; remotes
 // naming two projects are an error unless one of them is "grove".
+// Outside any git repository it answers without running git.
 func WorkingCopy(ctx context.Context, dir string) (Remote, error) {
+	if !inGitRepository(dir) {
+		return Remote{}, fmt.Errorf("%w: pass --repo RID, or run 'grove init' in a git working copy to make it a project", ErrNotWorkingCopy)
+	}
 	out, err := repo.GitCommand(ctx, dir, "config", "--get-regexp", `^remote\..*\.url$`).Output()
 	if err != nil && ctx.Err() != nil {
 		return Remote{}, ctx.Err()
@@ -210,6 +214,50 @@ func WorkingCopy(ctx context.Context, dir string) (Remote, error) {
 		}
 	}
 	return best, nil
+}
+
+// inGitRepository reports whether git, started in dir ("" for the current
+// directory), could find a repository there: dir or one of its parents
+// holds a .git (a directory, or the file of a linked worktree or
+// submodule) or is a git directory itself (HEAD, objects and refs, as a
+// bare repository or inside .git). It may say true where git finds none
+// (git also stops at GIT_CEILING_DIRECTORIES and file-system boundaries),
+// never the reverse, so a false spares starting git, which costs a
+// process start on every grove tui opened outside a working copy.
+// Repository-local variables such as GIT_DIR are not passed to the git
+// WorkingCopy runs (repo.GitEnv), so they do not count here either.
+func inGitRepository(dir string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return true
+	}
+	for {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return true
+		}
+		if isGitDir(d) {
+			return true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return false
+		}
+		d = parent
+	}
+}
+
+// isGitDir reports whether d looks like a git directory: a HEAD file and
+// objects and refs directories.
+func isGitDir(d string) bool {
+	if fi, err := os.Stat(filepath.Join(d, "HEAD")); err != nil || fi.IsDir() {
+		return false
+	}
+	for _, sub := range []string{"objects", "refs"} {
+		if fi, err := os.Stat(filepath.Join(d, sub)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // Announce asks a running node, if any, to tell peers about a change to
