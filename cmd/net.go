@@ -393,9 +393,6 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	if err := checkAddrs(o.From); err != nil {
 		return err
 	}
-	if err := repo.CheckGit(ctx); err != nil {
-		return err
-	}
 	if dir != "" && !emptyDir(dir) {
 		return fmt.Errorf("%s already exists and is not empty", dir)
 	}
@@ -403,10 +400,18 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	if err != nil {
 		return err
 	}
+	r, err := repo.Open(h, rid)
+	if errors.Is(err, repo.ErrNotFound) && o.Nodes == nil && runningNode(h) == nil {
+		// grove-node fetches it, and runs everything below, git's version
+		// check included: asking git here too would cost a process.
+		return o.Handoff(ctx, nodeProgram)
+	}
+	if err := repo.CheckGit(ctx); err != nil {
+		return err
+	}
 	if err := rememberPeers(h, o.From); err != nil {
 		return err
 	}
-	r, err := repo.Open(h, rid)
 	out := cloneJSON{RID: rid.String(), Remote: "grove", URL: rid.URL()}
 	switch {
 	case err == nil:
