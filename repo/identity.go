@@ -276,6 +276,17 @@ const storageConfig = `
 	logAllRefUpdates = false
 `
 
+// storageConfigFile is the config file initStorage writes, or (precious)
+// the same file as `git config` leaves it once KeepObjects has marked it,
+// byte for byte, so that KeepObjects and Precious can recognise both
+// without a git process.
+func storageConfigFile(precious bool) string {
+	if precious {
+		return "[core]\n\trepositoryformatversion = 1\n\tfilemode = true\n\tbare = true\n" + storageConfig + "[extensions]\n\tpreciousObjects = true\n"
+	}
+	return "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n" + storageConfig
+}
+
 // initStorage makes dir (which exists and is empty) a bare repository with
 // the storage configuration, as `git init --bare` would but without a git
 // process: only the files git needs, no sample hooks or description.
@@ -288,10 +299,9 @@ func initStorage(dir, branch string) error {
 			return fmt.Errorf("create storage: %w", err)
 		}
 	}
-	config := "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n" + storageConfig
 	for name, data := range map[string]string{
 		"HEAD":   "ref: refs/heads/" + branch + "\n",
-		"config": config,
+		"config": storageConfigFile(false),
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			return fmt.Errorf("create storage: %w", err)

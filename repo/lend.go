@@ -33,6 +33,9 @@ func (r *Repo) KeepObjects(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	if ok, err := r.markPreciousFile(); ok || err != nil {
+		return err
+	}
 	// The format version first: a version 0 repository ignores extensions.
 	for _, kv := range [][2]string{{"core.repositoryformatversion", "1"}, {"extensions.preciousObjects", "true"}} {
 		if _, err := r.Git(ctx, nil, "config", kv[0], kv[1]); err != nil {
@@ -45,6 +48,14 @@ func (r *Repo) KeepObjects(ctx context.Context) error {
 // Precious reports whether no git may delete the storage's objects
 // (KeepObjects).
 func (r *Repo) Precious(ctx context.Context) bool {
+	// The config as Grove wrote it, or as KeepObjects marked it, is known
+	// without a git process.
+	switch b, _ := os.ReadFile(filepath.Join(r.Path, "config")); string(b) {
+	case storageConfigFile(true):
+		return true
+	case storageConfigFile(false):
+		return false
+	}
 	out, err := r.Git(ctx, nil, "config", "--bool", "extensions.preciousObjects")
 	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
@@ -103,4 +114,40 @@ func emptyRepository(gitDir string) bool {
 		})
 	}
 	return empty
+}
+
+// markPreciousFile marks the storage precious by writing its config file
+// itself when the file is exactly as initStorage wrote it (a storage just
+// made for a clone), which spares KeepObjects three git processes; it
+// takes git's lock on the file (config.lock, created exclusively and
+// renamed over it), as `git config` does. It reports false, with no
+// error, when the file is any other, for `git config` to edit.
+func (r *Repo) markPreciousFile() (bool, error) {
+	path := filepath.Join(r.Path, "config")
+	if b, err := os.ReadFile(path); err != nil || string(b) != storageConfigFile(false) {
+		return false, nil
+	}
+	lock := path + ".lock"
+	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return false, nil // git holds it: let git config wait its turn
+	}
+	_, err = f.WriteString(storageConfigFile(true))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// Read again under the lock: a writer that finished between the
+		// first read and the lock changed it, and git config must merge.
+		if b, rerr := os.ReadFile(path); rerr != nil || string(b) != storageConfigFile(false) {
+			os.Remove(lock)
+			return false, nil
+		}
+		err = os.Rename(lock, path)
+	}
+	if err != nil {
+		os.Remove(lock)
+		return false, fmt.Errorf("keep objects: %w", err)
+	}
+	return true, nil
 }
