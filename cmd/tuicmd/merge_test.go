@@ -82,6 +82,18 @@ func TestMergeThroughUI(t *testing.T) {
 		t.Errorf("review offered without a key:\n%s", sc)
 	}
 
+	// counts returns the project list's open issues and open patches.
+	counts := func() (int, int) {
+		t.Helper()
+		ps, err := newAdapter(h, time.Now).Projects(ctx, nil)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("projects %+v %v", ps, err)
+		}
+		return ps[0].OpenIssues, ps[0].OpenPatches
+	}
+	if is, ps := counts(); is != 1 || ps != 1 {
+		t.Errorf("before the merge the project list counts %d open issues and %d open patches, want 1 and 1", is, ps)
+	}
 	beforeBob, beforeAlice := refs(bob), refs(alice)
 	sc := run(bob, "error: patch "+pid[:7]+": only a delegate may merge", "m", "y")
 	if bytes.Contains([]byte(sc), []byte("m merge")) {
@@ -109,5 +121,8 @@ func TestMergeThroughUI(t *testing.T) {
 	}
 	if is.State != issues.StateClosed {
 		t.Errorf("the issue the patch fixes is %s", is.State)
+	}
+	if is, ps := counts(); is != 0 || ps != 0 {
+		t.Errorf("after the merge the project list counts %d open issues and %d open patches, want none", is, ps)
 	}
 }

@@ -129,16 +129,21 @@ func (s *adapter) Projects(ctx context.Context, progress func(done, total int)) 
 		if err != nil {
 			return nil, err
 		}
+		// Both counts from one open of the index, counted in SQLite: no
+		// row is read or decoded.
 		err = s.withIndex(ctx, r, progress, func(ix *issues.Index) error {
 			_, n, err := ix.Page(ctx, issues.Filter{State: issues.StateOpen}, 0, 0)
+			if err != nil {
+				return err
+			}
 			p.OpenIssues = n
-			return err
+			if _, n, err := ix.Page(ctx, issues.Filter{Type: issues.PatchType, State: tui.PatchOpen}, 0, 0); err == nil {
+				p.OpenPatches = n
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, err
-		}
-		if l, err := (patches{s}).ListPatches(ctx, p.RID, tui.PatchOpen); err == nil {
-			p.OpenPatches = len(l)
 		}
 		out = append(out, p)
 	}
