@@ -231,6 +231,18 @@ func inGitRepository(dir string) bool {
 	if err != nil {
 		return true
 	}
+	// git walks up the physical path (getcwd), d may be a logical one
+	// ($PWD, through a symbolic link): walk both.
+	phys, err := filepath.EvalSymlinks(d)
+	if err != nil {
+		return true
+	}
+	return gitDirAbove(d) || phys != d && gitDirAbove(phys)
+}
+
+// gitDirAbove reports whether d or one of its parents holds .git or is a
+// git directory.
+func gitDirAbove(d string) bool {
 	for {
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
 			return true

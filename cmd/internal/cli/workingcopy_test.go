@@ -61,6 +61,20 @@ func TestInGitRepository(t *testing.T) {
 			t.Errorf("inGitRepository(%s) = false, but git finds a repository there", d)
 		}
 	}
+	// A symbolic link from outside into the work tree: git finds the
+	// repository from the directory it leads to.
+	link := filepath.Join(top, "plain", "link")
+	if err := os.Symlink(filepath.Join(wc, "sub"), link); err != nil {
+		t.Fatal(err)
+	}
+	if git(link, "rev-parse", "--git-dir") != nil {
+		t.Fatalf("git finds no repository through %s", link)
+	}
+	t.Chdir(link)
+	t.Setenv("PWD", link)
+	if !inGitRepository("") {
+		t.Errorf("inGitRepository in %s (PWD, a link into a work tree) = false", link)
+	}
 	if git(plain, "rev-parse", "--git-dir") == nil {
 		t.Skipf("%s is inside a git repository: no directory outside one to test", top)
 	}
