@@ -608,6 +608,11 @@ func (n *Node) providers(ctx context.Context, rid gproto.RID, max int, skip map[
 			go func() {
 				c, cancel := context.WithTimeout(dctx, gproto.ProviderDialTimeout)
 				defer cancel()
+				// A relayed connection opened before this node answers
+				// DCUtR is never upgraded (awaitHolePunchReady).
+				if slices.ContainsFunc(ai.Addrs, isCircuit) {
+					n.awaitHolePunchReady(c)
+				}
 				if err := n.host.Connect(network.WithAllowLimitedConn(c, "grove"), ai); err != nil {
 					n.log.Debug("provider unreachable", "rid", rid, "peer", ai.ID, "err", err)
 					answered <- ""

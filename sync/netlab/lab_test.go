@@ -93,8 +93,10 @@ func runNAT(t *testing.T, bin, mode string) {
 	}
 	via = bob.fetchedVia(rid)
 	t.Logf("clone by RID alone went over the %s (%v)", via, clone.Round(time.Millisecond))
-	if via != "relay" {
-		t.Errorf("the first clone between the NATs went over %q, want the relay", via)
+	// The lookup dials the provider before the fetch: between cone NATs
+	// hole punching may finish in that moment, and the clone goes direct.
+	if via != "relay" && (mode == "symmetric" || via != "direct") {
+		t.Errorf("the first clone between %s NATs went over %q, want the relay", mode, via)
 	}
 
 	// Hole punching starts when the relayed connection opens.
