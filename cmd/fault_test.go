@@ -331,20 +331,7 @@ func TestFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(block); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	for {
-		if _, err := f.Write(block[:1]); err != nil {
-			break
-		}
-	}
+	fillFile(t, f)
 	f.Close()
 
 	for _, args := range [][]string{
@@ -379,6 +366,26 @@ func TestFullDisk(t *testing.T) {
 	for _, want := range []string{id[:7], first[:7]} {
 		if !strings.Contains(list, want) {
 			t.Errorf("issue %s not listed after the disk had room:\n%s", want, list)
+		}
+	}
+}
+
+// fillFile appends to f until its file system has no block left: whole
+// blocks while they fit, then single bytes.
+func fillFile(t *testing.T, f *os.File) {
+	t.Helper()
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for {
+		if _, err := f.Write(block[:1]); err != nil {
+			break
 		}
 	}
 }

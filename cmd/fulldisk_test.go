@@ -2,13 +2,11 @@ package cmd_test
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -41,20 +39,7 @@ func (p *peer) smallDisk(t *testing.T, size string) (fill func(room int64), free
 			t.Fatal(err)
 		}
 		defer f.Close()
-		block := make([]byte, 64<<10)
-		for {
-			if _, err := f.Write(block); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-		for {
-			if _, err := f.Write(block[:1]); err != nil {
-				break
-			}
-		}
+		fillFile(t, f)
 		if room > 0 {
 			fi, err := f.Stat()
 			if err != nil || fi.Size() < room {
