@@ -225,9 +225,9 @@ func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, raw []
 	if !delegate {
 		// A fetch of a namespace that is not a delegate's: bounded per
 		// peer that sent it and in all (limit.go).
-		if len(n.wants) >= maxWants || !n.announced.allow(from, time.Now()) {
+		if wants := len(n.wants); wants >= maxWants || !n.announced.allow(from, time.Now()) {
 			n.mu.Unlock()
-			n.log.Debug("announcement dropped: over the limit", "rid", a.RID, "nid", a.NID, "from", from, "wants", len(n.wants))
+			n.log.Debug("announcement dropped: over the limit", "rid", a.RID, "nid", a.NID, "from", from, "wants", wants)
 			return
 		}
 	}
