@@ -197,22 +197,8 @@ func TestPersonDeviceForgeries(t *testing.T) {
 	ctx := context.Background()
 	k, other, mallory := testKey(t, 1), testKey(t, 2), testKey(t, 3)
 	_, r := newProject(t, "p", k)
-	enc := func(p repo.Person) string {
-		b, err := p.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	devs := func(ks ...*protocol.Key) []string {
-		var out []string
-		for _, x := range ks {
-			out = append(out, x.NID().String())
-		}
-		slices.Sort(out)
-		return out
-	}
-	root := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k, other)}), "", nil)
+	enc := func(p repo.Person) string { return encodePerson(t, p) }
+	root := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k, other)}), "", nil)
 	if _, err := r.VerifyPersonChain(other.NID(), root); err != nil {
 		t.Fatalf("a good two-device root: %v", err)
 	}
@@ -221,39 +207,39 @@ func TestPersonDeviceForgeries(t *testing.T) {
 		t.Errorf("a history that does not list the namespace's NID: %v", err)
 	}
 	// Signed by a key the root does not list.
-	forged := personCommit(t, r, mallory.NID(), mallory, enc(repo.Person{Alias: "bob", Devices: devs(k, mallory, other)}), root, nil)
+	forged := personCommit(t, r, mallory.NID(), mallory, enc(repo.Person{Alias: "bob", Devices: deviceList(k, mallory, other)}), root, nil)
 	if _, err := r.VerifyPersonChain(mallory.NID(), forged); !errors.Is(err, repo.ErrInvalidPerson) {
 		t.Errorf("a revision signed by a non-device: %v", err)
 	}
 	// A founder that does not list itself.
-	if _, err := r.VerifyPersonChain(other.NID(), personCommit(t, r, mallory.NID(), mallory, enc(repo.Person{Alias: "bob", Devices: devs(other)}), "", nil)); !errors.Is(err, repo.ErrInvalidPerson) {
+	if _, err := r.VerifyPersonChain(other.NID(), personCommit(t, r, mallory.NID(), mallory, enc(repo.Person{Alias: "bob", Devices: deviceList(other)}), "", nil)); !errors.Is(err, repo.ErrInvalidPerson) {
 		t.Errorf("a root not signed by a device it lists: %v", err)
 	}
 	// Other removed (with a kept head), then signing itself back in.
-	rm := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k), Removed: map[string][]string{other.NID().String(): {root}}}), root, nil)
+	rm := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k), Removed: map[string][]string{other.NID().String(): {root}}}), root, nil)
 	if _, err := r.VerifyPersonChain(k.NID(), rm); err != nil {
 		t.Fatalf("a good removal: %v", err)
 	}
-	back := personCommit(t, r, other.NID(), other, enc(repo.Person{Alias: "bob", Devices: devs(k, other)}), rm, nil)
+	back := personCommit(t, r, other.NID(), other, enc(repo.Person{Alias: "bob", Devices: deviceList(k, other)}), rm, nil)
 	if _, err := r.VerifyPersonChain(other.NID(), back); !errors.Is(err, repo.ErrInvalidPerson) {
 		t.Errorf("a removed device adding itself back: %v", err)
 	}
 	// Removing a key that never was a device (to cap a stranger's work).
-	if _, err := r.VerifyPersonChain(k.NID(), personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k, other), Removed: map[string][]string{mallory.NID().String(): {root}}}), root, nil)); !errors.Is(err, repo.ErrInvalidPerson) {
+	if _, err := r.VerifyPersonChain(k.NID(), personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k, other), Removed: map[string][]string{mallory.NID().String(): {root}}}), root, nil)); !errors.Is(err, repo.ErrInvalidPerson) {
 		t.Errorf("a removal of a non-device: %v", err)
 	}
 	// Dropping a removal is refused too.
-	if _, err := r.VerifyPersonChain(k.NID(), personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k)}), rm, nil)); !errors.Is(err, repo.ErrInvalidPerson) {
+	if _, err := r.VerifyPersonChain(k.NID(), personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k)}), rm, nil)); !errors.Is(err, repo.ErrInvalidPerson) {
 		t.Errorf("a removal dropped: %v", err)
 	}
 	// Re-wrapped: the same revision in another commit.
-	if _, err := r.VerifyPersonChain(k.NID(), personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k, other)}), "", func(c string) string { return c + "x\n" })); !errors.Is(err, repo.ErrInvalidPerson) {
+	if _, err := r.VerifyPersonChain(k.NID(), personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k, other)}), "", func(c string) string { return c + "x\n" })); !errors.Is(err, repo.ErrInvalidPerson) {
 		t.Errorf("a re-wrapped revision: %v", err)
 	}
 
 	// Mallory founds a person listing k: k's own namespace holds bob's
 	// history, so mallory's person has mallory alone.
-	mal := personCommit(t, r, mallory.NID(), mallory, enc(repo.Person{Alias: "bob", Devices: devs(k, mallory)}), "", nil)
+	mal := personCommit(t, r, mallory.NID(), mallory, enc(repo.Person{Alias: "bob", Devices: deviceList(k, mallory)}), "", nil)
 	chain := func(nid protocol.NID, tip string) *repo.PersonChain {
 		c, err := r.VerifyPersonChain(nid, tip)
 		if err != nil {
@@ -267,10 +253,10 @@ func TestPersonDeviceForgeries(t *testing.T) {
 		mallory.NID().String(): chain(mallory.NID(), mal),
 	})
 	pm, pk := people.Of(mallory.NID().String()), people.Of(k.NID().String())
-	if pm == nil || pm == pk || !slices.Equal(pm.Devices, devs(mallory)) {
+	if pm == nil || pm == pk || !slices.Equal(pm.Devices, deviceList(mallory)) {
 		t.Errorf("mallory's person = %+v, want mallory alone", pm)
 	}
-	if !slices.Equal(pk.Devices, devs(k, other)) || people.Voter(other.NID().String()) != people.Voter(k.NID().String()) {
+	if !slices.Equal(pk.Devices, deviceList(k, other)) || people.Voter(other.NID().String()) != people.Voter(k.NID().String()) {
 		t.Errorf("bob's person = %+v", pk)
 	}
 	_ = ctx
@@ -286,21 +272,7 @@ func TestPersonForks(t *testing.T) {
 	t.Parallel()
 	k, o, m := testKey(t, 1), testKey(t, 2), testKey(t, 3)
 	_, r := newProject(t, "p", k)
-	enc := func(p repo.Person) string {
-		b, err := p.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	devs := func(ks ...*protocol.Key) []string {
-		var out []string
-		for _, x := range ks {
-			out = append(out, x.NID().String())
-		}
-		slices.Sort(out)
-		return out
-	}
+	enc := func(p repo.Person) string { return encodePerson(t, p) }
 	chain := func(nid protocol.NID, tip string) *repo.PersonChain {
 		t.Helper()
 		c, err := r.VerifyPersonChain(nid, tip)
@@ -309,14 +281,14 @@ func TestPersonForks(t *testing.T) {
 		}
 		return c
 	}
-	root := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k, o)}), "", nil)
+	root := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k, o)}), "", nil)
 
 	// Both rename at once: a fork that keeps both devices.
-	kb := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bobk", Devices: devs(k, o)}), root, nil)
-	ob := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bobo", Devices: devs(k, o)}), root, nil)
+	kb := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bobk", Devices: deviceList(k, o)}), root, nil)
+	ob := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bobo", Devices: deviceList(k, o)}), root, nil)
 	p := repo.ResolvePeople(map[string]*repo.PersonChain{k.NID().String(): chain(k.NID(), kb), o.NID().String(): chain(o.NID(), ob)})
 	st := p.Of(k.NID().String())
-	if st == nil || !st.Forked || !slices.Equal(st.Devices, devs(k, o)) || st != p.Of(o.NID().String()) {
+	if st == nil || !st.Forked || !slices.Equal(st.Devices, deviceList(k, o)) || st != p.Of(o.NID().String()) {
 		t.Fatalf("a rename race: %+v", st)
 	}
 	if want := min(kb, ob); (want == kb) != (st.Doc.Alias == "bobk") {
@@ -325,22 +297,22 @@ func TestPersonForks(t *testing.T) {
 
 	// With three devices, k removes o; o, removed, forks from before its
 	// removal and removes m: its branch is void, m still acts.
-	root3 := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k, m, o)}), "", nil)
-	rm3 := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k, m), Removed: map[string][]string{o.NID().String(): {root3}}}), root3, nil)
-	fork := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bob", Devices: devs(k, o), Removed: map[string][]string{m.NID().String(): {root3}}}), root3, nil)
+	root3 := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k, m, o)}), "", nil)
+	rm3 := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k, m), Removed: map[string][]string{o.NID().String(): {root3}}}), root3, nil)
+	fork := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bob", Devices: deviceList(k, o), Removed: map[string][]string{m.NID().String(): {root3}}}), root3, nil)
 	p = repo.ResolvePeople(map[string]*repo.PersonChain{
 		k.NID().String(): chain(k.NID(), rm3),
 		m.NID().String(): chain(m.NID(), rm3),
 		o.NID().String(): chain(o.NID(), fork),
 	})
-	if st := p.Of(k.NID().String()); st == nil || !slices.Equal(st.Devices, devs(k, m)) {
+	if st := p.Of(k.NID().String()); st == nil || !slices.Equal(st.Devices, deviceList(k, m)) {
 		t.Errorf("a removed device's fork: %+v, want k and m", st)
 	}
 	if _, removed := p.Removed(m.NID().String()); removed {
 		t.Errorf("the void branch's removal of m counts")
 	}
 	// A device the removed one adds on its fork is not the person's.
-	fork2 := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bob", Devices: devs(k, m, o, testKey(t, 4))}), root3, nil)
+	fork2 := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bob", Devices: deviceList(k, m, o, testKey(t, 4))}), root3, nil)
 	n := testKey(t, 4).NID()
 	p = repo.ResolvePeople(map[string]*repo.PersonChain{
 		k.NID().String(): chain(k.NID(), rm3),
@@ -352,8 +324,8 @@ func TestPersonForks(t *testing.T) {
 	}
 
 	// o steals back: its fork removes k. Neither acts.
-	rm := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: devs(k), Removed: map[string][]string{o.NID().String(): {root}}}), root, nil)
-	steal := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bob", Devices: devs(o), Removed: map[string][]string{k.NID().String(): {root}}}), root, nil)
+	rm := personCommit(t, r, k.NID(), k, enc(repo.Person{Alias: "bob", Devices: deviceList(k), Removed: map[string][]string{o.NID().String(): {root}}}), root, nil)
+	steal := personCommit(t, r, o.NID(), o, enc(repo.Person{Alias: "bob", Devices: deviceList(o), Removed: map[string][]string{k.NID().String(): {root}}}), root, nil)
 	p = repo.ResolvePeople(map[string]*repo.PersonChain{k.NID().String(): chain(k.NID(), rm), o.NID().String(): chain(o.NID(), steal)})
 	if st := p.Of(k.NID().String()); st == nil || len(st.Devices) != 0 || !st.Forked {
 		t.Errorf("a race of removals: %+v, want no device acting", st)
@@ -388,4 +360,24 @@ func TestPersonFor(t *testing.T) {
 	if _, err := a.r.PersonFor(ctx, b.k.NID()); !errors.Is(err, repo.ErrAmbiguous) {
 		t.Errorf("two persons list b: %v, want ErrAmbiguous", err)
 	}
+}
+
+// encodePerson is p's canonical encoding.
+func encodePerson(t *testing.T, p repo.Person) string {
+	t.Helper()
+	b, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// deviceList is the sorted NIDs of ks, as a person document lists them.
+func deviceList(ks ...*protocol.Key) []string {
+	var out []string
+	for _, x := range ks {
+		out = append(out, x.NID().String())
+	}
+	slices.Sort(out)
+	return out
 }
