@@ -50,13 +50,19 @@ type watcher struct {
 	all bytes.Buffer
 }
 
+//
+// The deadline is generous on purpose: it only bounds a failing test, and
+// under -race on a loaded machine a frame can take seconds (a 5 s wait
+// failed there once). Text is matched with escape codes removed, so a
+// style change inside the expected words doesn't hide them.
 func (w *watcher) waitFor(t *testing.T, s string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	const wait = time.Minute
+	deadline := time.Now().Add(wait)
 	buf := make([]byte, 64<<10)
-	for !bytes.Contains(w.all.Bytes(), []byte(s)) {
+	for !strings.Contains(ansi.Strip(w.all.String()), s) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%q not drawn in 5s; the last output:\n%s", s, tail(w.all.String(), 2000))
+			t.Fatalf("%q not drawn in %v; the last output:\n%s", s, wait, tail(w.all.String(), 2000))
 		}
 		n, _ := w.tm.Output().Read(buf)
 		w.all.Write(buf[:n])
