@@ -1202,11 +1202,13 @@ func appendField(b []byte, f string) []byte {
 }
 
 // rowReader decodes rows that appendRow encoded. Strings it returns share
-// the row's memory; lists share one backing array across rows.
+// the row's memory; lists share one backing array across rows, which
+// with reuse each row overwrites.
 type rowReader struct {
-	s    string
-	bad  bool
-	strs []string
+	s     string
+	bad   bool
+	reuse bool
+	strs  []string
 }
 
 // num decodes a number in the form appendNum writes, and only that form:
@@ -1283,6 +1285,9 @@ func (r *rowReader) summary(row string, s *Summary) bool {
 // rest of the row (a patch's own fields) in r.s.
 func (r *rowReader) thread(row string, s *Summary) {
 	r.s, r.bad = row, false
+	if r.reuse {
+		r.strs = r.strs[:0]
+	}
 	s.Created = unixTime(r.num())
 	s.ID = r.field()
 	s.Title = r.field()
@@ -1330,16 +1335,51 @@ func (ix *Index) List(ctx context.Context, f Filter) ([]Summary, error) {
 // there are at most. The summary is fn's only until it returns (its strings and
 // slices stay valid): a caller that prints a list need not hold all of it.
 func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) error) error {
-	rows, err := ix.sortedRows(ctx, f)
+	l, err := ix.Listing(ctx, f)
 	if err != nil {
 		return err
 	}
-	var rd rowReader
+	return l.each(false, func(s *Summary) error { return fn(l.Len(), s) })
+}
+
+// Listing is what a filter selected, in List's order, as the index keeps
+// it: one encoded row per object, decoded as Each hands it out. It
+// outlives the index, and a caller may read it more than once (a table
+// measures its columns, then prints) without holding every summary
+// decoded.
+type Listing struct {
+	rows  []string
+	patch bool
+}
+
+// Listing returns what f selects, in List's order.
+func (ix *Index) Listing(ctx context.Context, f Filter) (*Listing, error) {
+	rows, err := ix.sortedRows(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &Listing{rows: rows, patch: f.Type == PatchType}, nil
+}
+
+// Len is how many objects l holds.
+func (l *Listing) Len() int { return len(l.rows) }
+
+// Each calls fn with the summary of each object of l, in order. The
+// summary and its slices are reused: they are fn's only until it
+// returns; its strings stay valid.
+func (l *Listing) Each(fn func(s *Summary) error) error {
+	return l.each(true, fn)
+}
+
+// each is Each; without reuse, the summaries' slices stay valid too
+// (Index.Each's callers keep them).
+func (l *Listing) each(reuse bool, fn func(s *Summary) error) error {
+	rd := rowReader{reuse: reuse}
 	var sum Summary
 	var ps PatchSummary
-	for _, row := range rows {
+	for _, row := range l.rows {
 		ok := false
-		if f.Type == PatchType {
+		if l.patch {
 			ok = rd.patchSummary(row, &ps)
 			sum = ps.Summary
 		} else {
@@ -1348,7 +1388,7 @@ func (ix *Index) Each(ctx context.Context, f Filter, fn func(n int, s *Summary) 
 		if !ok {
 			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
 		}
-		if err := fn(len(rows), &sum); err != nil {
+		if err := fn(&sum); err != nil {
 			return err
 		}
 	}
@@ -1384,33 +1424,17 @@ func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([
 		return nil, nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
-	// Rows are read and sorted by their keys first: sorting small keys
-	// with no pointers moves far less than sorting rows.
-	type key struct {
-		created int64
-		pre     uint64 // the ID's first 8 bytes, big-endian
-		i       int
-	}
-	keys := make([]key, 0, most)
-	ids := make([]string, 0, most)
 	all := make([]string, 0, most)
 	var docs []string
-	var rd rowReader
+	var row, doc string // one of each, not one per row: Scan's destinations escape
+	dest := []any{&row}
+	if withDocs {
+		dest = append(dest, &doc)
+	}
 	for rows.Next() {
-		var row, doc string
-		dest := []any{&row}
-		if withDocs {
-			dest = append(dest, &doc)
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("index: %w", err)
 		}
-		c, id, ok := rd.key(row)
-		if !ok || len(id) < 8 {
-			return nil, nil, fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
-		}
-		keys = append(keys, key{c, binary.BigEndian.Uint64([]byte(id[:8])), len(all)})
-		ids = append(ids, id)
 		all = append(all, row)
 		if withDocs {
 			docs = append(docs, doc)
@@ -1419,7 +1443,35 @@ func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("index: %w", err)
 	}
-	// Newest first, then by ID.
+	if err := sortRows(all, docs); err != nil {
+		return nil, nil, err
+	}
+	return all, docs, nil
+}
+
+// sortRows puts encoded rows in List's order, newest first, then by ID,
+// in place, and docs (when not nil) beside them.
+//
+// Rows are sorted by their keys: sorting small keys with no pointers
+// moves far less than sorting rows. What is held per row is kept small (a
+// 10,000-issue list touches each page of it for the first time): no ID
+// beside its row (a row's ID is decoded again only when two rows share a
+// time and their ID's first 8 bytes), no second array of rows.
+func sortRows(all, docs []string) error {
+	type key struct {
+		created int64
+		pre     uint64 // the ID's first 8 bytes, big-endian
+		i       int
+	}
+	keys := make([]key, len(all))
+	var rd rowReader
+	for i, row := range all {
+		c, id, ok := rd.key(row)
+		if !ok || len(id) < 8 {
+			return fmt.Errorf("%w: issue row %.60q", errCorrupt, row)
+		}
+		keys[i] = key{c, binary.BigEndian.Uint64([]byte(id[:8])), i}
+	}
 	cmp := func(a, b key) int {
 		switch {
 		case a.created != b.created:
@@ -1430,23 +1482,43 @@ func (ix *Index) sortedRowsDocs(ctx context.Context, f Filter, withDocs bool) ([
 			}
 			return 1
 		}
-		return strings.Compare(ids[a.i], ids[b.i])
+		_, ida, _ := rd.key(all[a.i])
+		_, idb, _ := rd.key(all[b.i])
+		return strings.Compare(ida, idb)
 	}
-	if !slices.IsSortedFunc(keys, cmp) {
-		slices.SortFunc(keys, cmp)
+	if slices.IsSortedFunc(keys, cmp) {
+		return nil
 	}
-	out := make([]string, len(keys))
-	var outDocs []string
-	if withDocs {
-		outDocs = make([]string, len(keys))
-	}
-	for j, k := range keys {
-		out[j] = all[k.i]
-		if withDocs {
-			outDocs[j] = docs[k.i]
+	slices.SortFunc(keys, cmp)
+	// Row j is to be all[keys[j].i]: each cycle of that permutation is
+	// followed once, and marked done.
+	for j := range keys {
+		if keys[j].i < 0 {
+			continue
+		}
+		row, doc := all[j], ""
+		if docs != nil {
+			doc = docs[j]
+		}
+		k := j
+		for {
+			from := keys[k].i
+			keys[k].i = -1
+			if from == j {
+				all[k] = row
+				if docs != nil {
+					docs[k] = doc
+				}
+				break
+			}
+			all[k] = all[from]
+			if docs != nil {
+				docs[k] = docs[from]
+			}
+			k = from
 		}
 	}
-	return out, outDocs, nil
+	return nil
 }
 
 // most bounds how many rows a query of the issues table returns, to size

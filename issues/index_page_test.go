@@ -1,11 +1,13 @@
 package issues
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,52 @@ func BenchmarkPage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSortRows checks sortRows against a plain sort of the decoded keys,
+// with docs following their rows: times shared by many rows, times before
+// 1970, IDs that share their first 8 bytes (which the sort keys alone do
+// not order), rows already in order and in reverse.
+func TestSortRows(t *testing.T) {
+	type obj struct {
+		created int64
+		id      string
+	}
+	var objs []obj
+	for i := range 60 {
+		id := fmt.Sprintf("%040x", i*7919%1000)
+		if i%3 == 0 {
+			id = "aaaaaaaaaaaaaaaa" + fmt.Sprintf("%024x", i*31%97) // first 8 bytes shared
+		}
+		objs = append(objs, obj{[]int64{-5, 0, 7, 1735689600}[i%4], id})
+	}
+	want := slices.Clone(objs)
+	slices.SortFunc(want, func(a, b obj) int {
+		if a.created != b.created {
+			return cmp.Compare(b.created, a.created)
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	reversed := slices.Clone(want)
+	slices.Reverse(reversed)
+	for name, in := range map[string][]obj{"shuffled": objs, "sorted": want, "reversed": reversed} {
+		var rows, docs []string
+		for _, o := range in {
+			rows = append(rows, string(appendField(appendField(appendNum(nil, o.created), o.id), "title")))
+			docs = append(docs, "doc of "+o.id)
+		}
+		if err := sortRows(rows, docs); err != nil {
+			t.Fatal(err)
+		}
+		var rd rowReader
+		for i, row := range rows {
+			c, id, ok := rd.key(row)
+			if !ok || c != want[i].created || id != want[i].id || docs[i] != "doc of "+id {
+				t.Fatalf("%s: row %d is %q (doc %q), want %d %s", name, i, row, docs[i], want[i].created, want[i].id)
+			}
+		}
+	}
+	if err := sortRows([]string{"12:3:abc"}, nil); err == nil {
+		t.Error("a row whose ID is shorter than 8 bytes sorted without an error")
+	}
 }
