@@ -160,49 +160,70 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 	}
 	// The index is closed, and its lock let go, before anything is
 	// printed: output into a pipe that nobody reads (grove issue list |
-	// less) must not hold up every other issue command. Summaries are
-	// collected for JSON (then encoded one by one), made into rows
-	// otherwise.
-	var list []summaryJSON
-	var rows issueRows
-	err = eachIssue(ctx, &o.deps, objs, f, func(n int, s *issues.Summary) error {
-		if rows.names == nil {
-			rows.names = objs.names(ctx) // read by eachIssue
-		}
-		if !o.JSON {
-			rows.add(n, s)
-			return nil
-		}
-		c := *s
-		c.Labels = append([]string{}, s.Labels...)
-		c.Assignees = append([]string{}, s.Assignees...)
-		list = append(list, summaryJSON{Summary: &c, AuthorName: nameIfAny(rows.names, c.Author), AuthorPerson: personIfAny(rows.names, c.Author)})
-		return nil
-	})
+	// less) must not hold up every other issue command. The listing
+	// holds the encoded rows; each summary is decoded as it is printed.
+	l, err := listIssues(ctx, &o.deps, objs, f)
 	if err != nil {
 		return err
 	}
-	return writeList(o.IO, "issues", o.JSON, list, []string{"ID", "STATE", "TITLE", "LABELS", "AUTHOR", "CREATED"}, rows.rows)
+	if l.Len() == 0 {
+		return writeList[any](o.IO, "issues", o.JSON, nil, nil, nil)
+	}
+	names := objs.names(ctx) // read by listIssues
+	if o.JSON {
+		out := newJSONList(o.IO.Out)
+		err := l.Each(func(s *issues.Summary) error {
+			return out.add(&summaryJSON{Summary: s, AuthorName: nameIfAny(names, s.Author), AuthorPerson: personIfAny(names, s.Author)})
+		})
+		if err != nil {
+			return err
+		}
+		return out.close()
+	}
+	c := newListCells(names)
+	t := newStreamTable(o.IO.Out, 6)
+	for t.pass() {
+		if o.IO.OutTTY {
+			for _, h := range []string{"ID", "STATE", "TITLE", "LABELS", "AUTHOR", "CREATED"} {
+				t.cell(h)
+			}
+			t.end()
+		}
+		err := l.Each(func(s *issues.Summary) error {
+			t.cell(s.ID[:7])
+			t.cell(c.state(s))
+			t.cell(s.Title)
+			t.cellJoin(s.Labels, ",")
+			t.cell(c.author(s))
+			t.cell(c.day(s))
+			t.end()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return t.flush()
 }
 
-// eachIssue hands fn the summaries of the issues f matches, from the
-// project's issue index, brought up to date with the refs first (showing
-// progress when that takes a while), and closes the index. Each issue the
-// index leaves out (it does not load: over a limit, corrupt) gets a line
-// on stderr.
-func eachIssue(ctx context.Context, d *deps, objs *objects, f issues.Filter, fn func(n int, s *issues.Summary) error) error {
+// listIssues returns the issues f matches, from the project's issue
+// index, brought up to date with the refs first (showing progress when
+// that takes a while), and closes the index. Each issue the index leaves
+// out (it does not load: over a limit, corrupt) gets a line on stderr.
+func listIssues(ctx context.Context, d *deps, objs *objects, f issues.Filter) (*issues.Listing, error) {
+	var l *issues.Listing
 	var skipped []issues.Skipped
 	err := withIndex(ctx, d, objs, func(ix *issues.Index) error {
 		objs.namesIn(ctx, ix)
-		if err := ix.Each(ctx, f, fn); err != nil {
+		var err error
+		if l, err = ix.Listing(ctx, f); err != nil {
 			return err
 		}
-		var err error
 		skipped, err = ix.Skipped(ctx, issues.IssueType)
 		return err
 	})
 	warnSkipped(d.IO, skipped) // with the index let go, as the list is
-	return err
+	return l, err
 }
 
 // backlinks returns the references other objects make to object id, from

@@ -145,6 +145,100 @@ func alignTable(w io.Writer, rows [][]string) error {
 	return bw.Flush()
 }
 
+// streamTable prints a table exactly as headedTable prints rows whose
+// cells hold no tab (termtext.Line leaves none) and number the same in
+// every row, from rows made twice rather than held: once to measure the
+// columns, once to print. A 10,000-issue list then holds its encoded rows
+// and nothing per cell.
+//
+//	t := newStreamTable(w, 3)
+//	for t.pass() {
+//		t.cell(a); t.cell(b); t.cell(c); t.end()
+//	}
+//	err := t.flush()
+type streamTable struct {
+	widths   []int
+	printing bool
+	passes   int
+	col      int
+	bw       *bufio.Writer
+}
+
+func newStreamTable(w io.Writer, cols int) *streamTable {
+	return &streamTable{widths: make([]int, cols), bw: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// pass starts the next pass over the rows: measuring, then printing; it
+// reports false after both.
+func (t *streamTable) pass() bool {
+	t.passes++
+	t.printing = t.passes == 2
+	return t.passes <= 2
+}
+
+// cell adds s, made safe to print (termtext.Line), as the row's next cell.
+func (t *streamTable) cell(s string) {
+	s = termtext.Line(s)
+	if !t.printing {
+		t.widths[t.col] = max(t.widths[t.col], utf8.RuneCountInString(s))
+		t.col++
+		return
+	}
+	t.bw.WriteString(s)
+	t.pad(utf8.RuneCountInString(s))
+}
+
+// cellJoin adds parts joined by sep as the row's next cell, as cell would
+// strings.Join(parts, sep) when sep is printable ASCII, without making
+// that string.
+func (t *streamTable) cellJoin(parts []string, sep string) {
+	n := 0
+	for i, p := range parts {
+		p = termtext.Line(p)
+		if i > 0 {
+			n += len(sep)
+			if t.printing {
+				t.bw.WriteString(sep)
+			}
+		}
+		n += utf8.RuneCountInString(p)
+		if t.printing {
+			t.bw.WriteString(p)
+		}
+	}
+	if !t.printing {
+		t.widths[t.col] = max(t.widths[t.col], n)
+		t.col++
+		return
+	}
+	t.pad(n)
+}
+
+// pad ends a printed cell of n runes: two spaces past the column's widest
+// cell, nothing after the last column.
+func (t *streamTable) pad(n int) {
+	if t.col == len(t.widths)-1 {
+		t.col++
+		return
+	}
+	const spaces = "                                                                "
+	for n = t.widths[t.col] + 2 - n; n > 0; n -= len(spaces) {
+		t.bw.WriteString(spaces[:min(n, len(spaces))])
+	}
+	t.col++
+}
+
+// end ends a row.
+func (t *streamTable) end() {
+	t.col = 0
+	if t.printing {
+		t.bw.WriteByte('\n')
+	}
+}
+
+// flush writes what is buffered.
+func (t *streamTable) flush() error { return t.bw.Flush() }
+
 // plainTable reports whether every row has the same number of cells, at
 // least one, and no cell holds a byte tabwriter acts on.
 func plainTable(rows [][]string) bool {

@@ -69,7 +69,54 @@ func FuzzTable(f *testing.F) {
 			rows = append(rows, cells[:cols])
 		}
 		checkTable(t, rows)
+		checkStreamTable(t, rows)
 	})
+}
+
+// TestStreamTable checks that streamTable prints what table prints, for
+// rows of one length: cells with tabs, newlines, escapes, bytes that are
+// not UTF-8 and bidirectional controls, and a cell made of parts.
+func TestStreamTable(t *testing.T) {
+	for _, rows := range [][][]string{
+		{{"a"}},
+		{{"ID", "LABELS", "AUTHOR"}, {"3f2a1b7", "bug,ui,crash,a,b,c,d", "alice"}, {"00b265b", "ünïcödé ✓", ""}},
+		{{"a\tb", "c\nd", "x"}, {"\x1b]0;t\a", "\xffe\xfe,\u202eg,h\t", "\u202eg,h"}, {"", ",", ","}},
+		{{strings.Repeat("é", 100), "y", "\t,\t"}, {"", "z", "a,,b"}},
+	} {
+		checkStreamTable(t, rows)
+	}
+}
+
+// checkStreamTable checks streamTable against table, the middle cell of
+// each row given as its parts between commas.
+func checkStreamTable(t *testing.T, rows [][]string) {
+	t.Helper()
+	if len(rows) == 0 {
+		return
+	}
+	var got, want strings.Builder
+	st := newStreamTable(&got, len(rows[0]))
+	for st.pass() {
+		for _, r := range rows {
+			for i, c := range r {
+				if i == len(r)/2 {
+					st.cellJoin(strings.Split(c, ","), ",")
+				} else {
+					st.cell(c)
+				}
+			}
+			st.end()
+		}
+	}
+	if err := st.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := table(&want, rows); err != nil { // last: it makes the cells safe in place
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatalf("streamTable(%q):\n%q\nwant (table)\n%q", rows, got.String(), want.String())
+	}
 }
 
 // TestJSONList: a list written item by item is byte for byte what

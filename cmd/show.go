@@ -109,22 +109,13 @@ func showLinks(w io.Writer, th *issues.Thread, bl []issues.Backlink, nm *cli.Nam
 	}
 }
 
-// issueRows makes the rows of an issue list as summaries are handed out,
-// into one backing array of cells: a 10,000-issue list then allocates
-// little besides.
+// issueRows makes the rows of a list of issues and patches (search) as
+// summaries are handed out, into one backing array of cells.
 type issueRows struct {
 	rows  [][]string
 	cells []string
-	short map[string]string // NID → name (cli.Names)
-	dates map[int]string    // yyyymmdd → its text
 	names *cli.Names
-}
-
-func (r *issueRows) add(n int, s *issues.Summary) {
-	state, author, day := r.common(n, s)
-	c := len(r.cells)
-	r.cells = append(r.cells, s.ID[:7], state, s.Title, strings.Join(s.Labels, ","), author, day)
-	r.rows = append(r.rows, r.cells[c:len(r.cells):len(r.cells)])
+	c     *listCells
 }
 
 // common returns the cells every listing shows of s: its state (with the
@@ -133,24 +124,59 @@ func (r *issueRows) add(n int, s *issues.Summary) {
 func (r *issueRows) common(n int, s *issues.Summary) (state, author, day string) {
 	if r.rows == nil {
 		r.rows, r.cells = make([][]string, 0, n), make([]string, 0, 6*n)
-		r.short, r.dates = make(map[string]string), make(map[int]string)
+		r.c = newListCells(r.names)
 	}
-	author, ok := r.short[s.Author]
+	return r.c.state(s), r.c.author(s), r.c.day(s)
+}
+
+// listCells makes the cells of a listed summary that are not its own
+// strings, each distinct one once: a few authors, states and days repeat
+// over thousands of rows.
+type listCells struct {
+	names   *cli.Names
+	authors map[string]string    // NID → name (cli.Names)
+	states  map[[2]string]string // state, reason → "state (reason)"
+	days    map[int]string       // yyyymmdd → its text
+}
+
+func newListCells(names *cli.Names) *listCells {
+	return &listCells{names: names, authors: map[string]string{}, states: map[[2]string]string{}, days: map[int]string{}}
+}
+
+// author is the name s's author goes by.
+func (c *listCells) author(s *issues.Summary) string {
+	a, ok := c.authors[s.Author]
 	if !ok {
-		author = r.names.Of(s.Author)
-		r.short[s.Author] = author
+		a = c.names.Of(s.Author)
+		c.authors[s.Author] = a
 	}
-	state = s.State
-	if s.Reason != "" {
-		state += " (" + s.Reason + ")"
+	return a
+}
+
+// state is s's state, with its reason when it has one.
+func (c *listCells) state(s *issues.Summary) string {
+	if s.Reason == "" {
+		return s.State
 	}
+	k := [2]string{s.State, s.Reason}
+	st, ok := c.states[k]
+	if !ok {
+		st = s.State + " (" + s.Reason + ")"
+		c.states[k] = st
+	}
+	return st
+}
+
+// day is the day s was created.
+func (c *listCells) day(s *issues.Summary) string {
 	y, m, d := s.Created.Date()
-	key := y*10000 + int(m)*100 + d
-	if day, ok = r.dates[key]; !ok {
-		day = s.Created.Format("2006-01-02")
-		r.dates[key] = day
+	k := y*10000 + int(m)*100 + d
+	t, ok := c.days[k]
+	if !ok {
+		t = s.Created.Format("2006-01-02")
+		c.days[k] = t
 	}
-	return state, author, day
+	return t
 }
 
 // showPatch prints a patch: what every kind shows, its merge, and each
