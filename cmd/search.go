@@ -23,7 +23,8 @@ func newSearchCmd(e *env) *cobra.Command {
 		`Search the titles, descriptions, comments and reviews of the project's
 issues and patches, from its index. Every word must appear, as a word or the
 start of one; every hit is listed, best match first (a word in a title
-counts most), then newest first.`,
+counts most, then in a description, then in comments, and a rare word more
+than a common one), then newest first.`,
 		"  grove search crash start\n  grove search -R RID timeout --json",
 	), func(ctx context.Context) error { return searchRun(ctx, o) })
 	c.Args = func(c *cobra.Command, args []string) error {

@@ -1303,13 +1303,22 @@ func (r *rowReader) thread(row string, s *Summary) {
 // ftsQuery turns what a user typed into an FTS5 query: every word must
 // appear, as a word or the start of one.
 func ftsQuery(q string) string {
+	return strings.Join(ftsTerms(q), " AND ")
+}
+
+// ftsTerms returns the FTS5 term of each word in q ("word"*: the word or
+// a word it starts), each once, in order. Nothing else in q is FTS5
+// syntax.
+func ftsTerms(q string) []string {
 	var parts []string
 	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
 		return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 0x7f)
 	}) {
-		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+		if t := `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`; !slices.Contains(parts, t) {
+			parts = append(parts, t)
+		}
 	}
-	return strings.Join(parts, " AND ")
+	return parts
 }
 
 // List returns the issues f selects, newest first (then by ID).

@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -142,8 +144,8 @@ func (ix *Index) PatchDocs(ctx context.Context, f Filter) ([]json.RawMessage, er
 
 // Search returns every issue and patch whose title, description, comments
 // or reviews hold every word of q (as a word or the start of one), best
-// match first: BM25 with a title worth ten times a comment and a
-// description four times, then newest first.
+// match first (see searchScores: a word in a title counts most, a rare
+// word more than a common one), then newest first, then by ID.
 func (ix *Index) Search(ctx context.Context, q string) ([]Hit, error) {
 	var out []Hit
 	err := ix.EachHit(ctx, q, func(n int, h *Hit) error {
@@ -162,24 +164,93 @@ func (ix *Index) Search(ctx context.Context, q string) ([]Hit, error) {
 	return out, nil
 }
 
+// searchFields are the FTS5 columns a search scores, each with what a
+// word found in it is worth: a title ten, a description four, comments
+// and reviews one.
+var searchFields = [...]struct {
+	column string
+	weight float64
+}{{"title", 10}, {"body", 4}, {"comments", 1}}
+
+// searchScores scores every object that holds a word of terms (FTS5
+// terms, from ftsTerms), by its index row n: each word adds its rarity
+// (BM25's inverse document frequency, log(1 + (N-n+0.5)/(n+0.5)) for a
+// word n of the N objects hold; N is the index's largest row number)
+// times the weights of the fields that hold it (searchFields). How often
+// a field holds the word and how long the field is do not count: FTS5's
+// bm25 weighs them, but it reads each hit's column sizes with a statement
+// of its own, the largest part of a broad search's time. Column filters
+// ({title} : "word"*) find where each word is, one value per word and
+// field (group_concat of the rowids).
+func (ix *Index) searchScores(ctx context.Context, terms []string) ([]float64, error) {
+	most, err := ix.most(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scores := make([]float64, most+1)
+	fields := make([]uint8, most+1) // the fields (bits) holding this word
+	var list string
+	for _, t := range terms {
+		held := 0 // how many objects hold t
+		for f, sf := range searchFields {
+			err := ix.db.QueryRowContext(ctx, "SELECT coalesce(group_concat(rowid), '') FROM fts WHERE fts MATCH ?", "{"+sf.column+"} : "+t).Scan(&list)
+			if err != nil {
+				return nil, fmt.Errorf("index: %w", err)
+			}
+			for len(list) > 0 {
+				var v string
+				v, list, _ = strings.Cut(list, ",")
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > 1<<30 {
+					return nil, fmt.Errorf("%w: search row %.20q", errCorrupt, v)
+				}
+				if n >= len(scores) {
+					scores = append(scores, make([]float64, n+1-len(scores))...)
+					fields = append(fields, make([]uint8, n+1-len(fields))...)
+				}
+				if fields[n] == 0 {
+					held++
+				}
+				fields[n] |= 1 << f
+			}
+		}
+		var weight [1 << len(searchFields)]float64 // by fields
+		idf := math.Log(1 + (float64(len(scores)-1)-float64(held)+0.5)/(float64(held)+0.5))
+		for m := range weight {
+			for f, sf := range searchFields {
+				if m&(1<<f) != 0 {
+					weight[m] += idf * sf.weight
+				}
+			}
+		}
+		for n, m := range fields {
+			if m != 0 {
+				scores[n] += weight[m]
+				fields[n] = 0
+			}
+		}
+	}
+	return scores, nil
+}
+
 // EachHit calls fn with each hit of q, in Search's order, and how many
 // there are. The hit is fn's only until it returns (its strings and
 // slices stay valid): a broad search finds every object, and a caller
 // that prints them need not hold them all decoded.
 //
-// SQLite only finds and scores the hits; they are ordered here, by small
-// keys with no pointers: an ORDER BY made SQLite's sorter copy every
-// hit's whole row, most of a broad search's time.
+// SQLite only finds the hits (searchScores scores them); they are
+// ordered here, by small keys with no pointers: an ORDER BY made SQLite's
+// sorter copy every hit's whole row, most of a broad search's time.
 func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) error) error {
-	fq := ftsQuery(q)
-	if fq == "" {
+	terms := ftsTerms(q)
+	if len(terms) == 0 {
 		return nil
 	}
-	most, err := ix.most(ctx)
+	scores, err := ix.searchScores(ctx, terms)
 	if err != nil {
 		return err
 	}
-	rows, err := ix.db.QueryContext(ctx, "SELECT i.type = ?, i.row, bm25(fts, 10.0, 4.0, 1.0) FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", PatchType, fq)
+	rows, err := ix.db.QueryContext(ctx, "SELECT i.n, i.type = ?, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", PatchType, strings.Join(terms, " AND "))
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
@@ -191,31 +262,32 @@ func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) e
 		i       int32
 		patch   bool
 	}
-	keys := make([]key, 0, most)
-	all := make([]string, 0, most)
+	keys := make([]key, 0, len(scores))
+	all := make([]string, 0, len(scores))
 	var rd rowReader
 	for rows.Next() {
 		var k key
+		var n int64
 		var row string
-		if err := rows.Scan(&k.patch, &row, &k.score); err != nil {
+		if err := rows.Scan(&n, &k.patch, &row); err != nil {
 			return fmt.Errorf("index: %w", err)
 		}
 		c, id, ok := rd.key(row)
-		if !ok || len(id) < 8 {
+		if !ok || len(id) < 8 || n < 0 || n >= int64(len(scores)) {
 			return fmt.Errorf("%w: row %.60q", errCorrupt, row)
 		}
-		k.created, k.pre, k.i = c, binary.BigEndian.Uint64([]byte(id[:8])), int32(len(all))
+		k.score, k.created, k.pre, k.i = scores[n], c, binary.BigEndian.Uint64([]byte(id[:8])), int32(len(all))
 		keys = append(keys, k)
 		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	// Best (lowest) score first, then newest first, then by ID.
+	// Best (highest) score first, then newest first, then by ID.
 	slices.SortFunc(keys, func(a, b key) int {
 		switch {
 		case a.score != b.score:
-			return cmp.Compare(a.score, b.score)
+			return cmp.Compare(b.score, a.score)
 		case a.created != b.created:
 			return cmpDesc(a.created, b.created)
 		case a.pre != b.pre:

@@ -601,6 +601,56 @@ func TestSearchRanks(t *testing.T) {
 	}
 }
 
+// TestSearchFields: a word in a title ranks above one in a description,
+// which ranks above one in a comment only, and a rare word where it
+// counts most ranks above a common one there: newest first would order
+// each case the other way.
+func TestSearchFields(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h := newProject(t, alice)
+	mk := func(at time.Duration, title, body string) string {
+		t.Helper()
+		id, err := s.CreateIssue(ctx, alice, t0.Add(at), NewIssue{Title: title, Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	inTitle := mk(0, "gizmo fails", "nothing")
+	inBody := mk(time.Minute, "it fails", "the gizmo")
+	inComment := mk(2*time.Minute, "it fails", "nothing")
+	update(t, s, alice, t0.Add(3*time.Minute), inComment, Action{Type: ActComment, Body: "my gizmo too"})
+	// common is in four more objects than rare; each of these two holds
+	// both words, one in its title and the other in its description.
+	rareTitle := mk(4*time.Minute, "rare", "common")
+	commonTitle := mk(5*time.Minute, "common", "rare")
+	for i := range 4 {
+		mk(time.Duration(6+i)*time.Minute, "common", "")
+	}
+	ix := mustOpenIndex(t, s, h)
+	for _, tt := range []struct {
+		q    string
+		want []string
+	}{
+		{"gizmo", []string{inTitle, inBody, inComment}},
+		{"rare common", []string{rareTitle, commonTitle}},
+		{"common rare", []string{rareTitle, commonTitle}},
+	} {
+		hits, err := ix.Search(ctx, tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range hits {
+			got = append(got, x.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("search %q: %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
 // TestSearchTies: hits that score the same are listed newest first, then
 // by ID, however the index was built, each with its own labels.
 func TestSearchTies(t *testing.T) {

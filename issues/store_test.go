@@ -311,6 +311,7 @@ func TestFTSQuery(t *testing.T) {
 		{"crash", `"crash"*`},
 		{"crash-on start", `"crash"* AND "on"* AND "start"*`},
 		{`"AND" OR (`, `"AND"* AND "OR"*`},
+		{"crash crash start", `"crash"* AND "start"*`},
 		{"  ", ""},
 	}
 	for _, tt := range tests {
