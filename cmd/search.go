@@ -2,11 +2,11 @@ package cmd
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 )
 
@@ -42,37 +42,61 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 	if err != nil {
 		return err
 	}
-	// Authors by name, as issue and patch list show them; in JSON,
-	// authorName beside author. Hits are collected (JSON) or made into
-	// rows as they come, and printed once the index is let go.
-	type hitJSON struct {
-		issues.Hit
-		AuthorName string `json:"authorName,omitempty"`
-	}
-	var out []hitJSON
-	var rows issueRows
+	// The hits are printed once the index is let go. They hold the
+	// encoded rows; each hit is decoded as it is printed (twice for the
+	// table: measured, then printed), none is held decoded. Authors by
+	// name, as issue and patch list show them; in JSON, authorName
+	// beside author.
+	var hits *issues.Hits
+	var names *cli.Names
 	err = withIndex(ctx, &o.deps, objs, func(ix *issues.Index) error {
-		rows.names = objs.namesIn(ctx, ix)
-		return ix.EachHit(ctx, strings.Join(o.Args, " "), func(n int, h *issues.Hit) error {
-			if o.JSON {
-				if out == nil {
-					out = make([]hitJSON, 0, n)
-				}
-				c := hitJSON{*h, nameIfAny(rows.names, h.Author)}
-				c.Labels = slices.Clone(h.Labels)
-				c.Assignees = slices.Clone(h.Assignees)
-				out = append(out, c)
-				return nil
-			}
-			state, author, day := rows.common(n, &h.Summary)
-			c := len(rows.cells)
-			rows.cells = append(rows.cells, h.Type, h.ID[:7], state, h.Title, author, day)
-			rows.rows = append(rows.rows, rows.cells[c:len(rows.cells):len(rows.cells)])
-			return nil
-		})
+		names = objs.namesIn(ctx, ix)
+		var err error
+		hits, err = ix.SearchHits(ctx, strings.Join(o.Args, " "))
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	return writeList(o.IO, "issues or patches", o.JSON, out, []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"}, rows.rows)
+	if hits.Len() == 0 {
+		return writeList[any](o.IO, "issues or patches", o.JSON, nil, nil, nil)
+	}
+	if o.JSON {
+		type hitJSON struct {
+			*issues.Hit
+			AuthorName string `json:"authorName,omitempty"`
+		}
+		out := newJSONList(o.IO.Out)
+		err := hits.Each(func(h *issues.Hit) error {
+			return out.add(&hitJSON{h, nameIfAny(names, h.Author)})
+		})
+		if err != nil {
+			return err
+		}
+		return out.close()
+	}
+	c := newListCells(names)
+	t := newStreamTable(o.IO.Out, 6)
+	for t.pass() {
+		if o.IO.OutTTY {
+			for _, h := range []string{"TYPE", "ID", "STATE", "TITLE", "AUTHOR", "CREATED"} {
+				t.cell(h)
+			}
+			t.end()
+		}
+		err := hits.Each(func(h *issues.Hit) error {
+			t.cell(h.Type)
+			t.cell(h.ID[:7])
+			t.cell(c.state(&h.Summary))
+			t.cell(h.Title)
+			t.cell(c.author(&h.Summary))
+			t.cell(c.day(&h.Summary))
+			t.end()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return t.flush()
 }

@@ -109,26 +109,6 @@ func showLinks(w io.Writer, th *issues.Thread, bl []issues.Backlink, nm *cli.Nam
 	}
 }
 
-// issueRows makes the rows of a list of issues and patches (search) as
-// summaries are handed out, into one backing array of cells.
-type issueRows struct {
-	rows  [][]string
-	cells []string
-	names *cli.Names
-	c     *listCells
-}
-
-// common returns the cells every listing shows of s: its state (with the
-// reason), its author's name and the day it was created; the rows hold n
-// summaries at most.
-func (r *issueRows) common(n int, s *issues.Summary) (state, author, day string) {
-	if r.rows == nil {
-		r.rows, r.cells = make([][]string, 0, n), make([]string, 0, 6*n)
-		r.c = newListCells(r.names)
-	}
-	return r.c.state(s), r.c.author(s), r.c.day(s)
-}
-
 // listCells makes the cells of a listed summary that are not its own
 // strings, each distinct one once: a few authors, states and days repeat
 // over thousands of rows.

@@ -197,6 +197,7 @@ func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
 	}{
 		{"issue list", []string{"issue", "list", "--state", "all"}, []string{"evil ^[]0;pwned^G", "bug<U+009B>2J<U+202E><U+2066>x,plain"}},
 		{"issue list search", []string{"issue", "list", "--search", "evil"}, []string{"evil ^[]0;pwned^G"}},
+		{"search", []string{"search", "evil"}, []string{"evil ^[]0;pwned^G"}},
 		{"issue show", []string{"issue", "show", hp.issue}, []string{"evil ^[]0;pwned^G ^[]52;c;", "labels: bug<U+009B>2J<U+202E><U+2066>x, plain", "second line ^[[1A^[[2K^Mover", "^[]0;e^G<U+202E> 1", "── reply "}},
 		{"patch list", []string{"patch", "list", "--state", "all"}, []string{"evil ^[]0;pwned^G"}},
 		{"patch show", []string{"patch", "show", hp.patch, "--diff"}, []string{"evil ^[]0;pwned^G", "src/^[]0;pwned^G<U+202E>txt.go", "review ", "── diff "}},

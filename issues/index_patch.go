@@ -235,24 +235,42 @@ func (ix *Index) searchScores(ctx context.Context, terms []string) ([]float64, e
 
 // EachHit calls fn with each hit of q, in Search's order, and how many
 // there are. The hit is fn's only until it returns (its strings and
-// slices stay valid): a broad search finds every object, and a caller
-// that prints them need not hold them all decoded.
+// slices stay valid).
+func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) error) error {
+	hits, err := ix.SearchHits(ctx, q)
+	if err != nil {
+		return err
+	}
+	return hits.each(false, func(h *Hit) error { return fn(hits.Len(), h) })
+}
+
+// Hits is what a search found, in Search's order, as the index keeps it:
+// one encoded row per object (see Listing), decoded as Each hands it out.
+// It outlives the index, and a caller may read it more than once (a table
+// measures its columns, then prints): a broad search finds every object,
+// and nothing of it need be held decoded.
+type Hits struct {
+	rows  []string
+	patch []bool
+}
+
+// SearchHits returns the hits of q, in Search's order.
 //
 // SQLite only finds the hits (searchScores scores them); they are
 // ordered here, by small keys with no pointers: an ORDER BY made SQLite's
 // sorter copy every hit's whole row, most of a broad search's time.
-func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) error) error {
+func (ix *Index) SearchHits(ctx context.Context, q string) (*Hits, error) {
 	terms := ftsTerms(q)
 	if len(terms) == 0 {
-		return nil
+		return &Hits{}, nil
 	}
 	scores, err := ix.searchScores(ctx, terms)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows, err := ix.db.QueryContext(ctx, "SELECT i.n, i.type = ?, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", PatchType, strings.Join(terms, " AND "))
 	if err != nil {
-		return fmt.Errorf("index: %w", err)
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	defer rows.Close()
 	type key struct {
@@ -265,23 +283,25 @@ func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) e
 	keys := make([]key, 0, len(scores))
 	all := make([]string, 0, len(scores))
 	var rd rowReader
+	// One of each destination, not one per row: Scan's destinations
+	// escape.
+	var n int64
+	var patch bool
+	var row string
+	dest := []any{&n, &patch, &row}
 	for rows.Next() {
-		var k key
-		var n int64
-		var row string
-		if err := rows.Scan(&n, &k.patch, &row); err != nil {
-			return fmt.Errorf("index: %w", err)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
 		}
 		c, id, ok := rd.key(row)
 		if !ok || len(id) < 8 || n < 0 || n >= int64(len(scores)) {
-			return fmt.Errorf("%w: row %.60q", errCorrupt, row)
+			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, row)
 		}
-		k.score, k.created, k.pre, k.i = scores[n], c, binary.BigEndian.Uint64([]byte(id[:8])), int32(len(all))
-		keys = append(keys, k)
+		keys = append(keys, key{scores[n], c, binary.BigEndian.Uint64([]byte(id[:8])), int32(len(all)), patch})
 		all = append(all, row)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("index: %w", err)
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	// Best (highest) score first, then newest first, then by ID.
 	slices.SortFunc(keys, func(a, b key) int {
@@ -297,16 +317,51 @@ func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) e
 		_, idb, _ := rd.key(all[b.i])
 		return strings.Compare(ida, idb)
 	})
-	var h Hit
-	for _, k := range keys {
-		h.Type = "issue"
-		if k.patch {
-			h.Type = "patch"
+	// Row j is to be all[keys[j].i], in place (no second array of rows):
+	// each cycle of that permutation is followed once, and marked done.
+	h := &Hits{rows: all, patch: make([]bool, len(keys))}
+	for j := range keys {
+		h.patch[j] = keys[j].patch
+		if keys[j].i < 0 {
+			continue
 		}
-		if rd.thread(all[k.i], &h.Summary); rd.bad {
-			return fmt.Errorf("%w: row %.60q", errCorrupt, all[k.i])
+		row, k := all[j], j
+		for {
+			from := int(keys[k].i)
+			keys[k].i = -1
+			if from == j {
+				all[k] = row
+				break
+			}
+			all[k], k = all[from], from
 		}
-		if err := fn(len(keys), &h); err != nil {
+	}
+	return h, nil
+}
+
+// Len is how many objects h holds.
+func (h *Hits) Len() int { return len(h.rows) }
+
+// Each calls fn with each hit of h, in order. The hit and its slices are
+// reused: they are fn's only until it returns; its strings stay valid.
+func (h *Hits) Each(fn func(h *Hit) error) error {
+	return h.each(true, fn)
+}
+
+// each is Each; without reuse, the hits' slices stay valid too
+// (EachHit's callers keep them).
+func (h *Hits) each(reuse bool, fn func(h *Hit) error) error {
+	rd := rowReader{reuse: reuse}
+	var hit Hit
+	for i, row := range h.rows {
+		hit.Type = "issue"
+		if h.patch[i] {
+			hit.Type = "patch"
+		}
+		if rd.thread(row, &hit.Summary); rd.bad {
+			return fmt.Errorf("%w: row %.60q", errCorrupt, row)
+		}
+		if err := fn(&hit); err != nil {
 			return err
 		}
 	}
