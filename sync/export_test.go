@@ -37,6 +37,13 @@ var ErrNoUpdate = errNoUpdate
 // UpdatesTaken is how many updates n took as update packs.
 func (n *Node) UpdatesTaken() int64 { return n.updatesTaken.Load() }
 
+// UpdatePacksKept is how many update packs n holds, made or being made.
+func (n *Node) UpdatePacksKept() int {
+	n.updates.mu.Lock()
+	defer n.updates.mu.Unlock()
+	return len(n.updates.packs)
+}
+
 // WaitReconnected waits until n has dialled the peers it remembers at
 // start and aged out the addresses that keep failing.
 func (n *Node) WaitReconnected(ctx context.Context) error {

@@ -451,10 +451,16 @@ func (n *Node) AnnounceCount(ctx context.Context, rid gproto.RID) (int, error) {
 	if err := n.join(rid); err != nil {
 		return 0, err
 	}
-	if prev, err := r.SigrefsParent(n.NID(), sig); err == nil {
-		n.prepareUpdate(r, n.NID(), prev, sig)
-	}
 	told := n.awaitProjectPeers(ctx, rid)
+	// The pack from the previous revision is made ahead only for peers
+	// here to ask for it: a node alone (just started, say) would hold up
+	// to protocol.MaxUpdatePack bytes for nobody, and a peer that comes
+	// later has it made when it asks.
+	if len(told) > 0 {
+		if prev, err := r.SigrefsParent(n.NID(), sig); err == nil {
+			n.prepareUpdate(r, n.NID(), prev, sig)
+		}
+	}
 	n.tellPeers(rid, true)
 	n.mu.Lock()
 	t := n.topics[rid.String()]

@@ -157,3 +157,42 @@ func TestFirstChangeTakenAsUpdatePack(t *testing.T) {
 	}
 	a.verify(rid)
 }
+
+// A node alone makes no update pack ahead of an announcement (it would
+// hold up to MaxUpdatePack bytes for nobody); with a peer in the project
+// it makes the one pack that peer will ask for, and the peer takes it.
+func TestUpdatePackPreparedOnlyForPeers(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("prepared")
+	ctx := context.Background()
+	if err := a.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	a.commit(rid, "while alone")
+	if err := a.Announce(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.UpdatePacksKept(); n != 0 {
+		t.Fatalf("a node alone holds %d update packs after announcing", n)
+	}
+	b := startNode(t)
+	if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "b in a's project", func() bool {
+		return len(a.TopicPeers(rid)) == 1
+	})
+	a.commit(rid, "with a peer")
+	want := a.sigrefs(rid, a.NID())
+	if err := a.Announce(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the update at b", func() bool {
+		return b.sigrefs(rid, a.NID()) == want
+	})
+	// Only the pack made for b: none left from the announcement made alone.
+	if n := a.UpdatePacksKept(); n != 1 {
+		t.Errorf("a holds %d update packs, want 1", n)
+	}
+	b.verify(rid)
+}
