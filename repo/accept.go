@@ -500,11 +500,11 @@ func (r *Repo) Publish(h Home) error {
 // Discard removes a storage made by CreateEmpty that never got published.
 func (r *Repo) Discard() error { return os.RemoveAll(r.Path) }
 
-// RemoveStale deletes leftovers of creations, clones and fetches that
-// died, older than age. Fetch quarantines are made without the project
+// RemoveStale deletes leftovers of creations, clones, fetches and update
+// packs that died, older than age. Fetch quarantines are made without the project
 // lock, so only age tells a dead one from a running one.
 func RemoveStale(h Home, age time.Duration) {
-	for _, pat := range []string{".new-*", ".clone-*", filepath.Join("*.git", tmpDir, "fetch-*")} {
+	for _, pat := range []string{".new-*", ".clone-*", filepath.Join("*.git", tmpDir, "fetch-*"), filepath.Join("*.git", tmpDir, "update-*")} {
 		dirs, _ := filepath.Glob(filepath.Join(h.StorageDir(), pat))
 		for _, d := range dirs {
 			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > age {

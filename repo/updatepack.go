@@ -110,6 +110,16 @@ func (r *Repo) updatePack(ctx context.Context, nid protocol.NID, have, want stri
 			fmt.Fprintf(&in, "^%s\n", oid)
 		}
 	}
+	// The pack goes to a scratch file first, not to a growing slice: one
+	// over max is never held (it is cut off at max+1 bytes on disk), and
+	// one within it is read back into a slice of its exact size, once,
+	// instead of a slice grown by doubling (whose copies, at up to twice
+	// the pack, were the node's peak).
+	spool, err := r.spoolFile()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer spool.Close()
 	c := GitCommand(ctx, r.Path, "pack-objects", "--stdout", "--thin", "--revs", "--delta-base-offset", "-q")
 	c.Stdin = &in
 	out, err := c.StdoutPipe()
@@ -121,8 +131,8 @@ func (r *Repo) updatePack(ctx context.Context, nid protocol.NID, have, want stri
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("pack-objects: %w", err)
 	}
-	pack, rerr := io.ReadAll(io.LimitReader(out, max+1))
-	if int64(len(pack)) > max {
+	n, rerr := io.Copy(spool, io.LimitReader(out, max+1))
+	if n > max {
 		c.Process.Kill()
 		c.Wait()
 		return nil, fmt.Errorf("%w: pack over %d bytes", ErrUnavailable, max)
@@ -133,7 +143,41 @@ func (r *Repo) updatePack(ctx context.Context, nid protocol.NID, have, want stri
 		}
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, &GitError{Args: []string{"pack-objects"}, Stderr: errb.String(), Err: errors.Join(err, rerr)})
 	}
+	pack := make([]byte, n)
+	if _, err := spool.ReadAt(pack, 0); err != nil {
+		return nil, fmt.Errorf("%w: read the pack back: %v", ErrUnavailable, err)
+	}
 	return pack, nil
+}
+
+// spoolFile returns a new scratch file in the storage's grove-tmp,
+// already unlinked where the system allows it (so a process that dies
+// leaves nothing); Close removes it otherwise.
+func (r *Repo) spoolFile() (*spooled, error) {
+	dir := filepath.Join(r.Path, tmpDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, "update-*")
+	if err != nil {
+		return nil, err
+	}
+	unlinked := os.Remove(f.Name()) == nil
+	return &spooled{File: f, unlinked: unlinked}, nil
+}
+
+// spooled is a scratch file that Close also removes.
+type spooled struct {
+	*os.File
+	unlinked bool
+}
+
+func (s *spooled) Close() error {
+	err := s.File.Close()
+	if !s.unlinked {
+		os.Remove(s.Name())
+	}
+	return err
 }
 
 // DiffSigrefs returns the refs that differ between nid's sigrefs commits

@@ -1,11 +1,13 @@
 package repo_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,6 +97,22 @@ func TestUpdatePackUnavailable(t *testing.T) {
 	// Another key's namespace: the signature does not verify.
 	if _, err := f.origin.UpdatePack(ctx, testKey(t, 2).NID(), f.have, f.want, protocol.MaxUpdatePack); !errors.Is(err, repo.ErrUnavailable) {
 		t.Errorf("wrong nid: %v, want ErrUnavailable", err)
+	}
+	// A pack just within the limit is whole; neither it nor the one cut
+	// off leaves its scratch file behind.
+	pack, err := f.origin.UpdatePack(ctx, nid, f.have, f.want, protocol.MaxUpdatePack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := f.origin.UpdatePack(ctx, nid, f.have, f.want, int64(len(pack)))
+	if err != nil || !bytes.Equal(exact, pack) {
+		t.Errorf("pack of exactly the limit: %d bytes, %v; want the %d of the pack", len(exact), err, len(pack))
+	}
+	if _, err := f.origin.UpdatePack(ctx, nid, f.have, f.want, int64(len(pack))-1); !errors.Is(err, repo.ErrUnavailable) {
+		t.Errorf("pack one byte over the limit: %v, want ErrUnavailable", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(f.origin.Path, "grove-tmp", "*")); len(left) > 0 {
+		t.Errorf("scratch files left: %v", left)
 	}
 }
 
