@@ -2,6 +2,7 @@ package issues
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"slices"
@@ -195,4 +196,73 @@ func FuzzRow(f *testing.F) {
 			t.Fatalf("%q decodes and encodes as %q", row, back)
 		}
 	})
+}
+
+// TestIndexPagesRewritten: an index made with 4 KiB pages (before they
+// were 64 KiB) is rewritten with 64 KiB pages when it is next opened, and
+// holds what it held: no rebuild, and the same search.
+func TestIndexPagesRewritten(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h := newProject(t, alice)
+	for i := range 5 {
+		if _, err := s.CreateIssue(ctx, alice, t0.Add(time.Duration(i)*time.Minute), NewIssue{Title: fmt.Sprintf("crash %d", i), Body: "on start"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := IndexPath(h, s.Repo.RID)
+	pageSize := func(db *sql.DB) int {
+		t.Helper()
+		var ps int
+		if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&ps); err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	ix, err := OpenIndex(ctx, path, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ix.Search(ctx, "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := pageSize(ix.db); ps != indexPageSize {
+		t.Fatalf("a new index has %d-byte pages, want %d", ps, indexPageSize)
+	}
+	ix.Close()
+	db, err := sql.Open(SQLDriver, "file:"+path+"?_pragma=page_size(4096)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A row only this index has: a rebuild would lose it.
+	if _, err := db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('test', 'kept')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
+		t.Fatal(err)
+	}
+	if ps := pageSize(db); ps != 4096 {
+		t.Fatalf("VACUUM left %d-byte pages, want 4096", ps)
+	}
+	db.Close()
+	ix, err = OpenIndex(ctx, path, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if ps := pageSize(ix.db); ps != indexPageSize {
+		t.Fatalf("reopened index has %d-byte pages, want %d", ps, indexPageSize)
+	}
+	var kept string
+	if err := ix.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'test'").Scan(&kept); err != nil || kept != "kept" {
+		t.Fatalf("the index was rebuilt, not rewritten: %q, %v", kept, err)
+	}
+	got, err := ix.Search(ctx, "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the rewrite, search found %+v, want %+v", got, want)
+	}
 }
