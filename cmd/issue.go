@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"example.com/grove/cmd/internal/cli"
 	"example.com/grove/issues"
 	"example.com/grove/protocol"
 )
@@ -180,10 +181,16 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 		}
 		return out.close()
 	}
+	return issueTable(o.IO, l, names)
+}
+
+// issueTable prints the issues of l as a table, under a header row when
+// stdout is a terminal.
+func issueTable(io IO, l *issues.Listing, names *cli.Names) error {
 	c := newListCells(names)
-	t := newStreamTable(o.IO.Out, 6)
+	t := newStreamTable(io.Out, 6)
 	for t.pass() {
-		if o.IO.OutTTY {
+		if io.OutTTY {
 			for _, h := range []string{"ID", "STATE", "TITLE", "LABELS", "AUTHOR", "CREATED"} {
 				t.cell(h)
 			}
