@@ -1239,17 +1239,17 @@ func (r *rowReader) num() int64 {
 	if i < len(s) && s[i] == '-' {
 		neg, i = true, 1
 	}
-	var n int64
 	start := i
-	for ; i < len(s) && s[i] != ':'; i++ {
-		c := s[i]
-		if c < '0' || c > '9' || i-start >= 18 || i > start && n == 0 {
-			r.bad = true
-			return 0
+	var n int64
+	for ; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			break
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + int64(d)
 	}
-	if i == start || i == len(s) || neg && n == 0 {
+	digits := i - start
+	if digits == 0 || digits > 18 || i == len(s) || s[i] != ':' || digits > 1 && s[start] == '0' || neg && n == 0 {
 		r.bad = true
 		return 0
 	}
