@@ -178,14 +178,26 @@ func (t *streamTable) pass() bool {
 
 // cell adds s, made safe to print (termtext.Line), as the row's next cell.
 func (t *streamTable) cell(s string) {
-	s = termtext.Line(s)
+	s, n := lineWidth(s)
 	if !t.printing {
-		t.widths[t.col] = max(t.widths[t.col], utf8.RuneCountInString(s))
+		t.widths[t.col] = max(t.widths[t.col], n)
 		t.col++
 		return
 	}
 	t.bw.WriteString(s)
-	t.pad(utf8.RuneCountInString(s))
+	t.pad(n)
+}
+
+// lineWidth returns s made safe to print (termtext.Line) and how many
+// runes it has; printable ASCII, most cells, in one pass.
+func lineWidth(s string) (string, int) {
+	for i := 0; i < len(s); i++ {
+		if s[i]-0x20 >= 0x7f-0x20 {
+			s = termtext.Line(s)
+			return s, utf8.RuneCountInString(s)
+		}
+	}
+	return s, len(s)
 }
 
 // cellJoin adds parts joined by sep as the row's next cell, as cell would
@@ -194,14 +206,14 @@ func (t *streamTable) cell(s string) {
 func (t *streamTable) cellJoin(parts []string, sep string) {
 	n := 0
 	for i, p := range parts {
-		p = termtext.Line(p)
+		p, w := lineWidth(p)
 		if i > 0 {
 			n += len(sep)
 			if t.printing {
 				t.bw.WriteString(sep)
 			}
 		}
-		n += utf8.RuneCountInString(p)
+		n += w
 		if t.printing {
 			t.bw.WriteString(p)
 		}

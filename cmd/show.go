@@ -117,6 +117,10 @@ type listCells struct {
 	authors map[string]string    // NID → name (cli.Names)
 	states  map[[2]string]string // state, reason → "state (reason)"
 	days    map[int]string       // yyyymmdd → its text
+
+	lastNID, lastName string // the last author asked for
+	lastSec           int64  // the last time asked for, and its day
+	lastDay           string
 }
 
 func newListCells(names *cli.Names) *listCells {
@@ -125,11 +129,15 @@ func newListCells(names *cli.Names) *listCells {
 
 // author is the name s's author goes by.
 func (c *listCells) author(s *issues.Summary) string {
+	if s.Author == c.lastNID && c.lastName != "" {
+		return c.lastName // one author often files many in a row
+	}
 	a, ok := c.authors[s.Author]
 	if !ok {
 		a = c.names.Of(s.Author)
 		c.authors[s.Author] = a
 	}
+	c.lastNID, c.lastName = s.Author, a
 	return a
 }
 
@@ -149,6 +157,10 @@ func (c *listCells) state(s *issues.Summary) string {
 
 // day is the day s was created.
 func (c *listCells) day(s *issues.Summary) string {
+	sec := s.Created.Unix()
+	if sec == c.lastSec && c.lastDay != "" {
+		return c.lastDay // a list is in order of creation
+	}
 	y, m, d := s.Created.Date()
 	k := y*10000 + int(m)*100 + d
 	t, ok := c.days[k]
@@ -156,6 +168,7 @@ func (c *listCells) day(s *issues.Summary) string {
 		t = s.Created.Format("2006-01-02")
 		c.days[k] = t
 	}
+	c.lastSec, c.lastDay = sec, t
 	return t
 }
 
