@@ -182,30 +182,34 @@ var searchFields = [...]struct {
 // of its own, the largest part of a broad search's time. Column filters
 // ({title} : "word"*) find where each word is, one value per word and
 // field (group_concat of the rowids).
-func (ix *Index) searchScores(ctx context.Context, terms []string) ([]float64, error) {
+//
+// It also returns which rows hold every word (the hits) and how many do.
+func (ix *Index) searchScores(ctx context.Context, terms []string) (scores []float64, hit []bool, hits int, err error) {
 	most, err := ix.most(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
-	scores := make([]float64, most+1)
+	scores = make([]float64, most+1)
+	hit = make([]bool, most+1)
 	fields := make([]uint8, most+1) // the fields (bits) holding this word
 	var list string
-	for _, t := range terms {
+	for i, t := range terms {
 		held := 0 // how many objects hold t
 		for f, sf := range searchFields {
 			err := ix.db.QueryRowContext(ctx, "SELECT coalesce(group_concat(rowid), '') FROM fts WHERE fts MATCH ?", "{"+sf.column+"} : "+t).Scan(&list)
 			if err != nil {
-				return nil, fmt.Errorf("index: %w", err)
+				return nil, nil, 0, fmt.Errorf("index: %w", err)
 			}
 			for len(list) > 0 {
 				var v string
 				v, list, _ = strings.Cut(list, ",")
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 || n > 1<<30 {
-					return nil, fmt.Errorf("%w: search row %.20q", errCorrupt, v)
+					return nil, nil, 0, fmt.Errorf("%w: search row %.20q", errCorrupt, v)
 				}
 				if n >= len(scores) {
 					scores = append(scores, make([]float64, n+1-len(scores))...)
+					hit = append(hit, make([]bool, n+1-len(hit))...)
 					fields = append(fields, make([]uint8, n+1-len(fields))...)
 				}
 				if fields[n] == 0 {
@@ -223,15 +227,26 @@ func (ix *Index) searchScores(ctx context.Context, terms []string) ([]float64, e
 				}
 			}
 		}
+		hits = 0
 		for n, m := range fields {
 			if m != 0 {
 				scores[n] += weight[m]
 				fields[n] = 0
 			}
+			hit[n] = m != 0 && (i == 0 || hit[n])
+			if hit[n] {
+				hits++
+			}
 		}
 	}
-	return scores, nil
+	return scores, hit, hits, nil
 }
+
+// searchScanShare is the share of the index's objects a search must hit
+// for SearchHits to read every row, one scan of the issues table, rather
+// than look up each hit's: the scan reads a row in less time than a
+// lookup, and needs no FTS5 query of its own.
+var searchScanShare = 0.75
 
 // EachHit calls fn with each hit of q, in Search's order, and how many
 // there are. The hit is fn's only until it returns (its strings and
@@ -256,19 +271,28 @@ type Hits struct {
 
 // SearchHits returns the hits of q, in Search's order.
 //
-// SQLite only finds the hits (searchScores scores them); they are
-// ordered here, by small keys with no pointers: an ORDER BY made SQLite's
-// sorter copy every hit's whole row, most of a broad search's time.
+// searchScores finds and scores the hits; their rows are read by a
+// lookup of each, or when they are most objects (searchScanShare) by one
+// scan of the issues table, and ordered here, by small keys with no
+// pointers: an ORDER BY made SQLite's sorter copy every hit's whole row,
+// most of a broad search's time.
 func (ix *Index) SearchHits(ctx context.Context, q string) (*Hits, error) {
 	terms := ftsTerms(q)
 	if len(terms) == 0 {
 		return &Hits{}, nil
 	}
-	scores, err := ix.searchScores(ctx, terms)
+	scores, hit, hits, err := ix.searchScores(ctx, terms)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ix.db.QueryContext(ctx, "SELECT i.n, i.type = ?, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", PatchType, strings.Join(terms, " AND "))
+	if hits == 0 {
+		return &Hits{}, nil
+	}
+	q, args := "SELECT i.n, i.type = ?, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", []any{PatchType, strings.Join(terms, " AND ")}
+	if float64(hits) >= searchScanShare*float64(len(scores)) {
+		q, args = "SELECT n, type = ?, row FROM issues", args[:1]
+	}
+	rows, err := ix.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
@@ -280,8 +304,8 @@ func (ix *Index) SearchHits(ctx context.Context, q string) (*Hits, error) {
 		i       int32
 		patch   bool
 	}
-	keys := make([]key, 0, len(scores))
-	all := make([]string, 0, len(scores))
+	keys := make([]key, 0, hits)
+	all := make([]string, 0, hits)
 	var rd rowReader
 	// One of each destination, not one per row: Scan's destinations
 	// escape.
@@ -293,8 +317,11 @@ func (ix *Index) SearchHits(ctx context.Context, q string) (*Hits, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("index: %w", err)
 		}
+		if n < 0 || n >= int64(len(hit)) || !hit[n] {
+			continue // scanned, not a hit
+		}
 		c, id, ok := rd.key(row)
-		if !ok || len(id) < 8 || n < 0 || n >= int64(len(scores)) {
+		if !ok || len(id) < 8 {
 			return nil, fmt.Errorf("%w: row %.60q", errCorrupt, row)
 		}
 		keys = append(keys, key{scores[n], c, binary.BigEndian.Uint64([]byte(id[:8])), int32(len(all)), patch})

@@ -651,6 +651,42 @@ func TestSearchFields(t *testing.T) {
 	}
 }
 
+// TestSearchScanOrLookup: a search finds the same hits in the same order
+// whether it reads their rows by one scan of the index or by a lookup of
+// each (searchScanShare), for searches that hit few objects and most.
+func TestSearchScanOrLookup(t *testing.T) {
+	ctx := context.Background()
+	alice := testKey(t, 1)
+	s, h := newProject(t, alice)
+	words := []string{"alpha", "beta", "gamma", "delta"}
+	for i := range 12 {
+		title := words[i%4] + " " + words[(i/4)%4]
+		body := fmt.Sprintf("%s and %s", words[(i+1)%4], words[(i/3)%4])
+		if _, err := s.CreateIssue(ctx, alice, t0.Add(time.Duration(i%5)*time.Minute), NewIssue{Title: title, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix := mustOpenIndex(t, s, h)
+	defer func(v float64) { searchScanShare = v }(searchScanShare)
+	for _, q := range []string{"alpha", "a", "alpha beta", "gamma delta", "and", "delta alpha and", "nothing"} {
+		var got [2][]Hit
+		for i, share := range []float64{2, 0} { // never scan, always scan
+			searchScanShare = share
+			hits, err := ix.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = hits
+		}
+		if !reflect.DeepEqual(got[0], got[1]) {
+			t.Errorf("search %q: by lookup %+v, by scan %+v", q, got[0], got[1])
+		}
+		if q == "and" && len(got[0]) != 12 {
+			t.Errorf("search %q: %d hits, want 12", q, len(got[0]))
+		}
+	}
+}
+
 // TestSearchTies: hits that score the same are listed newest first, then
 // by ID, however the index was built, each with its own labels.
 func TestSearchTies(t *testing.T) {
