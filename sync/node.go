@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -22,14 +21,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
-	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
-	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 
 	gproto "example.com/grove/protocol"
@@ -213,9 +207,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	limits := rcmgr.DefaultLimits
-	libp2p.SetDefaultServiceLimits(&limits)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
+	rm, err := newResourceManager()
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}
@@ -223,43 +215,29 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
-	g := &gater{blocked: map[peer.ID]time.Time{}, now: cfg.Now}
-	opts := []libp2p.Option{
-		libp2p.Identity(priv),
-		libp2p.ListenAddrStrings(cfg.Listen...),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
-		libp2p.ResourceManager(rm),
-		libp2p.ConnectionManager(cm),
-		libp2p.ConnectionGater(g),
-		libp2p.EnableRelay(),
-		libp2p.EnableHolePunching(),
-		libp2p.DisableMetrics(),
-		libp2p.UserAgent("grove/0.1"),
+	listen := make([]ma.Multiaddr, 0, len(cfg.Listen))
+	for _, s := range cfg.Listen {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("listen address %q: %w", s, err)
+		}
+		listen = append(listen, a)
 	}
+	g := &gater{blocked: map[peer.ID]time.Time{}, now: cfg.Now}
 	// Behind a NAT, reserve on the relays at once and advertise the
 	// circuit addresses (see nat.go); a failed reservation is tried again
-	// soon, not after libp2p's hour.
+	// soon, not after libp2p's hour. Not behind one, answer other nodes'
+	// AutoNAT dial-backs.
 	private := cfg.ForcePrivate || len(cfg.Relays) > 0
+	hc := hostConfig{key: priv, listen: listen, gater: g, connMgr: cm, private: private}
 	if len(cfg.Relays) > 0 {
-		relays, err := addrInfos(cfg.Relays)
-		if err != nil {
+		if hc.relays, err = addrInfos(cfg.Relays); err != nil {
 			return nil, fmt.Errorf("--relay: %w", err)
 		}
-		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(relays, autorelay.WithBootDelay(0),
-			autorelay.WithMinInterval(time.Second), autorelay.WithBackoff(30*time.Second)))
+		hc.relayOpts = []autorelay.Option{autorelay.WithBootDelay(0),
+			autorelay.WithMinInterval(time.Second), autorelay.WithBackoff(30 * time.Second)}
 	}
-	if private {
-		opts = append(opts, libp2p.ForceReachabilityPrivate())
-	} else {
-		// Dial-backs for other nodes' AutoNAT. Not when forced private:
-		// libp2p would not run the service then, yet it would start its
-		// dial-back swarm and never stop it.
-		opts = append(opts, libp2p.EnableNATService())
-	}
-	h, err := libp2p.New(opts...)
+	h, err := newHost(hc, rm)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
