@@ -172,6 +172,12 @@ func issueListRun(ctx context.Context, o *issueListOptions) error {
 	}
 	names := objs.names(ctx) // read by listIssues
 	if o.JSON {
+		// Every row is decoded once before the first is printed, as the
+		// table's first pass does: a damaged index fails the list before
+		// any of it is written, not halfway through the JSON.
+		if err := l.Each(func(*issues.Summary) error { return nil }); err != nil {
+			return err
+		}
 		out := newJSONList(o.IO.Out)
 		err := l.Each(func(s *issues.Summary) error {
 			return out.add(&summaryJSON{Summary: s, AuthorName: nameIfAny(names, s.Author), AuthorPerson: personIfAny(names, s.Author)})

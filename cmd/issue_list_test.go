@@ -2,9 +2,11 @@ package cmd_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -166,5 +168,47 @@ func TestIssueCommandsAtOnce(t *testing.T) {
 	}
 	if fresh := answers(); !slices.Equal(fresh, cached) {
 		t.Errorf("with caches:\n%s\nwithout:\n%s", strings.Join(cached, "\n"), strings.Join(fresh, "\n"))
+	}
+}
+
+// TestIssueListDamagedRowPrintsNothing: an index row that does not
+// decode (the index is a cache, and may be damaged) fails the list before
+// any of it is printed, as a table and as JSON: a script never reads half
+// a list as if it were all of it. Each issue's labels make its JSON
+// longer than the 64 KiB that output is buffered in, so that the first is
+// written out before the last is decoded, were they printed as decoded.
+func TestIssueListDamagedRowPrintsNothing(t *testing.T) {
+	p := newPeer(t)
+	dir, rid := p.project()
+	args := []string{"issue", "new", "--title", "labelled"}
+	for i := range 700 {
+		args = append(args, "--label", fmt.Sprintf("%03d-%s", i, strings.Repeat("l", 90)))
+	}
+	for range 2 {
+		p.run(dir, "grove", args...)
+	}
+	p.run(dir, "grove", "issue", "list") // builds the index
+	db, err := sql.Open("sqlite", filepath.Join(p.work, ".grove", "cache", rid, "issues.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The row listed last gets a byte past its end: its sort key still
+	// reads, the rest does not.
+	res, err := db.Exec(`UPDATE issues SET row = row || 'x' WHERE n = (SELECT n FROM issues WHERE type = 'grove.issue'
+		ORDER BY CAST(substr(row, 1, instr(row, ':') - 1) AS INTEGER), id DESC LIMIT 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("damaged %d rows", n)
+	}
+	db.Close()
+	for _, args := range [][]string{{"issue", "list"}, {"issue", "list", "--json"}} {
+		c := exec.Command("grove", args...)
+		c.Dir, c.Env = dir, p.env
+		out, err := c.Output()
+		if err == nil || len(out) > 0 {
+			t.Errorf("grove %s on a damaged index: %v, printed %d bytes", strings.Join(args, " "), err, len(out))
+		}
 	}
 }
