@@ -212,3 +212,45 @@ func TestIssueListDamagedRowPrintsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchDamagedRowPrintsNothing: as for issue list, a hit whose index
+// row does not decode fails grove search before any of it is printed, as
+// a table and as JSON.
+func TestSearchDamagedRowPrintsNothing(t *testing.T) {
+	p := newPeer(t)
+	dir, rid := p.project()
+	args := []string{"issue", "new", "--title", "labelled"}
+	for i := range 700 {
+		args = append(args, "--label", fmt.Sprintf("%03d-%s", i, strings.Repeat("l", 90)))
+	}
+	for range 2 {
+		p.run(dir, "grove", args...)
+	}
+	if out := p.run(dir, "grove", "search", "labelled"); strings.Count(out, "\n") != 1 { // builds the index
+		t.Fatalf("search before the damage:\n%s", out)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(p.work, ".grove", "cache", rid, "issues.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hit printed last (the older; of two as old, the greater ID)
+	// loses the end of its row: its sort key still reads, the rest does
+	// not.
+	res, err := db.Exec(`UPDATE issues SET row = substr(row, 1, length(row) - 3) WHERE n = (SELECT n FROM issues WHERE type = 'grove.issue'
+		ORDER BY CAST(substr(row, 1, instr(row, ':') - 1) AS INTEGER), id DESC LIMIT 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("damaged %d rows", n)
+	}
+	db.Close()
+	for _, args := range [][]string{{"search", "labelled"}, {"search", "labelled", "--json"}} {
+		c := exec.Command("grove", args...)
+		c.Dir, c.Env = dir, p.env
+		out, err := c.Output()
+		if err == nil || len(out) > 0 {
+			t.Errorf("grove %s on a damaged index: %v, printed %d bytes", strings.Join(args, " "), err, len(out))
+		}
+	}
+}

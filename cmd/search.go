@@ -62,6 +62,12 @@ func searchRun(ctx context.Context, o *searchOptions) error {
 		return writeList[any](o.IO, "issues or patches", o.JSON, nil, nil, nil)
 	}
 	if o.JSON {
+		// Every hit is decoded once before the first is printed, as the
+		// table's first pass does: a damaged index fails the search
+		// before any of it is written, not halfway through the JSON.
+		if err := hits.Each(func(*issues.Hit) error { return nil }); err != nil {
+			return err
+		}
 		type hitJSON struct {
 			*issues.Hit
 			AuthorName string `json:"authorName,omitempty"`
