@@ -147,19 +147,17 @@ func (ix *Index) PatchDocs(ctx context.Context, f Filter) ([]json.RawMessage, er
 // match first (see searchScores: a word in a title counts most, a rare
 // word more than a common one), then newest first, then by ID.
 func (ix *Index) Search(ctx context.Context, q string) ([]Hit, error) {
-	var out []Hit
-	err := ix.EachHit(ctx, q, func(n int, h *Hit) error {
-		if out == nil {
-			out = make([]Hit, 0, n)
-		}
+	hits, err := ix.SearchHits(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hit, 0, hits.Len())
+	err = hits.each(false, func(h *Hit) error {
 		out = append(out, *h)
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if out == nil {
-		out = []Hit{}
 	}
 	return out, nil
 }
@@ -247,17 +245,6 @@ func (ix *Index) searchScores(ctx context.Context, terms []string) (scores []flo
 // than look up each hit's: the scan reads a row in less time than a
 // lookup, and needs no FTS5 query of its own.
 var searchScanShare = 0.75
-
-// EachHit calls fn with each hit of q, in Search's order, and how many
-// there are. The hit is fn's only until it returns (its strings and
-// slices stay valid).
-func (ix *Index) EachHit(ctx context.Context, q string, fn func(n int, h *Hit) error) error {
-	hits, err := ix.SearchHits(ctx, q)
-	if err != nil {
-		return err
-	}
-	return hits.each(false, func(h *Hit) error { return fn(hits.Len(), h) })
-}
 
 // Hits is what a search found, in Search's order, as the index keeps it:
 // one encoded row per object (see Listing), decoded as Each hands it out.
@@ -375,8 +362,8 @@ func (h *Hits) Each(fn func(h *Hit) error) error {
 	return h.each(true, fn)
 }
 
-// each is Each; without reuse, the hits' slices stay valid too
-// (EachHit's callers keep them).
+// each is Each; without reuse, the hits' slices stay valid too (Search
+// keeps them).
 func (h *Hits) each(reuse bool, fn func(h *Hit) error) error {
 	rd := rowReader{reuse: reuse}
 	var hit Hit
