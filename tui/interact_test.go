@@ -50,6 +50,7 @@ type watcher struct {
 	all bytes.Buffer
 }
 
+// waitFor reads the program's output until s has been drawn.
 //
 // The deadline is generous on purpose: it only bounds a failing test, and
 // under -race on a loaded machine a frame can take seconds (a 5 s wait
