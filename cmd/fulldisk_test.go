@@ -150,14 +150,17 @@ func TestFullDiskFetch(t *testing.T) {
 	b.startForeground()
 	b.run(b.work, "grove", "clone", rid, filepath.Join(b.work, "clone"), "--from", srv.addr)
 	storage := b.storage(rid)
+	refsBefore := b.run(storage, "git", "for-each-ref")
+	b.run(b.work, "grove", "connect", srv.addr)
+	// b's disk is full before a pushes: b's node hears of the push by
+	// gossip and may fetch it at any moment, which must fail too, and
+	// must not leave the explicit sync below with nothing to do.
+	fill(512 << 10)
 	randomFile(t, filepath.Join(dir, "big"), 2<<20)
 	a.run(dir, "git", "add", "big")
 	a.run(dir, "git", "commit", "-q", "-m", "a big file")
 	a.run(dir, "git", "push", "-q", "grove", "HEAD:main")
 	want := a.run(dir, "git", "rev-parse", "HEAD")
-	refsBefore := b.run(storage, "git", "for-each-ref")
-	b.run(b.work, "grove", "connect", srv.addr)
-	fill(512 << 10)
 	_, err := b.try(b.work, "grove", "sync", rid, "--fetch")
 	if err == nil {
 		t.Fatal("a sync succeeded on a full disk")
