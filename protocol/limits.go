@@ -115,10 +115,13 @@ const (
 	MaxServes        = 32
 	// MaxUpdatePacks, UpdatePackBudget and MaxUpdateBuilds bound the
 	// update packs a node keeps ready for peers (how many, their bytes
-	// together) and builds at once.
+	// together) and builds at once; UpdatePackKeep how long one is kept
+	// once made (the peers an announcement reaches ask within seconds; a
+	// later one has it made again).
 	MaxUpdatePacks   = 16
 	UpdatePackBudget = 16 << 20
 	MaxUpdateBuilds  = 2
+	UpdatePackKeep   = time.Minute
 	// UpdateTimeout bounds one update exchange, either side.
 	UpdateTimeout = 30 * time.Second
 	// MaxProviders bounds the provider records one DHT lookup takes
@@ -214,6 +217,7 @@ func LimitTable() []Limit {
 		{"MaxServes", "fetches served at once in all", MaxServes, Count},
 		{"MaxUpdatePacks", "update packs kept ready for peers", MaxUpdatePacks, Count},
 		{"UpdatePackBudget", "their bytes together", UpdatePackBudget, Bytes},
+		{"UpdatePackKeep", "each kept, at most, once made", int64(UpdatePackKeep), Duration},
 		{"MaxUpdateBuilds", "update packs built at once", MaxUpdateBuilds, Count},
 		{"UpdateTimeout", "one update exchange", int64(UpdateTimeout), Duration},
 		{"MaxProviders", "provider records one DHT lookup takes", MaxProviders, Count},

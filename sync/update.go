@@ -39,6 +39,7 @@ const (
 	maxUpdatePacks   = gproto.MaxUpdatePacks
 	updatePackBudget = gproto.UpdatePackBudget
 	maxUpdateBuilds  = gproto.MaxUpdateBuilds
+	updatePackKeep   = gproto.UpdatePackKeep
 )
 
 // errNoUpdate means the update path could not be used; a fetch follows.
@@ -51,6 +52,7 @@ type updatePacks struct {
 	packs  map[string]*updatePack
 	order  []string // keys, oldest first
 	builds chan struct{}
+	keep   time.Duration // how long a made pack is kept; updatePackKeep if 0
 }
 
 type updatePack struct {
@@ -102,6 +104,8 @@ func (u *updatePacks) get(ctx context.Context, r *repo.Repo, req gproto.UpdateRe
 		if p.err != nil {
 			// Only packs are kept: this node may get what it lacked.
 			u.forget(key, p)
+		} else {
+			u.expire(key, p)
 		}
 		u.trim()
 	}
@@ -140,6 +144,18 @@ func (u *updatePacks) trim() {
 		delete(u.packs, u.order[0])
 		u.order = u.order[1:]
 	}
+}
+
+// expire forgets the pack p made for key once it has been kept its
+// time: the peers an announcement reaches ask for it at once, and a node
+// at rest should not hold up to UpdatePackBudget bytes for nobody.
+// Askers that have it keep their copy until they have sent it.
+func (u *updatePacks) expire(key string, p *updatePack) {
+	keep := u.keep
+	if keep == 0 {
+		keep = updatePackKeep
+	}
+	time.AfterFunc(keep, func() { u.forget(key, p) })
 }
 
 func (u *updatePacks) forget(key string, p *updatePack) {
