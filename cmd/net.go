@@ -98,7 +98,7 @@ func tempNode(ctx context.Context, d *deps, h repo.Home, addrs []string) (n Node
 		}
 		addrs = pol.Peers
 	}
-	n, err = d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key, NoReconnect: given})
+	n, err = d.Nodes.Start(ctx, NodeConfig{Home: h, Key: key, NoReconnect: given, OneCommand: true})
 	if err != nil {
 		return nil, 0, nil, err
 	}

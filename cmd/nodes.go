@@ -44,6 +44,10 @@ type NodeConfig struct {
 	// NoReconnect: the node does not dial remembered peers at start; the
 	// command dials the peers it was given (tempNode with --from).
 	NoReconnect bool
+	// OneCommand: the node fetches only what the command asks (no
+	// announcements taken, no catching up), so the command's result says
+	// what it brought.
+	OneCommand bool
 	// Log is the node's log; nil discards it.
 	Log *slog.Logger
 }

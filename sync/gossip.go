@@ -192,7 +192,7 @@ func (w *wanted) offer(p peer.ID, has bool) {
 // namespace runs, further announcements only add sources or queue the
 // next update, so no namespace is fetched twice at the same time.
 func (n *Node) onAnnouncement(ctx context.Context, a gproto.Announcement, raw []byte, from, via peer.ID) {
-	if a.NID.Equal(n.NID()) {
+	if a.NID.Equal(n.NID()) || n.cfg.OneCommand {
 		return
 	}
 	key := a.RID.String() + "/" + a.NID.String()

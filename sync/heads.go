@@ -323,7 +323,7 @@ func (n *Node) serveHeads(s network.Stream) {
 // maxCatchUpWants of them, in one fetch of the project. With spread, what
 // it takes is passed on (spread). It does not wait.
 func (n *Node) catchUp(p peer.ID, rid gproto.RID, theirs []gproto.Head, spread bool) {
-	if len(theirs) == 0 {
+	if len(theirs) == 0 || n.cfg.OneCommand {
 		return
 	}
 	pol, err := LoadPolicy(n.cfg.Home)

@@ -125,8 +125,15 @@ type Config struct {
 	// book's addresses (QUIC first, as libp2p ranks them) opened a second
 	// connection that a clone's pack then crossed.
 	NoReconnect bool
-	Limits      Limits
-	Log         *slog.Logger
+	// OneCommand is for a node started for one command (a sync or a
+	// clone with no node running): it fetches only what the command
+	// asks, taking no announcement and catching up on no heads
+	// exchange. Left to do both, its own fetch raced the command's on
+	// connecting, and a sync that brought new commits could report that
+	// nothing was updated.
+	OneCommand bool
+	Limits     Limits
+	Log        *slog.Logger
 	// Now is the clock for signed messages and for forgiving strikes.
 	Now func() time.Time
 	// IdleMaintenance is how long the node waits with no fetch and

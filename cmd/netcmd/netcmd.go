@@ -31,7 +31,7 @@ var _ cmd.Nodes = nodes{}
 func (nodes) Start(ctx context.Context, cfg cmd.NodeConfig) (cmd.Node, error) {
 	n, err := p2psync.New(ctx, p2psync.Config{
 		Home: cfg.Home, Key: cfg.Key, Listen: cfg.Listen, Bootstrap: cfg.Bootstrap, Relays: cfg.Relays,
-		RelayService: cfg.RelayService, MDNS: cfg.MDNS, NoReconnect: cfg.NoReconnect, Log: cfg.Log,
+		RelayService: cfg.RelayService, MDNS: cfg.MDNS, NoReconnect: cfg.NoReconnect, OneCommand: cfg.OneCommand, Log: cfg.Log,
 	})
 	if err != nil {
 		return nil, err
