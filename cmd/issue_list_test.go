@@ -178,47 +178,34 @@ func TestIssueCommandsAtOnce(t *testing.T) {
 // longer than the 64 KiB that output is buffered in, so that the first is
 // written out before the last is decoded, were they printed as decoded.
 func TestIssueListDamagedRowPrintsNothing(t *testing.T) {
-	p := newPeer(t)
-	dir, rid := p.project()
-	args := []string{"issue", "new", "--title", "labelled"}
-	for i := range 700 {
-		args = append(args, "--label", fmt.Sprintf("%03d-%s", i, strings.Repeat("l", 90)))
-	}
-	for range 2 {
-		p.run(dir, "grove", args...)
-	}
+	p, dir := twoLabelledIssues(t)
 	p.run(dir, "grove", "issue", "list") // builds the index
-	db, err := sql.Open("sqlite", filepath.Join(p.work, ".grove", "cache", rid, "issues.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The row listed last gets a byte past its end: its sort key still
 	// reads, the rest does not.
-	res, err := db.Exec(`UPDATE issues SET row = row || 'x' WHERE n = (SELECT n FROM issues WHERE type = 'grove.issue'
-		ORDER BY CAST(substr(row, 1, instr(row, ':') - 1) AS INTEGER), id DESC LIMIT 1)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		t.Fatalf("damaged %d rows", n)
-	}
-	db.Close()
-	for _, args := range [][]string{{"issue", "list"}, {"issue", "list", "--json"}} {
-		c := exec.Command("grove", args...)
-		c.Dir, c.Env = dir, p.env
-		out, err := c.Output()
-		if err == nil || len(out) > 0 {
-			t.Errorf("grove %s on a damaged index: %v, printed %d bytes", strings.Join(args, " "), err, len(out))
-		}
-	}
+	p.damageLastIssueRow(t, "row || 'x'")
+	p.printsNothing(t, dir, []string{"issue", "list"}, []string{"issue", "list", "--json"})
 }
 
 // TestSearchDamagedRowPrintsNothing: as for issue list, a hit whose index
 // row does not decode fails grove search before any of it is printed, as
 // a table and as JSON.
 func TestSearchDamagedRowPrintsNothing(t *testing.T) {
+	p, dir := twoLabelledIssues(t)
+	if out := p.run(dir, "grove", "search", "labelled"); strings.Count(out, "\n") != 1 { // builds the index
+		t.Fatalf("search before the damage:\n%s", out)
+	}
+	// The hit printed last (the older; of two as old, the greater ID)
+	// loses the end of its row: its sort key still reads, the rest does
+	// not.
+	p.damageLastIssueRow(t, "substr(row, 1, length(row) - 3)")
+	p.printsNothing(t, dir, []string{"search", "labelled"}, []string{"search", "labelled", "--json"})
+}
+
+// twoLabelledIssues makes a project with two issues of 700 labels each,
+// each longer as JSON than one buffer of output.
+func twoLabelledIssues(t *testing.T) (*peer, string) {
 	p := newPeer(t)
-	dir, rid := p.project()
+	dir, _ := p.project()
 	args := []string{"issue", "new", "--title", "labelled"}
 	for i := range 700 {
 		args = append(args, "--label", fmt.Sprintf("%03d-%s", i, strings.Repeat("l", 90)))
@@ -226,17 +213,24 @@ func TestSearchDamagedRowPrintsNothing(t *testing.T) {
 	for range 2 {
 		p.run(dir, "grove", args...)
 	}
-	if out := p.run(dir, "grove", "search", "labelled"); strings.Count(out, "\n") != 1 { // builds the index
-		t.Fatalf("search before the damage:\n%s", out)
+	return p, dir
+}
+
+// damageLastIssueRow sets the index row of the issue listed last (the
+// oldest; of two as old, the greater ID) in p's one project to the SQL
+// expression row.
+func (p *peer) damageLastIssueRow(t *testing.T, row string) {
+	t.Helper()
+	dbs, _ := filepath.Glob(filepath.Join(p.work, ".grove", "cache", "*", "issues.db"))
+	if len(dbs) != 1 {
+		t.Fatalf("want one index, found %v", dbs)
 	}
-	db, err := sql.Open("sqlite", filepath.Join(p.work, ".grove", "cache", rid, "issues.db"))
+	db, err := sql.Open("sqlite", dbs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The hit printed last (the older; of two as old, the greater ID)
-	// loses the end of its row: its sort key still reads, the rest does
-	// not.
-	res, err := db.Exec(`UPDATE issues SET row = substr(row, 1, length(row) - 3) WHERE n = (SELECT n FROM issues WHERE type = 'grove.issue'
+	defer db.Close()
+	res, err := db.Exec(`UPDATE issues SET row = ` + row + ` WHERE n = (SELECT n FROM issues WHERE type = 'grove.issue'
 		ORDER BY CAST(substr(row, 1, instr(row, ':') - 1) AS INTEGER), id DESC LIMIT 1)`)
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +238,13 @@ func TestSearchDamagedRowPrintsNothing(t *testing.T) {
 	if n, _ := res.RowsAffected(); n != 1 {
 		t.Fatalf("damaged %d rows", n)
 	}
-	db.Close()
-	for _, args := range [][]string{{"search", "labelled"}, {"search", "labelled", "--json"}} {
+}
+
+// printsNothing runs each grove command in dir and wants it to fail
+// having printed nothing on its standard output.
+func (p *peer) printsNothing(t *testing.T, dir string, commands ...[]string) {
+	t.Helper()
+	for _, args := range commands {
 		c := exec.Command("grove", args...)
 		c.Dir, c.Env = dir, p.env
 		out, err := c.Output()
