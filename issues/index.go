@@ -176,6 +176,8 @@ type Index struct {
 	// listings counts the namespaces Refresh listed in full (tests tell
 	// by it that a moved namespace was diffed instead).
 	listings int
+	// scanShare is searchScanShare, unless a test sets another.
+	scanShare float64
 }
 
 // IndexOption changes how OpenIndex opens an index.
@@ -327,7 +329,7 @@ func openIndex(ctx context.Context, path string, s *Store, opts []IndexOption) (
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	ix := &Index{path: path, boot: boot, db: db, store: s, unlk: unlk}
+	ix := &Index{path: path, boot: boot, db: db, store: s, unlk: unlk, scanShare: searchScanShare}
 	for _, o := range opts {
 		o(ix)
 	}
@@ -1519,35 +1521,47 @@ func sortRows(all, docs []string) error {
 		return nil
 	}
 	slices.SortFunc(keys, cmp)
-	// Row j is to be all[keys[j].i]: each cycle of that permutation is
-	// followed once, and marked done.
-	for j := range keys {
-		if keys[j].i < 0 {
+	from := make([]int32, len(keys))
+	for j, k := range keys {
+		from[j] = int32(k.i)
+	}
+	if docs != nil {
+		permute(from, all, docs)
+	} else {
+		permute(from, all)
+	}
+	return nil
+}
+
+// permute reorders each of lists in place so that position j holds what
+// was at from[j] (the order a sort left in its keys), with no second copy
+// of the lists: each cycle of the permutation is followed once. It spends
+// from (every entry is -1 after).
+func permute(from []int32, lists ...[]string) {
+	held := make([]string, len(lists))
+	for j := range from {
+		if from[j] < 0 {
 			continue
 		}
-		row, doc := all[j], ""
-		if docs != nil {
-			doc = docs[j]
+		for l, list := range lists {
+			held[l] = list[j]
 		}
 		k := j
 		for {
-			from := keys[k].i
-			keys[k].i = -1
-			if from == j {
-				all[k] = row
-				if docs != nil {
-					docs[k] = doc
+			f := int(from[k])
+			from[k] = -1
+			if f == j {
+				for l, list := range lists {
+					list[k] = held[l]
 				}
 				break
 			}
-			all[k] = all[from]
-			if docs != nil {
-				docs[k] = docs[from]
+			for _, list := range lists {
+				list[k] = list[f]
 			}
-			k = from
+			k = f
 		}
 	}
-	return nil
 }
 
 // most bounds how many rows a query of the issues table returns, to size

@@ -244,7 +244,7 @@ func (ix *Index) searchScores(ctx context.Context, terms []string) (scores []flo
 // for SearchHits to read every row, one scan of the issues table, rather
 // than look up each hit's: the scan reads a row in less time than a
 // lookup, and needs no FTS5 query of its own.
-var searchScanShare = 0.75
+const searchScanShare = 0.75
 
 // Hits is what a search found, in Search's order, as the index keeps it:
 // one encoded row per object (see Listing), decoded as Each hands it out.
@@ -276,7 +276,7 @@ func (ix *Index) SearchHits(ctx context.Context, q string) (*Hits, error) {
 		return &Hits{}, nil
 	}
 	q, args := "SELECT i.n, i.type = ?, i.row FROM fts JOIN issues i ON i.n = fts.rowid WHERE fts MATCH ?", []any{PatchType, strings.Join(terms, " AND ")}
-	if float64(hits) >= searchScanShare*float64(len(scores)) {
+	if float64(hits) >= ix.scanShare*float64(len(scores)) {
 		q, args = "SELECT n, type = ?, row FROM issues", args[:1]
 	}
 	rows, err := ix.db.QueryContext(ctx, q, args...)
@@ -331,25 +331,12 @@ func (ix *Index) SearchHits(ctx context.Context, q string) (*Hits, error) {
 		_, idb, _ := rd.key(all[b.i])
 		return strings.Compare(ida, idb)
 	})
-	// Row j is to be all[keys[j].i], in place (no second array of rows):
-	// each cycle of that permutation is followed once, and marked done.
 	h := &Hits{rows: all, patch: make([]bool, len(keys))}
-	for j := range keys {
-		h.patch[j] = keys[j].patch
-		if keys[j].i < 0 {
-			continue
-		}
-		row, k := all[j], j
-		for {
-			from := int(keys[k].i)
-			keys[k].i = -1
-			if from == j {
-				all[k] = row
-				break
-			}
-			all[k], k = all[from], from
-		}
+	from := make([]int32, len(keys))
+	for j, k := range keys {
+		h.patch[j], from[j] = k.patch, k.i
 	}
+	permute(from, all)
 	return h, nil
 }
 

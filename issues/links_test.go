@@ -667,11 +667,10 @@ func TestSearchScanOrLookup(t *testing.T) {
 		}
 	}
 	ix := mustOpenIndex(t, s, h)
-	defer func(v float64) { searchScanShare = v }(searchScanShare)
 	for _, q := range []string{"alpha", "a", "alpha beta", "gamma delta", "and", "delta alpha and", "nothing"} {
 		var got [2][]Hit
 		for i, share := range []float64{2, 0} { // never scan, always scan
-			searchScanShare = share
+			ix.scanShare = share
 			hits, err := ix.Search(ctx, q)
 			if err != nil {
 				t.Fatal(err)
