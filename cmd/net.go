@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -444,47 +444,51 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 			return fmt.Errorf("%s already exists and is not empty: pass a directory", dir)
 		}
 	}
-	args := []string{"clone", "-o", "grove"}
-	if !o.IO.ErrTTY {
-		args = append(args, "--quiet")
-	}
-	borrow := borrowEnv(ctx, r)
-	if borrow != nil {
-		args = append(args, "--shared")
-	}
-	c := repo.GitCommand(ctx, "", append(args, rid.URL(), dir)...)
-	c.Env = append(c.Env, noSyncEnv+"=1")
-	c.Env = append(c.Env, borrow...)
+	// On a terminal git shows its progress; otherwise what it says is
+	// kept for the error.
 	var stderr strings.Builder
+	var errw io.Writer = &stderr
 	if o.IO.ErrTTY {
-		c.Stderr = o.IO.Err
-	} else {
-		c.Stderr = &stderr
+		errw = o.IO.Err
 	}
-	if err := c.Run(); err != nil {
-		return fmt.Errorf("git clone: %s", firstLine(stderr.String(), err))
+	err = repo.ErrNoLend
+	if canLend(ctx, r) {
+		err = r.CloneInto(ctx, dir, "grove", !o.IO.ErrTTY, errw)
+	}
+	if errors.Is(err, repo.ErrNoLend) {
+		// git clones through the helper, with a copy of its own.
+		if err = helperClone(ctx, rid, dir, o.IO.ErrTTY, errw); err != nil {
+			return fmt.Errorf("git clone: %s", firstLine(stderr.String(), err))
+		}
+	}
+	if err != nil {
+		return err
 	}
 	o.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
 	out.Dir = dir
 	return o.result(o.IO.Out, out, func() error { _, err := fmt.Fprintln(o.IO.Out, dir); return err })
 }
 
-// borrowEnv returns the environment under which `git clone --shared
-// grove://RID` clones r's storage itself, as a local clone: git reads
-// the storage's refs and borrows its objects (objects/info/alternates, as
-// the remote helper would arrange, repo.Repo.LendTo), with no helper, no
-// pack and no connectivity walk; the remote keeps the URL grove://RID.
-// It returns nil when the storage cannot lend (its lock stays busy), and
-// git clones through the helper.
-func borrowEnv(ctx context.Context, r *repo.Repo) []string {
+// canLend reports whether r's storage can lend its objects to a working
+// copy (repo.Repo.CloneInto): it marks them kept (repo.Repo.KeepObjects),
+// waiting at most helperLendWait for the storage's lock.
+func canLend(ctx context.Context, r *repo.Repo) bool {
 	ctx, cancel := context.WithTimeout(ctx, helperLendWait)
 	defer cancel()
-	path, err := filepath.Abs(r.Path)
-	if err != nil || r.KeepObjects(ctx) != nil {
-		return nil
+	return r.KeepObjects(ctx) == nil
+}
+
+// helperClone makes the working copy with `git clone grove://RID`
+// through the remote helper, which copies the objects.
+func helperClone(ctx context.Context, rid protocol.RID, dir string, tty bool, stderr io.Writer) error {
+	args := []string{"clone", "-o", "grove"}
+	if !tty {
+		args = append(args, "--quiet")
 	}
-	// In the environment rather than -c: a path may hold any byte.
-	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=url." + path + ".insteadOf", "GIT_CONFIG_VALUE_0=" + r.RID.URL()}
+	c := repo.GitCommand(ctx, "", append(args, rid.URL(), dir)...)
+	c.Env = append(c.Env, noSyncEnv+"=1")
+	c.Stderr = stderr
+	return c.Run()
 }
 
 func emptyDir(dir string) bool {
