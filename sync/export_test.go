@@ -2,10 +2,12 @@ package sync
 
 import (
 	"context"
+	"os/exec"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	gproto "example.com/grove/protocol"
+	"example.com/grove/repo"
 )
 
 // OnlyNamespace narrows a fetch to one namespace, for tests.
@@ -100,3 +102,17 @@ var RIDCID = ridCID
 
 // HeadsFirst is headsFirst, the running node's sync option.
 func HeadsFirst() FetchOption { return headsFirst() }
+
+// AdvertisedRefs is what p's upload-pack advertises to n for rid, as
+// `git ls-remote` prints it through n's proxy.
+func (n *Node) AdvertisedRefs(ctx context.Context, p peer.ID, rid gproto.RID) (string, error) {
+	s, url := n.proxy.open(p, rid, n.cfg.Limits.MaxPack, false)
+	defer n.proxy.close(s)
+	c := exec.CommandContext(ctx, "git", "-c", "protocol.version=2", "ls-remote", url)
+	c.Env = repo.GitEnv()
+	out, err := c.Output()
+	if perr := s.Err(); perr != nil {
+		return "", perr
+	}
+	return string(out), err
+}

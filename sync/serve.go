@@ -59,6 +59,12 @@ func (n *Node) serveGit(s network.Stream) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.Limits.FetchTimeout)
 	defer cancel()
 	args := []string{"-c", "uploadpack.allowFilter=true"}
+	// Peers fetch namespaces (refs/namespaces/*) and derive the canonical
+	// refs themselves, so the top-level refs and HEAD are not advertised:
+	// a clone lists and asks for each branch once, not twice. The last
+	// entry that matches a ref decides, so blocked namespaces come after.
+	args = append(args, "-c", "uploadpack.hideRefs=refs/", "-c", "uploadpack.hideRefs=HEAD",
+		"-c", "uploadpack.hideRefs=!refs/namespaces/")
 	for _, b := range pol.Blocked {
 		args = append(args, "-c", "uploadpack.hideRefs=refs/namespaces/"+b+"/")
 	}
