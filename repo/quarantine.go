@@ -3,6 +3,7 @@ package repo
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -209,6 +210,28 @@ func (r *Repo) removeStaleQuarantines(kind string) {
 	for _, d := range old {
 		os.RemoveAll(d)
 	}
+}
+
+// PackHolds reports whether the quarantine's pack name ("pack-<hash>",
+// as git named it in objects/pack) holds every object in oids (hex).
+func (q *Quarantine) PackHolds(name string, oids []string) bool {
+	if filepath.Base(name) != name || !strings.HasPrefix(name, "pack-") {
+		return false
+	}
+	x, err := gitstore.ReadPackIndex(filepath.Join(q.dir, "objects", "pack", name+".idx"))
+	if err != nil {
+		return false
+	}
+	var id [20]byte
+	for _, o := range oids {
+		if len(o) != 2*len(id) {
+			return false
+		}
+		if _, err := hex.Decode(id[:], []byte(o)); err != nil || !x.Has(id[:]) {
+			return false
+		}
+	}
+	return true
 }
 
 // SetRefs makes refs (full names) the quarantine's refs, in place of
