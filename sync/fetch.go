@@ -175,7 +175,7 @@ func (n *Node) fetch(ctx context.Context, p peer.ID, rid gproto.RID, only, repla
 	var stderr bytes.Buffer
 	tFetch := time.Now()
 	if fresh {
-		err = fetchFresh(ctx, q, url, env, &stderr)
+		err = fetchFresh(ctx, q, url, env, &stderr, s.NoShallow)
 	} else {
 		c := exec.CommandContext(ctx, "git", "fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head",
 			"--no-auto-gc", url, refspec)
@@ -709,8 +709,10 @@ func (n *Node) Unseed(rid gproto.RID) error {
 // history again to prove the refs connected (git clone's own shortcut;
 // git fetch always walks). The refs under refs/namespaces/ that arrived,
 // with git's ref name rules, are q's refs once what they reach is
-// proven there.
-func fetchFresh(ctx context.Context, q *repo.Quarantine, url string, env []string, stderr *bytes.Buffer) error {
+// proven there. noShallow, asked once fetch-pack is done, says whether the
+// peer's answer was seen to carry no shallow info (session.NoShallow);
+// nil where nothing watched it (a file:// URL).
+func fetchFresh(ctx context.Context, q *repo.Quarantine, url string, env []string, stderr *bytes.Buffer, noShallow func() bool) error {
 	// --lock-pack: git 2.39's fetch-pack reports connectivity only with
 	// it (and crashes without it); the .keep it leaves is removed below.
 	c := exec.CommandContext(ctx, "git", "fetch-pack", "--all", "--quiet", "--no-progress", "--lock-pack",
@@ -724,6 +726,7 @@ func fetchFresh(ctx context.Context, q *repo.Quarantine, url string, env []strin
 	}
 	refs := map[string]string{}
 	connected := false
+	var packs []string
 	for line := range strings.Lines(string(out)) {
 		line = strings.TrimSuffix(line, "\n")
 		switch {
@@ -733,6 +736,7 @@ func fetchFresh(ctx context.Context, q *repo.Quarantine, url string, env []strin
 			// Only a lock git made in q's own pack directory is removed.
 			if keep := filepath.Base(strings.TrimPrefix(line, "lock ")); strings.HasPrefix(keep, "pack-") && strings.HasSuffix(keep, ".keep") {
 				os.Remove(filepath.Join(q.Dir(), "objects", "pack", keep))
+				packs = append(packs, strings.TrimSuffix(keep, ".keep"))
 			}
 		default:
 			oid, name, ok := strings.Cut(line, " ")
@@ -747,14 +751,19 @@ func fetchFresh(ctx context.Context, q *repo.Quarantine, url string, env []strin
 	if len(tips) == 0 {
 		return q.SetRefs(refs)
 	}
-	stdin := strings.Join(tips, "\n") + "\n"
 	// index-pack --strict checked every object and every link (a tree's
 	// entries, a commit's tree and parents), except a commit's parents
-	// where the peer says its history is shallow: git then grafts them
-	// away for index-pack, which git fetch would refuse. So with the
-	// pack self-contained, walking the commits from the tips (no trees,
-	// no blobs: a fraction of git fetch's walk) proves the refs
-	// connected; without that word, the whole walk is done.
+	// where the peer's answer carries shallow info: git then grafts them
+	// away for index-pack, which git fetch would refuse. So with the pack
+	// self-contained, no shallow info seen and every tip in the pack (git
+	// clone's check_connected), the refs are connected; with shallow info
+	// possible, walking the commits from the tips (no trees, no blobs: a
+	// fraction of git fetch's walk) proves it; without "connectivity-ok",
+	// the whole walk is done.
+	if connected && len(packs) == 1 && noShallow != nil && noShallow() && q.PackHolds(packs[0], tips) {
+		return q.SetRefs(refs)
+	}
+	stdin := strings.Join(tips, "\n") + "\n"
 	args := []string{"rev-list", "--quiet", "--stdin"}
 	if !connected {
 		args = []string{"rev-list", "--objects", "--quiet", "--stdin", "--not", "--all"}

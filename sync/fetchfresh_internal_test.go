@@ -75,7 +75,7 @@ func TestFetchFreshTakesNamespaces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stderr bytes.Buffer
-	if err := fetchFresh(ctx, q, "file://"+src, repo.GitEnv(), &stderr); err != nil {
+	if err := fetchFresh(ctx, q, "file://"+src, repo.GitEnv(), &stderr, nil); err != nil {
 		t.Fatalf("fetchFresh: %v\n%s", err, stderr.String())
 	}
 	refs, err := q.Refs(ctx)
@@ -104,11 +104,38 @@ func TestFetchFreshRefusesIncompleteHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stderr bytes.Buffer
-	if err := fetchFresh(ctx, q, "file://"+shallow, repo.GitEnv(), &stderr); err == nil {
+	if err := fetchFresh(ctx, q, "file://"+shallow, repo.GitEnv(), &stderr, nil); err == nil {
 		t.Fatalf("fetchFresh took a history with a missing parent\n%s", stderr.String())
 	}
 	if refs, _ := q.Refs(ctx); len(refs) != 0 {
 		t.Fatalf("refs = %v after a refused fetch", refs)
+	}
+}
+
+// TestFetchFreshWalksUnlessNoShallow fetches a shallow copy's history,
+// whose oldest commit's parent is missing and which fetch-pack calls
+// connected: it is refused unless the caller says the answer carried no
+// shallow info (as the proxy does only when it saw none), and then the
+// commit walk that would refuse it is not run.
+func TestFetchFreshWalksUnlessNoShallow(t *testing.T) {
+	src, _ := history(t)
+	shallow := t.TempDir()
+	gitIn(t, shallow, "clone", "-q", "--bare", "--depth=1", "file://"+src, ".")
+	head := gitIn(t, shallow, "rev-parse", "HEAD")
+	gitIn(t, shallow, "update-ref", "refs/namespaces/z6Mk/refs/heads/main", head)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, noShallow := range []bool{false, true} {
+		q := freshQuarantine(t)
+		var stderr bytes.Buffer
+		err := fetchFresh(ctx, q, "file://"+shallow, repo.GitEnv(), &stderr, func() bool { return noShallow })
+		refs, _ := q.Refs(ctx)
+		switch {
+		case !noShallow && (err == nil || len(refs) != 0):
+			t.Fatalf("shallow info possible: err %v, refs %v; want refused, no refs\n%s", err, refs, stderr.String())
+		case noShallow && (err != nil || refs["refs/namespaces/z6Mk/refs/heads/main"] != head):
+			t.Fatalf("no shallow info: err %v, refs %v; want the walk skipped and the ref taken\n%s", err, refs, stderr.String())
+		}
 	}
 }
 

@@ -52,6 +52,10 @@ type session struct {
 	mu    sync.Mutex
 	err   error
 	route *route
+	// conns counts the connections git opened for the session; whole,
+	// those whose answer was seen to reach its pack with no shallow info
+	// (shallowScan).
+	conns, whole int
 }
 
 func (s *session) fail(err error) {
@@ -72,6 +76,27 @@ func (s *session) setRoute(r *route) {
 	s.mu.Lock()
 	s.route = r
 	s.mu.Unlock()
+}
+
+func (s *session) opened() {
+	s.mu.Lock()
+	s.conns++
+	s.mu.Unlock()
+}
+
+func (s *session) sawWhole() {
+	s.mu.Lock()
+	s.whole++
+	s.mu.Unlock()
+}
+
+// NoShallow reports whether git opened a connection for the session and
+// every one it opened reached its pack with no shallow info: only then
+// does fetch-pack's "connectivity-ok" hold for the whole history.
+func (s *session) NoShallow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns > 0 && s.whole == s.conns
 }
 
 // Route is how the session's stream reached the peer; nil before it opened.
@@ -176,6 +201,7 @@ func (p *gitProxy) handle(conn net.Conn) {
 		writePktError(c, "unknown session")
 		return
 	}
+	s.opened()
 	proto := ""
 	for _, f := range fields[1:] {
 		if strings.HasPrefix(f, "version=") {
@@ -269,15 +295,24 @@ func (r *stallReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// limitWriter counts what a peer sends and refuses past the session limit.
+// limitWriter counts what a peer sends and refuses past the session
+// limit; until the pack begins, it scans it for shallow info.
 type limitWriter struct {
-	w io.Writer
-	s *session
+	w    io.Writer
+	s    *session
+	scan shallowScan
 }
 
 func (l *limitWriter) Write(b []byte) (int, error) {
 	if l.s.bytes.Add(int64(len(b))) > l.s.limit {
 		return 0, errOversized
+	}
+	if !l.scan.done {
+		// Told before git reads the pack, so before fetch-pack exits.
+		l.scan.feed(b)
+		if l.scan.whole {
+			l.s.sawWhole()
+		}
 	}
 	return l.w.Write(b)
 }
