@@ -112,6 +112,47 @@ func ValidOID(s string) bool {
 // (git check-ref-format) plus Grove's: it starts with "refs/" and never
 // reaches into another namespace.
 func CheckRefName(name string) error {
+	if validRefName(name) {
+		return nil
+	}
+	return refNameError(name)
+}
+
+// validRefName reports whether CheckRefName accepts name, in one pass
+// over it: a fetch checks every ref of every namespace that arrives.
+func validRefName(name string) bool {
+	if len(name) > MaxRefName || !strings.HasPrefix(name, "refs/") || strings.HasPrefix(name, "refs/namespaces/") {
+		return false
+	}
+	var prev byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch c {
+		case ' ', '~', '^', ':', '?', '*', '[', '\\', 0x7f:
+			return false
+		case '.':
+			if prev == '.' || prev == '/' {
+				return false
+			}
+		case '{':
+			if prev == '@' {
+				return false
+			}
+		case '/':
+			if prev == '/' || strings.HasSuffix(name[:i], ".lock") {
+				return false
+			}
+		}
+		if c < 0x20 {
+			return false
+		}
+		prev = c
+	}
+	return prev != '/' && prev != '.' && !strings.HasSuffix(name, ".lock")
+}
+
+// refNameError says why CheckRefName refuses name, nil if it does not.
+func refNameError(name string) error {
 	switch {
 	case len(name) > MaxRefName:
 		return fmt.Errorf("ref name longer than %d bytes", MaxRefName)
