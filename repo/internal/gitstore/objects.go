@@ -54,6 +54,10 @@ type Store struct {
 	packedOnce  sync.Once
 	packed      *packs
 	packReaders sync.Pool
+	// packedFirst makes ReadObject look in the packs before the loose
+	// objects, as an Overlay does: looking for a loose object first cost
+	// a failed open per object read from a fetch's pack.
+	packedFirst bool
 }
 
 // Open returns the object store of the bare repository at dir.
@@ -66,7 +70,8 @@ func Open(dir string) *Store {
 
 // Overlay returns the store of the repository at dir, which borrows s's
 // objects through alternates (a quarantine): objects that are in neither
-// dir's loose objects nor its packs are looked up in s first, through s's
+// dir's packs nor its loose objects (looked for in that order: what a
+// fetch brings arrives as packs) are looked up in s first, through s's
 // own go-git store (pack indexes loaded once), then in dir. Left to
 // go-git's alternates, every object the quarantine lacks made it open the
 // storage anew and re-read every pack index: reading one signed ref tree
@@ -74,7 +79,7 @@ func Open(dir string) *Store {
 // packs.
 func (s *Store) Overlay(dir string) *Store {
 	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRUDefault(), filesystem.Options{})
-	return &Store{dir: dir, fallback: &chainStorage{Storage: st, base: s.fallback}}
+	return &Store{dir: dir, fallback: &chainStorage{Storage: st, base: s.fallback}, packedFirst: true}
 }
 
 // chainStorage reads objects from base, then from its own Storage.
@@ -222,10 +227,17 @@ func (s *Store) ReadObject(oid string, limit int64) (string, []byte, error) {
 	if !protocol.ValidOID(oid) {
 		return "", nil, fmt.Errorf("object %q: %w", oid, ErrNotFound)
 	}
-	if kind, data, ok, err := s.readLoose(oid, limit); ok || err != nil {
-		return kind, data, err
+	if !s.packedFirst {
+		if kind, data, ok, err := s.readLoose(oid, limit); ok || err != nil {
+			return kind, data, err
+		}
 	}
 	kind, data, err := s.readPacked(oid, limit)
+	if s.packedFirst && errors.Is(err, errNotPacked) {
+		if kind, data, ok, err := s.readLoose(oid, limit); ok || err != nil {
+			return kind, data, err
+		}
+	}
 	switch {
 	case err == nil || errors.Is(err, ErrTooLarge):
 		return kind, data, err

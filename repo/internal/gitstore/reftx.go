@@ -73,15 +73,20 @@ func (s *Store) hasObject(rd **ObjectReader, oid string) bool {
 func (s *Store) WritePackedRefs(updates []RefUpdate) error {
 	sorted := slices.Clone(updates)
 	slices.SortFunc(sorted, func(a, b RefUpdate) int { return strings.Compare(a.Name, b.Name) })
-	var b bytes.Buffer
-	b.WriteString("# pack-refs with: sorted \n")
+	const hdr = "# pack-refs with: sorted \n"
+	n := len(hdr)
+	for _, u := range sorted {
+		n += len(u.New) + len(u.Name) + 2
+	}
+	b := make([]byte, 0, n)
+	b = append(b, hdr...)
 	for i, u := range sorted {
 		if u.Old != "" || u.New == "" || (i > 0 && sorted[i-1].Name == u.Name) {
 			return fmt.Errorf("write packed refs: %s is not a new ref", u.Name)
 		}
-		fmt.Fprintf(&b, "%s %s\n", u.New, u.Name)
+		b = append(append(append(append(b, u.New...), ' '), u.Name...), '\n')
 	}
-	return writeTempRename(s.dir, filepath.Join(s.dir, "packed-refs"), b.Bytes(), 0o644)
+	return writeTempRename(s.dir, filepath.Join(s.dir, "packed-refs"), b, 0o644)
 }
 
 // LockedError says a ref's lock file exists: another writer holds it, or
