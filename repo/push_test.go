@@ -95,7 +95,7 @@ func TestPush(t *testing.T) {
 	}
 	dir = p.Dir()
 	// The quarantine shows the namespace's branches and tags, nothing else.
-	if b, err := os.ReadFile(filepath.Join(dir, "packed-refs")); err != nil || string(b) != w1+" refs/heads/main\n" {
+	if b, err := os.ReadFile(filepath.Join(dir, "packed-refs")); err != nil || string(b) != "# pack-refs with: sorted \n"+w1+" refs/heads/main\n" {
 		t.Errorf("packed-refs = %q, %v; want main at %s", b, err, w1)
 	}
 	// The project stays locked while the push is open.

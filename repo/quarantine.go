@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,9 @@ import (
 type Quarantine struct {
 	r   *Repo
 	dir string
+	// set are the refs SetRefs wrote, which Refs returns without reading
+	// packed-refs again; nil until then.
+	set map[string]string
 }
 
 // NewQuarantine makes a quarantine under the storage whose own refs are
@@ -49,10 +54,6 @@ func (q *Quarantine) init(refs map[string]string, head string, config map[string
 	if err != nil {
 		return err
 	}
-	var packed strings.Builder
-	for _, name := range sortedKeys(refs) {
-		fmt.Fprintf(&packed, "%s %s\n", refs[name], name)
-	}
 	var cfg strings.Builder
 	cfg.WriteString("[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gc]\n\tauto = 0\n")
 	for _, k := range sortedKeys(config) {
@@ -70,7 +71,7 @@ func (q *Quarantine) init(refs map[string]string, head string, config map[string
 		{"HEAD", "ref: refs/heads/" + head + "\n", 0o644},
 		{"config", cfg.String(), 0o644},
 		{"objects/info/alternates", objects + "\n", 0o644},
-		{"packed-refs", packed.String(), 0o644},
+		{"packed-refs", string(packedRefs(refs)), 0o644},
 	}
 	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags", "hooks"} {
 		if err := os.MkdirAll(filepath.Join(q.dir, d), 0o700); err != nil {
@@ -88,8 +89,12 @@ func (q *Quarantine) init(refs map[string]string, head string, config map[string
 // Dir is the quarantine repository's path.
 func (q *Quarantine) Dir() string { return q.dir }
 
-// Refs returns the quarantine's refs by full name.
+// Refs returns the quarantine's refs by full name: those SetRefs set,
+// or else as git left them.
 func (q *Quarantine) Refs(ctx context.Context) (map[string]string, error) {
+	if q.set != nil {
+		return maps.Clone(q.set), nil
+	}
 	return gitstore.NewRefs(q.dir).List("refs/")
 }
 
@@ -236,19 +241,39 @@ func (q *Quarantine) PackHolds(name string, oids []string) bool {
 
 // SetRefs makes refs (full names) the quarantine's refs, in place of
 // those it had: for a fetch that wrote no refs of its own (git
-// fetch-pack). The names must be valid; refs only moves with the
-// quarantine's objects once Accept has verified them.
+// fetch-pack). The names must be valid and the oids full ones; refs only
+// moves with the quarantine's objects once Accept has verified them.
+// Nothing writes the quarantine's refs after it, so Refs returns what it
+// set rather than reading the file back.
 func (q *Quarantine) SetRefs(refs map[string]string) error {
-	var packed strings.Builder
-	for _, name := range sortedKeys(refs) {
-		fmt.Fprintf(&packed, "%s %s\n", refs[name], name)
-	}
 	tmp := filepath.Join(q.dir, "packed-refs.new")
-	if err := os.WriteFile(tmp, []byte(packed.String()), 0o644); err != nil {
+	if err := os.WriteFile(tmp, packedRefs(refs), 0o644); err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(q.dir, "packed-refs")); err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
+	q.set = maps.Clone(refs)
 	return nil
+}
+
+// packedRefs returns refs (full name → oid) as a packed-refs file, sorted
+// and saying so in its header, so that no reader sorts it again; no refs
+// are an empty file.
+func packedRefs(refs map[string]string) []byte {
+	if len(refs) == 0 {
+		return nil
+	}
+	const hdr = "# pack-refs with: sorted \n"
+	names := slices.Sorted(maps.Keys(refs))
+	n := len(hdr)
+	for _, name := range names {
+		n += len(refs[name]) + len(name) + 2
+	}
+	b := make([]byte, 0, n)
+	b = append(b, hdr...)
+	for _, name := range names {
+		b = append(append(append(append(b, refs[name]...), ' '), name...), '\n')
+	}
+	return b
 }
