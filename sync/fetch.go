@@ -673,7 +673,11 @@ func (n *Node) Clone(ctx context.Context, rid gproto.RID, from []string, opts ..
 }
 
 // Seed hosts rid: it is remembered, its topic joined and, for a public
-// project, the node provides it on the DHT.
+// project, the node provides it on the DHT. A node started for one
+// command (Config.OneCommand) only remembers it, for the node that starts
+// next: it stops once the command is done, and joining and providing cost
+// a clone some milliseconds for a topic it would leave at once and a
+// provider record of addresses that close with it.
 func (n *Node) Seed(ctx context.Context, rid gproto.RID) error {
 	pol, err := LoadPolicy(n.cfg.Home)
 	if err != nil {
@@ -683,6 +687,9 @@ func (n *Node) Seed(ctx context.Context, rid gproto.RID) error {
 		if err := pol.Save(n.cfg.Home); err != nil {
 			return err
 		}
+	}
+	if n.cfg.OneCommand {
+		return nil
 	}
 	return n.join(rid)
 }

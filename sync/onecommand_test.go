@@ -50,3 +50,29 @@ func TestOneCommandTakesOnlyWhatItIsAsked(t *testing.T) {
 		t.Fatalf("b has sigrefs %s, a %s", got, want)
 	}
 }
+
+// TestOneCommandCloneSeedsForLater: a node started for one command that
+// clones a project remembers to seed it, for the node that starts next,
+// but joins no topic and provides nothing, as it stops at once; a node
+// that stays joins at once.
+func TestOneCommandCloneSeedsForLater(t *testing.T) {
+	a := startNode(t)
+	rid := a.project("seed for later")
+	ctx := t.Context()
+	if err := a.Seed(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	for _, one := range []bool{true, false} {
+		b := startNode(t, func(c *p2psync.Config) { c.NoReconnect, c.OneCommand = one, one })
+		if _, err := b.Clone(ctx, rid, a.Addrs()[:1]); err != nil {
+			t.Fatal(err)
+		}
+		pol, err := p2psync.LoadPolicy(b.home)
+		if err != nil || !pol.Seeding(rid) {
+			t.Errorf("one command %v: policy seeds %v, %v; want %s", one, pol.Seeds, err, rid)
+		}
+		if b.Joined(rid) == one {
+			t.Errorf("one command %v: joined the topic %v", one, b.Joined(rid))
+		}
+	}
+}
