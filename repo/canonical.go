@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -53,7 +52,17 @@ func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns m
 		seeds[i] = d.String()
 	}
 	people := r.peopleOf(ctx, personTips(ns), seeds)
-	tips := make(map[string]map[string][]string) // ref name → voter → its tips
+	// ref name → each voter's tips, a few voters a name: a slice
+	// searched, not a map per name (a project has thousands of names).
+	type ballot struct {
+		voter string
+		tips  []string
+	}
+	hint := 0 // the names of the largest namespace, grown once
+	for _, refs := range ns {
+		hint = max(hint, len(refs))
+	}
+	tips := make(map[string][]ballot, hint)
 	for i, d := range seeds {
 		// The identity's own grouping (protocol.Identity.Persons) joins
 		// its keys into one voter even where no person document says so.
@@ -63,20 +72,25 @@ func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns m
 				if !isCanonicalName(name) {
 					continue
 				}
-				if tips[name] == nil {
-					tips[name] = map[string][]string{}
+				bs := tips[name]
+				j := slices.IndexFunc(bs, func(b ballot) bool { return b.voter == voter })
+				if j < 0 {
+					bs = append(bs, ballot{voter: voter})
+					j = len(bs) - 1
 				}
-				if !slices.Contains(tips[name][voter], oid) {
-					tips[name][voter] = append(tips[name][voter], oid)
+				if !slices.Contains(bs[j].tips, oid) {
+					bs[j].tips = append(bs[j].tips, oid)
 				}
+				tips[name] = bs
 			}
 		}
 	}
 	out := make(map[string]string, len(tips))
-	for name, ts := range tips {
-		voters := make([][]string, 0, len(ts))
-		for _, v := range slices.Sorted(maps.Keys(ts)) {
-			voters = append(voters, ts[v])
+	for name, bs := range tips {
+		slices.SortFunc(bs, func(a, b ballot) int { return strings.Compare(a.voter, b.voter) })
+		voters := make([][]string, len(bs))
+		for i, b := range bs {
+			voters[i] = b.tips
 		}
 		oid, ok, err := r.pick(ctx, name, voters, doc.Threshold, cur[name])
 		if err != nil {
@@ -93,6 +107,9 @@ func (r *Repo) DeriveCanonical(ctx context.Context, doc *protocol.Identity, ns m
 // or a person) has: a voter counts once for a candidate however many of
 // its tips hold it.
 func (r *Repo) pick(ctx context.Context, name string, voters [][]string, threshold int, cur string) (string, bool, error) {
+	if len(voters) == 1 && len(voters[0]) == 1 {
+		return voters[0][0], threshold <= 1, nil // what the count below comes to, without its map
+	}
 	exact := make(map[string]int)
 	for _, ts := range voters {
 		for _, t := range ts {
