@@ -243,6 +243,6 @@ func canonicalUpdates(cur, want map[string]string) []RefUpdate {
 			ups = append(ups, RefUpdate{Name: name, Old: oid})
 		}
 	}
-	sort.Slice(ups, func(i, j int) bool { return ups[i].Name < ups[j].Name })
+	slices.SortFunc(ups, func(a, b RefUpdate) int { return strings.Compare(a.Name, b.Name) })
 	return ups
 }

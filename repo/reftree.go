@@ -2,7 +2,7 @@ package repo
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"example.com/grove/protocol"
@@ -42,7 +42,7 @@ func (r *Repo) readRefTree(oid string) (protocol.RefList, error) {
 	if err := r.walkRefTree(oid, "", 0, &refs); err != nil {
 		return nil, fmt.Errorf("ref tree %.7s: %w", oid, err)
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
+	slices.SortFunc(refs, func(a, b protocol.Ref) int { return strings.Compare(a.Name, b.Name) })
 	for i := 1; i < len(refs); i++ {
 		if strings.HasPrefix(refs[i].Name, refs[i-1].Name+"/") {
 			return nil, fmt.Errorf("ref tree %.7s: %s and %s cannot both exist", oid, refs[i-1].Name, refs[i].Name)
