@@ -413,6 +413,14 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 		return err
 	}
 	out := cloneJSON{RID: rid.String(), Remote: "grove", URL: rid.URL()}
+	// wc is the working copy under way; what returns before CloneInto has
+	// it undone.
+	var wc *repo.WorkingCopy
+	defer func() {
+		if wc != nil {
+			wc.Discard()
+		}
+	}()
 	switch {
 	case err == nil:
 		o.info("%s is in local storage already", rid)
@@ -420,6 +428,10 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 			return err
 		}
 	case errors.Is(err, repo.ErrNotFound):
+		if dir != "" {
+			// git init of the working copy overlaps the fetch.
+			wc = repo.NewWorkingCopy(ctx, dir)
+		}
 		res, err := fetchProject(ctx, &o.deps, h, rid, o.From)
 		if err != nil {
 			return err
@@ -451,10 +463,16 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	if o.IO.ErrTTY {
 		errw = o.IO.Err
 	}
+	if wc == nil {
+		wc = repo.NewWorkingCopy(ctx, dir)
+	}
 	err = repo.ErrNoLend
 	if canLend(ctx, r) {
-		err = r.CloneInto(ctx, dir, "grove", !o.IO.ErrTTY, errw)
+		err = r.CloneInto(ctx, wc, "grove", !o.IO.ErrTTY, errw)
+	} else {
+		wc.Discard()
 	}
+	wc = nil // CloneInto discards it on failure
 	if errors.Is(err, repo.ErrNoLend) {
 		// git clones through the helper, with a copy of its own.
 		if err = helperClone(ctx, rid, dir, o.IO.ErrTTY, errw); err != nil {

@@ -19,34 +19,70 @@ import (
 // through the remote helper instead, with a copy of its own.
 var ErrNoLend = errors.New("storage cannot lend its objects now")
 
-// CloneInto makes dir a working copy of the project, as `git clone
+// A WorkingCopy is a working copy being made: `git init` of its directory
+// runs from NewWorkingCopy on, so that git's start and its template copy
+// overlap the fetch of the project, and CloneInto fills it once the
+// project is stored.
+type WorkingCopy struct {
+	dir     string
+	existed bool // dir was there (empty) before
+	done    chan struct{}
+	err     error
+}
+
+// initialBranch is the branch git init starts a working copy on, before
+// CloneInto knows the project's default branch.
+const initialBranch = "main"
+
+// NewWorkingCopy starts `git init` of dir, which must be empty or absent.
+// The caller calls CloneInto or, if the clone goes no further, Discard.
+func NewWorkingCopy(ctx context.Context, dir string) *WorkingCopy {
+	_, err := os.Stat(dir)
+	w := &WorkingCopy{dir: dir, existed: !errors.Is(err, fs.ErrNotExist), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		_, w.err = runGit(ctx, "", nil, "init", "-q", "--initial-branch="+initialBranch, dir)
+	}()
+	return w
+}
+
+// Discard waits for git init and leaves the directory as it was found:
+// removed if NewWorkingCopy made it, emptied if it was an empty directory.
+func (w *WorkingCopy) Discard() {
+	<-w.done
+	if !w.existed {
+		os.RemoveAll(w.dir)
+		return
+	}
+	ents, _ := os.ReadDir(w.dir)
+	for _, e := range ents {
+		os.RemoveAll(filepath.Join(w.dir, e.Name()))
+	}
+}
+
+// CloneInto makes w a working copy of the project, as `git clone
 // --shared` of the storage under the URL grove://RID would, with the
-// remote named remote: it borrows the storage's objects (LendTo), its
+// remote named remote: it borrows the storage's objects (as LendTo), its
 // remote-tracking branches and tags are the storage's canonical ones,
 // and its default branch, tracking the remote's, is checked out.
 //
 // git clone would start git upload-pack to list the storage's refs (a
 // second git and a shell), which costs more than the rest of the clone
 // when a project has thousands of branches: those refs are read here,
-// and git does only what it does best, `git init` and the checkout.
+// and git does only what it does best, `git init` and the checkout. The
+// files written here are new, in a repository no one else uses yet: they
+// are not synced one by one as a storage's are.
 // What the checkout prints goes to stderr; quiet makes it print nothing
-// on success.
-//
-// On failure dir is left as it was found: removed if CloneInto made it,
-// emptied if it was an empty directory.
-func (r *Repo) CloneInto(ctx context.Context, dir, remote string, quiet bool, stderr io.Writer) (err error) {
+// on success. On failure w is discarded.
+func (r *Repo) CloneInto(ctx context.Context, w *WorkingCopy, remote string, quiet bool, stderr io.Writer) (err error) {
+	defer func() {
+		if err != nil {
+			w.Discard()
+		}
+	}()
 	if protocol.CheckRefName("refs/remotes/"+remote) != nil || strings.ContainsAny(remote, "/\"\\") {
 		return fmt.Errorf("%q is not a remote name", remote)
 	}
-	existed := true
-	if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
-		existed = false
-	}
-	defer func() {
-		if err != nil {
-			removeJunk(dir, existed)
-		}
-	}()
 	branch, err := r.headBranch()
 	if err != nil {
 		return err
@@ -55,17 +91,24 @@ func (r *Repo) CloneInto(ctx context.Context, dir, remote string, quiet bool, st
 	if err != nil {
 		return err
 	}
-	init := []string{"init", "-q"}
-	if branch != "" {
-		init = append(init, "--initial-branch="+branch)
+	if err := r.KeepObjects(ctx); err != nil {
+		return errors.Join(ErrNoLend, err)
 	}
-	if _, err := runGit(ctx, "", nil, append(init, dir)...); err != nil {
+	objects, err := r.ObjectsDir()
+	if err != nil {
 		return err
 	}
-	gitDir := filepath.Join(dir, ".git")
-	lent, err := r.LendTo(ctx, gitDir)
-	if err != nil || !lent {
-		return errors.Join(ErrNoLend, err)
+	if <-w.done; w.err != nil {
+		return w.err
+	}
+	gitDir := filepath.Join(w.dir, ".git")
+	if branch != "" && branch != initialBranch {
+		if err := writeNew(filepath.Join(gitDir, "HEAD"), "ref: refs/heads/"+branch+"\n"); err != nil {
+			return err
+		}
+	}
+	if err := writeNew(filepath.Join(gitDir, "objects", "info", "alternates"), objects+"\n"); err != nil {
+		return err
 	}
 	if err := appendRemote(gitDir, remote, r.RID.URL()); err != nil {
 		return err
@@ -86,7 +129,7 @@ func (r *Repo) CloneInto(ctx context.Context, dir, remote string, quiet bool, st
 		fmt.Fprintln(stderr, msg)
 		return nil
 	}
-	if err := writeSymref(filepath.Join(gitDir, "refs", "remotes", remote, "HEAD"), "ref: "+tracking+"\n"); err != nil {
+	if err := writeNew(filepath.Join(gitDir, "refs", "remotes", remote, "HEAD"), "ref: "+tracking+"\n"); err != nil {
 		return err
 	}
 	// -f: without it, git 2.39's checkout from an unborn branch reports
@@ -96,7 +139,7 @@ func (r *Repo) CloneInto(ctx context.Context, dir, remote string, quiet bool, st
 	if quiet {
 		args = append(args, "--quiet")
 	}
-	c := GitCommand(ctx, dir, args...)
+	c := GitCommand(ctx, w.dir, args...)
 	// The reflog says where the working copy came from, as git clone's.
 	c.Env = append(c.Env, "GIT_REFLOG_ACTION=clone: from "+r.RID.URL())
 	var errb strings.Builder
@@ -106,6 +149,18 @@ func (r *Repo) CloneInto(ctx context.Context, dir, remote string, quiet bool, st
 			return ctx.Err()
 		}
 		return fmt.Errorf("git checkout: %s", lastLine(errb.String(), err))
+	}
+	return nil
+}
+
+// writeNew writes a file of a working copy being made (no sync, no
+// temporary name: nothing reads it yet).
+func writeNew(path, data string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("working copy: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		return fmt.Errorf("working copy: %w", err)
 	}
 	return nil
 }
@@ -163,20 +218,7 @@ func writeTrackingRefs(gitDir, remote string, canon map[string]string) error {
 	for _, r := range refs {
 		b.WriteString(r.oid + " " + r.name + "\n")
 	}
-	return WriteFileAtomic(filepath.Join(gitDir, "packed-refs"), []byte(b.String()), 0o644)
-}
-
-// removeJunk undoes a failed CloneInto: dir goes if it was made, else
-// what was made in it.
-func removeJunk(dir string, existed bool) {
-	if !existed {
-		os.RemoveAll(dir)
-		return
-	}
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		os.RemoveAll(filepath.Join(dir, e.Name()))
-	}
+	return writeNew(filepath.Join(gitDir, "packed-refs"), b.String())
 }
 
 // lastLine is the last non-empty line of git's stderr, or err.

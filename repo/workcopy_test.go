@@ -55,7 +55,7 @@ func TestCloneIntoMatchesGitClone(t *testing.T) {
 	}
 	gitIn(t, root, nil, "-c", "url."+storage+".insteadOf="+r.RID.URL(), "clone", "-q", "--shared", "-o", "grove", r.RID.URL(), viaGit)
 	var stderr bytes.Buffer
-	if err := r.CloneInto(ctx, viaGrove, "grove", true, &stderr); err != nil {
+	if err := r.CloneInto(ctx, repo.NewWorkingCopy(ctx, viaGrove), "grove", true, &stderr); err != nil {
 		t.Fatalf("CloneInto: %v\n%s", err, stderr.String())
 	}
 	if stderr.Len() != 0 {
@@ -101,7 +101,7 @@ func TestCloneIntoEmptyProject(t *testing.T) {
 	_, r := newProject(t, "empty", testKey(t, 1))
 	dir := filepath.Join(t.TempDir(), "w")
 	var stderr bytes.Buffer
-	if err := r.CloneInto(ctx, dir, "grove", true, &stderr); err != nil {
+	if err := r.CloneInto(ctx, repo.NewWorkingCopy(ctx, dir), "grove", true, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stderr.String(), "cloned an empty repository") {
@@ -129,7 +129,7 @@ func TestCloneIntoFailureLeavesNothing(t *testing.T) {
 	}
 	made := filepath.Join(t.TempDir(), "new")
 	var stderr bytes.Buffer
-	err := r.CloneInto(ctx, made, "grove", true, &stderr)
+	err := r.CloneInto(ctx, repo.NewWorkingCopy(ctx, made), "grove", true, &stderr)
 	if err == nil {
 		t.Fatal("CloneInto succeeded with a blob missing")
 	}
@@ -140,13 +140,13 @@ func TestCloneIntoFailureLeavesNothing(t *testing.T) {
 		t.Errorf("the directory CloneInto made is still there: %v", err)
 	}
 	empty := t.TempDir()
-	if err := r.CloneInto(ctx, empty, "grove", true, &stderr); err == nil {
+	if err := r.CloneInto(ctx, repo.NewWorkingCopy(ctx, empty), "grove", true, &stderr); err == nil {
 		t.Fatal("CloneInto succeeded with a blob missing")
 	}
 	if ents, err := os.ReadDir(empty); err != nil || len(ents) != 0 {
 		t.Errorf("the empty directory now holds %v (%v)", ents, err)
 	}
-	if err := r.CloneInto(ctx, empty, "a\"b", true, &stderr); err == nil || !strings.Contains(err.Error(), "not a remote name") {
+	if err := r.CloneInto(ctx, repo.NewWorkingCopy(ctx, empty), "a\"b", true, &stderr); err == nil || !strings.Contains(err.Error(), "not a remote name") {
 		t.Errorf("a remote name with a quote: %v", err)
 	}
 }
