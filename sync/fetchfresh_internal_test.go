@@ -95,11 +95,7 @@ func TestFetchFreshTakesNamespaces(t *testing.T) {
 // what its refs reach (here a shallow copy, whose oldest commit's parent
 // is missing) gives the quarantine no refs.
 func TestFetchFreshRefusesIncompleteHistory(t *testing.T) {
-	src, _ := history(t)
-	shallow := t.TempDir()
-	gitIn(t, shallow, "clone", "-q", "--bare", "--depth=1", "file://"+src, ".")
-	head := gitIn(t, shallow, "rev-parse", "HEAD")
-	gitIn(t, shallow, "update-ref", "refs/namespaces/z6Mk/refs/heads/main", head)
+	shallow := shallowCopy(t)
 	q := freshQuarantine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -112,17 +108,26 @@ func TestFetchFreshRefusesIncompleteHistory(t *testing.T) {
 	}
 }
 
+// shallowCopy is a --depth=1 bare copy of history's repository, its head
+// under a namespace: its oldest commit's parent is missing.
+func shallowCopy(t *testing.T) string {
+	t.Helper()
+	src, _ := history(t)
+	shallow := t.TempDir()
+	gitIn(t, shallow, "clone", "-q", "--bare", "--depth=1", "file://"+src, ".")
+	head := gitIn(t, shallow, "rev-parse", "HEAD")
+	gitIn(t, shallow, "update-ref", "refs/namespaces/z6Mk/refs/heads/main", head)
+	return shallow
+}
+
 // TestFetchFreshWalksUnlessNoShallow fetches a shallow copy's history,
 // whose oldest commit's parent is missing and which fetch-pack calls
 // connected: it is refused unless the caller says the answer carried no
 // shallow info (as the proxy does only when it saw none), and then the
 // commit walk that would refuse it is not run.
 func TestFetchFreshWalksUnlessNoShallow(t *testing.T) {
-	src, _ := history(t)
-	shallow := t.TempDir()
-	gitIn(t, shallow, "clone", "-q", "--bare", "--depth=1", "file://"+src, ".")
+	shallow := shallowCopy(t)
 	head := gitIn(t, shallow, "rev-parse", "HEAD")
-	gitIn(t, shallow, "update-ref", "refs/namespaces/z6Mk/refs/heads/main", head)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, noShallow := range []bool{false, true} {
