@@ -304,10 +304,6 @@ func patchURL(rid protocol.RID, id string) string {
 	return rid.URL() + "/patches/" + id
 }
 
-// helperLendWait bounds how long a clone waits for the storage lock to
-// mark the storage's objects as kept.
-const helperLendWait = 10 * time.Second
-
 // helperLend makes the repository git fetches into (GIT_DIR) borrow the
 // storage's objects when it has none yet, as in a clone, so git finds
 // every object it wants already there and transfers none
@@ -322,7 +318,7 @@ func helperLend(ctx context.Context, e *env, r *repo.Repo) {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, helperLendWait)
+	ctx, cancel := context.WithTimeout(ctx, repo.LendWait)
 	defer cancel()
 	r.LendTo(ctx, dir)
 }

@@ -466,12 +466,7 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	if wc == nil {
 		wc = repo.NewWorkingCopy(ctx, dir)
 	}
-	err = repo.ErrNoLend
-	if canLend(ctx, r) {
-		err = r.CloneInto(ctx, wc, "grove", !o.IO.ErrTTY, errw)
-	} else {
-		wc.Discard()
-	}
+	err = r.CloneInto(ctx, wc, "grove", !o.IO.ErrTTY, errw)
 	wc = nil // CloneInto discards it on failure
 	if errors.Is(err, repo.ErrNoLend) {
 		// git clones through the helper, with a copy of its own.
@@ -485,15 +480,6 @@ func cloneRun(ctx context.Context, o *cloneOptions) error {
 	o.info("Cloned %s into %s; remote \"grove\" = %s", rid, dir, rid.URL())
 	out.Dir = dir
 	return o.result(o.IO.Out, out, func() error { _, err := fmt.Fprintln(o.IO.Out, dir); return err })
-}
-
-// canLend reports whether r's storage can lend its objects to a working
-// copy (repo.Repo.CloneInto): it marks them kept (repo.Repo.KeepObjects),
-// waiting at most helperLendWait for the storage's lock.
-func canLend(ctx context.Context, r *repo.Repo) bool {
-	ctx, cancel := context.WithTimeout(ctx, helperLendWait)
-	defer cancel()
-	return r.KeepObjects(ctx) == nil
 }
 
 // helperClone makes the working copy with `git clone grove://RID`

@@ -8,8 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
+	"time"
 
 	"example.com/grove/protocol"
 )
@@ -18,6 +18,11 @@ import (
 // objects (its lock stayed busy): nothing was made, and the caller clones
 // through the remote helper instead, with a copy of its own.
 var ErrNoLend = errors.New("storage cannot lend its objects now")
+
+// LendWait bounds how long a working copy being made waits for the
+// storage's lock to mark its objects kept (KeepObjects) before it is made
+// with a copy of its own instead.
+const LendWait = 10 * time.Second
 
 // A WorkingCopy is a working copy being made: `git init` of its directory
 // runs from NewWorkingCopy on, so that git's start and its template copy
@@ -91,7 +96,10 @@ func (r *Repo) CloneInto(ctx context.Context, w *WorkingCopy, remote string, qui
 	if err != nil {
 		return err
 	}
-	if err := r.KeepObjects(ctx); err != nil {
+	kctx, cancel := context.WithTimeout(ctx, LendWait)
+	err = r.KeepObjects(kctx)
+	cancel()
+	if err != nil {
 		return errors.Join(ErrNoLend, err)
 	}
 	objects, err := r.ObjectsDir()
@@ -199,26 +207,17 @@ func appendRemote(gitDir, remote, url string) error {
 // writeTrackingRefs writes the working copy's refs as one packed-refs
 // file, as git clone does: each canonical branch as remote's
 // remote-tracking branch, each tag as itself (notes stay in the storage,
-// as git clone leaves them).
+// as git clone leaves them). Not peeled: git peels a tag when it needs to.
 func writeTrackingRefs(gitDir, remote string, canon map[string]string) error {
-	type ref struct{ name, oid string }
-	refs := make([]ref, 0, len(canon))
+	refs := make(map[string]string, len(canon))
 	for name, oid := range canon {
 		if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
-			refs = append(refs, ref{"refs/remotes/" + remote + "/" + b, oid})
+			refs["refs/remotes/"+remote+"/"+b] = oid
 		} else if strings.HasPrefix(name, "refs/tags/") {
-			refs = append(refs, ref{name, oid})
+			refs[name] = oid
 		}
 	}
-	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.name, b.name) })
-	var b strings.Builder
-	// Sorted, so git reads it without sorting; not peeled, so git peels
-	// a tag itself when it needs to.
-	b.WriteString("# pack-refs with: sorted \n")
-	for _, r := range refs {
-		b.WriteString(r.oid + " " + r.name + "\n")
-	}
-	return writeNew(filepath.Join(gitDir, "packed-refs"), b.String())
+	return writeNew(filepath.Join(gitDir, "packed-refs"), string(packedRefs(refs)))
 }
 
 // lastLine is the last non-empty line of git's stderr, or err.
